@@ -1,0 +1,171 @@
+"""The tolerance policy: how close two computations of the same thing must be (one place).
+
+Every numerical comparison in nnspec (spec tests against SymPy, PyTorch and finite differences;
+the conformance harness against any backend) takes its tolerance from here.
+
+The model
+---------
+A computation in a floating dtype with unit roundoff ``u = eps / 2`` that sums ``terms`` products
+(a dot product of length D, a conv window of C·FH·FW taps) commits a relative error that grows
+like ``√terms · u`` for the blocked/pairwise sums BLAS and NumPy use; a recurrence of ``depth``
+steps (an RNN over T time steps, a network of L layers) compounds it roughly linearly; and a
+gradient goes through about twice the operations of its forward pass and divides by nothing
+small, so it gets a factor of 4. With a safety constant ``C = 64``::
+
+    rtol = C · u · (1 + √terms) · depth · (4 if gradient else 1)
+    atol = rtol
+
+and an element passes when ``|actual − expected| ≤ atol · scale + rtol · |expected|``, where
+``scale = max(1, max|expected|)`` keeps elements that cancel to (almost) zero from failing on
+relative error alone. Examples: float64, terms = 1 → 1.4e-14; float64, a 16·3·3 conv window →
+9.5e-14; float32, the same window → 5.1e-5; float32 LSTM gradient over T = 12 with H + D = 20 →
+9.9e-4.
+
+Slide examples use exact arithmetic on small integers, so their tolerance is zero (``EXACT``);
+finite differences are compared with ``FINITE_DIFFERENCE`` (central differences with step 1e-6
+are good to about 1e-9 relative in float64; the policy allows 1e-6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+__all__ = [
+    "EXACT",
+    "FINITE_DIFFERENCE",
+    "SAFETY",
+    "Comparison",
+    "Tolerance",
+    "assert_close",
+    "compare",
+    "tolerance",
+]
+
+SAFETY = 64.0
+"""The constant C of the model above."""
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How far ``actual`` may be from ``expected``: ``|a − e| ≤ atol·scale + rtol·|e|``."""
+
+    rtol: float
+    atol: float
+
+    def __str__(self) -> str:
+        return f"rtol={self.rtol:.2g}, atol={self.atol:.2g}"
+
+
+EXACT = Tolerance(rtol=0.0, atol=0.0)
+FINITE_DIFFERENCE = Tolerance(rtol=1e-6, atol=1e-7)
+
+
+def tolerance(
+    dtype: DTypeLike = np.float64, *, terms: int = 1, depth: int = 1, gradient: bool = False
+) -> Tolerance:
+    """The tolerance for a result in ``dtype`` that sums ``terms`` products over ``depth`` steps.
+
+    Parameters
+    ----------
+    dtype : a floating dtype (float16, float32, float64) or its name.
+    terms : how many products the largest sum in the computation adds (≥ 1).
+    depth : how many dependent steps the computation chains (layers, time steps; ≥ 1).
+    gradient : True for a gradient (vector-Jacobian product), False for a forward value.
+    """
+    dt = np.dtype(dtype)
+    if not np.issubdtype(dt, np.floating):
+        raise TypeError(f"tolerance: dtype must be a floating dtype, got {dt}")
+    if terms < 1 or depth < 1:
+        raise ValueError(f"tolerance: terms and depth must be ≥ 1, got {terms} and {depth}")
+    u = float(np.finfo(dt).eps) / 2.0
+    rtol = SAFETY * u * (1.0 + float(np.sqrt(terms))) * depth * (4.0 if gradient else 1.0)
+    return Tolerance(rtol=rtol, atol=rtol)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The outcome of comparing an array with its expected value, passing or not.
+
+    ``error_ratio`` is the largest ``|a − e| / (atol·scale + rtol·|e|)``: ≤ 1 passes; it says how
+    close to the line a pass was and how far over it a failure went.
+    """
+
+    ok: bool
+    max_abs_error: float
+    max_rel_error: float
+    error_ratio: float
+    worst_index: tuple[int, ...] | None
+    actual_at_worst: float | None
+    expected_at_worst: float | None
+    tolerance: Tolerance
+    reason: str = ""
+
+    def describe(self) -> str:
+        """One line: pass/fail, the achieved error, the tolerance and the worst element."""
+        if self.reason:
+            return self.reason
+        where = ""
+        if self.worst_index is not None:
+            where = (
+                f" at index {self.worst_index} (got {self.actual_at_worst:.17g},"
+                f" expected {self.expected_at_worst:.17g})"
+            )
+        verdict = "within" if self.ok else "exceeds"
+        return (
+            f"max abs error {self.max_abs_error:.3g}, max rel error {self.max_rel_error:.3g}"
+            f" {verdict} {self.tolerance}{where}"
+        )
+
+
+def compare(actual: Any, expected: Any, tol: Tolerance) -> Comparison:
+    """Compare element by element under ``tol``; shapes must agree, nan/inf must agree exactly."""
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    if a.shape != e.shape:
+        return Comparison(
+            ok=False, max_abs_error=float("inf"), max_rel_error=float("inf"),
+            error_ratio=float("inf"), worst_index=None, actual_at_worst=None,
+            expected_at_worst=None, tolerance=tol,
+            reason=f"shape {a.shape}, but should be {e.shape}",
+        )
+    if a.size == 0:
+        return Comparison(True, 0.0, 0.0, 0.0, None, None, None, tol)
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(a - e)
+    diff = np.where((~np.isfinite(e)) & (a == e), 0.0, diff)   # inf == inf agrees
+    diff = np.where(np.isnan(diff), np.inf, diff)                # nan never agrees
+    finite_e = np.where(np.isfinite(e), np.abs(e), 0.0)
+    scale = max(1.0, float(finite_e.max()))
+    allowed = tol.atol * scale + tol.rtol * finite_e
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(diff == 0.0, 0.0, diff / allowed)
+        rel = np.where(diff == 0.0, 0.0, diff / np.maximum(finite_e, np.finfo(np.float64).tiny))
+    flat = int(np.argmax(ratio))
+    worst = tuple(int(i) for i in np.unravel_index(flat, e.shape))
+    max_ratio = float(ratio.flat[flat])
+    return Comparison(
+        ok=bool(np.all(diff <= allowed)),
+        max_abs_error=float(diff.max()),
+        max_rel_error=float(rel.max()),
+        error_ratio=max_ratio,
+        worst_index=worst if e.ndim else (),
+        actual_at_worst=float(a.flat[flat]),
+        expected_at_worst=float(e.flat[flat]),
+        tolerance=tol,
+    )
+
+
+def assert_close(actual: Any, expected: Any, tol: Tolerance | None = None, *,
+                 what: str = "") -> None:
+    """Raise AssertionError, naming ``what`` and the worst element, unless ``actual ≈ expected``.
+
+    ``tol`` defaults to the float64 forward tolerance for a single term.
+    """
+    result = compare(actual, expected, tol if tol is not None else tolerance(np.float64))
+    if not result.ok:
+        prefix = f"{what}: " if what else ""
+        raise AssertionError(prefix + result.describe())

@@ -1,0 +1,78 @@
+"""Spec-suite configuration: Hypothesis profiles, the claim marker and the claim report.
+
+* Hypothesis profiles: ``fast`` (default, what CI runs) and ``thorough`` (many more examples).
+  Choose with ``pytest --hypothesis-profile thorough`` or ``NNSPEC_HYPOTHESIS_PROFILE=thorough``.
+* Every test names what it checks: ``@pytest.mark.claim("<id>")`` with an ID of
+  reference.claims.REGISTRY and one oracle marker (slides, sympy, torch, property, behaviour,
+  errors); tests of the project's own machinery carry ``@pytest.mark.infrastructure`` instead.
+  Collection stops with a usage error listing any test that breaks this rule.
+* ``--claims-report PATH`` writes, at collection, a JSON list of every test with its claims and
+  markers; spec_tests/test_claims.py builds the claim coverage check and the README table on it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from reference.claims import REGISTRY
+
+ORACLE_MARKERS = ("slides", "sympy", "torch", "property", "behaviour", "errors")
+
+settings.register_profile(
+    "fast",
+    max_examples=15,
+    deadline=None,
+    derandomize=bool(os.environ.get("CI")),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors],
+    print_blob=True,
+)
+settings.register_profile(
+    "thorough",
+    max_examples=500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors],
+    print_blob=True,
+)
+settings.load_profile(os.environ.get("NNSPEC_HYPOTHESIS_PROFILE", "fast"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--claims-report",
+        metavar="PATH",
+        default=None,
+        help="write every collected spec test with its claim IDs and markers to PATH (JSON)",
+    )
+
+
+def _claims_of(item: pytest.Item) -> list[str]:
+    return [cid for mark in item.iter_markers("claim") for cid in mark.args]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    problems = []
+    report = []
+    for item in items:
+        claims = _claims_of(item)
+        markers = sorted({m.name for m in item.iter_markers()} & {*ORACLE_MARKERS,
+                                                                  "infrastructure"})
+        unknown = [c for c in claims if c not in REGISTRY]
+        if unknown:
+            problems.append(f"{item.nodeid}: unknown claim ID(s) {unknown}")
+        if "infrastructure" not in markers:
+            if not claims:
+                problems.append(f"{item.nodeid}: names no claim (@pytest.mark.claim(...))")
+            if not set(markers) & set(ORACLE_MARKERS):
+                problems.append(f"{item.nodeid}: has no oracle marker {ORACLE_MARKERS}")
+        report.append({"nodeid": item.nodeid, "claims": claims, "markers": markers})
+    if problems:
+        raise pytest.UsageError("spec tests must name known claims:\n  " + "\n  ".join(problems))
+    path = config.getoption("--claims-report")
+    if path:
+        Path(path).write_text(json.dumps(report, indent=1), encoding="utf-8")

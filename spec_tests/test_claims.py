@@ -1,0 +1,101 @@
+"""Meta-tests of the claim registry: no claim without its tests, no test without a known claim,
+and the README's claim table generated from both.
+
+Regenerate the README table after adding tests with::
+
+    NNSPEC_UPDATE_README=1 pytest spec_tests/test_claims.py
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import warnings
+from typing import Any
+
+import pytest
+
+from reference.claims import MARKER_OF_ORACLE, REGISTRY, claim
+from spec_tests.helpers.claims import ROOT, TABLE_END, TABLE_START, collect_report, render_table
+from spec_tests.helpers.claims import tests_by_claim as group
+
+pytestmark = pytest.mark.infrastructure
+
+
+@pytest.fixture(scope="module")
+def report() -> list[dict[str, Any]]:
+    return collect_report()
+
+
+def test_every_test_names_a_registered_claim(report: list[dict[str, Any]]) -> None:
+    unknown = {c for row in report for c in row["claims"] if c not in REGISTRY}
+    assert not unknown, f"tests name unknown claims {sorted(unknown)}"
+    bare = [r["nodeid"] for r in report if not r["claims"] and "infrastructure" not in r["markers"]]
+    assert not bare, f"tests without a claim: {bare}"
+
+
+def test_every_active_claim_has_a_test_of_each_oracle_kind(report: list[dict[str, Any]]) -> None:
+    by_claim = group(report)
+    missing = []
+    for c in REGISTRY.values():
+        if c.status != "active":
+            continue
+        have = by_claim.get(c.id, {})
+        if not c.oracles and not have:
+            missing.append(f"{c.id}: no test at all")
+        for oracle in c.oracles:
+            if not have.get(MARKER_OF_ORACLE[oracle]):
+                missing.append(f"{c.id}: no {MARKER_OF_ORACLE[oracle]} test (oracle {oracle})")
+    assert not missing, "claims without the tests CLAIMS.md asks for:\n" + "\n".join(missing)
+
+
+def test_pending_claims_are_reported() -> None:
+    pending = sorted(c.id for c in REGISTRY.values() if c.status == "pending")
+    if pending:
+        warnings.warn(f"{len(pending)} claims are pending: {', '.join(pending)}", stacklevel=1)
+
+
+def test_registry_functions_of_active_claims_exist() -> None:
+    missing = []
+    for c in REGISTRY.values():
+        if c.status != "active":
+            continue
+        for dotted in c.functions:
+            parts = dotted.split(".")
+            obj: Any = None
+            for cut in range(len(parts), 0, -1):
+                try:
+                    obj = importlib.import_module(".".join(parts[:cut]))
+                except ModuleNotFoundError:
+                    continue
+                try:
+                    for attr in parts[cut:]:
+                        obj = getattr(obj, attr)
+                except AttributeError:
+                    obj = None
+                break
+            if obj is None:
+                missing.append(f"{c.id}: {dotted}")
+    assert not missing, f"registry names functions that do not exist: {missing}"
+
+
+def test_claim_lookup_names_close_matches() -> None:
+    assert claim("act.sigmoid").oracles == ("Y", "T", "H")
+    with pytest.raises(KeyError, match="act.sigmoid"):
+        claim("act.sigmoi")
+
+
+def test_readme_claim_table_is_generated_from_the_registry(report: list[dict[str, Any]]) -> None:
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    table = render_table(report)
+    start, end = text.find(TABLE_START), text.find(TABLE_END)
+    assert start >= 0 and end > start, "README.md lacks the claims-table markers"
+    current = text[start:end + len(TABLE_END)]
+    if current != table and os.environ.get("NNSPEC_UPDATE_README"):
+        readme.write_text(text[:start] + table + text[end + len(TABLE_END):], encoding="utf-8")
+        return
+    assert current == table, (
+        "README.md's claim table is out of date: run "
+        "`NNSPEC_UPDATE_README=1 pytest spec_tests/test_claims.py`"
+    )

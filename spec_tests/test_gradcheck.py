@@ -1,0 +1,38 @@
+"""The finite-difference helper (reference.gradcheck), checked on functions with known gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from reference.gradcheck import check_gradients, numerical_gradient, numerical_vjp
+
+pytestmark = pytest.mark.infrastructure
+
+
+def test_numerical_gradient_of_a_quadratic_is_exact_enough_and_leaves_x_alone() -> None:
+    x = np.array([[1.0, -2.0], [0.5, 3.0]])
+    before = x.copy()
+    g = numerical_gradient(lambda v: float(np.sum(v ** 2)), x)
+    np.testing.assert_allclose(g, 2 * x, rtol=1e-8)
+    assert np.array_equal(x, before)
+
+
+def test_numerical_vjp_weights_the_outputs_by_the_upstream_gradient() -> None:
+    a, b = np.array([1.0, 2.0]), np.array([3.0, -1.0])
+    up = np.array([2.0, 5.0])
+    grads = numerical_vjp(lambda a, b: a * b, {"a": a, "b": b}, up)
+    np.testing.assert_allclose(grads["a"], up * b, rtol=1e-8)
+    np.testing.assert_allclose(grads["b"], up * a, rtol=1e-8)
+
+
+def test_check_gradients_accepts_the_right_gradient_and_rejects_a_wrong_one() -> None:
+    x, w = np.array([0.3, -0.7]), np.array([1.5, 2.0])
+    f = lambda x, w: np.tanh(x * w)  # noqa: E731
+    up = np.ones(2)
+    right = up * (1 - np.tanh(x * w) ** 2) * w
+    check_gradients(f, {"x": x, "w": w}, up, {"x": right})
+    with pytest.raises(AssertionError, match="∂/∂x against finite differences"):
+        check_gradients(f, {"x": x, "w": w}, up, {"x": 1.01 * right})
+    with pytest.raises(ValueError, match=r"analytic names \['v'\] are not inputs"):
+        check_gradients(f, {"x": x, "w": w}, up, {"v": right})
