@@ -1,0 +1,66 @@
+"""Strategies for recurrent ops: time-major sequences and gate-stacked weights (PyTorch layout).
+
+Sizes are drawn first (T, N, D, H), then arrays of those shapes. Weights of a cell with G gates are
+stacked along the first axis as PyTorch stacks them: LSTM G = 4 (i, f, g, o), GRU G = 3
+(r, z, n), vanilla RNN G = 1. Each gate gets its own random block, so that a swapped gate order
+cannot go unnoticed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import strategies as st
+
+from conformance.strategies.basic import arrays
+
+__all__ = ["RecurrentCase", "recurrent_cases", "token_sequences"]
+
+
+@dataclass(frozen=True)
+class RecurrentCase:
+    """A cell with G gates over a sequence: x [T, N, D], h0 and c0 [N, H], W_ih [G·H, D],
+    W_hh [G·H, H], b_ih and b_hh [G·H], and an upstream gradient for the outputs [T, N, H]."""
+
+    x: np.ndarray
+    h0: np.ndarray
+    c0: np.ndarray
+    W_ih: np.ndarray
+    W_hh: np.ndarray
+    b_ih: np.ndarray
+    b_hh: np.ndarray
+    d_out: np.ndarray
+    sizes: dict[str, int] = field(default_factory=dict)
+
+
+@st.composite
+def recurrent_cases(draw: st.DrawFn, *, gates: int = 1, max_t: int = 6, max_n: int = 3,
+                    max_d: int = 4, max_h: int = 4, bound: float = 1.0) -> RecurrentCase:
+    """A recurrent case with ``gates`` stacked gate blocks; values in [−bound, bound]."""
+    T = draw(st.integers(1, max_t), label="T")
+    N = draw(st.integers(1, max_n), label="N")
+    D = draw(st.integers(1, max_d), label="D")
+    H = draw(st.integers(1, max_h), label="H")
+    G = gates
+    return RecurrentCase(
+        x=draw(arrays((T, N, D), bound=bound), label="x"),
+        h0=draw(arrays((N, H), bound=bound), label="h0"),
+        c0=draw(arrays((N, H), bound=bound), label="c0"),
+        W_ih=draw(arrays((G * H, D), bound=bound), label="W_ih"),
+        W_hh=draw(arrays((G * H, H), bound=bound), label="W_hh"),
+        b_ih=draw(arrays((G * H,), bound=bound), label="b_ih"),
+        b_hh=draw(arrays((G * H,), bound=bound), label="b_hh"),
+        d_out=draw(arrays((T, N, H), bound=bound), label="d_out"),
+        sizes={"T": T, "N": N, "D": D, "H": H, "G": G},
+    )
+
+
+@st.composite
+def token_sequences(draw: st.DrawFn, *, vocab: int = 5, max_t: int = 8,
+                    max_n: int = 3) -> np.ndarray:
+    """Integer token ids [T, N] in [0, vocab), time-major."""
+    T = draw(st.integers(1, max_t), label="T")
+    N = draw(st.integers(1, max_n), label="N")
+    ids = draw(st.lists(st.integers(0, vocab - 1), min_size=T * N, max_size=T * N), label="ids")
+    return np.array(ids, dtype=np.int64).reshape(T, N)
