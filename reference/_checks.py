@@ -56,16 +56,21 @@ def as_float_array(
     ndim: int | Sequence[int] | None = None,
     finite: bool = False,
 ) -> FloatArray:
-    """``value`` as a new float64 array, or a clear error.
+    """``value`` as a read-only float64 array, or a clear error.
 
     Accepts real numbers (bool excluded), integer and floating arrays and nested lists of them.
     Rejects booleans, complex numbers, strings and objects with TypeError; a wrong number of
     dimensions with ValueError; with ``finite=True``, nan or inf with ValueError.
+
+    A float64 input is not copied: the result is a read-only view of it, so that the reference
+    cannot write into its caller's arrays (an attempt raises ``ValueError: assignment destination
+    is read-only``) and pays nothing for the guarantee. Other dtypes are converted into a new
+    array, read-only as well. Code that needs a scratch array copies explicitly.
     """
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{func}: {name} must be a real array, got {_describe(value)}")
     try:
-        arr = np.array(value, copy=True)
+        arr = np.asarray(value)
     except (ValueError, TypeError) as exc:  # ragged nested lists
         raise TypeError(
             f"{func}: {name} must be a real array, got {_describe(value)} ({exc})"
@@ -78,6 +83,8 @@ def as_float_array(
             f"got {_describe(value)}"
         )
     out: FloatArray = arr.astype(np.float64, copy=False)
+    out = out.view() if out is value else out
+    out.flags.writeable = False
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if out.ndim not in allowed:

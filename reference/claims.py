@@ -101,7 +101,8 @@ _CLAIMS: tuple[Claim, ...] = (
     _c("perceptron.xor", _PART_I, "Expressiveness of perceptrons",
        "No perceptron represents XOR: no line separates its classes (proved, not only observed "
        "as a failed training run).", "Y B",
-       ("reference.perceptron.xor_infeasibility_certificate",)),
+       ("reference.perceptron.xor_infeasibility_certificate",
+        "reference.perceptron.separability", "reference.perceptron.is_linearly_separable")),
     _c("perceptron.learning", _PART_I, "Expressiveness of perceptrons",
        "Rosenblatt's learning rule converges on linearly separable data and never settles on "
        "XOR.", "B H",
@@ -118,11 +119,13 @@ _CLAIMS: tuple[Claim, ...] = (
        "Layers are fully connected, of any depth and width chosen by hand; each is "
        "a = f(Wx + b).", "T H",
        ("reference.feedforward.dense", "reference.feedforward.dense_backward",
-        "reference.feedforward.mlp_forward", "reference.feedforward.mlp_backward")),
+        "reference.feedforward.mlp_forward", "reference.feedforward.mlp_backward",
+        "reference.feedforward.init_mlp")),
     _c("pretrain.layerwise", _PART_I, "Going from Shallow to Deep Neural Networks",
        "Greedy layer-wise pre-training trains layer 1 on unlabelled data, freezes it, trains "
        "layer 2, ...; fine-tuning then trains all layers on labelled data.", "B",
-       ("reference.pretrain.pretrain_layerwise", "reference.pretrain.fine_tune")),
+       ("reference.pretrain.pretrain_layerwise", "reference.pretrain.fine_tune",
+        "reference.pretrain.train_autoencoder")),
     _c("learn.loop", _PART_I, "How to learn the weights",
        "Learning: random initial weights → predict → compare with the truth → error → feed it "
        "back to update the weights.", "B",
@@ -134,7 +137,8 @@ _CLAIMS: tuple[Claim, ...] = (
     _c("window.margin", _PART_I, "Objective for a single window",
        "J = max(0, Δ + s_c − s) with Δ = 1 asks the true window to win by a margin; "
        "J = max(s_c − s, 0) has no safety margin.", "S Y H",
-       ("reference.losses.max_margin", "reference.losses.max_margin_backward")),
+       ("reference.losses.max_margin", "reference.losses.max_margin_backward",
+        "reference.window.objective")),
     _c("window.gradients", _PART_I, "Training with backpropagation",
        "∂s/∂U = f(z); δ = U ∘ f'(z); ∂s/∂W = δxᵀ (an outer product); ∂s/∂b = δ; ∂s/∂x = Wᵀδ, "
        "with f' = f(1 − f) for logistic f; J's gradient is zero where J = 0.", "Y T H",
@@ -143,7 +147,8 @@ _CLAIMS: tuple[Claim, ...] = (
     _c("graph.backprop", _PART_I, "Computation Graphs",
        "A network is a computation graph; backpropagation is the chain rule applied node by node "
        "in reverse topological order.", "Y T H",
-       ("reference.graph.Node", "reference.graph.Node.backward")),
+       ("reference.graph.Node", "reference.graph.Node.backward",
+        "reference.graph.Node.topological_order")),
     _c("gd.loop", _PART_I, "How have we trained before? Gradient Descent!",
        "Gradient descent: predict, compute the loss, its gradient, step opposite the gradient, "
        "iterate.", "B H",
@@ -152,119 +157,136 @@ _CLAIMS: tuple[Claim, ...] = (
        "For the 3-layer sigmoid network ∂J/∂W3 = (ŷ−y)·a3, ∂J/∂W2 = (ŷ−y)·W3·σ'(z3)·a2, "
        "∂J/∂W1 = (ŷ−y)·W3·σ'(z3)·W2·σ'(z2)·X; (ŷ−y) is exact for a sigmoid output with binary "
        "cross-entropy.", "Y T",
-       ("reference.backprop.punchline_forward", "reference.backprop.punchline_gradients")),
+       ("reference.backprop.punchline_forward", "reference.backprop.punchline_gradients",
+        "reference.backprop.punchline_loss")),
     _c("vanishing.sigmoid", _PART_I, "Vanishing Gradients",
        "σ' ≤ 1/4, so in a deep sigmoid network the gradient shrinks towards the early layers; "
        "ReLU suffers far less.", "Y B",
-       ("reference.vanishing.layer_gradient_norms", "reference.vanishing.SIGMOID_GRAD_BOUND")),
+       ("reference.vanishing.layer_gradient_norms", "reference.vanishing.SIGMOID_GRAD_BOUND",
+        "reference.vanishing.sigmoid_vs_relu")),
     # ---------------------------------------------------------------- Part II
     _c("conv.kernel", _PART_II, "Kernel: 3x3 Example",
        "A kernel is a grid of weights laid over the image; the output over the centre pixel is "
        "Σ_p W_p · pixel_p (the Sobel example gives 2).", "S T",
-       ("reference.conv.conv2d", "reference.conv.conv2d_backward"), "pending"),
+       ("reference.conv.conv2d", "reference.conv.conv2d_backward", "reference.kernels.KERNELS")),
     _c("conv.classic-kernels", _PART_II, "Kernels",
        "Blur, sharpen, edge detection and emboss are kernels.", "S H",
-       ("reference.kernels.KERNELS",), "pending"),
+       ("reference.kernels.KERNELS", "reference.kernels.CLASSIC")),
     _c("conv.detectors", _PART_II, "Kernels as Feature Detectors",
        "The vertical-line, horizontal-line and corner detectors respond most to their own "
-       "pattern.", "S H", ("reference.kernels.KERNELS",), "pending"),
+       "pattern.", "S H", ("reference.kernels.KERNELS", "reference.kernels.DETECTORS")),
     _c("conv.sharing", _PART_II, "Convolutional Neural Nets",
        "The same kernels slide over the whole image: translation equivariance and far fewer "
-       "parameters than a fully connected layer.", "H", ("reference.conv.conv2d",), "pending"),
+       "parameters than a fully connected layer.", "H",
+       ("reference.conv.conv2d", "reference.conv.conv_parameter_count")),
     _c("conv.grid-size", _PART_II, "Convolution Settings – Grid Size",
-       "Kernels need not be square (e.g. 1×3).", "T H", ("reference.conv.conv2d",), "pending"),
+       "Kernels need not be square (e.g. 1×3).", "T H", ("reference.conv.conv2d",)),
     _c("conv.padding", _PART_II, "Convolution Settings - Padding",
        "Zero padding lets every pixel be a centre; the slide's 5×5 input and 3×3 kernel without "
-       "and with padding.", "S T", ("reference.conv.conv2d", "reference.conv.zero_pad"),
-       "pending"),
+       "and with padding.", "S T",
+       ("reference.conv.conv2d", "reference.conv.zero_pad", "reference.conv.same_padding")),
     _c("conv.stride", _PART_II, "Convolution Settings: Stride",
        "The stride is the step size, possibly different per axis; stride > 1 shrinks the output; "
-       "the slide's stride-2 examples.", "S T", ("reference.conv.conv2d",), "pending"),
+       "the slide's stride-2 examples.", "S T", ("reference.conv.conv2d",)),
     _c("conv.depth", _PART_II, "Convolutional Settings - Depth",
        "A kernel spans all input channels (5×5 on RGB = 75 weights); the output depth is the "
        "number of kernels.", "S T H",
-       ("reference.conv.conv2d", "reference.conv.conv_parameter_count"), "pending"),
+       ("reference.conv.conv2d", "reference.conv.conv_parameter_count")),
     _c("conv.output-size", _PART_II, "Details about the convolution layer",
        "Output size (N + 2P − F)/S + 1; 7×7 with F = 3: stride 1 → 5, 2 → 3, 3 → 2.33 doesn't "
        "fit; pad (F − 1)/2 keeps the size; 32×32×3 with ten 5×5 filters, stride 1, pad 2 → "
-       "32×32×10; six 5×5 filters → 28×28×6.", "S H", ("reference.conv.output_size",),
-       "pending"),
+       "32×32×10; six 5×5 filters → 28×28×6.", "S H",
+       ("reference.conv.output_size", "reference.conv.same_padding")),
     _c("conv.fc-cost", _PART_II, "Motivation – Image Data",
        "A fully connected layer on 200×200×3 = 120,000 inputs needs 120,000² = "
-       "14,400,000,000 weights.", "S", ("reference.conv.fully_connected_weight_count",),
-       "pending"),
+       "14,400,000,000 weights.", "S",
+       ("reference.conv.image_input_count", "reference.conv.fully_connected_weight_count")),
     _c("pool.max", _PART_II, "Pooling: Max-pool",
        "Max pooling keeps the maximum of each patch; the 2×2 stride-2 example gives "
        "[[6, 8], [3, 4]].", "S T H",
-       ("reference.pooling.max_pool2d", "reference.pooling.max_pool2d_backward"), "pending"),
+       ("reference.pooling.max_pool2d", "reference.pooling.max_pool2d_backward")),
     _c("pool.avg", _PART_II, "Pooling: Average-pool",
        "Average pooling keeps the mean of each patch.", "S T H",
-       ("reference.pooling.avg_pool2d", "reference.pooling.avg_pool2d_backward"), "pending"),
+       ("reference.pooling.avg_pool2d", "reference.pooling.avg_pool2d_backward")),
     _c("pool.l2", _PART_II, "Pooling Layer",
        "L2 pooling keeps the square root of the sum of squares of each patch.", "T H",
-       ("reference.pooling.l2_pool2d", "reference.pooling.l2_pool2d_backward"), "pending"),
+       ("reference.pooling.l2_pool2d", "reference.pooling.l2_pool2d_backward")),
     _c("pool.properties", _PART_II, "Pooling Layer",
        "Pooling has no parameters, shrinks each activation map independently and is invariant "
-       "to small shifts inside a window.", "H", ("reference.pooling.max_pool2d",), "pending"),
+       "to small shifts inside a window.", "H",
+       ("reference.pooling.max_pool2d", "reference.pooling.avg_pool2d",
+        "reference.pooling.l2_pool2d")),
     _c("convnet.stack", _PART_II, "ConvNet: CONV, RELU, POOL and FC Layers",
        "A ConvNet stacks CONV → RELU → POOL → FC; z_j = f(V * K_j + b_j); ReLU keeps the "
-       "receptive fields.", "T B", ("reference.convnet.convnet_forward",), "pending"),
+       "receptive fields.", "T B",
+       ("reference.convnet.convnet_forward", "reference.convnet.convnet_backward",
+        "reference.convnet.train_bars_convnet")),
     # ---------------------------------------------------------------- Part III
     _c("rnn.cell", _PART_III, "Recurrent neural networks",
-       "s_t = f(U x_t + W s_{t−1}), o_t = softmax(V s_t): the same parameters at every step, the "
-       "state passed from step to step.", "Y T H",
-       ("reference.rnn.rnn_step", "reference.rnn.rnn_forward"), "pending"),
+       "s_t = f(U x_t + W s_{t−1} + b), o_t = softmax(V s_t + c) (b = c = 0 is the slide's cell): "
+       "the same parameters at every step, the state passed from step to step.", "Y T H",
+       ("reference.rnn.rnn_step", "reference.rnn.rnn_forward", "reference.rnn.rnn_output",
+        "reference.rnn.rnn_loss", "reference.rnn.rnn_loss_backward")),
     _c("rnn.topologies", _PART_III, "Topologies of Recurrent Neural Network",
        "One-to-one, one-to-many, many-to-one, many-to-many delayed and synced are compositions "
-       "of the same cell.", "H", ("reference.rnn.many_to_one",), "pending"),
+       "of the same cell.", "H",
+       ("reference.rnn.one_to_one", "reference.rnn.one_to_many", "reference.rnn.many_to_one",
+        "reference.rnn.many_to_many_delayed", "reference.rnn.many_to_many_synced")),
     _c("rnn.unroll", _PART_III, "Recurrent neural networks (unrolling)",
        "The unrolled network, one layer per step sharing weights, computes the same as the "
-       "recurrence.", "T H", ("reference.rnn.rnn_unrolled",), "pending"),
+       "recurrence.", "T H", ("reference.rnn.rnn_unrolled",)),
     _c("rnn.bptt", _PART_III, "Vanishing and exploding gradients",
        "∂L3/∂W = Σ_{k=0..3} ∂L3/∂o3 · ∂o3/∂s3 · ∂s3/∂s_k · ∂s_k/∂W.", "Y T",
-       ("reference.rnn.rnn_backward", "reference.rnn.bptt_contributions"), "pending"),
+       ("reference.rnn.rnn_backward", "reference.rnn.rnn_step_backward",
+        "reference.rnn.bptt_contributions")),
     _c("rnn.vanishing", _PART_III, "Vanishing and exploding gradients",
        "∂s_t/∂s_k is a product of Jacobians: contributions from far steps vanish (or explode).",
-       "Y B", ("reference.rnn.state_jacobian",), "pending"),
+       "Y B", ("reference.rnn.state_jacobian", "reference.rnn.bptt_contributions",
+               "reference.optim.clip_by_norm")),
     _c("lm.probability", _PART_III, "Language Model",
        "A language model gives p(sentence) = Π p(w_t | w_<t); over a small vocabulary the "
        "probabilities of all sentences of a length sum to 1; trained, it prefers the slide's word "
-       "order and word choice.", "H B", ("reference.language_model.sentence_log_prob",),
-       "pending"),
+       "order and word choice.", "H B",
+       ("reference.language_model.next_word_probs", "reference.language_model.sentence_log_prob",
+        "reference.language_model.sample_sentence",
+        "reference.language_model.train_language_model")),
     _c("lm.memory", _PART_III, "Language Models with RNN",
        "Memory scales linearly with the sequence length; the parameters do not grow with it.",
-       "H", ("reference.rnn.rnn_forward",), "pending"),
+       "H", ("reference.rnn.rnn_forward", "reference.rnn.rnn_backward")),
     _c("charrnn", _PART_III, "No Magic Involved (in Theory)",
        "A character-level RNN language model (the ~112-line one) trained from scratch: its loss "
        "falls from log V, its samples come from the vocabulary.", "B",
-       ("reference.charrnn.train_char_rnn",), "pending"),
+       ("reference.charrnn.char_rnn_loss", "reference.charrnn.train_char_rnn",
+        "reference.charrnn.sample_chars")),
     _c("lstm.slide", _PART_III, "Long Short Term Memory",
        "i, f, o = σ(x_t U + s_{t−1} W) per gate, g = tanh(...), c_t = c_{t−1}∘f + g∘i, "
-       "s_t = tanh(c_t)∘o.", "Y T H", ("reference.lstm.lstm_slide_step",), "pending"),
+       "s_t = tanh(c_t)∘o; over a sequence with BPTT for all parameters, x, h_0 and c_0.",
+       "Y T H", ("reference.lstm.lstm_slide_step", "reference.lstm.lstm_step",
+                 "reference.lstm.lstm_forward", "reference.lstm.lstm_backward")),
     _c("lstm.concat", _PART_III, "Forget-Gate / Set-Gate",
        "The form with W·[h_{t−1}, x_t] + b equals the slide form with split matrices.", "H",
-       ("reference.lstm.lstm_concat_step",), "pending"),
+       ("reference.lstm.lstm_concat_step", "reference.lstm.lstm_step")),
     _c("lstm.gates", _PART_III, "Forget-Gate",
        "A forget gate of 0 lets nothing through and 1 everything; with f = 1, i = 0 the cell "
-       "carries its value unchanged over many steps.", "H B", ("reference.lstm.lstm_forward",),
-       "pending"),
+       "carries its value unchanged over many steps.", "H B", ("reference.lstm.lstm_forward",)),
     _c("lstm.long-range", _PART_III, "Long-Short-Term Memory (LSTM)",
-       "Gating fights vanishing gradients: ∂c_T/∂c_0 = Π f_t, and an LSTM learns a dependency a "
-       "vanilla RNN of the same size does not.", "Y B", ("reference.lstm.lstm_backward",),
-       "pending"),
+       "Gating fights vanishing gradients: along the cell path ∂c_T/∂c_0 = Π f_t (exactly so when "
+       "the gates do not see the state), and an LSTM learns a dependency a vanilla RNN of the "
+       "same size does not.", "Y B", ("reference.lstm.lstm_backward",)),
     _c("gru", _PART_III, "Conclusion (LSTMs, GRUs)",
        "The GRU is the other gated RNN.", "T H",
-       ("reference.gru.gru_forward", "reference.gru.gru_backward"), "pending"),
+       ("reference.gru.gru_step", "reference.gru.gru_forward", "reference.gru.gru_backward")),
     _c("embedding", _PART_III, "Conclusion (Embeddings)",
        "A word-embedding lookup is one-hot × matrix; its gradient adds into the looked-up rows.",
-       "T H", ("reference.embedding.embedding", "reference.embedding.embedding_backward"),
-       "pending"),
+       "T H", ("reference.embedding.embedding", "reference.embedding.embedding_backward",
+               "reference.embedding.one_hot")),
     _c("seq.labelling", _PART_III, "Conclusion (Sequence Labelling)",
        "Sequence labelling with a synced many-to-many RNN.", "B",
-       ("reference.tagging.train_tagger",), "pending"),
+       ("reference.tagging.train_tagger", "reference.tagging.tag")),
     _c("cnn.text", _PART_III, "Conclusion (CNNs for text)",
        "CNNs for text: 1-D convolution over word vectors, the kernel covering the whole "
-       "embedding.", "T", ("reference.conv.conv1d",), "pending"),
+       "embedding.", "T",
+       ("reference.conv.conv1d", "reference.conv.conv1d_backward", "reference.conv.word_channels")),
     # ---------------------------------------------------------------- conventions
     _c("convention.float64", _CONV, "CONVENTIONS: Numbers",
        "The reference computes in float64 whatever real dtype it is given.", "",
@@ -275,7 +297,8 @@ _CLAIMS: tuple[Claim, ...] = (
     _c("convention.stable", _CONV, "CONVENTIONS: Numbers",
        "sigmoid, softmax, log-softmax and cross-entropy are finite and warning-free for any "
        "finite input, |x| = 1e4 and beyond.", "",
-       ("reference.activations.sigmoid", "reference.losses.log_softmax")),
+       ("reference.activations.sigmoid", "reference.losses.softmax", "reference.losses.log_softmax",
+        "reference.losses.cross_entropy", "reference.losses.binary_cross_entropy_with_logits")),
     _c("convention.step-at-zero", _CONV, "CONVENTIONS: Elementwise",
        "step(0) = 1 (the threshold sits at 0, a bias moves it); the step's gradient is 0.", "",
        ("reference.activations.step",)),
@@ -290,35 +313,37 @@ _CLAIMS: tuple[Claim, ...] = (
        "cross_entropy over [N, C] logits and integer targets is the mean over N.", "",
        ("reference.losses.cross_entropy",)),
     _c("convention.margin-delta", _CONV, "CONVENTIONS: Losses",
-       "The window objective's margin Δ is 1 by default.", "", ("reference.losses.max_margin",)),
+       "The window objective's margin Δ is 1 by default.", "",
+       ("reference.losses.max_margin", "reference.window.objective")),
     _c("convention.punchline-loss", _CONV, "CONVENTIONS: Losses",
        "(ŷ − y) is exact for a sigmoid output with binary cross-entropy (and for a linear output "
        "with ½‖ŷ − y‖²); with a sigmoid output and squared error it is not.", "",
-       ("reference.backprop.punchline_gradients",)),
+       ("reference.backprop.punchline_gradients", "reference.backprop.punchline_loss")),
     _c("convention.nchw", _CONV, "CONVENTIONS: Convolution and pooling",
        "Images are NCHW, kernels [K, C, FH, FW], biases [K]; no layout is guessed.", "",
-       ("reference.conv.conv2d",), "pending"),
+       ("reference.conv.conv2d",)),
     _c("convention.cross-correlation", _CONV, "CONVENTIONS: Convolution and pooling",
        "\"Convolution\" is cross-correlation, without a kernel flip (Sobel = 2, padded top-left "
-       "= −1).", "", ("reference.conv.conv2d",), "pending"),
+       "= −1).", "", ("reference.conv.conv2d",)),
     _c("convention.doesnt-fit", _CONV, "CONVENTIONS: Convolution and pooling",
        "A geometry whose (N + 2P − F)/S + 1 is not whole is refused with the arithmetic in the "
-       "message, never cropped.", "", ("reference.conv.output_size",), "pending"),
+       "message, never cropped.", "", ("reference.conv.output_size",)),
     _c("convention.pooling", _CONV, "CONVENTIONS: Convolution and pooling",
        "Pooling has no padding; L2 = √Σx²; average divides by the window size; the max-pool "
        "gradient goes to the first maximum in row-major order.", "",
-       ("reference.pooling.max_pool2d_backward",), "pending"),
+       ("reference.pooling.max_pool2d_backward", "reference.pooling.l2_pool2d")),
     _c("convention.time-major", _CONV, "CONVENTIONS: Recurrent networks",
-       "Sequences are time-major [T, N, D].", "", ("reference.rnn.rnn_forward",), "pending"),
+       "Sequences are time-major [T, N, D].", "", ("reference.rnn.rnn_forward",)),
     _c("convention.gate-order", _CONV, "CONVENTIONS: Recurrent networks",
        "Stacked gate weights follow PyTorch: LSTM (i, f, g, o), GRU (r, z, n).", "",
-       ("reference.lstm.lstm_forward", "reference.gru.gru_forward"), "pending"),
+       ("reference.lstm.lstm_forward", "reference.gru.gru_forward")),
     _c("convention.gru-reset-after", _CONV, "CONVENTIONS: Recurrent networks",
        "GRU: n = tanh(W_in x + b_in + r ∘ (W_hn h + b_hn)), h' = (1 − z) ∘ n + z ∘ h; "
-       "\"reset before\" is a documented variant.", "", ("reference.gru.gru_step",), "pending"),
+       "\"reset before\" is a documented variant (reset_after=False).", "",
+       ("reference.gru.gru_step", "reference.gru.gru_forward")),
     _c("convention.lstm-bias", _CONV, "CONVENTIONS: Recurrent networks",
        "The slide's LSTM has no biases, the concatenated form has; they agree when biases are "
-       "zero.", "", ("reference.lstm.lstm_concat_step",), "pending"),
+       "zero.", "", ("reference.lstm.lstm_concat_step", "reference.lstm.lstm_slide_step")),
 )
 
 REGISTRY: dict[str, Claim] = {c.id: c for c in _CLAIMS}

@@ -23,6 +23,7 @@ Every ``*_backward`` returns the gradient of the loss times the upstream scalar 
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -98,9 +99,19 @@ def binary_cross_entropy_with_logits_backward(z: Any, y: Any, grad: float = 1.0)
 
 
 # ---------------------------------------------------------------- softmax cross-entropy
+def _class_axis(func: str, z: FloatArray, axis: Any) -> None:
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"{func}: axis must be an int, got {axis!r}")
+    if not -z.ndim <= int(axis) < z.ndim:
+        raise fail(func, f"axis {axis} is out of range for z of shape {z.shape}")
+    if z.shape[int(axis)] == 0:
+        raise fail(func, f"z must have at least one class along axis {axis}, got shape {z.shape}")
+
+
 def softmax(z: Any, axis: int = -1) -> FloatArray:
     """softmax(z)_k = e^{z_k − max z} / Σ_j e^{z_j − max z} along ``axis`` (the max shift)."""
     z = as_float_array("softmax", "z", z)
+    _class_axis("softmax", z, axis)
     e = np.exp(z - np.max(z, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
 
@@ -108,6 +119,7 @@ def softmax(z: Any, axis: int = -1) -> FloatArray:
 def log_softmax(z: Any, axis: int = -1) -> FloatArray:
     """log softmax(z)_k = z_k − m − log Σ_j e^{z_j − m}, m = max z (log-sum-exp)."""
     z = as_float_array("log_softmax", "z", z)
+    _class_axis("log_softmax", z, axis)
     shifted = z - np.max(z, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
@@ -152,6 +164,8 @@ def max_margin(s: Any, s_c: Any, delta: float = 1.0) -> FloatArray:
     s = as_float_array("max_margin", "s", s)
     s_c = as_float_array("max_margin", "s_c", s_c)
     _same_shape("max_margin", s, s_c, "s,s_c")
+    if isinstance(delta, bool) or not isinstance(delta, numbers.Real):
+        raise TypeError(f"max_margin: delta must be a real number, got {type(delta).__name__}")
     if not np.isfinite(delta) or delta < 0:
         raise fail("max_margin", f"delta must be a finite margin ≥ 0, got {delta}")
     return np.maximum(0.0, delta + s_c - s)
@@ -161,6 +175,10 @@ def max_margin_backward(
     s: Any, s_c: Any, delta: float = 1.0, grad: Any = 1.0
 ) -> tuple[FloatArray, FloatArray]:
     """(∂J/∂s, ∂J/∂s_c) = (−1, +1) where J > 0, and (0, 0) where J = 0 (no update needed)."""
-    active = (max_margin(s, s_c, delta) > 0).astype(np.float64)
+    J = max_margin(s, s_c, delta)
+    active = (J > 0).astype(np.float64)
     g = as_float_array("max_margin_backward", "grad", grad)
+    if g.shape not in ((), J.shape):
+        raise fail("max_margin_backward", f"grad must be a scalar or have J's shape {J.shape}, "
+                                          f"got shape {g.shape}")
     return -active * g, active * g

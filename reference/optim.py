@@ -10,8 +10,9 @@ Parameters travel as a ``dict`` of named arrays (``{"W": ..., "b": ...}``); the 
 function that does steps 1-3, ``loss_and_grads(params) -> (loss, grads)``, and this module does
 steps 4 and 5. Updates build new arrays: nothing here writes into the caller's parameters.
 
-Also here, written once for every model: Adagrad (the char-RNN's optimiser) and gradient
-clipping by the global norm (the usual remedy for exploding gradients).
+Also here, written once for every model: Adagrad (the char-RNN's optimiser), Adam (the LSTM's
+long-range training) and gradient clipping by the global norm (the usual remedy for exploding
+gradients).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from reference._checks import FloatArray, as_float_array, fail, positive_int, po
 
 __all__ = [
     "Adagrad",
+    "Adam",
     "DescentResult",
     "Params",
     "clip_by_norm",
@@ -163,4 +165,41 @@ class Adagrad:
             m = self.memory.get(k, np.zeros_like(p[k])) + g[k] * g[k]
             self.memory[k] = m
             new[k] = p[k] - self.lr * g[k] / np.sqrt(m + self.eps)
+        return new
+
+
+class Adam:
+    """Adam (Kingma and Ba, 2015): m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g²,
+    θ ← θ − η m̂ / (√v̂ + ε) with the bias corrections m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ).
+
+    The same update as torch.optim.Adam with its defaults (β₁ = 0.9, β₂ = 0.999, ε = 1e-8, no
+    weight decay). ``step`` returns new parameter arrays; m, v and the step count t live in this
+    object.
+    """
+
+    def __init__(self, lr: float, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8) -> None:
+        self.lr = positive_number("Adam", "lr", lr)
+        for name, beta in (("beta1", beta1), ("beta2", beta2)):
+            if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not 0 <= beta < 1:
+                raise fail("Adam", f"{name} must be a number in [0, 1), got {beta!r}")
+        self.beta1, self.beta2 = float(beta1), float(beta2)
+        self.eps = positive_number("Adam", "eps", eps)
+        self.t = 0
+        self.m: Params = {}
+        self.v: Params = {}
+
+    def step(self, params: Mapping[str, Any], grads: Mapping[str, Any]) -> Params:
+        """One Adam update of every named parameter."""
+        p = _params("Adam.step", params)
+        g = _grads_for("Adam.step", p, grads)
+        self.t += 1
+        new = {}
+        for k in p:
+            m = self.beta1 * self.m.get(k, np.zeros_like(p[k])) + (1.0 - self.beta1) * g[k]
+            v = self.beta2 * self.v.get(k, np.zeros_like(p[k])) + (1.0 - self.beta2) * g[k] ** 2
+            self.m[k], self.v[k] = m, v
+            m_hat = m / (1.0 - self.beta1 ** self.t)
+            v_hat = v / (1.0 - self.beta2 ** self.t)
+            new[k] = p[k] - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
         return new

@@ -143,7 +143,8 @@ def compare(actual: Any, expected: Any, tol: Tolerance) -> Comparison:
     allowed = tol.atol * scale + tol.rtol * finite_e
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(diff == 0.0, 0.0, diff / allowed)
-        rel = np.where(diff == 0.0, 0.0, diff / np.maximum(finite_e, np.finfo(np.float64).tiny))
+        # relative error where the expected value is not zero (it is undefined at zero)
+        rel = np.where((diff == 0.0) | (finite_e == 0.0), 0.0, diff / finite_e)
     flat = int(np.argmax(ratio))
     worst = tuple(int(i) for i in np.unravel_index(flat, e.shape))
     max_ratio = float(ratio.flat[flat])

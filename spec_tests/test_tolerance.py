@@ -64,3 +64,9 @@ def test_assert_close_names_what_it_compares() -> None:
     assert_close([1.0], [1.0])
     with pytest.raises(AssertionError, match=r"^dW: max abs error 0.5"):
         assert_close([1.5], [1.0], EXACT, what="dW")
+
+
+def test_relative_error_is_only_measured_where_the_expected_value_is_not_zero() -> None:
+    result = compare([1e-3, 2.0], [0.0, 1.0], Tolerance(rtol=1.0, atol=1.0))
+    assert result.max_rel_error == pytest.approx(1.0)
+    assert result.max_abs_error == pytest.approx(1.0)

@@ -1,0 +1,206 @@
+"""The ``jax`` backend: JAX on the CPU behind the contract, gradients by ``jax.vjp``.
+
+Ops use jax.lax and jax.numpy as a JAX user would: lax.conv_general_dilated for convolutions,
+lax.reduce_window for average and L2 pooling, lax.scan over time for the recurrent cells (JAX has
+no LSTM of its own; the cells follow PyTorch's equations, gate orders and weight layout).
+
+Two details a JAX port must get right to pass:
+
+* float64: JAX computes in float32 unless x64 is enabled. The adapter enables it
+  (``jax_enable_x64``, a process-wide switch) the first time float64 arrays arrive; float32
+  arrays stay float32 after that.
+* max-pool ties: the gradient of ``jnp.max`` (and of a max ``reduce_window``) is shared among
+  tied elements, while the contract sends it whole to the first maximum in row-major order, so
+  max pooling gathers each window and picks it with ``argmax`` (the first maximum).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from conformance.contract import OPS, op_spec
+
+__all__ = ["JaxBackend"]
+
+Array = jax.Array
+_HIGHEST = lax.Precision.HIGHEST
+
+
+def _linear(x: Array, w: Array, b: Array) -> Array:
+    return jnp.matmul(x, w.T, precision=_HIGHEST) + b          # x wᵀ + b
+
+
+def _cross_entropy(logits: Array, targets: Array) -> Array:
+    logp = jax.nn.log_softmax(logits, axis=-1)
+    return -jnp.mean(jnp.take_along_axis(logp, targets[:, None], axis=1))
+
+
+def _max_margin(s: Array, s_c: Array, delta: float) -> Array:
+    # relu, not maximum(0, ·): maximum splits the gradient at the kink, the contract gives it 0
+    return jax.nn.relu(delta + s_c - s)
+
+
+def _conv(x: Array, w: Array, b: Array, stride: Any, padding: Any, *,
+          layout: tuple[str, str, str]) -> Array:
+    strides = tuple(np.atleast_1d(stride).tolist())
+    pads = [(p, p) for p in np.atleast_1d(padding).tolist()]
+    y = lax.conv_general_dilated(x, w, strides, pads, dimension_numbers=layout,
+                                 precision=_HIGHEST)
+    return y + b.reshape((1, -1) + (1,) * (x.ndim - 2))
+
+
+def _window_sum(x: Array, kernel_size: tuple[int, int], stride: tuple[int, int]) -> Array:
+    return lax.reduce_window(x, np.zeros((), x.dtype), lax.add, (1, 1, *kernel_size),
+                             (1, 1, *stride), "VALID")
+
+
+def _windows(x: Array, kernel_size: tuple[int, int], stride: tuple[int, int]) -> Array:
+    """Every window as [N, C, OH, OW, FH·FW] (a gather, so gradients scatter back exactly)."""
+    (fh, fw), (sh, sw) = kernel_size, stride
+    oh, ow = (x.shape[2] - fh) // sh + 1, (x.shape[3] - fw) // sw + 1
+    rows = (np.arange(oh) * sh)[:, None] + np.arange(fh)[None, :]          # [OH, FH]
+    cols = (np.arange(ow) * sw)[:, None] + np.arange(fw)[None, :]          # [OW, FW]
+    win = x[:, :, rows[:, None, :, None], cols[None, :, None, :]]          # [N, C, OH, OW, FH, FW]
+    return win.reshape(*win.shape[:4], fh * fw)
+
+
+def _max_pool2d(x: Array, kernel_size: tuple[int, int], stride: tuple[int, int]) -> Array:
+    win = _windows(x, kernel_size, stride)
+    first = jnp.argmax(win, axis=-1)[..., None]                 # the first maximum
+    return jnp.take_along_axis(win, first, axis=-1)[..., 0]
+
+
+def _avg_pool2d(x: Array, kernel_size: tuple[int, int], stride: tuple[int, int]) -> Array:
+    return _window_sum(x, kernel_size, stride) / (kernel_size[0] * kernel_size[1])
+
+
+def _lp_pool2d(x: Array, kernel_size: tuple[int, int], stride: tuple[int, int]) -> Array:
+    return jnp.sqrt(_window_sum(x * x, kernel_size, stride))
+
+
+def _gates(x_t: Array, h: Array, w_ih: Array, w_hh: Array, b_ih: Array, b_hh: Array
+           ) -> tuple[Array, Array]:
+    return (jnp.matmul(x_t, w_ih.T, precision=_HIGHEST) + b_ih,
+            jnp.matmul(h, w_hh.T, precision=_HIGHEST) + b_hh)
+
+
+def _rnn(x: Array, h0: Array, w_ih: Array, w_hh: Array, b_ih: Array, b_hh: Array
+         ) -> tuple[Array, Array]:
+    def cell(h: Array, x_t: Array) -> tuple[Array, Array]:
+        gi, gh = _gates(x_t, h, w_ih, w_hh, b_ih, b_hh)
+        h = jnp.tanh(gi + gh)                                   # s_t = tanh(U x_t + W s_{t−1} + b)
+        return h, h
+    h_n, out = lax.scan(cell, h0, x)
+    return out, h_n
+
+
+def _lstm(x: Array, h0: Array, c0: Array, w_ih: Array, w_hh: Array, b_ih: Array, b_hh: Array
+          ) -> tuple[Array, Array, Array]:
+    def cell(carry: tuple[Array, Array], x_t: Array) -> tuple[tuple[Array, Array], Array]:
+        h, c = carry
+        gi, gh = _gates(x_t, h, w_ih, w_hh, b_ih, b_hh)
+        i, f, g, o = jnp.split(gi + gh, 4, axis=-1)             # PyTorch's order i, f, g, o
+        c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+        h = jax.nn.sigmoid(o) * jnp.tanh(c)
+        return (h, c), h
+    (h_n, c_n), out = lax.scan(cell, (h0, c0), x)
+    return out, h_n, c_n
+
+
+def _gru(x: Array, h0: Array, w_ih: Array, w_hh: Array, b_ih: Array, b_hh: Array
+         ) -> tuple[Array, Array]:
+    def cell(h: Array, x_t: Array) -> tuple[Array, Array]:
+        gi, gh = _gates(x_t, h, w_ih, w_hh, b_ih, b_hh)
+        i_r, i_z, i_n = jnp.split(gi, 3, axis=-1)               # PyTorch's order r, z, n
+        h_r, h_z, h_n = jnp.split(gh, 3, axis=-1)
+        r = jax.nn.sigmoid(i_r + h_r)
+        z = jax.nn.sigmoid(i_z + h_z)
+        n = jnp.tanh(i_n + r * h_n)                             # "reset after"
+        h = (1.0 - z) * n + z * h
+        return h, h
+    h_n, out = lax.scan(cell, h0, x)
+    return out, h_n
+
+
+OPS_JAX: dict[str, Callable[..., Any]] = {
+    "step": lambda x: (x >= 0).astype(x.dtype),
+    "sigmoid": jax.nn.sigmoid,
+    "tanh": jnp.tanh,
+    "relu": jax.nn.relu,
+    "linear": _linear,
+    "softmax": partial(jax.nn.softmax, axis=-1),
+    "cross_entropy": _cross_entropy,
+    "max_margin": _max_margin,
+    "conv2d": partial(_conv, layout=("NCHW", "OIHW", "NCHW")),
+    "conv1d": partial(_conv, layout=("NCH", "OIH", "NCH")),
+    "max_pool2d": _max_pool2d,
+    "avg_pool2d": _avg_pool2d,
+    "lp_pool2d": _lp_pool2d,
+    "rnn": _rnn,
+    "lstm": _lstm,
+    "gru": _gru,
+    "embedding": lambda ids, E: jnp.take(E, ids, axis=0),
+}
+
+
+def _device_array(value: Any) -> Array:
+    arr = np.asarray(value)
+    config: Any = jax.config
+    if arr.dtype == np.float64 and not config.read("jax_enable_x64"):
+        config.update("jax_enable_x64", True)                  # float64 runs compute in float64
+    return jnp.asarray(arr)
+
+
+class JaxBackend:
+    """JAX on the CPU, one method per contract op plus ``vjp``."""
+
+    name = "jax"
+    version = jax.__version__
+
+    def __init__(self) -> None:
+        self.device = jax.devices("cpu")[0]
+        for op in OPS_JAX:
+            setattr(self, op, partial(self._forward, op))
+
+    def _forward(self, op: str, *args: Any) -> tuple[np.ndarray, ...] | np.ndarray:
+        n = len(OPS[op].inputs)
+        settings = args[n:]
+        with jax.default_device(self.device):
+            forward = jax.jit(lambda *arrays: OPS_JAX[op](*arrays, *settings))
+            out = forward(*(_device_array(a) for a in args[:n]))
+        if isinstance(out, tuple):
+            return tuple(np.asarray(o) for o in out)
+        return np.asarray(out)
+
+    def vjp(self, op: str, inputs: tuple[np.ndarray, ...], attrs: Mapping[str, Any],
+            cotangents: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+        """Gradients of Σ cotangent ∘ output by jax.vjp, for the differentiable inputs."""
+        if op not in OPS_JAX:
+            raise NotImplementedError(f"jax backend: no op {op!r}")
+        spec = op_spec(op)
+        settings = tuple(attrs[a.name] for a in spec.attrs)
+        where = [i for i, a in enumerate(spec.inputs) if a.differentiable]
+
+        def pullback(arrays: list[Array], cots: tuple[Array, ...]) -> Any:
+            def f(*primals: Array) -> Any:
+                args = list(arrays)
+                for i, p in zip(where, primals):
+                    args[i] = p
+                return OPS_JAX[op](*args, *settings)
+
+            out, pull = jax.vjp(f, *(arrays[i] for i in where))
+            return pull(cots if isinstance(out, tuple) else cots[0])
+
+        with jax.default_device(self.device):
+            arrays = [_device_array(v) for v in inputs]
+            dtype = arrays[where[0]].dtype                 # outputs come in the inputs' dtype
+            cots = tuple(jnp.asarray(c, dtype=dtype) for c in cotangents)
+            grads = jax.jit(pullback)(arrays, cots)    # one compiled program per case
+        return tuple(np.asarray(g) for g in grads)

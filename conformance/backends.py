@@ -1,0 +1,206 @@
+"""Finding a backend by name and calling it through the contract.
+
+Names: ``numpy`` (the reference itself), ``torch``, ``jax``, a name that an installed package
+registers in the entry-point group ``nnspec.backends``, or ``package.module:attribute`` (an object
+inside a module) or ``package.module`` (a module of contract functions). A class found that way is
+instantiated without arguments. A third-party package registers itself with::
+
+    [project.entry-points."nnspec.backends"]
+    mybackend = "mypackage.nnspec_backend:backend"
+
+``Bound`` wraps the object: it finds each op's forward, its ``<op>_backward`` or the generic
+``vjp``, calls them as the contract says (conformance.contract) and turns what they return into
+NumPy arrays, one per output or per differentiable input.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from conformance.contract import OpSpec, op_spec
+
+__all__ = [
+    "BUILTIN",
+    "ENTRY_POINT_GROUP",
+    "BackendError",
+    "Bound",
+    "NotImplementedByBackend",
+    "load_backend",
+]
+
+ENTRY_POINT_GROUP = "nnspec.backends"
+BUILTIN: dict[str, str] = {
+    "numpy": "conformance.adapters.numpy_backend",
+    "torch": "conformance.adapters.torch_backend:TorchBackend",
+    "jax": "conformance.adapters.jax_backend:JaxBackend",
+}
+"""The adapters shipped with nnspec, by name."""
+
+GradientStyle = Literal["backward", "vjp"]
+
+
+class BackendError(Exception):
+    """A backend that cannot be loaded, or a value it returns that the contract cannot read."""
+
+
+class NotImplementedByBackend(Exception):
+    """The backend does not implement this op or its gradient (reported as a skip)."""
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A backend object and the name it was loaded by, callable through the contract."""
+
+    obj: Any
+    name: str
+
+    @property
+    def version(self) -> str:
+        for attr in ("version", "__version__"):
+            value = getattr(self.obj, attr, None)
+            if isinstance(value, str):
+                return value
+        return "unknown"
+
+    # ------------------------------------------------------------ what is there
+    def forward_fn(self, op: str) -> Callable[..., Any] | None:
+        fn = getattr(self.obj, op, None)
+        return fn if callable(fn) else None
+
+    def backward_fn(self, op: str) -> Callable[..., Any] | None:
+        fn = getattr(self.obj, op_spec(op).backward_name, None)
+        return fn if callable(fn) else None
+
+    @property
+    def vjp_fn(self) -> Callable[..., Any] | None:
+        fn = getattr(self.obj, "vjp", None)
+        return fn if callable(fn) else None
+
+    def gradient_style(self, op: str) -> GradientStyle | None:
+        """How this backend provides the op's gradient: its own backward, the vjp, or not."""
+        if self.backward_fn(op) is not None:
+            return "backward"
+        if self.vjp_fn is not None:
+            return "vjp"
+        return None
+
+    # ------------------------------------------------------------ calls
+    def call_forward(self, op: str, inputs: Mapping[str, np.ndarray],
+                     attrs: Mapping[str, Any]) -> tuple[np.ndarray, ...]:
+        """The op's outputs, in the contract's order, as NumPy arrays."""
+        spec = op_spec(op)
+        fn = self.forward_fn(op)
+        if fn is None:
+            raise NotImplementedByBackend(f"{self.name} has no {op}")
+        out = fn(*_arrays(spec, inputs), *_attrs(spec, attrs))
+        return _outputs(out, what=f"{op} returned", names=[o.name for o in spec.outputs])
+
+    def call_gradient(self, op: str, inputs: Mapping[str, np.ndarray], attrs: Mapping[str, Any],
+                      upstream: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Gradients of Σ upstream ∘ outputs for each differentiable input, by input name."""
+        spec = op_spec(op)
+        names = [a.name for a in spec.differentiable]
+        ups = tuple(upstream[o.name] for o in spec.outputs)
+        backward, vjp = self.backward_fn(op), self.vjp_fn
+        if backward is not None:
+            raw = backward(*ups, *_arrays(spec, inputs), *_attrs(spec, attrs))
+            what = f"{spec.backward_name} returned"
+        elif vjp is not None:
+            raw = vjp(op, _arrays(spec, inputs), dict(attrs), ups)
+            what = f"vjp({op!r}) returned"
+        else:
+            raise NotImplementedByBackend(
+                f"{self.name} has neither {spec.backward_name} nor vjp")
+        return dict(zip(names, _outputs(raw, what=what, names=names)))
+
+
+def _arrays(spec: OpSpec, inputs: Mapping[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+    return tuple(inputs[a.name] for a in spec.inputs)
+
+
+def _attrs(spec: OpSpec, attrs: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(attrs[a.name] for a in spec.attrs)
+
+
+def to_numpy(value: Any) -> np.ndarray:
+    """An array-like (NumPy, torch, JAX, nested lists, a Python float) as a NumPy array."""
+    if hasattr(value, "detach"):  # a torch tensor, maybe on a device, maybe requiring grad
+        value = value.detach().cpu()
+    return np.asarray(value)
+
+
+def _outputs(value: Any, *, what: str, names: list[str]) -> tuple[np.ndarray, ...]:
+    """What a backend returned as one array per expected name (a tuple, a dict or one array)."""
+    if isinstance(value, Mapping):
+        missing = [n for n in names if n not in value]
+        if missing:
+            raise BackendError(f"{what} a dict without {missing} (keys {sorted(value)})")
+        return tuple(to_numpy(value[n]) for n in names)
+    if isinstance(value, (tuple, list)) and (len(names) > 1 or len(value) == 1):
+        if len(value) != len(names):
+            raise BackendError(f"{what} {len(value)} values, expected {len(names)} "
+                               f"({', '.join(names)})")
+        return tuple(to_numpy(v) for v in value)
+    if len(names) > 1:
+        raise BackendError(f"{what} a {type(value).__name__}, expected a tuple of {len(names)} "
+                           f"arrays ({', '.join(names)})")
+    return (to_numpy(value),)
+
+
+# ---------------------------------------------------------------- loading
+def _registered() -> dict[str, importlib.metadata.EntryPoint]:
+    return {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def _import(target: str) -> Any:
+    module_name, _, attr = target.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise BackendError(f"cannot import {module_name!r}: {exc}") from None
+    for part in filter(None, attr.split(".")):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise BackendError(f"{module_name!r} has no attribute {attr!r}") from None
+    return obj
+
+
+def load_backend(backend: Any = "numpy", *, device: str | None = None) -> Bound:
+    """The backend called ``backend`` (a name, see the module docstring) or the object itself.
+
+    ``device`` is passed to the torch adapter (e.g. "cuda"); other backends refuse it.
+    Raises BackendError with a message for the user when nothing can be loaded.
+    """
+    if isinstance(backend, Bound):
+        return backend
+    if not isinstance(backend, str):
+        name = getattr(backend, "name", None) or getattr(backend, "__name__", None)
+        return Bound(backend, name if isinstance(name, str) else type(backend).__name__)
+    name = backend
+    if name in BUILTIN:
+        target = BUILTIN[name]
+    elif name in (registered := _registered()):
+        target = registered[name].value
+    elif ":" in name or "." in name:
+        target = name
+    else:
+        known = sorted({*BUILTIN, *_registered()})
+        raise BackendError(f"unknown backend {name!r}: use one of {', '.join(known)} or "
+                           f"package.module:attribute")
+    obj = _import(target)
+    if inspect.isclass(obj):
+        factory: Callable[..., Any] = obj
+        if device is not None and "device" not in inspect.signature(factory).parameters:
+            raise BackendError(f"backend {name!r} has no device option (got --device {device})")
+        obj = factory(device=device) if device is not None else factory()
+    elif device is not None:
+        raise BackendError(f"backend {name!r} has no device option (got --device {device})")
+    return Bound(obj, name)

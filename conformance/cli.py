@@ -1,0 +1,194 @@
+"""The ``nnspec`` command: run the conformance cases, list the contract, explain an op.
+
+    nnspec run [--backend NAME] [--ops OPS] [--dtype float64|float32] [--require [OPS]]
+               [--json PATH] [--junit PATH] [--device DEV] [-q | -v]
+    nnspec list [--backend NAME] [--markdown]
+    nnspec explain OP
+
+Exit status: 0 when every check passed (skips are not failures), 1 when a check failed, 2 for a
+usage error or a backend, op or file that cannot be loaded (with a message saying which).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+import reference
+from conformance.backends import BackendError, Bound, load_backend
+from conformance.cases import Case, golden_cases
+from conformance.contract import OPS, contract_markdown, op_spec
+from conformance.report import Result
+from conformance.runner import DTYPES, run
+from conformance.slides import slides_of
+from reference.claims import REGISTRY
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _op_list(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in OPS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown op(s) {', '.join(unknown)}; the contract's ops are {', '.join(OPS)}")
+    return names
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nnspec", description="Check an implementation of neural-network building blocks "
+        "against nnspec's executable specification.")
+    parser.add_argument("--version", action="version",
+                        version=f"nnspec {reference.__version__} (spec {reference.SPEC_VERSION})")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run_p = sub.add_parser("run", help="run the conformance cases against a backend")
+    run_p.add_argument("--backend", metavar="NAME",
+                       help="numpy, torch, jax, a registered name or package.module:attribute "
+                            "(default: check the reference itself)")
+    run_p.add_argument("--ops", type=_op_list, metavar="OPS",
+                       help="comma-separated ops to check (default: all)")
+    run_p.add_argument("--dtype", choices=DTYPES, default="float64",
+                       help="the dtype inputs are given in and tolerances are set for")
+    run_p.add_argument("--require", nargs="?", const="all", metavar="OPS",
+                       help="treat a missing op or gradient as a failure: all ops, or the "
+                            "comma-separated OPS")
+    run_p.add_argument("--json", metavar="PATH", help="write the JSON report to PATH")
+    run_p.add_argument("--junit", metavar="PATH", help="write JUnit XML to PATH")
+    run_p.add_argument("--device", metavar="DEV", help="the backend's device (torch: cuda)")
+    verbosity = run_p.add_mutually_exclusive_group()
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="print the summary only")
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="print every check")
+
+    list_p = sub.add_parser("list", help="the contract's ops, and which a backend implements")
+    list_p.add_argument("--backend", metavar="NAME", default="numpy",
+                        help="the backend to inspect (default: numpy, the reference)")
+    list_p.add_argument("--markdown", action="store_true",
+                        help="print the contract as a Markdown table (for docs)")
+
+    explain_p = sub.add_parser("explain", help="an op's specification")
+    explain_p.add_argument("op", metavar="OP", help=f"one of {', '.join(OPS)}")
+    return parser
+
+
+# ---------------------------------------------------------------- run
+def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    backend = args.backend or "numpy"
+    require = args.require if args.require in (None, "all") else _op_list(args.require)
+    if not args.quiet:
+        if args.backend is None:
+            print("No --backend given: checking the reference itself (the numpy backend) "
+                  "against its golden and slide cases.", file=out)
+        print(f"nnspec {reference.__version__} (spec {reference.SPEC_VERSION}): backend "
+              f"{backend}, {args.dtype}", file=out)
+
+    def progress(result: Result) -> None:
+        print(result.line(), file=out)
+
+    report = run(backend, ops=args.ops, dtype=args.dtype, require=require, device=args.device,
+                 progress=progress if args.verbose else None)
+    if not args.quiet:
+        print(file=out)
+        print(report.table(), file=out)
+        if report.failures() and not args.verbose:
+            print("\nfailures:", file=out)
+            for result in report.failures():
+                print(f"  {result.line()}", file=out)
+        print(file=out)
+    if args.json:
+        report.write_json(args.json)
+    if args.junit:
+        report.write_junit(args.junit)
+    print(report.summary(), file=out)
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+# ---------------------------------------------------------------- list
+def _implements(bound: Bound, op: str) -> tuple[str, str]:
+    forward = "yes" if bound.forward_fn(op) is not None else "-"
+    style = bound.gradient_style(op)
+    if style == "vjp" and bound.forward_fn(op) is None:
+        style = None
+    gradient = {"backward": f"{op_spec(op).backward_name}", "vjp": "vjp"}.get(style or "", "-")
+    return forward, gradient
+
+
+def _cmd_list(args: argparse.Namespace, out: TextIO) -> int:
+    if args.markdown:
+        print(contract_markdown(), file=out, end="")
+        return EXIT_OK
+    bound = load_backend(args.backend)
+    rows = [("op", "signature", "forward", "gradient")]
+    for op in OPS.values():
+        rows.append((op.name, op.signature(), *_implements(bound, op.name)))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    print(f"The contract's {len(OPS)} ops; forward and gradient as implemented by backend "
+          f"{bound.name} {bound.version}:\n", file=out)
+    for i, row in enumerate(rows):
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip(), file=out)
+        if i == 0:
+            print("  ".join("-" * w for w in widths), file=out)
+    print("\nnnspec explain OP shows an op's shapes, formula, conventions and claims.", file=out)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- explain
+def _accumulation(case: Case) -> str:
+    acc = case.accumulation()
+    return f"terms {acc.terms}/{acc.gradient_terms}, depth {acc.depth}"
+
+
+def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
+    spec = op_spec(args.op)
+    lines = [f"{spec.name} ({spec.family})", "",
+             f"  {spec.signature()}", f"  {spec.backward_signature()}", "",
+             f"shapes:    {spec.shapes()}", f"forward:   {spec.formula}",
+             f"gradient:  {spec.gradient}"]
+    if spec.attrs:
+        lines.append("attributes:")
+        lines += [f"  {a.name} ({a.kind}): {a.doc}" for a in spec.attrs]
+    lines.append("arrays:")
+    lines += [f"  {a.name} {a.shape}: {a.doc}" + (" (int64, no gradient)"
+                                                  if a.kind == "index" else "")
+              for a in (*spec.inputs, *spec.outputs)]
+    if spec.notes:
+        lines.append("conventions:")
+        lines += [f"  - {n}" for n in spec.notes]
+    lines.append("claims:")
+    for cid in spec.claims:
+        c = REGISTRY[cid]
+        lines.append(f"  {cid} [{c.status}] (slide \"{c.slide}\"): {c.statement}")
+    slides = slides_of(spec.name)
+    lines.append("slide cases:" if slides else "slide cases: none")
+    lines += [f"  {c.name}: {c.about}" for c in slides]
+    golden = golden_cases([spec.name])
+    lines.append(f"golden cases: {len(golden)}" if golden else
+                 "golden cases: none (the reference does not implement this op yet)")
+    lines += [f"  {c.name}: {c.about} ({c.geometry()}; {_accumulation(c)})" for c in golden]
+    lines.append("tolerance: reference.tolerance.tolerance(dtype, terms, depth, gradient) per "
+                 "case, terms = the longest sum of the forward / of the gradients")
+    lines.append(f"reference: {', '.join(spec.reference)}")
+    print("\n".join(lines), file=out)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run the ``nnspec`` command with ``argv`` (default sys.argv[1:]); return the exit status."""
+    out = out or sys.stdout
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse's --help, --version and usage errors
+        return int(exc.code or 0)
+    commands = {"run": _cmd_run, "list": _cmd_list, "explain": _cmd_explain}
+    try:
+        return commands[args.command](args, out)
+    except (BackendError, ValueError, KeyError, OSError, argparse.ArgumentTypeError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"nnspec: error: {message}", file=sys.stderr)
+        return EXIT_USAGE

@@ -1,0 +1,234 @@
+"""Results and the Report of a run: the terminal table, the JSON report and JUnit XML.
+
+The JSON report's layout is versioned (``SCHEMA_VERSION``) and described by the JSON Schema in
+conformance.schema; it records the spec version, the backend's name and version, the dtype, the
+seeds, and for every check its status, reason, achieved error, worst element and tolerance.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+import reference
+from conformance.cases import Case
+from reference.tolerance import Tolerance
+
+__all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "Check", "Report", "Result", "Status"]
+
+Status = Literal["pass", "fail", "skip"]
+Check = Literal["forward", "gradient"]
+SCHEMA_NAME = "nnspec-conformance-report"
+SCHEMA_VERSION = 1
+"""The version of the JSON report's layout; bumped on any incompatible change."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of one check (forward or gradient) of one case, passing or not."""
+
+    case: Case
+    check: Check
+    status: Status
+    reason: str
+    tolerance: Tolerance | None = None
+    max_abs_error: float | None = None
+    max_rel_error: float | None = None
+    error_ratio: float | None = None
+    worst_array: str | None = None
+    worst_index: tuple[int, ...] | None = None
+    style: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def id(self) -> str:
+        """``conv2d[forward-golden-07]``."""
+        return f"{self.case.op}[{self.check}-{self.case.source}-{self.case.name}]"
+
+    @property
+    def column(self) -> str:
+        """The table column: "slides" and "property" by source, else the check."""
+        return {"slide": "slides", "property": "property"}.get(self.case.source, self.check)
+
+    def line(self) -> str:
+        """``PASS conv2d[forward-golden-07]: y: max abs error ... (x[2, 3, 8, 9]; ...)``."""
+        return f"{self.status.upper():4} {self.id}: {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        acc = self.case.accumulation()
+        return {
+            "id": self.id,
+            "op": self.case.op,
+            "case": self.case.name,
+            "source": self.case.source,
+            "check": self.check,
+            "status": self.status,
+            "reason": self.reason,
+            "max_abs_error": self.max_abs_error,
+            "max_rel_error": self.max_rel_error,
+            "error_ratio": self.error_ratio,
+            "worst_array": self.worst_array,
+            "worst_index": None if self.worst_index is None else list(self.worst_index),
+            "tolerance": None if self.tolerance is None else {
+                "rtol": self.tolerance.rtol, "atol": self.tolerance.atol},
+            "terms": acc.terms if self.check == "forward" else acc.gradient_terms,
+            "depth": acc.depth,
+            "gradient_style": self.style,
+            "geometry": self.case.geometry(),
+            "claims": list(self.case.claims),
+            "seed": self.case.seed,
+            "seconds": round(self.seconds, 6),
+        }
+
+
+@dataclass
+class Report:
+    """Everything a run found, in the order it ran."""
+
+    backend: str
+    backend_version: str
+    dtype: str
+    ops: list[str]
+    results: list[Result]
+    device: str | None = None
+    required: list[str] = field(default_factory=list)
+    seeds: dict[str, int | None] = field(default_factory=dict)
+    started: str = ""
+    seconds: float = 0.0
+
+    # ------------------------------------------------------------ counts
+    def count(self, status: Status) -> int:
+        return sum(r.status == status for r in self.results)
+
+    @property
+    def passed(self) -> int:
+        return self.count("pass")
+
+    @property
+    def failed(self) -> int:
+        return self.count("fail")
+
+    @property
+    def skipped(self) -> int:
+        return self.count("skip")
+
+    @property
+    def ok(self) -> bool:
+        """No failures (skips are not failures)."""
+        return self.failed == 0
+
+    def failures(self) -> list[Result]:
+        return [r for r in self.results if r.status == "fail"]
+
+    # ------------------------------------------------------------ text
+    def summary(self) -> str:
+        """One line: ``torch 2.13.0, float64: 212 passed, 0 failed, 8 skipped in 1.3 s``."""
+        device = f" on {self.device}" if self.device else ""
+        version = "(version unknown)" if self.backend_version == "unknown" else (
+            self.backend_version)
+        verdict = "PASSED" if self.ok else "FAILED"
+        if not self.passed and not self.failed:
+            verdict = "NOTHING CHECKED"
+        return (f"{verdict}: {self.backend} {version}{device}, {self.dtype}: "
+                f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped "
+                f"(not implemented) in {self.seconds:.1f} s")
+
+    def columns(self) -> list[str]:
+        present = {r.column for r in self.results}
+        return ["forward", "gradient", "slides"] + (["property"] if "property" in present
+                                                    else [])
+
+    def table(self) -> str:
+        """The op × forward/gradient/slides table: pass/fail/skip and the largest error."""
+        cols = self.columns()
+        rows = [["op", *cols]]
+        for op in self.ops:
+            rows.append([op, *(_cell([r for r in self.results if r.case.op == op and
+                                      r.column == col]) for col in cols)])
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
+                 for row in rows]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------ files
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report (see conformance.schema.REPORT_SCHEMA)."""
+        return {
+            "schema": SCHEMA_NAME,
+            "schema_version": SCHEMA_VERSION,
+            "spec_version": reference.SPEC_VERSION,
+            "nnspec_version": reference.__version__,
+            "backend": {"name": self.backend, "version": self.backend_version,
+                        "device": self.device},
+            "dtype": self.dtype,
+            "seeds": dict(self.seeds),
+            "ops": list(self.ops),
+            "required": list(self.required),
+            "started": self.started,
+            "seconds": round(self.seconds, 6),
+            "platform": {"python": platform.python_version(), "numpy": np.__version__},
+            "summary": {"passed": self.passed, "failed": self.failed,
+                        "skipped": self.skipped, "total": len(self.results)},
+            "results": [r.to_dict() for r in self.results],
+        }
+
+    def write_json(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n",
+                              encoding="utf-8")
+
+    def junit(self) -> ET.ElementTree:
+        """JUnit XML: one testcase per check, classname ``nnspec.<op>``."""
+        suite = ET.Element("testsuite", {
+            "name": f"nnspec[{self.backend}-{self.dtype}]", "tests": str(len(self.results)),
+            "failures": str(self.failed), "errors": "0", "skipped": str(self.skipped),
+            "time": f"{self.seconds:.3f}", "timestamp": self.started})
+        props = ET.SubElement(suite, "properties")
+        for key, value in (("spec_version", reference.SPEC_VERSION),
+                           ("backend", self.backend), ("backend_version", self.backend_version),
+                           ("dtype", self.dtype), ("seeds", json.dumps(self.seeds))):
+            ET.SubElement(props, "property", {"name": key, "value": str(value)})
+        for r in self.results:
+            case = ET.SubElement(suite, "testcase", {
+                "classname": f"nnspec.{r.case.op}",
+                "name": f"{r.check}-{r.case.source}-{r.case.name}", "time": f"{r.seconds:.6f}"})
+            if r.status == "fail":
+                ET.SubElement(case, "failure", {"message": r.reason}).text = (
+                    f"{r.reason}\n{r.case.about}\n{r.case.geometry()}")
+            elif r.status == "skip":
+                ET.SubElement(case, "skipped", {"message": r.reason})
+            else:
+                ET.SubElement(case, "system-out").text = r.reason
+        root = ET.Element("testsuites")
+        root.append(suite)
+        return ET.ElementTree(root)
+
+    def write_junit(self, path: str | Path) -> None:
+        tree = self.junit()
+        ET.indent(tree)
+        tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _cell(results: Iterable[Result]) -> str:
+    """``pass 12  3.1e-16`` / ``FAIL 2/12  4.5e-02`` / ``skip`` / ``-`` (no cases)."""
+    results = list(results)
+    if not results:
+        return "-"
+    checked = [r for r in results if r.status != "skip"]
+    if not checked:
+        return "skip"
+    errors = [r.max_abs_error for r in checked if r.max_abs_error is not None]
+    worst = f"  {max(errors):.1e}" if errors else ""
+    failed = sum(r.status == "fail" for r in checked)
+    skipped = len(results) - len(checked)
+    tail = f" +{skipped} skip" if skipped else ""
+    if failed:
+        return f"FAIL {failed}/{len(checked)}{worst}{tail}"
+    return f"pass {len(checked)}{worst}{tail}"

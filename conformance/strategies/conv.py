@@ -1,0 +1,192 @@
+"""Strategies for convolution and pooling: geometries that fit, drawn sizes first.
+
+A geometry is drawn backwards from its output: output size, kernel size, stride and padding
+first, then the input size that makes (H + 2P − F)/S + 1 come out exactly (the "doesn't fit"
+rule of CONVENTIONS.md: the conformance cases use only geometries that fit). Arrays of the
+consistent shapes are drawn last. Layout NCHW, kernels [K, C, FH, FW], per-axis stride and
+padding as (vertical, horizontal) pairs::
+
+    from conformance.strategies import conv_cases, pool_cases
+
+    @given(conv_cases())
+    def test_my_conv(case):
+        y = my_conv2d(case.x, case.w, case.b, case.stride, case.padding)
+        assert y.shape == case.geometry.out_shape
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import strategies as st
+
+from conformance.strategies.basic import arrays
+
+__all__ = [
+    "ConvCase",
+    "ConvGeometry",
+    "PoolCase",
+    "PoolGeometry",
+    "conv_cases",
+    "conv_geometries",
+    "pool_cases",
+    "pool_geometries",
+]
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """Sizes of a conv2d that fits: x [N, C, H, W], w [K, C, FH, FW], y [N, K, OH, OW]."""
+
+    n: int
+    c: int
+    k: int
+    h: int
+    w: int
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    out: tuple[int, int]
+
+    @property
+    def x_shape(self) -> tuple[int, int, int, int]:
+        return (self.n, self.c, self.h, self.w)
+
+    @property
+    def w_shape(self) -> tuple[int, int, int, int]:
+        return (self.k, self.c, *self.kernel)
+
+    @property
+    def out_shape(self) -> tuple[int, int, int, int]:
+        return (self.n, self.k, *self.out)
+
+
+@st.composite
+def _axis(draw: st.DrawFn, name: str, max_kernel: int, max_stride: int, max_padding: int,
+          max_out: int) -> tuple[int, int, int, int, int]:
+    """One spatial axis: (input size, kernel, stride, padding, output size) that fit exactly."""
+    out = draw(st.integers(1, max_out), label=f"O{name}")
+    f = draw(st.integers(1, max_kernel), label=f"F{name}")
+    s = draw(st.integers(1, max_stride), label=f"S{name}")
+    span = (out - 1) * s + f                       # the padded input the windows cover exactly
+    p = draw(st.integers(0, min(max_padding, (span - 1) // 2)), label=f"P{name}")
+    return span - 2 * p, f, s, p, out
+
+
+@st.composite
+def conv_geometries(draw: st.DrawFn, *, max_batch: int = 3, max_channels: int = 4,
+                    max_kernels: int = 4, max_kernel: int = 4, max_stride: int = 3,
+                    max_padding: int = 2, max_out: int = 4) -> ConvGeometry:
+    """A conv2d geometry that fits, per-axis kernel, stride and padding (square or not)."""
+    n = draw(st.integers(1, max_batch), label="N")
+    c = draw(st.integers(1, max_channels), label="C")
+    k = draw(st.integers(1, max_kernels), label="K")
+    h, fh, sh, ph, oh = draw(_axis("H", max_kernel, max_stride, max_padding, max_out))
+    w, fw, sw, pw, ow = draw(_axis("W", max_kernel, max_stride, max_padding, max_out))
+    return ConvGeometry(n, c, k, h, w, (fh, fw), (sh, sw), (ph, pw), (oh, ow))
+
+
+@dataclass(frozen=True)
+class ConvCase:
+    """A conv2d call that fits: x, w, b (or None), stride, padding and an upstream gradient dy
+    shaped like the output."""
+
+    x: np.ndarray
+    w: np.ndarray
+    b: np.ndarray | None
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dy: np.ndarray
+    geometry: ConvGeometry
+
+
+@st.composite
+def conv_cases(draw: st.DrawFn, *, bias: bool | None = None, bound: float = 2.0,
+               geometries: st.SearchStrategy[ConvGeometry] | None = None) -> ConvCase:
+    """A conv2d case: a geometry (``conv_geometries()`` by default), then arrays of its shapes
+    with values in [−bound, bound]. ``bias``: True, False, or None to draw either."""
+    g = draw(conv_geometries() if geometries is None else geometries, label="geometry")
+    with_bias = draw(st.booleans(), label="bias") if bias is None else bias
+    return ConvCase(
+        x=draw(arrays(g.x_shape, bound=bound), label="x"),
+        w=draw(arrays(g.w_shape, bound=bound), label="w"),
+        b=draw(arrays((g.k,), bound=bound), label="b") if with_bias else None,
+        stride=g.stride,
+        padding=g.padding,
+        dy=draw(arrays(g.out_shape, bound=bound), label="dy"),
+        geometry=g,
+    )
+
+
+@dataclass(frozen=True)
+class PoolGeometry:
+    """Sizes of a pooling that fits (no padding): x [N, C, H, W] → y [N, C, OH, OW]."""
+
+    n: int
+    c: int
+    h: int
+    w: int
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    out: tuple[int, int]
+
+    @property
+    def x_shape(self) -> tuple[int, int, int, int]:
+        return (self.n, self.c, self.h, self.w)
+
+    @property
+    def out_shape(self) -> tuple[int, int, int, int]:
+        return (self.n, self.c, *self.out)
+
+    @property
+    def overlapping(self) -> bool:
+        """Whether some pixel lies in more than one window (a stride smaller than the window)."""
+        return self.stride[0] < self.kernel[0] or self.stride[1] < self.kernel[1]
+
+
+@st.composite
+def pool_geometries(draw: st.DrawFn, *, max_batch: int = 3, max_channels: int = 4,
+                    max_kernel: int = 3, max_stride: int = 3, max_out: int = 4,
+                    overlap: bool = True) -> PoolGeometry:
+    """A pooling geometry that fits. ``overlap=False`` draws strides ≥ the window (distinct
+    patches, as the slides' pooling)."""
+    n = draw(st.integers(1, max_batch), label="N")
+    c = draw(st.integers(1, max_channels), label="C")
+    sizes = []
+    for name in ("H", "W"):
+        out = draw(st.integers(1, max_out), label=f"O{name}")
+        f = draw(st.integers(1, max_kernel), label=f"K{name}")
+        s = draw(st.integers(1 if overlap else f, max(max_stride, f)), label=f"S{name}")
+        sizes.append(((out - 1) * s + f, f, s, out))
+    (h, kh, sh, oh), (w, kw, sw, ow) = sizes
+    return PoolGeometry(n, c, h, w, (kh, kw), (sh, sw), (oh, ow))
+
+
+@dataclass(frozen=True)
+class PoolCase:
+    """A pooling call that fits: x, kernel_size, stride and an upstream gradient dy."""
+
+    x: np.ndarray
+    kernel_size: tuple[int, int]
+    stride: tuple[int, int]
+    dy: np.ndarray
+    geometry: PoolGeometry
+
+
+@st.composite
+def pool_cases(draw: st.DrawFn, *, distinct: bool = False, bound: float = 2.0,
+               geometries: st.SearchStrategy[PoolGeometry] | None = None) -> PoolCase:
+    """A pooling case. ``distinct=True`` draws x as a shuffled even grid of values in
+    [−bound, bound] (no ties, at least 2·bound/size apart), so that a max pool's gradient is
+    defined everywhere and finite differences can check it."""
+    g = draw(pool_geometries() if geometries is None else geometries, label="geometry")
+    if distinct:
+        size = int(np.prod(g.x_shape))
+        order = draw(st.permutations(range(size)), label="order of x")
+        x = (np.array(order, dtype=np.float64) - (size - 1) / 2) * (2 * bound / size)
+        x = x.reshape(g.x_shape)
+    else:
+        x = draw(arrays(g.x_shape, bound=bound), label="x")
+    dy = draw(arrays(g.out_shape, bound=bound), label="dy")
+    return PoolCase(x, g.kernel, g.stride, dy, g)

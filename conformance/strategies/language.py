@@ -1,0 +1,98 @@
+"""Strategies for word-level models: embedding lookups, output layers over sequences, and the
+parameters of an embedding → RNN → softmax network (a language model or a tagger).
+
+Sizes are drawn first, then arrays of those shapes. Vocabularies are small, so that repeated ids
+(whose embedding gradients must add up) are common.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+from conformance.strategies.basic import arrays
+
+__all__ = [
+    "EmbeddingCase",
+    "OutputLayer",
+    "TokenModelCase",
+    "embedding_cases",
+    "output_layers",
+    "token_model_cases",
+]
+
+
+def _ids(draw: st.DrawFn, shape: tuple[int, ...], size: int, label: str) -> np.ndarray:
+    count = int(np.prod(shape))
+    ids = draw(st.lists(st.integers(0, size - 1), min_size=count, max_size=count), label=label)
+    return np.array(ids, dtype=np.int64).reshape(shape)
+
+
+@dataclass(frozen=True)
+class EmbeddingCase:
+    """A lookup: ids [T, N] in [0, K), a table E [K, d], an upstream gradient de [T, N, d]."""
+
+    ids: np.ndarray
+    E: np.ndarray
+    de: np.ndarray
+
+
+@st.composite
+def embedding_cases(draw: st.DrawFn, *, max_k: int = 5, max_d: int = 4, max_t: int = 6,
+                    max_n: int = 3, bound: float = 3.0) -> EmbeddingCase:
+    """An embedding lookup with (often) repeated ids; sizes T, N, K, d first."""
+    T = draw(st.integers(1, max_t), label="T")
+    N = draw(st.integers(1, max_n), label="N")
+    K = draw(st.integers(1, max_k), label="K")
+    d = draw(st.integers(1, max_d), label="d")
+    return EmbeddingCase(
+        ids=_ids(draw, (T, N), K, "ids"),
+        E=draw(arrays((K, d), bound=bound), label="E"),
+        de=draw(arrays((T, N, d), bound=bound), label="de"),
+    )
+
+
+@dataclass(frozen=True)
+class OutputLayer:
+    """An output layer over a sequence of states: V [K, H], c [K] and targets y [T, N]."""
+
+    V: np.ndarray
+    c: np.ndarray
+    y: np.ndarray
+
+
+@st.composite
+def output_layers(draw: st.DrawFn, T: int, N: int, H: int, *, max_k: int = 4,
+                  bound: float = 1.0) -> OutputLayer:
+    """o_t = softmax(V s_t + c) for states [T, N, H] of known sizes, with targets; K drawn."""
+    K = draw(st.integers(1, max_k), label="K")
+    return OutputLayer(V=draw(arrays((K, H), bound=bound), label="V"),
+                       c=draw(arrays((K,), bound=bound), label="c"),
+                       y=_ids(draw, (T, N), K, "y"))
+
+
+@dataclass(frozen=True)
+class TokenModelCase:
+    """Parameters of embedding → RNN → softmax: E [K_in, d], U [H, d], W [H, H], b [H],
+    V [K_out, H], c [K_out]."""
+
+    params: dict[str, Any]
+    sizes: dict[str, int]
+
+
+@st.composite
+def token_model_cases(draw: st.DrawFn, *, K_in: int, K_out: int, max_d: int = 3,
+                      max_h: int = 4, bound: float = 2.0) -> TokenModelCase:
+    """Random parameters of a token RNN with the given vocabularies; d and H drawn first.
+
+    A language model over K words has K_in = K + 1 (the start symbol) and K_out = K.
+    """
+    d = draw(st.integers(1, max_d), label="d")
+    H = draw(st.integers(1, max_h), label="H")
+    shapes = {"E": (K_in, d), "U": (H, d), "W": (H, H), "b": (H,), "V": (K_out, H),
+              "c": (K_out,)}
+    params = {k: draw(arrays(shape, bound=bound), label=k) for k, shape in shapes.items()}
+    return TokenModelCase(params, {"K_in": K_in, "K_out": K_out, "d": d, "H": H})

@@ -1,0 +1,50 @@
+"""Strategies for fully connected networks of several layers (and the punchline network).
+
+Sizes are drawn first (N, the widths D = M_0, M_1, ..., M_L), then each layer's W_l [M_l, M_{l−1}]
+and b_l [M_l], an activation per layer, and an upstream gradient for the output [N, M_L].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import strategies as st
+
+from conformance.strategies.basic import arrays
+
+__all__ = ["NetworkCase", "network_cases"]
+
+
+@dataclass(frozen=True)
+class NetworkCase:
+    """x [N, D]; layers as (W_l [M_l, M_{l−1}], b_l [M_l]); activations; upstream [N, M_L]."""
+
+    x: np.ndarray
+    layers: tuple[tuple[np.ndarray, np.ndarray], ...]
+    activations: tuple[str, ...]
+    upstream: np.ndarray
+
+
+@st.composite
+def network_cases(draw: st.DrawFn, *, min_layers: int = 1, max_layers: int = 3, max_n: int = 4,
+                  max_width: int = 5, bound: float = 2.0,
+                  activations: tuple[str, ...] = ("sigmoid", "tanh", "relu", "identity"),
+                  biases: bool = True) -> NetworkCase:
+    """A network of ``min_layers``..``max_layers`` dense layers (``biases=False``: every b = 0)."""
+    depth = draw(st.integers(min_layers, max_layers), label="L")
+    n = draw(st.integers(1, max_n), label="N")
+    widths = [draw(st.integers(1, max_width), label=f"M_{i}") for i in range(depth + 1)]
+    layers = []
+    for i in range(1, depth + 1):
+        W = draw(arrays((widths[i], widths[i - 1]), bound=bound), label=f"W_{i}")
+        b = (draw(arrays((widths[i],), bound=bound), label=f"b_{i}") if biases
+             else np.zeros(widths[i]))
+        layers.append((W, b))
+    acts = tuple(draw(st.sampled_from(activations), label=f"f_{i}") for i in range(1, depth + 1))
+    return NetworkCase(
+        x=draw(arrays((n, widths[0]), bound=bound), label="x"),
+        layers=tuple(layers),
+        activations=acts,
+        upstream=draw(arrays((n, widths[-1]), bound=bound), label="upstream"),
+    )

@@ -1,0 +1,213 @@
+"""Pooling (lecture: "Pooling", "Pooling: Max-pool", "Pooling: Average-pool", "Pooling Layer").
+
+    Idea: reduce the image size by mapping a patch of pixels to a single value.
+    Does not have parameters, though there are different types of pooling operations.
+    Operates over each activation map independently. Pooling types: Max, Average, L2 etc.
+
+Notation
+--------
+N, C          batch size and channels (activation maps); each map is pooled on its own
+H, W          input height and width
+KH, KW        window (``kernel_size``) height and width
+S = (SH, SW)  stride per axis; the default is the window size (distinct, non-overlapping patches)
+OH, OW        output size (H − KH)/SH + 1 and (W − KW)/SW + 1
+x             input [N, C, H, W]
+y             output [N, C, OH, OW]; y[n, c, i, j] pools the window x[n, c, SH·i + u, SW·j + v],
+              0 ≤ u < KH, 0 ≤ v < KW
+dy, dx        ∂L/∂y [N, C, OH, OW] and ∂L/∂x [N, C, H, W]
+
+Conventions (CONVENTIONS.md)
+----------------------------
+* No padding, and no parameters: the functions take only x and the window geometry.
+* The output size follows reference.conv's rule; a window that doesn't fit is refused.
+* max: the whole gradient of a window goes to its first maximum in row-major order (as PyTorch
+  on the CPU). average: the sum divided by the window size KH·KW.
+* L2: y = √(Σ x²) over the window (torch's ``lp_pool2d`` with ``norm_type=2``); its gradient
+  x / y is taken as 0 where a window is all zeros (y = 0, where √ has no derivative).
+
+Implementation: a short loop over the KH·KW window taps, each a strided view of x holding that
+tap of every window at once (no loop over pixels). The ``_*_pool`` kernels keep their dtype.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from reference._checks import FloatArray, as_float_array, fail, positive_pair
+from reference.conv import Pair, _output_size
+
+__all__ = [
+    "avg_pool2d",
+    "avg_pool2d_backward",
+    "l2_pool2d",
+    "l2_pool2d_backward",
+    "max_pool2d",
+    "max_pool2d_backward",
+]
+
+
+class _Pool(NamedTuple):
+    x: FloatArray
+    kernel: Pair
+    stride: Pair
+    out: Pair
+
+
+def _pool_inputs(func: str, x: Any, kernel_size: Any, stride: Any) -> _Pool:
+    x = as_float_array(func, "x", x)
+    if x.ndim != 4:
+        raise fail(func, f"x must be 4-D [N, C, H, W], got {x.ndim}-D with shape {x.shape} "
+                         f"(no layout is guessed; a single image needs x[None])")
+    if 0 in x.shape:
+        raise fail(func, f"x must not have empty axes, got shape {x.shape}")
+    kernel = positive_pair(func, "kernel_size", kernel_size)
+    step = kernel if stride is None else positive_pair(func, "stride", stride)
+    oh = _output_size(func, "H", x.shape[2], kernel[0], step[0], 0, what="window")
+    ow = _output_size(func, "W", x.shape[3], kernel[1], step[1], 0, what="window")
+    return _Pool(x, kernel, step, (oh, ow))
+
+
+def _upstream(func: str, dy: Any, g: _Pool) -> FloatArray:
+    dy = as_float_array(func, "dy", dy)
+    if dy.shape != (*g.x.shape[:2], *g.out):
+        raise fail(func, f"dy must have the output's shape {(*g.x.shape[:2], *g.out)}, got "
+                         f"{dy.shape}")
+    return dy
+
+
+def _taps(a: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> Iterator[NDArray[Any]]:
+    """Tap (u, v) of every window, as a view [N, C, OH, OW] of a, taps in row-major order."""
+    (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out
+    for u in range(kh):
+        for v in range(kw):
+            yield a[:, :, u:u + sh * oh:sh, v:v + sw * ow:sw]
+
+
+# ---------------------------------------------------------------- max
+def _max_pool(x: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> NDArray[Any]:
+    taps = _taps(x, kernel, stride, out)
+    y = next(taps).copy()
+    for tap in taps:
+        np.maximum(y, tap, out=y)                         # y = max_{u,v} x[SH·i + u, SW·j + v]
+    return y
+
+
+def _max_pool_backward(dy: NDArray[Any], x: NDArray[Any], kernel: Pair, stride: Pair,
+                       out: Pair) -> NDArray[Any]:
+    y = _max_pool(x, kernel, stride, out)
+    dx = np.zeros_like(x)
+    unclaimed = np.ones(y.shape, dtype=bool)              # windows whose maximum is not found yet
+    first, share = np.empty(y.shape, dtype=bool), np.empty_like(dy)  # reused for every tap
+    for tap, dtap in zip(_taps(x, kernel, stride, out), _taps(dx, kernel, stride, out)):
+        np.equal(tap, y, out=first)
+        first &= unclaimed                                # the first maximum in row-major order
+        unclaimed ^= first
+        dtap += np.multiply(first, dy, out=share)         # gets the window's whole gradient
+    return dx
+
+
+def max_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> FloatArray:
+    """Max pooling: y[n, c, i, j] = max over the window of x[n, c, SH·i + u, SW·j + v].
+
+    Shapes: x [N, C, H, W] → y [N, C, OH, OW]. ``kernel_size`` and ``stride`` are an int or a
+    pair (vertical, horizontal); the stride defaults to the window size. The slide's 2×2 max pool
+    with stride 2 maps [[1,1,2,4],[5,6,7,8],[3,2,1,0],[1,2,3,4]] to [[6, 8], [3, 4]].
+
+    Raises: ValueError for x not 4-D, a window larger than x or one that doesn't fit
+    ((H − KH)/SH + 1 not whole), a stride < 1; TypeError for non-integer sizes.
+    """
+    g = _pool_inputs("max_pool2d", x, kernel_size, stride)
+    return _max_pool(g.x, g.kernel, g.stride, g.out)
+
+
+def max_pool2d_backward(dy: Any, x: Any, kernel_size: Any, stride: Any = None) -> FloatArray:
+    """∂L/∂x of max pooling: each window's ∂L/∂y goes whole to the window's maximum.
+
+    Shapes: dy [N, C, OH, OW], x [N, C, H, W] → dx [N, C, H, W]. Ties: the first maximum in
+    row-major order gets it all; a pixel in several (overlapping) windows adds their shares.
+    """
+    g = _pool_inputs("max_pool2d_backward", x, kernel_size, stride)
+    dy = _upstream("max_pool2d_backward", dy, g)
+    return _max_pool_backward(dy, g.x, g.kernel, g.stride, g.out)
+
+
+# ---------------------------------------------------------------- average
+def _avg_pool(x: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> NDArray[Any]:
+    taps = _taps(x, kernel, stride, out)
+    total = next(taps).copy()
+    for tap in taps:
+        total += tap                                      # Σ_{u,v} x[SH·i + u, SW·j + v]
+    total /= kernel[0] * kernel[1]                        # / (KH·KW)
+    return total
+
+
+def _avg_pool_backward(dy: NDArray[Any], x: NDArray[Any], kernel: Pair, stride: Pair,
+                       out: Pair) -> NDArray[Any]:
+    share = dy / (kernel[0] * kernel[1])                  # ∂y/∂x = 1/(KH·KW) for every tap
+    dx = np.zeros_like(x)
+    for dtap in _taps(dx, kernel, stride, out):
+        dtap += share
+    return dx
+
+
+def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> FloatArray:
+    """Average pooling: y[n, c, i, j] = Σ_window x / (KH·KW).
+
+    Shapes, arguments and errors as max_pool2d.
+    """
+    g = _pool_inputs("avg_pool2d", x, kernel_size, stride)
+    return _avg_pool(g.x, g.kernel, g.stride, g.out)
+
+
+def avg_pool2d_backward(dy: Any, x: Any, kernel_size: Any, stride: Any = None) -> FloatArray:
+    """∂L/∂x of average pooling: every pixel of a window gets ∂L/∂y / (KH·KW).
+
+    Shapes: dy [N, C, OH, OW], x [N, C, H, W] → dx [N, C, H, W].
+    """
+    g = _pool_inputs("avg_pool2d_backward", x, kernel_size, stride)
+    dy = _upstream("avg_pool2d_backward", dy, g)
+    return _avg_pool_backward(dy, g.x, g.kernel, g.stride, g.out)
+
+
+# ---------------------------------------------------------------- L2
+def _l2_pool(x: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> NDArray[Any]:
+    taps = _taps(x, kernel, stride, out)
+    squares = np.square(next(taps))
+    square = np.empty_like(squares)                       # reused for every tap
+    for tap in taps:
+        squares += np.square(tap, out=square)             # Σ_{u,v} x²
+    return np.sqrt(squares, out=squares)                  # y = √(Σ x²)
+
+
+def _l2_pool_backward(dy: NDArray[Any], x: NDArray[Any], kernel: Pair, stride: Pair,
+                      out: Pair) -> NDArray[Any]:
+    y = _l2_pool(x, kernel, stride, out)
+    dy_over_y = np.divide(dy, y, out=np.zeros_like(y), where=y > 0)  # 0 for all-zero windows
+    dx = np.zeros_like(x)
+    share = np.empty_like(y)                              # reused for every tap
+    for tap, dtap in zip(_taps(x, kernel, stride, out), _taps(dx, kernel, stride, out)):
+        dtap += np.multiply(tap, dy_over_y, out=share)    # ∂y/∂x = x / y
+    return dx
+
+
+def l2_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> FloatArray:
+    """L2 pooling: y[n, c, i, j] = √(Σ_window x²), torch's lp_pool2d with norm_type = 2.
+
+    Shapes, arguments and errors as max_pool2d.
+    """
+    g = _pool_inputs("l2_pool2d", x, kernel_size, stride)
+    return _l2_pool(g.x, g.kernel, g.stride, g.out)
+
+
+def l2_pool2d_backward(dy: Any, x: Any, kernel_size: Any, stride: Any = None) -> FloatArray:
+    """∂L/∂x of L2 pooling: ∂L/∂y · x / y for each pixel of a window (0 where y = 0).
+
+    Shapes: dy [N, C, OH, OW], x [N, C, H, W] → dx [N, C, H, W].
+    """
+    g = _pool_inputs("l2_pool2d_backward", x, kernel_size, stride)
+    dy = _upstream("l2_pool2d_backward", dy, g)
+    return _l2_pool_backward(dy, g.x, g.kernel, g.stride, g.out)

@@ -1,0 +1,220 @@
+"""The window classifier (lecture: "Window classification", "Objective for a single window",
+"Training with backpropagation").
+
+    Classify 'Paris' in the context of "... museums in Paris are amazing ..." with window length 2:
+    x_window = [x_museums  x_in  x_Paris  x_are  x_amazing]ᵀ ∈ R^{5d}, a column vector.
+    s = Uᵀ f(Wx + b),   x ∈ R^{20×1}, W ∈ R^{8×20}, U ∈ R^{8×1}
+    minimize J = max(Δ + s_c − s, 0);  objective for a single window: J = max(1 + s_c − s, 0)
+    ∂s/∂W_ij = δ_i x_j  →  ∂s/∂W = δ xᵀ (an outer product),  f'(z) = f(z)(1 − f(z)) for logistic f
+
+Notation
+--------
+N        batch of windows (optional: a single window is 1-D, as on the slide)
+k        words per window (5 on the slide: two each side of the centre word)
+d        width of a word vector (4 on the slide)
+D        window width D = k·d (20 on the slide)
+H        hidden units (8 on the slide)
+x, x_c   a true window and a corrupt one, [D] or [N, D]
+W        hidden weights [H, D], the slide's orientation: z = Wx + b is written ``x @ W.T + b``
+b        hidden bias [H]
+U        output weights [H]: s = Uᵀ a is written ``a @ U``
+z, a     hidden pre-activation z = Wx + b and activation a = f(z), [H] or [N, H]
+s, s_c   scores of the true and the corrupt window, scalar or [N]
+δ        δ = U ∘ f'(z), [H] or [N, H]: ∂s/∂z
+Δ        the margin (``delta``), 1 by default
+
+The slide's sizes (k = 5, d = 4, H = 8) are the documented example; every size works. A batch
+of N windows gives N scores; its gradients with respect to the shared W, b, U are the sums over
+the batch of the single-window gradients, weighted by the upstream gradient ``grad``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from reference._checks import FloatArray, as_float_array, fail
+from reference.activations import activation
+from reference.losses import max_margin, max_margin_backward
+
+__all__ = [
+    "ObjectiveGradients",
+    "ScoreGradients",
+    "objective",
+    "objective_backward",
+    "score",
+    "score_backward",
+    "window_vector",
+]
+
+
+def window_vector(word_vectors: Any) -> FloatArray:
+    """x_window = [x_1; x_2; ...; x_k]: the word vectors of a window stacked into one column.
+
+    Shapes: word_vectors [k, d] (one window) or [N, k, d] (a batch) → x [k·d] or [N, k·d].
+    The slide's window "museums in Paris are amazing" has k = 5 words of d = 4, so x ∈ R^20.
+
+    Raises
+    ------
+    ValueError if word_vectors is not 2-D or 3-D or has no words.
+    """
+    words = as_float_array("window_vector", "word_vectors", word_vectors, ndim=(2, 3))
+    k, d = words.shape[-2:]
+    if k == 0 or d == 0:
+        raise fail("window_vector", f"word_vectors must hold at least one word of width ≥ 1, "
+                                    f"got shape {words.shape}")
+    return words.reshape(*words.shape[:-2], k * d)   # [x_1ᵀ x_2ᵀ ... x_kᵀ]ᵀ, in word order
+
+
+# ---------------------------------------------------------------- the score s = Uᵀ f(Wx + b)
+def _window_inputs(func: str, x: Any, W: Any, b: Any,
+                   U: Any) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    x = as_float_array(func, "x", x, ndim=(1, 2))
+    W = as_float_array(func, "W", W, ndim=2, finite=True)
+    b = as_float_array(func, "b", b, ndim=1, finite=True)
+    U = as_float_array(func, "U", U, ndim=1, finite=True)
+    if W.shape[1] != x.shape[-1]:
+        raise fail(func, f"W expects windows of width {W.shape[1]} but x has width "
+                         f"{x.shape[-1]} (x.shape = {x.shape}, W.shape = {W.shape})")
+    if b.shape[0] != W.shape[0]:
+        raise fail(func, f"b has {b.shape[0]} entries but W has {W.shape[0]} rows "
+                         f"(W.shape = {W.shape}, b.shape = {b.shape})")
+    if U.shape[0] != W.shape[0]:
+        raise fail(func, f"U has {U.shape[0]} entries but W has {W.shape[0]} rows "
+                         f"(W.shape = {W.shape}, U.shape = {U.shape})")
+    return x, W, b, U
+
+
+def score(x: Any, W: Any, b: Any, U: Any, f: str = "sigmoid") -> FloatArray:
+    """s = Uᵀ f(Wx + b), the score of a window (slide: "Window classification").
+
+    Shapes: x [D] or [N, D], W [H, D], b [H], U [H] → s [] (a 0-d array) or [N].
+    ``f`` names an activation of reference.activations.ACTIVATIONS (the slides' f is logistic).
+
+    Raises
+    ------
+    ValueError for mismatched sizes or non-finite W, b, U; TypeError for non-real input or an
+    activation name that is not a string.
+    """
+    return _score("score", x, W, b, U, f)
+
+
+def _score(func: str, x: Any, W: Any, b: Any, U: Any, f: str) -> FloatArray:
+    act = activation(func, f)
+    x, W, b, U = _window_inputs(func, x, W, b, U)
+    z = x @ W.T + b          # z = Wx + b
+    a = act.f(z)             # a = f(z)
+    s = a @ U                # s = Uᵀ a
+    return np.asarray(s)
+
+
+class ScoreGradients(NamedTuple):
+    """Gradients of ``grad · s`` in the order of score's arguments (x, W, b, U)."""
+
+    dx: FloatArray   # ∂s/∂x = Wᵀδ        [D] or [N, D]
+    dW: FloatArray   # ∂s/∂W = δxᵀ        [H, D]
+    db: FloatArray   # ∂s/∂b = δ          [H]
+    dU: FloatArray   # ∂s/∂U = f(z) = a   [H]
+
+
+def _upstream(func: str, grad: Any, shape: tuple[int, ...]) -> FloatArray:
+    g = as_float_array(func, "grad", grad)
+    if g.shape not in ((), shape):
+        raise fail(func, f"grad must be a scalar or have the scores' shape {shape}, "
+                         f"got shape {g.shape}")
+    return np.broadcast_to(g, shape)
+
+
+def score_backward(x: Any, W: Any, b: Any, U: Any, f: str = "sigmoid",
+                   grad: Any = 1.0) -> ScoreGradients:
+    """∂s/∂U = f(z); δ = U ∘ f'(z); ∂s/∂W = δxᵀ; ∂s/∂b = δ; ∂s/∂x = Wᵀδ (slide: "Training with
+    backpropagation"), each times the upstream gradient ``grad`` = ∂L/∂s.
+
+    Shapes: as score; grad [] or s's shape ([N] for a batch: one ∂L/∂s per window).
+    Returns ScoreGradients(dx, dW, db, dU) shaped like (x, W, b, U). For a batch, dW, db and dU
+    sum the windows' contributions: ∂L/∂W = Σ_n grad_n δ_n x_nᵀ.
+
+    Notes
+    -----
+    For logistic f, f'(z) = f(z)(1 − f(z)) (reference.activations.sigmoid_grad).
+    """
+    return _score_backward("score_backward", x, W, b, U, f, grad)
+
+
+def _score_backward(func: str, x: Any, W: Any, b: Any, U: Any, f: str,
+                    grad: Any) -> ScoreGradients:
+    act = activation(func, f)
+    x, W, b, U = _window_inputs(func, x, W, b, U)
+    g = _upstream(func, grad, x.shape[:-1])
+    rows = x.reshape(-1, x.shape[-1])        # a single window is a batch of one: [N, D]
+    g = g.reshape(-1)                        # ∂L/∂s per window: [N]
+    z = rows @ W.T + b                       # z = Wx + b
+    a = act.f(z)                             # a = f(z)
+    delta = U * act.df(z)                    # δ = U ∘ f'(z)     (∂s/∂z)
+    g_delta = g[:, None] * delta             # ∂L/∂z = ∂L/∂s · δ
+    dU = g @ a                               # ∂s/∂U = f(z)
+    dW = g_delta.T @ rows                    # ∂s/∂W = δxᵀ, the outer product (Σ over windows)
+    db = g_delta.sum(axis=0)                 # ∂s/∂b = δ
+    dx = g_delta @ W                         # ∂s/∂x = Wᵀδ
+    return ScoreGradients(dx.reshape(x.shape), dW, db, dU)
+
+
+# ---------------------------------------------------------------- the objective J
+def _pair_of_windows(func: str, x: Any, x_c: Any) -> tuple[FloatArray, FloatArray]:
+    x = as_float_array(func, "x", x, ndim=(1, 2))
+    x_c = as_float_array(func, "x_c", x_c, ndim=(1, 2))
+    if x.shape != x_c.shape:
+        raise fail(func, f"x and x_c must have the same shape (a corrupt window per true "
+                         f"window), got {x.shape} and {x_c.shape}")
+    return x, x_c
+
+
+def objective(x: Any, x_c: Any, W: Any, b: Any, U: Any, f: str = "sigmoid",
+              delta: float = 1.0) -> FloatArray:
+    """J = max(0, Δ + s_c − s) with s = Uᵀf(Wx + b), s_c = Uᵀf(Wx_c + b) (slide: "Objective for a
+    single window"; Δ = 1 by default, Δ = 0 is the objective without a safety margin).
+
+    Shapes: x, x_c [D] or [N, D] (equal), W [H, D], b [H], U [H] → J [] or [N], one per window.
+
+    Raises
+    ------
+    ValueError as score, for x and x_c of different shapes, or for Δ < 0 or not finite.
+    """
+    x, x_c = _pair_of_windows("objective", x, x_c)
+    s = _score("objective", x, W, b, U, f)        # s = Uᵀ f(Wx + b)
+    s_c = _score("objective", x_c, W, b, U, f)    # s_c = Uᵀ f(Wx_c + b)
+    return max_margin(s, s_c, delta)  # J = max(0, Δ + s_c − s)
+
+
+class ObjectiveGradients(NamedTuple):
+    """Gradients of ``grad · J`` in the order of objective's arguments (x, x_c, W, b, U)."""
+
+    dx: FloatArray     # ∂J/∂x   = −Wᵀδ       where J > 0, else 0
+    dx_c: FloatArray   # ∂J/∂x_c = +Wᵀδ_c     where J > 0, else 0
+    dW: FloatArray     # ∂J/∂W   = δ_c x_cᵀ − δ xᵀ
+    db: FloatArray     # ∂J/∂b   = δ_c − δ
+    dU: FloatArray     # ∂J/∂U   = f(z_c) − f(z)
+
+
+def objective_backward(x: Any, x_c: Any, W: Any, b: Any, U: Any, f: str = "sigmoid",
+                       delta: float = 1.0, grad: Any = 1.0) -> ObjectiveGradients:
+    """∂J/∂(x, x_c, W, b, U) = ∂s_c/∂(·) − ∂s/∂(·) where J > 0, and 0 where J = 0.
+
+    The slide: "assuming cost J is > 0, compute the derivatives of s and s_c with respect to the
+    involved variables U, W, b, x". Where J = 0 the window already wins by the margin and nothing
+    is updated (at the kink Δ + s_c − s = 0 the gradient is taken as 0, like relu'(0) = 0).
+
+    Shapes: as objective; grad [] or J's shape. Returns ObjectiveGradients(dx, dx_c, dW, db, dU)
+    shaped like (x, x_c, W, b, U); for a batch dW, db, dU sum over the windows.
+    """
+    func = "objective_backward"
+    x, x_c = _pair_of_windows(func, x, x_c)
+    s = _score(func, x, W, b, U, f)
+    s_c = _score(func, x_c, W, b, U, f)
+    g = _upstream(func, grad, s.shape)
+    ds, ds_c = max_margin_backward(s, s_c, delta, g)        # (−1, +1)·grad where J > 0, else 0
+    true = _score_backward(func, x, W, b, U, f, ds)         # ∂J/∂s · ∂s/∂(·)
+    corrupt = _score_backward(func, x_c, W, b, U, f, ds_c)  # ∂J/∂s_c · ∂s_c/∂(·)
+    return ObjectiveGradients(true.dx, corrupt.dx, true.dW + corrupt.dW,
+                              true.db + corrupt.db, true.dU + corrupt.dU)

@@ -1,0 +1,158 @@
+"""Spec of reference.charrnn (lecture: "No Magic Involved (in Theory)": "Karpathy presents a Python
+implementation for Char-RNN with 112 lines").
+
+Claim: charrnn — trained from scratch on fixtures/text/neurons.txt, the loss falls from log K, and
+samples come from the vocabulary. The loss function's gradient is exact (clipping happens outside
+it), so it is checked by finite differences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reference import charrnn as C
+from reference.fixtures import load_text
+from reference.gradcheck import check_gradients
+from reference.tolerance import assert_close, tolerance
+
+TEXT = load_text("text/neurons.txt")
+
+
+@cache
+def _trained() -> C.CharRNN:
+    """H = 32, chunks of 25 characters, 600 Adagrad steps (lr 0.1), clipped at norm 5, seed 0."""
+    return C.train_char_rnn(TEXT, H=32, seq_length=25, steps=600, lr=0.1, max_norm=5.0, rng=0)
+
+
+# ---------------------------------------------------------------- behaviour
+@pytest.mark.claim("charrnn")
+@pytest.mark.behaviour
+def test_loss_starts_at_log_K_and_falls_well_below_it() -> None:
+    """Thresholds: the first chunk's loss per character is within 0.05 of log K (the untrained
+    model is uniform); the mean over the last 100 of 600 steps is below 0.7 · log K and 0.5 below
+    the mean of the first 100. (Measured: log K = 3.47, first 100 ≈ 2.83, last 100 ≈ 2.05.)"""
+    model = _trained()
+    K = model.chars.size
+    log_K = float(np.log(K))
+    assert K == len(set(TEXT)) and 20 < K < 60, f"K = {K}"
+    losses = np.array(model.losses)
+    assert abs(losses[0] - log_K) < 0.05, f"first loss {losses[0]:.3f} vs log K = {log_K:.3f}"
+    late = losses[-100:].mean()
+    assert late < 0.7 * log_K, f"mean loss of the last 100 steps {late:.3f} ≥ 0.7 log K"
+    assert late < losses[:100].mean() - 0.5, "the loss did not keep falling after step 100"
+
+
+@pytest.mark.claim("charrnn")
+@pytest.mark.behaviour
+def test_samples_use_only_the_vocabulary_and_repeat_with_their_seed() -> None:
+    model = _trained()
+    seed_id = int(model.chars.encode("t")[0])
+    ids = C.sample_chars(model.params, seed_id, 300, rng=1, s_prev=model.s)
+    text = model.chars.decode(ids)
+    assert len(text) == 300 and set(text) <= set(TEXT), set(text) - set(TEXT)
+    assert np.array_equal(ids, C.sample_chars(model.params, seed_id, 300, 1, model.s))
+    # a trained model writes spaces between words: the most frequent character of the text
+    assert 0.08 < text.count(" ") / len(text) < 0.35, text
+
+
+@pytest.mark.claim("charrnn")
+@pytest.mark.behaviour
+def test_training_is_determined_by_its_seed() -> None:
+    a = C.train_char_rnn(TEXT[:400], H=8, steps=20, rng=3)
+    b = C.train_char_rnn(TEXT[:400], H=8, steps=20, rng=3)
+    c = C.train_char_rnn(TEXT[:400], H=8, steps=20, rng=4)
+    assert a.losses == b.losses and a.losses != c.losses
+
+
+# ---------------------------------------------------------------- properties
+@pytest.mark.claim("charrnn")
+@pytest.mark.property
+@settings(max_examples=8)
+@given(st.integers(0, 2 ** 32 - 1), st.integers(1, 6))
+def test_loss_function_gradients_are_exact_for_finite_differences(seed: int, T: int) -> None:
+    rng = np.random.default_rng(seed)
+    K, H = 5, 4
+    params = {k: 0.5 * v / 0.01 for k, v in C.init_char_rnn(K, H, rng).items()}   # N(0, 0.5²)
+    params["b"], params["c"] = rng.normal(size=H), rng.normal(size=K)
+    data = rng.integers(0, K, T + 1)
+    s_prev = rng.normal(size=H)
+    _, grads, s_last = C.char_rnn_loss(data[:-1], data[1:], s_prev, params)
+
+    def f(**p: Any) -> float:
+        return C.char_rnn_loss(data[:-1], data[1:], s_prev, p)[0]
+
+    check_gradients(f, params, 1.0, grads)
+    # the state handed to the next chunk is s_{T−1} of this one
+    s = s_prev
+    for t in range(T):
+        s = np.tanh(params["U"][:, data[t]] + params["W"] @ s + params["b"])
+    assert_close(s_last, s, tolerance(np.float64, terms=H + 1, depth=T), what="s_{T−1}")
+
+
+# ---------------------------------------------------------------- bad input
+P = C.init_char_rnn(4, 3, 0)
+BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
+    ("empty text", lambda: C.Characters.of(""), ValueError,
+     r"^Characters.of: text must hold at least one character"),
+    ("not text", lambda: C.Characters.of(b"ab"), TypeError,  # type: ignore[arg-type]
+     r"^Characters.of: text must be a string, got bytes"),
+    ("unknown char", lambda: C.Characters.of("abc").encode("abd"), ValueError,
+     r"^Characters.encode: text has characters outside the vocabulary: \['d'\]"),
+    ("decode", lambda: C.Characters.of("ab").decode([2]), ValueError,
+     r"^Characters.decode: ids holds id 2, outside \[0, 2\)"),
+    ("init", lambda: C.init_char_rnn(0, 3, 0), ValueError,
+     r"^init_char_rnn: K must be at least 1, got 0"),
+    ("params", lambda: C.char_rnn_loss([0], [1], np.zeros(3), {"U": P["U"]}), TypeError,
+     r"^char_rnn_loss: params must map exactly \['U', 'W', 'V', 'b', 'c'\] to arrays"),
+    ("nan params", lambda: C.char_rnn_loss([0], [1], np.zeros(3), {**P, "V": P["V"] * np.nan}),
+     ValueError, r"^char_rnn_loss: params\['V'\] must be finite"),
+    ("param shapes", lambda: C.char_rnn_loss([0], [1], np.zeros(3), {**P, "V": P["V"].T}),
+     ValueError, r"^char_rnn_loss: params\['V'\] must have shape \(4, 3\) \(from U \[H, K\]\), "
+                 r"got \(3, 4\)"),
+    ("lengths", lambda: C.char_rnn_loss([0, 1], [1], np.zeros(3), P), ValueError,
+     r"^char_rnn_loss: inputs and targets must be one non-empty chunk each of the same length, "
+     r"got \(2,\) and \(1,\)"),
+    ("empty chunk", lambda: C.char_rnn_loss([], [], np.zeros(3), P), TypeError,
+     r"^char_rnn_loss: inputs must hold integer ids"),
+    ("empty int chunk", lambda: C.char_rnn_loss(np.array([], int), np.array([], int),
+                                                np.zeros(3), P), ValueError,
+     r"^char_rnn_loss: inputs and targets must be one non-empty chunk"),
+    ("char id", lambda: C.char_rnn_loss([0, 4], [1, 2], np.zeros(3), P), ValueError,
+     r"^char_rnn_loss: inputs holds id 4, outside \[0, 4\)"),
+    ("state width", lambda: C.char_rnn_loss([0], [1], np.zeros(2), P), ValueError,
+     r"^char_rnn_loss: s_prev must have shape \(H,\) = \(3,\) to match W, got \(2,\)"),
+    ("state rank", lambda: C.char_rnn_loss([0], [1], np.zeros((1, 3)), P), ValueError,
+     r"^char_rnn_loss: s_prev must be 1-D, got 2-D"),
+    ("sample n", lambda: C.sample_chars(P, 0, 0, 0), ValueError,
+     r"^sample_chars: n must be at least 1, got 0"),
+    ("sample seed id", lambda: C.sample_chars(P, 4, 5, 0), ValueError,
+     r"^sample_chars: seed_id holds id 4, outside \[0, 4\)"),
+    ("sample state", lambda: C.sample_chars(P, 0, 5, 0, s_prev=np.zeros((1, 3))), ValueError,
+     r"^sample_chars: s_prev must be 1-D"),
+    ("sample state width", lambda: C.sample_chars(P, 0, 5, 0, s_prev=np.zeros(4)), ValueError,
+     r"^sample_chars: s_prev must have shape \(H,\) = \(3,\)"),
+    ("short text", lambda: C.train_char_rnn("abc", seq_length=3), ValueError,
+     r"^train_char_rnn: text must have at least seq_length \+ 1 = 4 characters, got 3"),
+    ("seq_length", lambda: C.train_char_rnn("abcdef", seq_length=0), ValueError,
+     r"^train_char_rnn: seq_length must be at least 1, got 0"),
+    ("max_norm", lambda: C.train_char_rnn("abcdef", seq_length=2, max_norm=-1.0), ValueError,
+     r"^train_char_rnn: max_norm must be a finite number > 0, got -1.0"),
+]
+
+
+@pytest.mark.claim("charrnn", "convention.errors")
+@pytest.mark.errors
+@pytest.mark.parametrize(("call", "kind", "message"), [b[1:] for b in BAD],
+                         ids=[b[0] for b in BAD])
+def test_bad_text_chunks_and_parameters_get_clear_errors(call: Callable[[], Any],
+                                                         kind: type[Exception],
+                                                         message: str) -> None:
+    with pytest.raises(kind, match=message):
+        call()

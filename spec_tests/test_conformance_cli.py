@@ -1,0 +1,157 @@
+"""Tests of the ``nnspec`` command (conformance.cli), run in-process through main(argv)."""
+
+from __future__ import annotations
+
+import io
+import json
+import runpy
+import sys
+import types
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import reference
+from conformance.cli import main
+from conformance.contract import OPS
+from conformance.schema import validate
+
+pytestmark = pytest.mark.infrastructure
+
+# a backend with one wrong op, loadable as spec_tests.test_conformance_cli:wrong_relu
+wrong_relu = types.SimpleNamespace(relu=lambda x: np.maximum(x, 0.0) + 1e-3)
+WRONG = "spec_tests.test_conformance_cli:wrong_relu"
+# a backend whose gradients come from a vjp, with one forward op
+autodiff = types.SimpleNamespace(relu=lambda x: x, vjp=lambda op, inputs, attrs, cotangents: ())
+
+
+def nnspec(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+def test_run_without_a_backend_checks_the_reference_and_says_so() -> None:
+    code, text = nnspec("run", "--ops", "relu,conv2d")
+    assert code == 0
+    lines = text.splitlines()
+    assert lines[0] == ("No --backend given: checking the reference itself (the numpy backend) "
+                        "against its golden and slide cases.")
+    assert lines[1] == f"nnspec {reference.__version__} (spec {reference.SPEC_VERSION}): " \
+                       "backend numpy, float64"
+    assert lines[3].split() == ["op", "forward", "gradient", "slides"]
+    assert [line.split()[0] for line in lines[5:7]] == ["relu", "conv2d"]
+    assert lines[-1].startswith("PASSED: numpy nnspec reference")
+
+
+def test_run_writes_json_and_junit_and_quiet_prints_one_line(tmp_path: Path) -> None:
+    js, xml = tmp_path / "r.json", tmp_path / "r.xml"
+    code, text = nnspec("run", "--backend", "torch", "--ops", "softmax", "--dtype", "float32",
+                        "--json", str(js), "--junit", str(xml), "-q")
+    assert code == 0
+    assert text.count("\n") == 1 and text.startswith("PASSED: torch ")
+    doc = json.loads(js.read_text(encoding="utf-8"))
+    assert validate(doc) == [] and doc["dtype"] == "float32"
+    assert ET.parse(xml).getroot().find("testsuite") is not None
+
+
+def test_a_failing_backend_exits_1_and_lists_its_failures() -> None:
+    code, text = nnspec("run", "--backend", WRONG,
+                        "--ops", "relu,tanh")
+    assert code == 1
+    first = "FAIL relu[forward-slide-neuron_weighted_sum_relu]: y: max abs error 0.001"
+    assert f"\nfailures:\n  {first}" in text
+    assert text.splitlines()[-1].startswith(f"FAILED: {WRONG} (version unknown), float64: ")
+
+
+def test_verbose_prints_every_check_and_require_turns_skips_into_failures() -> None:
+    code, text = nnspec("run", "--backend", WRONG,
+                        "--ops", "tanh", "--require", "-v")
+    assert code == 1
+    assert f"FAIL tanh[forward-golden-01]: not implemented: {WRONG} has no tanh (required)" in text
+    assert "failures:" not in text                      # -v already showed each one
+    code, text = nnspec("run", "--backend", WRONG,
+                        "--ops", "tanh,step", "--require", "step", "-q")
+    assert code == 1 and "0 passed, 11 failed, 8 skipped" in text
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["run", "--backend", "nosuch"], "nnspec: error: unknown backend 'nosuch'"),
+    (["run", "--backend", "numpy", "--device", "cuda"], "has no device option"),
+    (["run", "--ops", "conv3d"], "unknown op(s) conv3d; the contract's ops are step"),
+    (["run", "--require", "conv3d"], "unknown op(s) conv3d"),
+    (["run", "--dtype", "float16"], "invalid choice: 'float16'"),
+    (["run", "--json", "/nonexistent/dir/r.json", "--ops", "step", "-q"], "No such file"),
+    (["explain", "conv3d"], "nnspec: error: no op 'conv3d' in the contract"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ([], "the following arguments are required: COMMAND"),
+])
+def test_usage_and_loading_errors_exit_2_with_a_message(
+        argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = nnspec(*argv)
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_version_and_help_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert nnspec("--version")[0] == 0
+    assert f"nnspec {reference.__version__}" in capsys.readouterr().out
+    assert nnspec("run", "--help")[0] == 0
+    assert "--require [OPS]" in capsys.readouterr().out
+
+
+def test_list_shows_signatures_and_what_the_backend_implements() -> None:
+    code, text = nnspec("list")
+    assert code == 0
+    rows = {line.split()[0]: line for line in text.splitlines()[4:4 + len(OPS)]}
+    assert list(rows) == list(OPS)
+    assert "conv2d(x, w, b, stride, padding) -> y" in rows["conv2d"]
+    assert rows["conv2d"].split()[-2:] == ["yes", "conv2d_backward"]
+    code, text = nnspec("list", "--backend", "torch")
+    styles = {tuple(line.split()[-2:]) for line in text.splitlines()[4:4 + len(OPS)]}
+    assert styles == {("yes", "vjp")}
+    code, text = nnspec("list", "--backend", WRONG)
+    rows = {line.split()[0]: line.split()[-2:] for line in text.splitlines()[4:4 + len(OPS)]}
+    assert rows["relu"] == ["yes", "-"] and rows["tanh"] == ["-", "-"]
+    code, text = nnspec("list", "--backend", "spec_tests.test_conformance_cli:autodiff")
+    rows = {line.split()[0]: line.split()[-2:] for line in text.splitlines()[4:4 + len(OPS)]}
+    assert rows["relu"] == ["yes", "vjp"] and rows["tanh"] == ["-", "-"]
+
+
+def test_list_markdown_is_the_contract_table() -> None:
+    code, text = nnspec("list", "--markdown")
+    assert code == 0 and text.startswith("| op | signature |") and "| lstm |" in text
+
+
+def test_explain_gives_formula_conventions_claims_and_slides() -> None:
+    code, text = nnspec("explain", "conv2d")
+    assert code == 0
+    assert text.startswith("conv2d (convolution)\n\n  conv2d(x, w, b, stride, padding) -> y\n")
+    assert "forward:   y[n,k,i,j] = b[k] + Σ_{c,p,q} w[k,c,p,q]" in text
+    assert "  - Cross-correlation: the kernel is not flipped" in text
+    assert "  convention.cross-correlation [" in text
+    assert "  sobel_patch: The Sobel kernel laid over a 3×3 patch" in text
+    assert "golden cases: 9\n" in text
+    assert "reference: reference.conv.conv2d, reference.conv.conv2d_backward" in text
+    code, text = nnspec("explain", "cross_entropy")
+    assert "slide cases: none" in text and "targets [N]: class ids in [0, C) (int64, no gradient)" \
+        in text
+
+
+def test_explain_an_op_without_golden_cases_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import conformance.cli as cli
+
+    monkeypatch.setattr(cli, "golden_cases", lambda ops: [])
+    _, text = nnspec("explain", "gru")
+    assert "golden cases: none (the reference does not implement this op yet)" in text
+
+
+def test_python_dash_m_conformance_is_the_command(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["nnspec", "run", "--ops", "step", "-q"])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_module("conformance", run_name="__main__")
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.startswith("PASSED: numpy")

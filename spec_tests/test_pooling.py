@@ -1,0 +1,294 @@
+"""Spec of reference.pooling (lecture: "Pooling", "Pooling: Max-pool", "Pooling: Average-pool",
+"Pooling Layer").
+
+Claims: pool.max, pool.avg, pool.l2, pool.properties; convention pooling (and doesnt-fit).
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+import pytest
+import sympy as sp
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance.strategies import PoolCase, PoolGeometry, pool_cases, pool_geometries
+from reference import pooling as P
+from reference.fixtures import slide_case
+from reference.gradcheck import check_gradients
+from reference.tolerance import EXACT, assert_close, tolerance
+from spec_tests.helpers.oracles import assert_matches_torch
+from spec_tests.helpers.symbolic import derive, symbols
+
+POOLS = {"max": (P.max_pool2d, P.max_pool2d_backward),
+         "avg": (P.avg_pool2d, P.avg_pool2d_backward),
+         "l2": (P.l2_pool2d, P.l2_pool2d_backward)}
+
+
+def _terms(g: PoolGeometry) -> int:
+    return g.kernel[0] * g.kernel[1]
+
+
+# ---------------------------------------------------------------- slides
+@pytest.mark.claim("pool.max", "convention.pooling")
+@pytest.mark.slides
+def test_2x2_max_pool_with_stride_2_gives_6_8_3_4() -> None:
+    case = slide_case("max_pool_2x2_stride_2")
+    x, dy = (np.array(case["inputs"][k], dtype=float)[None, None] for k in ("x", "dy"))
+    k, s = case["params"]["kernel_size"], case["params"]["stride"]
+    assert_close(P.max_pool2d(x, k, s), np.array(case["expected"]["y"])[None, None], EXACT,
+                 what="max pool")
+    assert_close(P.max_pool2d(x, k), np.array(case["expected"]["y"])[None, None], EXACT,
+                 what="max pool, stride defaulting to the window")
+    assert_close(P.max_pool2d_backward(dy, x, k, s), np.array(case["expected"]["dx"])[None, None],
+                 EXACT, what="max pool gradient")
+
+
+@pytest.mark.claim("pool.avg", "convention.pooling")
+@pytest.mark.slides
+def test_2x2_average_pool_keeps_the_mean_of_each_patch() -> None:
+    case = slide_case("avg_pool_2x2_stride_2")
+    x, dy = (np.array(case["inputs"][k], dtype=float)[None, None] for k in ("x", "dy"))
+    k, s = case["params"]["kernel_size"], case["params"]["stride"]
+    assert_close(P.avg_pool2d(x, k, s), np.array(case["expected"]["y"])[None, None], EXACT,
+                 what="average pool")
+    assert_close(P.avg_pool2d_backward(dy, x, k, s), np.array(case["expected"]["dx"])[None, None],
+                 EXACT, what="average pool gradient")
+
+
+# ---------------------------------------------------------------- sympy
+def _pool_sym(kind: str) -> tuple[sp.Expr, dict[str, np.ndarray]]:
+    """L = Σ g ∘ pool(x) over a 1×2×4×3 input, 2×2 windows, stride (2, 1): a textbook loop."""
+    x, g = symbols("x", (1, 2, 4, 3)), symbols("g", (1, 2, 2, 2))
+    terms = []
+    for n, c, i, j in np.ndindex(1, 2, 2, 2):
+        window = [x[n, c, 2 * i + u, j + v] for u in range(2) for v in range(2)]
+        if kind == "avg":
+            y = sp.Add(*window) / 4
+        else:
+            y = sp.sqrt(sp.Add(*(p**2 for p in window)))
+        terms.append(g[n, c, i, j] * y)
+    return sp.Add(*terms), {"x": x, "g": g}
+
+
+def _avg_sym() -> tuple[sp.Expr, dict[str, np.ndarray]]:
+    return _pool_sym("avg")
+
+
+def _l2_sym() -> tuple[sp.Expr, dict[str, np.ndarray]]:
+    return _pool_sym("l2")
+
+
+@pytest.mark.claim("pool.avg", "pool.l2")
+@pytest.mark.sympy
+@pytest.mark.parametrize(("kind", "builder"), [("avg", _avg_sym), ("l2", _l2_sym)])
+def test_average_and_l2_pool_gradients_match_sympy(kind: str, builder: Any) -> None:
+    derived = derive(builder)
+    rng = np.random.default_rng(5)
+    x, g = rng.normal(size=(1, 2, 4, 3)), rng.normal(size=(1, 2, 2, 2))
+    _, grads = derived(x=x, g=g)
+    forward, backward = POOLS[kind]
+    tol = tolerance(np.float64, terms=4, gradient=True)
+    assert_close(forward(x, 2, (2, 1)), grads["g"], tol, what=f"{kind} pool vs SymPy")
+    assert_close(backward(g, x, 2, (2, 1)), grads["x"], tol, what=f"∂L/∂x of {kind} vs SymPy")
+
+
+# ---------------------------------------------------------------- torch
+# (N, C, OH, OW, KH, KW, SH, SW); the input size is derived so that the windows fit
+GEOMETRIES = [
+    (1, 1, 2, 2, 2, 2, 2, 2),      # the slide's 2×2, stride 2
+    (2, 3, 3, 4, 2, 2, 2, 2),
+    (3, 2, 2, 3, 3, 3, 3, 3),
+    (2, 4, 3, 3, 3, 3, 1, 1),      # overlapping windows
+    (1, 2, 4, 2, 2, 3, 1, 2),      # non-square window, per-axis stride
+    (2, 1, 2, 3, 3, 2, 2, 1),
+    (3, 3, 2, 2, 1, 1, 2, 2),      # 1×1 window with a gap (stride > window)
+    (1, 3, 1, 1, 4, 3, 1, 1),      # window = input
+    (2, 2, 3, 2, 2, 2, 3, 3),      # stride > window
+]
+
+
+def _pool_geometry(n: int, c: int, oh: int, ow: int, kh: int, kw: int, sh: int,
+                   sw: int) -> PoolGeometry:
+    return PoolGeometry(n, c, (oh - 1) * sh + kh, (ow - 1) * sw + kw, (kh, kw), (sh, sw),
+                        (oh, ow))
+
+
+TORCH_POOLS = {
+    "max": lambda k, s: lambda x: F.max_pool2d(x, k, s),
+    "avg": lambda k, s: lambda x: F.avg_pool2d(x, k, s),
+    "l2": lambda k, s: lambda x: F.lp_pool2d(x, 2, k, s),
+}
+
+
+@pytest.mark.claim("pool.max", "pool.avg", "pool.l2", "convention.pooling")
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", sorted(POOLS))
+@pytest.mark.parametrize("geo", GEOMETRIES, ids=lambda g: "N{}C{}O{}x{}K{}x{}S{}x{}".format(*g))
+def test_pooling_and_its_gradient_match_torch(kind: str, geo: tuple[int, ...]) -> None:
+    g = _pool_geometry(*geo)
+    rng = np.random.default_rng(sum(geo))
+    x = rng.permutation(np.prod(g.x_shape)).reshape(g.x_shape) / 7.0 - 2.0  # no ties
+    dy = rng.normal(size=g.out_shape)
+    forward, backward = POOLS[kind]
+    y, dx = forward(x, g.kernel, g.stride), backward(dy, x, g.kernel, g.stride)
+    assert y.shape == g.out_shape
+    assert_matches_torch(TORCH_POOLS[kind](g.kernel, g.stride), {"x": x}, y, {"x": dx}, dy,
+                         terms=_terms(g), what=f"{kind} pool {g}")
+
+
+@pytest.mark.claim("pool.max", "convention.pooling")
+@pytest.mark.torch
+@pytest.mark.parametrize(("kernel", "stride", "h", "w"),
+                         [(2, 2, 6, 6), (3, 1, 7, 7), ((2, 3), (1, 2), 5, 7)])
+def test_max_pool_ties_send_the_gradient_to_the_first_maximum_as_torch(kernel: Any, stride: Any,
+                                                                      h: int, w: int) -> None:
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 2, size=(2, 3, h, w)).astype(float)   # 0s and 1s: many ties
+    y = P.max_pool2d(x, kernel, stride)
+    dy = rng.normal(size=y.shape)
+    dx = P.max_pool2d_backward(dy, x, kernel, stride)
+    assert_matches_torch(lambda x: F.max_pool2d(x, kernel, stride), {"x": x}, y, {"x": dx}, dy,
+                         terms=9, what="max pool with ties")
+
+
+# ---------------------------------------------------------------- properties
+@pytest.mark.claim("pool.properties", "convention.pooling")
+@pytest.mark.property
+@given(pool_cases())
+def test_pooling_has_no_parameters_and_works_per_channel(case: PoolCase) -> None:
+    for forward, backward in POOLS.values():
+        # "Does not have parameters": only the input and the window geometry
+        assert list(inspect.signature(forward).parameters) == ["x", "kernel_size", "stride"]
+        assert list(inspect.signature(backward).parameters) == ["dy", "x", "kernel_size",
+                                                                "stride"]
+        y = forward(case.x, case.kernel_size, case.stride)
+        assert y.shape == case.geometry.out_shape
+        # "operates over each activation map independently"
+        for n, c in np.ndindex(*case.x.shape[:2]):
+            alone = forward(case.x[n:n + 1, c:c + 1], case.kernel_size, case.stride)
+            assert_close(y[n:n + 1, c:c + 1], alone, EXACT, what=f"{forward.__name__} map {n, c}")
+
+
+@pytest.mark.claim("pool.properties", "pool.max")
+@pytest.mark.property
+@given(pool_geometries(overlap=False, max_kernel=3), st.data())
+def test_max_pool_is_invariant_to_shifts_and_permutations_inside_each_window(
+        g: PoolGeometry, data: st.DataObject) -> None:
+    x = data.draw(pool_cases(geometries=st.just(g)), label="case").x
+    (kh, kw), (sh, sw), (oh, ow) = g.kernel, g.stride, g.out
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+    shuffled = x.copy()
+    for i, j in np.ndindex(oh, ow):        # a reference loop over windows, in the test only
+        block = shuffled[:, :, sh * i:sh * i + kh, sw * j:sw * j + kw]
+        flat = block.reshape(*block.shape[:2], -1)
+        block[...] = rng.permuted(flat, axis=-1).reshape(block.shape)
+    assert_close(P.max_pool2d(shuffled, g.kernel, g.stride), P.max_pool2d(x, g.kernel, g.stride),
+                 EXACT, what="max pool after moving pixels inside their windows")
+
+
+@pytest.mark.claim("pool.avg", "pool.l2", "pool.max")
+@pytest.mark.property
+@given(pool_cases())
+def test_average_is_at_most_max_and_l2_is_at_least_max(case: PoolCase) -> None:
+    args = (case.x, case.kernel_size, case.stride)
+    mx, avg, l2 = P.max_pool2d(*args), P.avg_pool2d(*args), P.l2_pool2d(*args)
+    slack = tolerance(np.float64, terms=_terms(case.geometry)).rtol * 4
+    assert np.all(avg <= mx + slack), "avg ≤ max"
+    assert np.all(l2 >= mx - slack), "L2 = √Σx² ≥ max|x| ≥ max"
+    assert np.all(l2 >= -P.max_pool2d(-case.x, case.kernel_size, case.stride) - slack)
+    # L2 is at most √(KH·KW) times the largest |x| of the window
+    assert np.all(l2 <= np.sqrt(_terms(case.geometry)) * P.max_pool2d(np.abs(case.x),
+                                                                       case.kernel_size,
+                                                                       case.stride) + slack)
+
+
+@pytest.mark.claim("pool.max", "pool.avg", "pool.l2")
+@pytest.mark.property
+@given(st.sampled_from(sorted(POOLS)), pool_cases(distinct=True))
+def test_pooling_gradients_match_finite_differences(kind: str, case: PoolCase) -> None:
+    forward, backward = POOLS[kind]
+    dx = backward(case.dy, case.x, case.kernel_size, case.stride)
+    # distinct values: no max-pool tie and no all-zero L2 window, so the gradient is defined
+    check_gradients(lambda x: forward(x, case.kernel_size, case.stride), {"x": case.x}, case.dy,
+                    {"x": dx})
+
+
+@pytest.mark.claim("pool.max", "convention.pooling")
+@pytest.mark.property
+@given(pool_cases())
+def test_max_pool_gradient_goes_whole_to_one_pixel_per_window(case: PoolCase) -> None:
+    g = case.geometry
+    ones = np.ones(g.out_shape)
+    dx = P.max_pool2d_backward(ones, case.x, case.kernel_size, case.stride)
+    # every window hands its whole gradient to one of its pixels (the first maximum)
+    assert dx.sum() == ones.sum()
+    counted = P.avg_pool2d(dx, case.kernel_size, case.stride) * _terms(g)  # per-window sums
+    assert np.all(counted >= 1), "each window's maximum got the window's gradient"
+    if not g.overlapping:
+        assert set(np.unique(dx)) <= {0.0, 1.0}
+        y = P.max_pool2d(case.x, case.kernel_size, case.stride)
+        # the pixel that receives it holds the window's maximum
+        assert_close(P.max_pool2d(np.where(dx > 0, case.x, -np.inf), case.kernel_size,
+                                  case.stride), y, EXACT, what="the receiving pixel is a maximum")
+
+
+@pytest.mark.claim("convention.pooling", "pool.l2")
+@pytest.mark.property
+@given(pool_cases(), st.data())
+def test_l2_gradient_is_zero_on_all_zero_windows_and_average_divides_by_window_size(
+        case: PoolCase, data: st.DataObject) -> None:
+    zeros = np.zeros_like(case.x)
+    assert np.array_equal(P.l2_pool2d_backward(case.dy, zeros, case.kernel_size, case.stride),
+                          zeros)
+    c = data.draw(st.floats(-5, 5), label="constant")
+    flat = np.full_like(case.x, c)
+    assert_close(P.avg_pool2d(flat, case.kernel_size, case.stride), np.full(case.dy.shape, c),
+                 tolerance(np.float64, terms=_terms(case.geometry)), what="average of a constant")
+    assert_close(P.l2_pool2d(flat, case.kernel_size, case.stride),
+                 np.full(case.dy.shape, abs(c) * np.sqrt(_terms(case.geometry))),
+                 tolerance(np.float64, terms=_terms(case.geometry)), what="√(KH·KW·c²)")
+
+
+# ---------------------------------------------------------------- bad input
+FUNCS = [P.max_pool2d, P.avg_pool2d, P.l2_pool2d, P.max_pool2d_backward, P.avg_pool2d_backward,
+         P.l2_pool2d_backward]
+
+
+@pytest.mark.claim("pool.max", "pool.avg", "pool.l2", "convention.errors",
+                   "convention.doesnt-fit")
+@pytest.mark.errors
+@pytest.mark.parametrize("fn", FUNCS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize(("x", "kernel", "stride", "kind", "words"), [
+    (np.zeros((4, 4)), 2, None, ValueError, r"x must be 4-D \[N, C, H, W\], got 2-D"),
+    (np.zeros((1, 1, 7, 7)), 3, 3, ValueError,
+     r"window of size 3 with stride 3 and padding 0 doesn't fit 7 pixels along H: "
+     r"\(7 − 3\)/3 \+ 1 = 2\.33"),
+    (np.zeros((1, 1, 2, 6)), 3, 1, ValueError,
+     r"the window is larger than the input along H: F = 3 > N = 2"),
+    (np.zeros((1, 1, 4, 4)), 2, 0, ValueError, r"stride must be at least 1 per axis, got 0"),
+    (np.zeros((1, 1, 4, 4)), 0, None, ValueError, r"kernel_size must be at least 1 per axis"),
+    (np.zeros((1, 1, 4, 4)), 2.0, None, TypeError, r"kernel_size must hold integers"),
+    (np.zeros((1, 1, 4, 4)), (2, 2, 2), None, ValueError, r"kernel_size must be an int or a pair"),
+    (np.zeros((1, 0, 4, 4)), 2, None, ValueError, r"x must not have empty axes"),
+    (np.array([[[["a"]]]]), 1, None, TypeError, r"x must be a real array|x must hold real numbers"),
+])
+def test_pooling_refuses_bad_input_by_name(fn: Any, x: Any, kernel: Any, stride: Any, kind: type,
+                                           words: str) -> None:
+    name = fn.__name__
+    args = (np.zeros((1, 1, 2, 2)), x) if name.endswith("_backward") else (x,)
+    with pytest.raises(kind, match=rf"^{name}: .*{words}"):
+        fn(*args, kernel, stride)
+
+
+@pytest.mark.claim("pool.max", "pool.avg", "pool.l2", "convention.errors")
+@pytest.mark.errors
+@pytest.mark.parametrize("fn", FUNCS[3:], ids=lambda f: f.__name__)
+def test_pooling_backward_refuses_a_dy_of_the_wrong_shape(fn: Any) -> None:
+    with pytest.raises(ValueError, match=rf"^{fn.__name__}: dy must have the output's shape "
+                                         r"\(1, 2, 2, 2\), got \(1, 2, 4, 4\)"):
+        fn(np.zeros((1, 2, 4, 4)), np.zeros((1, 2, 4, 4)), 2)

@@ -1,0 +1,110 @@
+"""Spec of reference.tagging (lecture: "Conclusion": "Sequence Labelling using RNNs").
+
+Claim: seq.labelling — a synced many-to-many RNN tagger, trained on a toy part-of-speech task
+generated in code, tags held-out sentences, including the words whose tag only the context tells.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reference import tagging as G
+
+
+@cache
+def _trained() -> G.Tagger:
+    """300 training sentences (seed 0), d = 8, H = 16, 100 full-batch Adagrad steps (lr 0.1)."""
+    ids, tags = G.toy_tagging_data(300, rng=0)
+    return G.train_tagger(ids, tags, d=8, H=16, steps=100, lr=0.1, rng=0)
+
+
+def _ambiguous(ids: np.ndarray) -> np.ndarray:
+    return np.isin(ids, [G.WORDS.index(w) for w in G.AMBIGUOUS])
+
+
+# ---------------------------------------------------------------- behaviour
+@pytest.mark.claim("seq.labelling")
+@pytest.mark.behaviour
+def test_tagger_labels_held_out_sentences_including_words_only_context_disambiguates() -> None:
+    """Thresholds on 500 held-out sentences (seed 1): accuracy ≥ 0.99 over all words and ≥ 0.98
+    over the ambiguous words (fish, watch, park, train), where the best one-word-at-a-time tagger
+    (each word's most frequent tag in the training data) stays at or below 0.75."""
+    ids, tags = G.toy_tagging_data(300, rng=0)
+    test_ids, test_tags = G.toy_tagging_data(500, rng=1)
+    model = _trained()
+    predicted = G.tag(model.params, test_ids)
+    amb = _ambiguous(test_ids)
+    assert predicted.shape == test_tags.shape and 0.2 < amb.mean() < 0.5
+    overall, on_ambiguous = G.accuracy(predicted, test_tags), G.accuracy(predicted[amb],
+                                                                         test_tags[amb])
+    assert overall >= 0.99, f"accuracy {overall:.3f} < 0.99"
+    assert on_ambiguous >= 0.98, f"accuracy on ambiguous words {on_ambiguous:.3f} < 0.98"
+    # the baseline without a state: each word's most frequent training tag
+    counts: dict[int, Counter[int]] = {}
+    for w, t in zip(ids.ravel(), tags.ravel()):
+        counts.setdefault(int(w), Counter())[int(t)] += 1
+    baseline = np.vectorize(lambda w: counts[int(w)].most_common(1)[0][0])(test_ids)
+    without_state = G.accuracy(baseline[amb], test_tags[amb])
+    assert without_state <= 0.75, f"the one-word baseline reaches {without_state:.3f}"
+    assert model.losses[-1] < 0.1 * model.losses[0], "the training loss did not fall"
+
+
+# ---------------------------------------------------------------- properties
+@pytest.mark.claim("seq.labelling", "rnn.topologies")
+@pytest.mark.property
+@given(st.integers(1, 8), st.integers(0, 2 ** 32 - 1), st.data())
+def test_tags_are_synced_one_per_word_each_from_the_words_so_far(
+        n: int, seed: int, data: st.DataObject) -> None:
+    ids, tags = G.toy_tagging_data(n, rng=seed)
+    predicted = G.tag(_trained().params, ids)
+    assert predicted.shape == ids.shape and predicted.min() >= 0 and predicted.max() < len(G.TAGS)
+    # the tag of word t is given when word t is read: the words after it change nothing
+    t = data.draw(st.integers(0, ids.shape[0] - 1), label="t")
+    changed = ids.copy()
+    changed[t + 1:] = data.draw(st.integers(0, len(G.WORDS) - 1), label="word")
+    assert np.array_equal(G.tag(_trained().params, changed)[: t + 1], predicted[: t + 1])
+    # and the data follow the templates: each sentence's tags are one of them
+    assert all(tuple(col) in G.TEMPLATES for col in tags.T)
+
+
+# ---------------------------------------------------------------- bad input
+IDS, TAGS = G.toy_tagging_data(4, rng=0)
+BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
+    ("n", lambda: G.toy_tagging_data(0, 0), ValueError,
+     r"^toy_tagging_data: n must be at least 1, got 0"),
+    ("rng", lambda: G.toy_tagging_data(3, None), TypeError,
+     r"^toy_tagging_data: rng must be a numpy.random.Generator or an int seed"),
+    ("accuracy shapes", lambda: G.accuracy(TAGS[:2], TAGS), ValueError,
+     r"^accuracy: predicted and tags must be non-empty and of one shape, got \(2, 4\) and "
+     r"\(6, 4\)"),
+    ("word id", lambda: G.train_tagger(IDS + len(G.WORDS), TAGS), ValueError,
+     r"^train_tagger: ids holds id \d+, outside \[0, 15\)"),
+    ("tag id", lambda: G.train_tagger(IDS, TAGS + 4), ValueError,
+     r"^train_tagger: tags holds id \d, outside \[0, 4\)"),
+    ("shapes", lambda: G.train_tagger(IDS, TAGS[:5]), ValueError,
+     r"^train_tagger: ids and tags must be non-empty and of one shape \[T, N\]"),
+    ("empty", lambda: G.train_tagger(IDS[:0], TAGS[:0]), ValueError,
+     r"^train_tagger: ids and tags must be non-empty"),
+    ("rank", lambda: G.train_tagger(IDS[:, 0], TAGS[:, 0]), ValueError,
+     r"^train_tagger: ids must be 2-D, got 1-D"),
+    ("tag ids", lambda: G.tag(_trained().params, IDS.astype(float)), TypeError,
+     r"^token_rnn_forward: ids must hold integer ids"),
+]
+
+
+@pytest.mark.claim("seq.labelling", "convention.errors")
+@pytest.mark.errors
+@pytest.mark.parametrize(("call", "kind", "message"), [b[1:] for b in BAD],
+                         ids=[b[0] for b in BAD])
+def test_bad_words_tags_and_sizes_get_clear_errors(call: Callable[[], Any],
+                                                   kind: type[Exception], message: str) -> None:
+    with pytest.raises(kind, match=message):
+        call()
