@@ -87,10 +87,17 @@ def _taps(a: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> Iterator[ND
             yield a[:, :, u:u + sh * oh:sh, v:v + sw * ow:sw]
 
 
+def _tiles(x: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> bool:
+    """True when the windows tile x exactly (stride = window, nothing left over): then every
+    pixel lies in exactly one window, and a backward pass can assign instead of accumulate."""
+    return stride == kernel and (out[0] * kernel[0], out[1] * kernel[1]) == x.shape[2:]
+
+
 # ---------------------------------------------------------------- max
 def _max_pool(x: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> NDArray[Any]:
     taps = _taps(x, kernel, stride, out)
-    y = next(taps).copy()
+    first = next(taps)
+    y = np.maximum(first, next(taps)) if kernel[0] * kernel[1] > 1 else first.copy()
     for tap in taps:
         np.maximum(y, tap, out=y)                         # y = max_{u,v} x[SH·i + u, SW·j + v]
     return y
@@ -99,14 +106,23 @@ def _max_pool(x: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> NDArray
 def _max_pool_backward(dy: NDArray[Any], x: NDArray[Any], kernel: Pair, stride: Pair,
                        out: Pair) -> NDArray[Any]:
     y = _max_pool(x, kernel, stride, out)
-    dx = np.zeros_like(x)
+    tiles = _tiles(x, kernel, stride, out)
+    dx = np.empty_like(x) if tiles else np.zeros_like(x)
     unclaimed = np.ones(y.shape, dtype=bool)              # windows whose maximum is not found yet
     first, share = np.empty(y.shape, dtype=bool), np.empty_like(dy)  # reused for every tap
-    for tap, dtap in zip(_taps(x, kernel, stride, out), _taps(dx, kernel, stride, out)):
-        np.equal(tap, y, out=first)
-        first &= unclaimed                                # the first maximum in row-major order
-        unclaimed ^= first
-        dtap += np.multiply(first, dy, out=share)         # gets the window's whole gradient
+    last = kernel[0] * kernel[1] - 1
+    for k, (tap, dtap) in enumerate(zip(_taps(x, kernel, stride, out),
+                                        _taps(dx, kernel, stride, out))):
+        if k < last:
+            np.equal(tap, y, out=first)
+            first &= unclaimed                            # the first maximum in row-major order
+            unclaimed ^= first
+        else:                                             # the last tap is the maximum of every
+            first = unclaimed                             # window not claimed before it
+        if tiles:                                         # (each pixel in one window only)
+            np.multiply(first, dy, out=dtap)              # gets the window's whole gradient
+        else:
+            dtap += np.multiply(first, dy, out=share)
     return dx
 
 
@@ -138,7 +154,8 @@ def max_pool2d_backward(dy: Any, x: Any, kernel_size: Any, stride: Any = None) -
 # ---------------------------------------------------------------- average
 def _avg_pool(x: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> NDArray[Any]:
     taps = _taps(x, kernel, stride, out)
-    total = next(taps).copy()
+    first = next(taps)
+    total = first + next(taps) if kernel[0] * kernel[1] > 1 else first.copy()
     for tap in taps:
         total += tap                                      # Σ_{u,v} x[SH·i + u, SW·j + v]
     total /= kernel[0] * kernel[1]                        # / (KH·KW)
@@ -148,6 +165,12 @@ def _avg_pool(x: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> NDArray
 def _avg_pool_backward(dy: NDArray[Any], x: NDArray[Any], kernel: Pair, stride: Pair,
                        out: Pair) -> NDArray[Any]:
     share = dy / (kernel[0] * kernel[1])                  # ∂y/∂x = 1/(KH·KW) for every tap
+    if _tiles(x, kernel, stride, out):                    # each pixel in one window only: copy
+        row = np.repeat(share, kernel[1], axis=3)          # the share along each window row,
+        dx = np.empty_like(x)
+        for u in range(kernel[0]):                        # then into each of the KH rows
+            dx[:, :, u::kernel[0], :] = row
+        return dx
     dx = np.zeros_like(x)
     for dtap in _taps(dx, kernel, stride, out):
         dtap += share
