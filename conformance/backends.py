@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import inspect
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -30,9 +31,12 @@ __all__ = [
     "BUILTIN",
     "ENTRY_POINT_GROUP",
     "BackendError",
+    "BadOutput",
     "Bound",
     "NotImplementedByBackend",
+    "import_path",
     "load_backend",
+    "resolve",
 ]
 
 ENTRY_POINT_GROUP = "nnspec.backends"
@@ -50,16 +54,31 @@ class BackendError(Exception):
     """A backend that cannot be loaded, or a value it returns that the contract cannot read."""
 
 
+class BadOutput(BackendError):
+    """A value a backend returned that is not what the contract asks for (None, a list, ...)."""
+
+
 class NotImplementedByBackend(Exception):
     """The backend does not implement this op or its gradient (reported as a skip)."""
 
 
 @dataclass(frozen=True)
 class Bound:
-    """A backend object and the name it was loaded by, callable through the contract."""
+    """A backend object and the name it was loaded by, callable through the contract.
+
+    ``loaded_from`` is what a named backend was imported from (``package.module:attribute``);
+    ``target`` finds it for an object given directly too: a reproducer imports the backend from
+    there, an isolated run loads it there again.
+    """
 
     obj: Any
     name: str
+    loaded_from: str | None = None
+
+    @property
+    def target(self) -> str | None:
+        """Where the backend can be imported from again, or None (see ``import_path``)."""
+        return self.loaded_from or import_path(self.obj)
 
     @property
     def version(self) -> str:
@@ -136,22 +155,49 @@ def to_numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
+def _is_array(value: Any) -> bool:
+    """An array object (NumPy, torch, JAX, anything with ``__array__``) or a number."""
+    return (isinstance(value, (np.ndarray, np.generic, int, float)) or hasattr(value, "detach")
+            or hasattr(value, "__array__"))
+
+
+def _array(value: Any, what: str, name: str = "") -> np.ndarray:
+    """One returned value as a NumPy array; BadOutput for None, lists and non-numbers."""
+    where = f" for {name}" if name else ""
+    if value is None:
+        raise BadOutput(f"{what} None{where}")
+    if not _is_array(value):
+        kind = type(value).__name__
+        hint = " (return np.asarray(...) of it)" if isinstance(value, (list, tuple)) else ""
+        raise BadOutput(f"{what} a {kind}{where}, not an array{hint}")
+    arr = to_numpy(value)
+    if arr.dtype.kind not in "biuf":
+        raise BadOutput(f"{what} an array of {arr.dtype}{where}, not of numbers")
+    return arr
+
+
 def _outputs(value: Any, *, what: str, names: list[str]) -> tuple[np.ndarray, ...]:
-    """What a backend returned as one array per expected name (a tuple, a dict or one array)."""
+    """What a backend returned as one array per expected name (a tuple, a dict or one array).
+
+    Raises BadOutput for anything else: None, a list of numbers where an array is expected, a
+    tuple of the wrong length, a dict without some name, strings or objects.
+    """
     if isinstance(value, Mapping):
         missing = [n for n in names if n not in value]
         if missing:
-            raise BackendError(f"{what} a dict without {missing} (keys {sorted(value)})")
-        return tuple(to_numpy(value[n]) for n in names)
-    if isinstance(value, (tuple, list)) and (len(names) > 1 or len(value) == 1):
+            raise BadOutput(f"{what} a dict without {missing} (keys {sorted(value)})")
+        return tuple(_array(value[n], what, n) for n in names)
+    one_wrapped = len(names) == 1 and isinstance(value, (tuple, list)) and len(value) == 1 and (
+        not isinstance(value[0], (int, float)))
+    if isinstance(value, (tuple, list)) and (len(names) > 1 or one_wrapped):
         if len(value) != len(names):
-            raise BackendError(f"{what} {len(value)} values, expected {len(names)} "
-                               f"({', '.join(names)})")
-        return tuple(to_numpy(v) for v in value)
+            raise BadOutput(f"{what} {len(value)} values, expected {len(names)} "
+                            f"({', '.join(names)})")
+        return tuple(_array(v, what, n) for n, v in zip(names, value))
     if len(names) > 1:
-        raise BackendError(f"{what} a {type(value).__name__}, expected a tuple of {len(names)} "
-                           f"arrays ({', '.join(names)})")
-    return (to_numpy(value),)
+        raise BadOutput(f"{what} a {type(value).__name__}, expected a tuple of {len(names)} "
+                        f"arrays ({', '.join(names)})")
+    return (_array(value, what),)
 
 
 # ---------------------------------------------------------------- loading
@@ -173,6 +219,19 @@ def _import(target: str) -> Any:
     return obj
 
 
+def resolve(name: str) -> str:
+    """What a backend name stands for: ``package.module[:attribute]`` to import."""
+    if name in BUILTIN:
+        return BUILTIN[name]
+    if name in (registered := _registered()):
+        return registered[name].value
+    if ":" in name or "." in name:
+        return name
+    known = sorted({*BUILTIN, *registered})
+    raise BackendError(f"unknown backend {name!r}: use one of {', '.join(known)} or "
+                       f"package.module:attribute")
+
+
 def load_backend(backend: Any = "numpy", *, device: str | None = None) -> Bound:
     """The backend called ``backend`` (a name, see the module docstring) or the object itself.
 
@@ -185,16 +244,7 @@ def load_backend(backend: Any = "numpy", *, device: str | None = None) -> Bound:
         name = getattr(backend, "name", None) or getattr(backend, "__name__", None)
         return Bound(backend, name if isinstance(name, str) else type(backend).__name__)
     name = backend
-    if name in BUILTIN:
-        target = BUILTIN[name]
-    elif name in (registered := _registered()):
-        target = registered[name].value
-    elif ":" in name or "." in name:
-        target = name
-    else:
-        known = sorted({*BUILTIN, *_registered()})
-        raise BackendError(f"unknown backend {name!r}: use one of {', '.join(known)} or "
-                           f"package.module:attribute")
+    target = resolve(name)
     obj = _import(target)
     if inspect.isclass(obj):
         factory: Callable[..., Any] = obj
@@ -203,4 +253,18 @@ def load_backend(backend: Any = "numpy", *, device: str | None = None) -> Bound:
         obj = factory(device=device) if device is not None else factory()
     elif device is not None:
         raise BackendError(f"backend {name!r} has no device option (got --device {device})")
-    return Bound(obj, name)
+    return Bound(obj, name, target)
+
+
+def import_path(obj: Any) -> str | None:
+    """Where ``obj`` can be imported from again: a module's name, or ``module:attribute`` for an
+    object that a loaded module holds under a name (its own module first); else None."""
+    if inspect.ismodule(obj):
+        return obj.__name__
+    owner = getattr(obj, "__module__", None)
+    modules = ([sys.modules[owner]] if isinstance(owner, str) and owner in sys.modules else [])
+    for module in [*modules, *list(sys.modules.values())]:
+        for attr, value in list(getattr(module, "__dict__", {}).items()):
+            if value is obj and not attr.startswith("_"):
+                return f"{module.__name__}:{attr}"
+    return None

@@ -1,7 +1,9 @@
 """The ``nnspec`` command: run the conformance cases, list the contract, explain an op.
 
     nnspec run [--backend NAME] [--ops OPS] [--dtype float64|float32] [--require [OPS]]
-               [--json PATH] [--junit PATH] [--device DEV] [-q | -v]
+               [--property [--examples N] [--seed S] [--reproducers DIR]]
+               [--timeout SECONDS] [--isolate] [--json PATH] [--junit PATH] [--device DEV]
+               [--max-failures N] [-q | -v]
     nnspec list [--backend NAME] [--markdown]
     nnspec explain OP
 
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
+from collections import Counter
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -20,8 +24,9 @@ import reference
 from conformance.backends import BackendError, Bound, load_backend
 from conformance.cases import Case, golden_cases
 from conformance.contract import OPS, contract_markdown, op_spec
+from conformance.isolation import DEFAULT_TIMEOUT
 from conformance.report import Result
-from conformance.runner import DTYPES, run
+from conformance.runner import DEFAULT_EXAMPLES, DTYPES, run
 from conformance.slides import slides_of
 from reference.claims import REGISTRY
 
@@ -37,6 +42,13 @@ def _op_list(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(
             f"unknown op(s) {', '.join(unknown)}; the contract's ops are {', '.join(OPS)}")
     return names
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,6 +73,25 @@ def _parser() -> argparse.ArgumentParser:
     run_p.add_argument("--json", metavar="PATH", help="write the JSON report to PATH")
     run_p.add_argument("--junit", metavar="PATH", help="write JUnit XML to PATH")
     run_p.add_argument("--device", metavar="DEV", help="the backend's device (torch: cuda)")
+    run_p.add_argument("--property", action="store_true",
+                       help="also check Hypothesis-drawn cases of every op; a failure is shrunk "
+                            "and printed as a reproducer")
+    run_p.add_argument("--examples", type=_positive_int, default=DEFAULT_EXAMPLES, metavar="N",
+                       help=f"drawn cases per op with --property (default {DEFAULT_EXAMPLES})")
+    run_p.add_argument("--seed", type=int, default=0, metavar="S",
+                       help="the Hypothesis seed of --property (default 0: every run draws the "
+                            "same cases)")
+    run_p.add_argument("--reproducers", metavar="DIR",
+                       help="with --property, also write each failure's reproducer to DIR")
+    run_p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                       help=f"time limit of one backend call (default {DEFAULT_TIMEOUT:g} s; "
+                            f"0: none)")
+    run_p.add_argument("--isolate", action="store_true",
+                       help="run the backend in a child process, so that a crash (segfault) "
+                            "fails a check instead of stopping the run")
+    run_p.add_argument("--max-failures", type=int, default=10, metavar="N",
+                       help="list at most N failures of golden and slide cases (default 10; "
+                            "property failures are always listed)")
     verbosity = run_p.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print the summary only")
     verbosity.add_argument("-v", "--verbose", action="store_true", help="print every check")
@@ -84,21 +115,26 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         if args.backend is None:
             print("No --backend given: checking the reference itself (the numpy backend) "
                   "against its golden and slide cases.", file=out)
+        mode = (f"; property mode: {args.examples} examples per op, Hypothesis seed "
+                f"{args.seed}" if args.property else "")
         print(f"nnspec {reference.__version__} (spec {reference.SPEC_VERSION}): backend "
-              f"{backend}, {args.dtype}", file=out)
+              f"{backend}, {args.dtype}{mode}", file=out)
 
     def progress(result: Result) -> None:
-        print(result.line(), file=out)
+        print(result.explain(reproducer=args.reproducers is None) if result.status == "fail"
+              else result.line(), file=out)
 
     report = run(backend, ops=args.ops, dtype=args.dtype, require=require, device=args.device,
-                 progress=progress if args.verbose else None)
+                 progress=progress if args.verbose else None, property=args.property,
+                 examples=args.examples, seed=args.seed, timeout=args.timeout or None,
+                 isolate=args.isolate, reproducers=args.reproducers)
     if not args.quiet:
         print(file=out)
         print(report.table(), file=out)
         if report.failures() and not args.verbose:
-            print("\nfailures:", file=out)
-            for result in report.failures():
-                print(f"  {result.line()}", file=out)
+            _print_failures(report.failures(), args.max_failures, out,
+                            written=args.reproducers is not None)
+        _print_diagnoses(report.failures(), out)
         print(file=out)
     if args.json:
         report.write_json(args.json)
@@ -106,6 +142,31 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         report.write_junit(args.junit)
     print(report.summary(), file=out)
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _print_failures(failures: list[Result], limit: int, out: TextIO,
+                    written: bool = False) -> None:
+    """The first ``limit`` failures of golden and slide cases, then every property failure
+    (shrunk, with its reproducer, unless ``written`` to files: their reasons name them)."""
+    fixed = [r for r in failures if r.case.source != "property"]
+    shown = fixed[:limit] + [r for r in failures if r.case.source == "property"]
+    more = "" if len(fixed) <= limit else (f" (the first {limit} of {len(fixed)} golden and "
+                                           f"slide failures; -v or --json lists them all)")
+    if limit == 0 and fixed:
+        more = (f" ({len(fixed)} failures of golden and slide cases not listed: -v or --json "
+                f"lists them)")
+    print(f"\nfailures{more}:", file=out)
+    for result in shown:
+        print(textwrap.indent(result.explain(reproducer=not written), "  "), file=out)
+
+
+def _print_diagnoses(failures: list[Result], out: TextIO) -> None:
+    """Each diagnosis once, with the number of failures it explains, most frequent first."""
+    counts = Counter(r.diagnosis for r in failures if r.diagnosis)
+    if len(failures) > 1 and counts:
+        print("\ndiagnoses:", file=out)
+        for text, n in counts.most_common():
+            print(f"  {n}× {text}", file=out)
 
 
 # ---------------------------------------------------------------- list

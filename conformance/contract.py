@@ -1,7 +1,8 @@
 """The contract: every op a backend may implement, written once (signature, shapes, semantics).
 
 A backend is any Python object (a module, a class instance) that exposes some of the functions
-below under their contract names. NumPy arrays go in, array-likes come out. Arrays are passed
+below under their contract names. NumPy arrays go in, arrays come out (NumPy arrays, torch or
+JAX tensors, anything with ``__array__``; not None, not lists of numbers). Arrays are passed
 positionally, in the order listed, followed by the attributes (also positionally), so a backend
 is free to name its parameters as it likes::
 

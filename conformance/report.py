@@ -26,13 +26,19 @@ __all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "Check", "Report", "Result", "Status
 Status = Literal["pass", "fail", "skip"]
 Check = Literal["forward", "gradient"]
 SCHEMA_NAME = "nnspec-conformance-report"
-SCHEMA_VERSION = 1
-"""The version of the JSON report's layout; bumped on any incompatible change."""
+SCHEMA_VERSION = 2
+"""The version of the JSON report's layout; bumped on any incompatible change (2: per result
+``diagnosis``, ``reproducer`` and ``examples``; ``seeds.property`` in property mode)."""
 
 
 @dataclass(frozen=True)
 class Result:
-    """The outcome of one check (forward or gradient) of one case, passing or not."""
+    """The outcome of one check (forward or gradient) of one case, passing or not.
+
+    ``diagnosis`` names the well-known mistake a failure matches (or says none does);
+    ``reproducer`` is a self-contained Python script that repeats a property-mode failure;
+    ``examples`` is how many cases the check covers (property mode: Hypothesis examples).
+    """
 
     case: Case
     check: Check
@@ -46,6 +52,9 @@ class Result:
     worst_index: tuple[int, ...] | None = None
     style: str | None = None
     seconds: float = 0.0
+    diagnosis: str | None = None
+    reproducer: str | None = None
+    examples: int = 1
 
     @property
     def id(self) -> str:
@@ -60,6 +69,17 @@ class Result:
     def line(self) -> str:
         """``PASS conv2d[forward-golden-07]: y: max abs error ... (x[2, 3, 8, 9]; ...)``."""
         return f"{self.status.upper():4} {self.id}: {self.reason}"
+
+    def explain(self, reproducer: bool = True) -> str:
+        """``line()``, then the diagnosis and (unless ``reproducer`` is False) the reproducer,
+        if any, on lines of their own."""
+        lines = [self.line()]
+        if self.diagnosis:
+            lines.append(f"     diagnosis: {self.diagnosis}")
+        if self.reproducer and reproducer:
+            lines.append("     reproducer:")
+            lines += [f"       {row}".rstrip() for row in self.reproducer.splitlines()]
+        return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         acc = self.case.accumulation()
@@ -85,6 +105,9 @@ class Result:
             "claims": list(self.case.claims),
             "seed": self.case.seed,
             "seconds": round(self.seconds, 6),
+            "diagnosis": self.diagnosis,
+            "reproducer": self.reproducer,
+            "examples": self.examples,
         }
 
 
@@ -200,8 +223,9 @@ class Report:
                 "classname": f"nnspec.{r.case.op}",
                 "name": f"{r.check}-{r.case.source}-{r.case.name}", "time": f"{r.seconds:.6f}"})
             if r.status == "fail":
-                ET.SubElement(case, "failure", {"message": r.reason}).text = (
-                    f"{r.reason}\n{r.case.about}\n{r.case.geometry()}")
+                ET.SubElement(case, "failure", {"message": r.reason}).text = "\n".join(
+                    [r.reason, *([f"diagnosis: {r.diagnosis}"] if r.diagnosis else []),
+                     r.case.about, r.case.geometry(), *([r.reproducer] if r.reproducer else [])])
             elif r.status == "skip":
                 ET.SubElement(case, "skipped", {"message": r.reason})
             else:
@@ -217,7 +241,10 @@ class Report:
 
 
 def _cell(results: Iterable[Result]) -> str:
-    """``pass 12  3.1e-16`` / ``FAIL 2/12  4.5e-02`` / ``skip`` / ``-`` (no cases)."""
+    """``pass 12  3.1e-16`` / ``FAIL 2/12  4.5e-02`` / ``skip`` / ``-`` (no cases).
+
+    The counts are of checked cases (a property-mode result counts its examples).
+    """
     results = list(results)
     if not results:
         return "-"
@@ -227,8 +254,9 @@ def _cell(results: Iterable[Result]) -> str:
     errors = [r.max_abs_error for r in checked if r.max_abs_error is not None]
     worst = f"  {max(errors):.1e}" if errors else ""
     failed = sum(r.status == "fail" for r in checked)
+    total = sum(r.examples for r in checked)
     skipped = len(results) - len(checked)
     tail = f" +{skipped} skip" if skipped else ""
     if failed:
-        return f"FAIL {failed}/{len(checked)}{worst}{tail}"
-    return f"pass {len(checked)}{worst}{tail}"
+        return f"FAIL {failed}/{total}{worst}{tail}"
+    return f"pass {total}{worst}{tail}"

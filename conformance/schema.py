@@ -48,6 +48,9 @@ _RESULT = _object({
     "claims": {"type": "array", "items": {"type": "string"}},
     "seed": {"type": ["integer", "null"]},
     "seconds": {"type": "number", "minimum": 0},
+    "diagnosis": _STRING_OR_NULL,
+    "reproducer": _STRING_OR_NULL,
+    "examples": {"type": "integer", "minimum": 1},
 })
 
 REPORT_SCHEMA: dict[str, Any] = {

@@ -31,10 +31,13 @@ Conventions (CONVENTIONS.md)
 * A geometry whose (N + 2P − F)/S + 1 is not whole "doesn't fit" and is refused with the
   arithmetic in the message; it is never cropped.
 
-Implementation: the windows come from ``sliding_window_view`` and are copied once into a
-contiguous "im2col" matrix whose rows are the taps p = (c, u, v); the slide's sum is then one
-matrix product. The ``_conv2d_*`` kernels keep the dtype they are given (the public functions
-validate and compute in float64); the benchmark uses them to time float32 fairly.
+Implementation: the windows are copied once into a contiguous "im2col" matrix whose rows are
+the taps p = (c, u, v) and whose columns are the windows of the whole batch; the slide's sum is
+then ONE matrix product, and so are ∂L/∂W and ∂L/∂pixel in the backward pass. To make that copy
+(and its reverse, col2im) a few long contiguous runs rather than many short ones, each channel
+of the zero-padded batch is laid out as one long row, in which tap (u, v) of every window is the
+row shifted by u·WP + v (see ``_Grid``). The ``_conv2d_*`` kernels keep the dtype they are given
+(the public functions validate and compute in float64); the benchmark times float32 with them.
 """
 
 from __future__ import annotations
@@ -43,7 +46,6 @@ import numbers
 from typing import Any, NamedTuple
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
 from reference._checks import (
@@ -159,43 +161,91 @@ def zero_pad(x: Any, padding: Any) -> FloatArray:
 
 
 # ---------------------------------------------------------------- the kernels (any dtype)
-def _im2col(x: NDArray[Any], fh: int, fw: int, stride: Pair, padding: Pair) -> NDArray[Any]:
-    """The windows of x as a contiguous [N, C·FH·FW, OH·OW] matrix: row p = (c, u, v) holds
-    pixel_p of every window position (i, j)."""
-    sh, sw = stride
-    windows = sliding_window_view(_pad(x, padding), (fh, fw), axis=(2, 3))[:, :, ::sh, ::sw]
-    n, c, oh, ow = windows.shape[:4]                      # [N, C, OH, OW, FH, FW]
-    cols = np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3))  # [N, C, FH, FW, OH, OW]
-    return cols.reshape(n, c * fh * fw, oh * ow)
+class _Grid(NamedTuple):
+    """The zero-padded batch laid out flat, one long row per channel, and where windows start.
+
+    Padded image n (HP × WP pixels) occupies columns n·HP·WP ... of its channel's row, row after
+    row, so pixel (a, b) sits at column n·HP·WP + a·WP + b. Stepping u rows down and v columns
+    right is stepping u·WP + v along the row: tap (u, v) of *every* window is one shifted slice.
+    Windows start at pixels (SH·i, SW·j), i < GH = ⌈HP/SH⌉, j < GW = ⌈WP/SW⌉; the first OH × OW
+    of them are the convolution's windows. The others hang over the bottom or right edge (their
+    taps wrap into the next row or image, or into the zero margin after the last image): their
+    outputs are dropped, and in the backward pass they get ∂L/∂y = 0, so they send nothing back.
+    """
+
+    n: int
+    hp: int           # HP = H + 2PH
+    wp: int           # WP = W + 2PW
+    stride: Pair
+    out: Pair         # (GH, GW), window starts per image, the first (OH, OW) of them real
+
+
+def _flat(x: NDArray[Any], kernel: Pair, stride: Pair,
+          padding: Pair) -> tuple[NDArray[Any], _Grid]:
+    """x [N, C, H, W] → X [C, N·HP·WP + margin], zero-padded and flat (see _Grid)."""
+    n, c, h, w = x.shape
+    (fh, fw), (sh, sw), (ph, pw) = kernel, stride, padding
+    hp, wp = h + 2 * ph, w + 2 * pw
+    margin = (fh - 1) * wp + fw - 1                       # the furthest tap of the last window
+    X = np.zeros((c, n * hp * wp + margin), dtype=x.dtype)
+    X[:, :n * hp * wp].reshape(c, n, hp, wp)[:, :, ph:ph + h, pw:pw + w] = x.transpose(1, 0, 2, 3)
+    return X, _Grid(n, hp, wp, stride, (-(-hp // sh), -(-wp // sw)))
+
+
+def _tap(X: NDArray[Any], g: _Grid, u: int, v: int) -> NDArray[Any]:
+    """Tap (u, v) of every window, a view [C, N, GH, GW] of X (or of an array shaped like X):
+    pixel (SH·i + u, SW·j + v) of padded image n, u·WP + v further along the row."""
+    start = u * g.wp + v
+    images = X[:, start:start + g.n * g.hp * g.wp].reshape(-1, g.n, g.hp, g.wp)
+    return images[:, :, ::g.stride[0], ::g.stride[1]]
+
+
+def _im2col(X: NDArray[Any], g: _Grid, fh: int, fw: int) -> NDArray[Any]:
+    """The windows as a contiguous [C·FH·FW, N·GH·GW] matrix: row p = (c, u, v) holds pixel_p
+    of every window, each row copied from one shifted slice of X (long contiguous runs)."""
+    cols = np.empty((X.shape[0], fh, fw, g.n, *g.out), dtype=X.dtype)
+    for u in range(fh):
+        for v in range(fw):
+            cols[:, u, v] = _tap(X, g, u, v)
+    return cols.reshape(-1, g.n * g.out[0] * g.out[1])
 
 
 def _conv2d_forward(x: NDArray[Any], w: NDArray[Any], b: NDArray[Any] | None,
                     stride: Pair, padding: Pair, out: Pair) -> NDArray[Any]:
     k, c, fh, fw = w.shape
-    cols = _im2col(x, fh, fw, stride, padding)           # [N, P = C·FH·FW, OH·OW]
-    y = np.matmul(w.reshape(k, c * fh * fw), cols)        # y_k = Σ_p W_kp · pixel_p  [N, K, OH·OW]
-    if b is not None:
-        y += b[:, None]                                   # + b_k
-    return y.reshape(x.shape[0], k, *out)
+    X, g = _flat(x, (fh, fw), stride, padding)
+    cols = _im2col(X, g, fh, fw)                          # [P = C·FH·FW, N·GH·GW]
+    y_all = (w.reshape(k, c * fh * fw) @ cols).reshape(k, g.n, *g.out)  # y_k = Σ_p W_kp · pixel_p
+    y_valid = y_all[:, :, :out[0], :out[1]].transpose(1, 0, 2, 3)  # the OH × OW that fit
+    y = np.empty((g.n, k, *out), dtype=y_all.dtype)       # [N, K, OH, OW]
+    if b is None:
+        y[...] = y_valid
+    else:
+        np.add(y_valid, b[:, None, None], out=y)          # + b_k
+    return y
 
 
 def _conv2d_backward(dy: NDArray[Any], x: NDArray[Any], w: NDArray[Any], stride: Pair,
                      padding: Pair) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
     n, c, h, wd = x.shape
     k, _, fh, fw = w.shape
-    (sh, sw), (ph, pw) = stride, padding
+    ph, pw = padding
     oh, ow = dy.shape[2:]
-    cols = _im2col(x, fh, fw, stride, padding)           # pixel_p of every window [N, P, OH·OW]
-    delta = dy.reshape(n, k, oh * ow)                     # ∂L/∂y                  [N, K, OH·OW]
-    db = delta.sum(axis=(0, 2))                           # ∂L/∂b_k = Σ_{n,i,j} ∂L/∂y_k
-    dw = np.matmul(delta, cols.transpose(0, 2, 1)).sum(axis=0)  # ∂L/∂W_kp = Σ ∂L/∂y_k · pixel_p
-    dcols = np.matmul(w.reshape(k, -1).T, delta)          # ∂L/∂pixel_p = Σ_k W_kp · ∂L/∂y_k
-    dcols = dcols.reshape(n, c, fh, fw, oh, ow)
-    dx = np.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=dcols.dtype)
+    X, g = _flat(x, (fh, fw), stride, padding)
+    cols = _im2col(X, g, fh, fw)                          # pixel_p of every window [P, N·GH·GW]
+    delta = np.zeros((k, n, *g.out), dtype=dy.dtype)      # ∂L/∂y of every window [K, N·GH·GW],
+    delta[:, :, :oh, :ow] = dy.transpose(1, 0, 2, 3)      # 0 for those that do not fit
+    delta = delta.reshape(k, -1)
+    db = dy.sum(axis=(0, 2, 3))                           # ∂L/∂b_k = Σ_{n,i,j} ∂L/∂y_k
+    dw = delta @ cols.T                                   # ∂L/∂W_kp = Σ ∂L/∂y_k · pixel_p
+    dcols = w.reshape(k, -1).T @ delta                    # ∂L/∂pixel_p = Σ_k W_kp · ∂L/∂y_k
+    dcols = dcols.reshape(c, fh, fw, n, *g.out)
+    dX = np.zeros_like(X)
     for u in range(fh):                                   # every tap sends its share back to the
         for v in range(fw):                               # pixels it read (col2im); overlapping
-            dx[:, :, u:u + sh * oh:sh, v:v + sw * ow:sw] += dcols[:, :, u, v]  # windows add up
-    return dx[:, :, ph:ph + h, pw:pw + wd].copy(), dw.reshape(w.shape), db
+            _tap(dX, g, u, v)[...] += dcols[:, u, v]      # windows add up
+    dx = dX[:, :n * g.hp * g.wp].reshape(c, n, g.hp, g.wp)[:, :, ph:ph + h, pw:pw + wd]
+    return dx.transpose(1, 0, 2, 3).copy(), dw.reshape(w.shape), db
 
 
 # ---------------------------------------------------------------- checks

@@ -26,12 +26,15 @@ Conventions (CONVENTIONS.md)
   x / y is taken as 0 where a window is all zeros (y = 0, where √ has no derivative).
 
 Implementation: a short loop over the KH·KW window taps, each a strided view of x holding that
-tap of every window at once (no loop over pixels). The ``_*_pool`` kernels keep their dtype.
+tap of every window at once (no loop over pixels). Where the work can run along whole image rows
+it does (the average's sum of rows, the backward passes when the windows tile x), as contiguous
+runs are much cheaper than taps strided in both directions. The ``_*_pool`` kernels keep their
+dtype.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -87,6 +90,20 @@ def _taps(a: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> Iterator[ND
             yield a[:, :, u:u + sh * oh:sh, v:v + sw * ow:sw]
 
 
+def _fold(ufunc: np.ufunc, terms: Iterable[NDArray[Any]]) -> NDArray[Any]:
+    """terms[0] ∘ terms[1] ∘ ... for a binary ufunc ∘ (np.add, np.maximum), left to right, into
+    a new array (never a view of a term)."""
+    items = iter(terms)
+    total = next(items)
+    second = next(items, None)
+    if second is None:
+        return total.copy()
+    total = ufunc(total, second)
+    for term in items:
+        ufunc(total, term, out=total)
+    return total
+
+
 def _tiles(x: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> bool:
     """True when the windows tile x exactly (stride = window, nothing left over): then every
     pixel lies in exactly one window, and a backward pass can assign instead of accumulate."""
@@ -95,12 +112,7 @@ def _tiles(x: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> bool:
 
 # ---------------------------------------------------------------- max
 def _max_pool(x: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> NDArray[Any]:
-    taps = _taps(x, kernel, stride, out)
-    first = next(taps)
-    y = np.maximum(first, next(taps)) if kernel[0] * kernel[1] > 1 else first.copy()
-    for tap in taps:
-        np.maximum(y, tap, out=y)                         # y = max_{u,v} x[SH·i + u, SW·j + v]
-    return y
+    return _fold(np.maximum, _taps(x, kernel, stride, out))  # y = max_{u,v} x[SH·i+u, SW·j+v]
 
 
 def _max_pool_backward(dy: NDArray[Any], x: NDArray[Any], kernel: Pair, stride: Pair,
@@ -153,24 +165,19 @@ def max_pool2d_backward(dy: Any, x: Any, kernel_size: Any, stride: Any = None) -
 
 # ---------------------------------------------------------------- average
 def _avg_pool(x: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> NDArray[Any]:
-    taps = _taps(x, kernel, stride, out)
-    first = next(taps)
-    total = first + next(taps) if kernel[0] * kernel[1] > 1 else first.copy()
-    for tap in taps:
-        total += tap                                      # Σ_{u,v} x[SH·i + u, SW·j + v]
-    total /= kernel[0] * kernel[1]                        # / (KH·KW)
+    (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out
+    # Σ over a window = Σ over its columns v of Σ over its rows u: the rows first, at full width
+    rows = _fold(np.add, (x[:, :, u:u + sh * oh:sh, :] for u in range(kh)))  # [N, C, OH, W]
+    total = _fold(np.add, (rows[..., v:v + sw * ow:sw] for v in range(kw)))  # Σ_{u,v} x[SH·i+u,
+    total /= kh * kw                                      # SW·j+v] / (KH·KW)   [N, C, OH, OW]
     return total
 
 
 def _avg_pool_backward(dy: NDArray[Any], x: NDArray[Any], kernel: Pair, stride: Pair,
                        out: Pair) -> NDArray[Any]:
     share = dy / (kernel[0] * kernel[1])                  # ∂y/∂x = 1/(KH·KW) for every tap
-    if _tiles(x, kernel, stride, out):                    # each pixel in one window only: copy
-        row = np.repeat(share, kernel[1], axis=3)          # the share along each window row,
-        dx = np.empty_like(x)
-        for u in range(kernel[0]):                        # then into each of the KH rows
-            dx[:, :, u::kernel[0], :] = row
-        return dx
+    if _tiles(x, kernel, stride, out):                    # each pixel in one window only: the
+        return np.repeat(np.repeat(share, kernel[1], axis=3), kernel[0], axis=2)  # share, tiled
     dx = np.zeros_like(x)
     for dtap in _taps(dx, kernel, stride, out):
         dtap += share

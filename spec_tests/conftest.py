@@ -22,6 +22,8 @@ from hypothesis import HealthCheck, settings
 from reference.claims import REGISTRY
 
 ORACLE_MARKERS = ("slides", "sympy", "torch", "property", "behaviour", "errors")
+CLAIMS_REPORT = pytest.StashKey[list[dict[str, object]]]()
+"""The claim report of this session's collection (before -k/-m deselection), for test_claims."""
 
 settings.register_profile(
     "fast",
@@ -73,6 +75,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         report.append({"nodeid": item.nodeid, "claims": claims, "markers": markers})
     if problems:
         raise pytest.UsageError("spec tests must name known claims:\n  " + "\n  ".join(problems))
+    config.stash[CLAIMS_REPORT] = report
     path = config.getoption("--claims-report")
     if path:
         Path(path).write_text(json.dumps(report, indent=1), encoding="utf-8")

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from reference.claims import MARKER_OF_ORACLE, REGISTRY, claim
+from spec_tests.conftest import CLAIMS_REPORT
 from spec_tests.helpers.claims import ROOT, TABLE_END, TABLE_START, collect_report, render_table
 from spec_tests.helpers.claims import tests_by_claim as group
 
@@ -23,7 +24,14 @@ pytestmark = pytest.mark.infrastructure
 
 
 @pytest.fixture(scope="module")
-def report() -> list[dict[str, Any]]:
+def report(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
+    """The claim report of the whole suite: this session's own collection when it collected every
+    spec test file (a plain or xdist run of the suite), else a fresh collection in a subprocess."""
+    collected = request.config.stash.get(CLAIMS_REPORT, [])
+    files = {str(row["nodeid"]).split("::")[0] for row in collected}
+    everything = {f"spec_tests/{p.name}" for p in (ROOT / "spec_tests").glob("test_*.py")}
+    if files == everything:
+        return collected
     return collect_report()
 
 

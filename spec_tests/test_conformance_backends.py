@@ -96,22 +96,29 @@ def test_torch_on_cuda_without_cuda_is_refused() -> None:
         load_backend("torch", device="cuda")
 
 
-def test_forward_results_may_be_arrays_tuples_lists_or_dicts() -> None:
+def test_forward_results_may_be_arrays_tuples_lists_of_arrays_or_dicts() -> None:
     def gru(*args: Any) -> dict[str, Any]:
-        return {"out": [[1.0]], "h_n": torch.ones(1, requires_grad=True)}
+        return {"out": np.ones((1, 1)), "h_n": torch.ones(1, requires_grad=True)}
 
-    bound = Bound(types.SimpleNamespace(relu=lambda x: [0.0, 2.0], gru=gru), "t")
+    bound = Bound(types.SimpleNamespace(relu=lambda x: (np.array([0.0, 2.0]),), gru=gru,
+                                        rnn=lambda *a: [np.ones((1, 1)), 1.0]), "t")
     (y,) = bound.call_forward("relu", X, {})
     assert isinstance(y, np.ndarray) and y.tolist() == [0.0, 2.0]
-    out, h_n = bound.call_forward("gru", {n: np.zeros(1) for n in
-                                          ("x", "h0", "w_ih", "w_hh", "b_ih", "b_hh")}, {})
+    zeros = {n: np.zeros(1) for n in ("x", "h0", "w_ih", "w_hh", "b_ih", "b_hh")}
+    out, h_n = bound.call_forward("gru", zeros, {})
     assert out.shape == (1, 1) and h_n.tolist() == [1.0]
+    out, h_n = bound.call_forward("rnn", zeros, {})             # a list of two outputs
+    assert out.shape == (1, 1) and h_n.shape == ()
 
 
 @pytest.mark.parametrize(("returned", "message"), [
     ((np.zeros(1),), "lstm returned 1 values, expected 3 \\(out, h_n, c_n\\)"),
     (np.zeros(1), "lstm returned a ndarray, expected a tuple of 3 arrays"),
     ({"out": 0}, "lstm returned a dict without \\['h_n', 'c_n'\\]"),
+    ((np.zeros(1), None, np.zeros(1)), "lstm returned None for h_n"),
+    ((np.zeros(1), [[1.0]], np.zeros(1)), "lstm returned a list for h_n, not an array"),
+    ((np.zeros(1), "x", np.zeros(1)), "lstm returned a str for h_n, not an array"),
+    ({"out": 0, "h_n": 0, "c_n": np.array([b"x"])}, "lstm returned an array of \\|S1 for c_n"),
 ])
 def test_results_the_contract_cannot_read_are_errors(returned: Any, message: str) -> None:
     bound = Bound(types.SimpleNamespace(lstm=lambda *a: returned), "t")

@@ -19,6 +19,7 @@ from conformance import golden as G
 from conformance.backends import Bound, load_backend
 from conformance.cases import Case, golden_cases
 from conformance.contract import OPS
+from reference.tolerance import assert_close, tolerance
 
 pytestmark = pytest.mark.infrastructure
 
@@ -73,7 +74,10 @@ def test_write_produces_a_manifest_and_npz_that_load_back(
             np.load(stored / "conv2d.npz", allow_pickle=False) as old:
         assert sorted(fresh.files) == sorted(old.files)
         for key in fresh.files:
-            np.testing.assert_array_equal(fresh[key], old[key])
+            if "/in/" in key or "/up/" in key:          # drawn from the seeds: exactly the same
+                np.testing.assert_array_equal(fresh[key], old[key])
+            else:      # computed: the reference may sum in another order after a change
+                assert_close(fresh[key], old[key], tolerance(np.float64, terms=100), what=key)
 
 
 def test_write_is_refused_when_torch_disagrees(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

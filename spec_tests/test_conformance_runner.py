@@ -80,7 +80,7 @@ def test_an_exception_without_a_message_is_named() -> None:
 
     results = run_case(load_backend(types.SimpleNamespace(relu=_relu, relu_backward=relu_backward)),
                        golden_cases(["relu"])[0])
-    assert results[1].reason == "backward raised KeyError"
+    assert results[1].reason == "relu_backward raised KeyError"
 
 
 def test_a_result_reports_achieved_error_and_worst_element_even_when_passing() -> None:

@@ -105,6 +105,8 @@ class TorchBackend:
 
     def _tensor(self, value: np.ndarray, requires_grad: bool = False) -> Tensor:
         arr = np.asarray(value)
+        if any(step < 0 for step in arr.strides):   # torch refuses negative strides (a[::-1])
+            arr = arr.copy()
         if np.issubdtype(arr.dtype, np.integer):
             return torch.as_tensor(arr, dtype=torch.long, device=self.device)
         t = torch.as_tensor(arr, device=self.device)

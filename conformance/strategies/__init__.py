@@ -22,6 +22,8 @@ from conformance.strategies.losses import *  # noqa: F403
 from conformance.strategies.losses import __all__ as _losses
 from conformance.strategies.networks import *  # noqa: F403
 from conformance.strategies.networks import __all__ as _networks
+from conformance.strategies.ops import *  # noqa: F403
+from conformance.strategies.ops import __all__ as _ops
 from conformance.strategies.optim import *  # noqa: F403
 from conformance.strategies.optim import __all__ as _optim
 from conformance.strategies.perceptron import *  # noqa: F403
@@ -31,5 +33,5 @@ from conformance.strategies.recurrent import __all__ as _recurrent
 from conformance.strategies.window import *  # noqa: F403
 from conformance.strategies.window import __all__ as _window
 
-__all__ = [*_basic, *_conv, *_language, *_losses, *_networks, *_optim, *_perceptron,
+__all__ = [*_basic, *_conv, *_language, *_losses, *_networks, *_ops, *_optim, *_perceptron,
            *_recurrent, *_window]

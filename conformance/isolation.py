@@ -1,0 +1,314 @@
+"""Calling a backend so that nothing it does can crash the run: guards, timeouts, a subprocess.
+
+Every call of a backend goes through ``invoke``, which turns whatever goes wrong into an Outcome
+with a one-line reason, and the run goes on to the next check:
+
+* it raises (any exception, SystemExit included) → "conv2d raised ValueError: ...";
+* it returns something that is not an array: None, a list, a string (conformance.backends);
+* it modifies an input array (or the upstream gradient) in place → "conv2d_backward modified its
+  input dy in place ...", even when its values are right (convention.no-mutation);
+* it runs longer than the timeout (``DEFAULT_TIMEOUT`` = 10 s per call, ``--timeout``) → "timed
+  out". In-process the limit is a SIGALRM timer, which interrupts Python code (loops, sleeps) in
+  the main thread of a POSIX process; where there is none (Windows, another thread) the limit is
+  not enforced in-process, and ``--isolate`` enforces it anywhere.
+
+Wrong shapes, dtypes, nan and inf are judged against the expected values by the runner.
+
+``Isolated`` runs the backend in a child process (``nnspec run --isolate``, POSIX): the child
+(``python -m conformance.isolation``, with the parent's sys.path) loads the backend by its name
+and serves calls over a socket pair of its own, so whatever the backend prints cannot disturb
+it; a call that crashes the child (a segfault in a native extension, os.abort()) or outlives the
+timeout (the child is killed) fails that check, and the next call starts a fresh child. The child
+is a new interpreter, never a fork: the backend is imported anew there, not inherited
+half-initialised, and the user's main module is not re-run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any, Literal
+
+import numpy as np
+
+from conformance.backends import (
+    BackendError,
+    BadOutput,
+    Bound,
+    NotImplementedByBackend,
+    load_backend,
+)
+from conformance.contract import OPS, op_spec
+
+__all__ = ["CRASHED", "DEFAULT_TIMEOUT", "TIMED_OUT", "CallTimeout", "Isolated", "Outcome",
+           "deadline", "invoke"]
+
+DEFAULT_TIMEOUT = 10.0
+"""Seconds a single backend call (one forward or one gradient) may take before it fails."""
+
+TIMED_OUT = "timed out after"
+CRASHED = "crashed its process"
+"""Words of the reasons of calls that never came back (property mode does not shrink them)."""
+
+Check = Literal["forward", "gradient"]
+Arrays = Mapping[str, np.ndarray]
+
+
+class CallTimeout(BaseException):
+    """Raised into a backend call that outlives its time limit.
+
+    A BaseException, so that a backend's own ``except Exception`` cannot swallow it.
+    """
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one backend call gave: its values by name ("ok"), or why not ("skip", "fail")."""
+
+    status: Literal["ok", "skip", "fail"]
+    values: dict[str, np.ndarray] | None = None
+    reason: str = ""
+    seconds: float = 0.0
+
+
+@contextmanager
+def deadline(seconds: float | None) -> Iterator[None]:
+    """Raise CallTimeout into the body once ``seconds`` have passed (SIGALRM; see the module
+    docstring for where that is possible). ``None`` or 0: no limit."""
+    if (not seconds or threading.current_thread() is not threading.main_thread()
+            or not hasattr(signal, "setitimer")):
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise CallTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def function_name(op: str, check: Check, style: str | None) -> str:
+    """The backend function a check calls: ``conv2d``, ``conv2d_backward`` or ``vjp``."""
+    if check == "forward":
+        return op
+    return "vjp" if style == "vjp" else op_spec(op).backward_name
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _changed(before: Arrays, after: Arrays) -> list[str]:
+    return [k for k in before if not np.array_equal(before[k], after[k], equal_nan=True)]
+
+
+def invoke(bound: Bound, op: str, check: Check, inputs: Arrays, attrs: Mapping[str, Any],
+           upstream: Arrays, timeout: float | None = DEFAULT_TIMEOUT) -> Outcome:
+    """Call the backend's forward (or gradient) of ``op`` once, guarded; never raises for
+    anything the backend does."""
+    fn = function_name(op, check, bound.gradient_style(op))
+    before = {k: np.array(v) for k, v in inputs.items()}
+    before_up = {f"d{k}": np.array(v) for k, v in upstream.items()}
+    start = time.perf_counter()
+
+    def took() -> float:
+        return time.perf_counter() - start
+
+    try:
+        with deadline(timeout), warnings.catch_warnings():
+            warnings.simplefilter("ignore")     # overflow warnings show up as inf/nan anyway
+            if check == "forward":
+                outs = bound.call_forward(op, inputs, attrs)
+                values = dict(zip((o.name for o in op_spec(op).outputs), outs))
+            else:
+                values = bound.call_gradient(op, inputs, attrs, upstream)
+    except (NotImplementedByBackend, NotImplementedError) as exc:
+        what = str(exc) or f"{bound.name} does not implement {op} ({check})"
+        return Outcome("skip", reason=f"not implemented: {what}", seconds=took())
+    except CallTimeout:
+        return Outcome("fail", reason=f"{fn} {TIMED_OUT} {timeout:g} s (the limit per call; "
+                                      f"--timeout changes it)", seconds=took())
+    except BadOutput as exc:
+        return Outcome("fail", reason=str(exc), seconds=took())
+    except (Exception, SystemExit) as exc:  # the backend's own error: the run goes on
+        return Outcome("fail", reason=f"{fn} raised {_first_line(exc)}", seconds=took())
+    changed = _changed(before, inputs) + _changed(before_up, {f"d{k}": v
+                                                              for k, v in upstream.items()})
+    if changed:
+        many = "s" if len(changed) > 1 else ""
+        return Outcome("fail", reason=f"{fn} modified its input{many} {', '.join(changed)} in "
+                                      f"place (nothing may change its inputs: "
+                                      f"convention.no-mutation)", seconds=took())
+    return Outcome("ok", values=values, seconds=took())
+
+
+# ---------------------------------------------------------------- the subprocess
+Capabilities = dict[str, tuple[bool, str | None]]
+
+
+def _capabilities(bound: Bound) -> Capabilities:  # pragma: no cover - runs in the child
+    return {op: (bound.forward_fn(op) is not None, bound.gradient_style(op)) for op in OPS}
+
+
+def _serve(conn: Connection, target: str, device: str | None) -> None:  # pragma: no cover
+    """The child: load the backend, say what it implements, then answer calls until told to
+    stop. (Runs in the child process, where coverage does not follow.)"""
+    try:
+        bound = load_backend(target, device=device)
+    except BaseException as exc:
+        conn.send(("error", _first_line(exc)))
+        return
+    conn.send(("ready", bound.name, bound.version, _capabilities(bound)))
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:                  # the parent is gone
+            return
+        if message is None:
+            return
+        op, check, inputs, attrs, upstream = message
+        conn.send(invoke(bound, op, check, inputs, attrs, upstream, timeout=None))
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            sig = signal.Signals(-code)
+        except ValueError:
+            return f"killed by signal {-code}"
+        return f"killed by {sig.name} ({signal.strsignal(sig) or sig.name})"
+    return f"exited with status {code}"
+
+
+class Isolated:
+    """A backend in a child process: the same calls as a Bound, crashes and hangs contained.
+
+    ``target`` is a backend name (as for load_backend). Loading it in the child fails with a
+    BackendError here; ``start_timeout`` bounds how long loading may take.
+    """
+
+    name: str
+    version: str
+    capabilities: Capabilities
+
+    def __init__(self, target: str, *, device: str | None = None,
+                 start_timeout: float = 120.0) -> None:
+        self.target = target
+        self.device = device
+        self.start_timeout = start_timeout
+        self._process: subprocess.Popen[bytes] | None = None
+        self._conn: Connection | None = None
+        self.restarts = 0
+        self._start()
+
+    # ------------------------------------------------------------ life cycle
+    def _start(self) -> None:
+        parent_sock, child_sock = socket.socketpair()
+        parent = Connection(parent_sock.detach())
+        fd = child_sock.fileno()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p or os.getcwd() for p in sys.path)}
+        command = [sys.executable, "-m", "conformance.isolation", str(fd), self.target,
+                   self.device or ""]
+        process = subprocess.Popen(command, pass_fds=(fd,), env=env, stdin=subprocess.DEVNULL)
+        child_sock.close()
+        if not parent.poll(self.start_timeout):
+            process.kill()
+            process.wait()
+            parent.close()
+            raise BackendError(f"backend {self.target!r} did not load within "
+                               f"{self.start_timeout:g} s in its process")
+        try:
+            hello = parent.recv()
+        except EOFError:
+            process.wait()
+            parent.close()
+            raise BackendError(f"backend {self.target!r} crashed while loading in its process "
+                               f"({_describe_exit(process.returncode)})") from None
+        if hello[0] == "error":
+            process.wait()
+            parent.close()
+            raise BackendError(f"cannot load backend {self.target!r} in its process: "
+                               f"{hello[1]}")
+        _, self.name, self.version, self.capabilities = hello
+        self._process, self._conn = process, parent
+
+    def _stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+        if self._process is not None:
+            self._process.wait()
+        if self._conn is not None:
+            self._conn.close()
+        self._process, self._conn = None, None
+
+    def close(self) -> None:
+        """Stop the child process."""
+        if self._conn is not None and self._process is not None and (
+                self._process.poll() is None):
+            try:
+                self._conn.send(None)
+                self._process.wait(5)
+            except (BrokenPipeError, OSError,
+                    subprocess.TimeoutExpired):  # pragma: no cover - the child died meanwhile
+                pass
+        self._stop()
+
+    def __enter__(self) -> Isolated:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ what Bound offers
+    def forward_fn(self, op: str) -> bool | None:
+        return True if self.capabilities[op][0] else None
+
+    def gradient_style(self, op: str) -> str | None:
+        return self.capabilities[op][1]
+
+    def invoke(self, op: str, check: Check, inputs: Arrays, attrs: Mapping[str, Any],
+               upstream: Arrays, timeout: float | None = DEFAULT_TIMEOUT) -> Outcome:
+        """One call in the child; a crash or a timeout fails it and restarts the child."""
+        if self._conn is None:
+            self.restarts += 1
+            self._start()
+        assert self._conn is not None and self._process is not None
+        fn = function_name(op, check, self.gradient_style(op))
+        start = time.perf_counter()
+        self._conn.send((op, check, dict(inputs), dict(attrs), dict(upstream)))
+        if not self._conn.poll(timeout):
+            self._stop()
+            return Outcome("fail", reason=f"{fn} {TIMED_OUT} {timeout:g} s (its process "
+                                          f"was killed; --timeout changes the limit)",
+                           seconds=time.perf_counter() - start)
+        try:
+            outcome: Outcome = self._conn.recv()
+        except EOFError:
+            code = self._process.wait()
+            self._stop()
+            return Outcome("fail", reason=f"{fn} {CRASHED}: {_describe_exit(code)}; "
+                                          f"the run goes on in a new one",
+                           seconds=time.perf_counter() - start)
+        return outcome
+
+
+if __name__ == "__main__":  # pragma: no cover - the child process of Isolated
+    from conformance.isolation import _serve as serve  # Outcome pickles as this module's
+
+    serve(Connection(int(sys.argv[1])), sys.argv[2], sys.argv[3] or None)

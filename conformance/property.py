@@ -1,0 +1,254 @@
+"""Property mode: Hypothesis draws cases of an op, the backend is checked on each, a failure is
+shrunk to a minimal case and handed back with a diagnosis and a reproducer.
+
+    nnspec run --backend NAME --property [--examples N] [--seed S] [--reproducers DIR]
+
+For each op, Hypothesis draws up to ``examples`` valid cases (conformance.strategies.op_cases:
+geometries that fit, float32-exact values, an upstream gradient per output); the reference
+computes what each should give, and the backend's forward and gradient are checked exactly as a
+golden case is (conformance.runner.check_case, same tolerance policy). The run is reproducible:
+Hypothesis is seeded with ``seed`` (0 unless ``--seed``), keeps no example database and does not
+draw the constants it finds in the loaded modules' source, so the same seed draws the same cases
+in any process (derandomised, as CI wants). The first failure is shrunk
+by Hypothesis to a minimal failing case, which is checked once more with diagnosis on; its
+Result's reason names the seed, and its ``reproducer`` is a self-contained Python script
+(conformance.reproducer) that calls the backend directly on that case.
+
+A passing op gives one Result per check whose case is the drawn example with the largest error
+(relative to its tolerance) and whose ``examples`` is the number of cases checked. A call that
+times out or crashes the backend's process fails at once, without shrinking (each try would
+cost the full timeout).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, cast
+
+import hypothesis
+import numpy as np
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+
+from conformance.backends import Bound, load_backend
+from conformance.cases import Case, complete
+from conformance.isolation import CRASHED, DEFAULT_TIMEOUT, TIMED_OUT
+from conformance.report import Check, Result
+from conformance.reproducer import script, write
+from conformance.runner import Target, _tolerance, check_case, default_cases
+from conformance.strategies.ops import op_cases
+
+__all__ = ["property_check", "property_settings"]
+
+
+def property_settings(examples: int) -> settings:
+    """Hypothesis settings of property mode: ``examples`` cases, no database, quiet, every
+    health check off (a slow backend is not the user's test being slow)."""
+    return settings(max_examples=examples, database=None, deadline=None, derandomize=False,
+                    suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
+                    report_multiple_bugs=False, print_blob=False,
+                    phases=(Phase.explicit, Phase.generate, Phase.shrink))
+
+
+@contextmanager
+def _stable_draws() -> Iterator[None]:
+    """Keep Hypothesis from drawing the constants it finds in the source of the loaded local
+    modules (Hypothesis ≥ 6.131): they make the cases a seed draws depend on what happens to be
+    imported, and property mode promises the same cases for the same seed in any process."""
+    try:
+        from hypothesis.internal.conjecture import providers
+        original, cache = providers._get_local_constants, providers.CONSTANTS_CACHE.cache
+    except (ImportError, AttributeError):  # pragma: no cover - a Hypothesis without them
+        yield
+        return
+    providers._get_local_constants = providers.Constants  # type: ignore[attr-defined]  # none
+    cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.clear()
+
+
+class _Falsified(Exception):
+    """A drawn case on which the backend failed (raised for Hypothesis to shrink)."""
+
+    def __init__(self, case: Case) -> None:
+        super().__init__(case.geometry())
+        self.case = case
+
+
+@dataclass
+class _Search:
+    """One Hypothesis run over an op's cases, checking ``checks`` on each."""
+
+    checks: list[Check]
+    examples: int = 0                      # cases checked up to (and with) the first failure
+    failing: set[Check] = field(default_factory=set)   # the checks failing on the first failure
+    last_failing: Case | None = None
+    aborted: list[Result] = field(default_factory=list)
+    worst: dict[str, Result] = field(default_factory=dict)
+    skipped: dict[str, Result] = field(default_factory=dict)
+
+
+def _fatal(result: Result) -> bool:
+    return result.status == "fail" and (TIMED_OUT in result.reason or CRASHED in result.reason)
+
+
+def property_check(target: Target, op: str, dtype: Any = np.float64, *,
+                   examples: int = 100, seed: int = 0, required: bool = False,
+                   timeout: float | None = DEFAULT_TIMEOUT, reference: Bound | None = None,
+                   diagnose: bool = True, reproducers: str | Path | None = None
+                   ) -> list[Result]:
+    """Property-mode Results of ``op`` (one per check: forward, and gradient if the backend
+    has one), from ``examples`` cases drawn with Hypothesis seed ``seed``; see the module
+    docstring. A failure's reproducer is also written to the folder ``reproducers``, if given.
+
+    The search runs without shrinking until a case fails; each check failing on it is then
+    searched again alone (the same seed draws the same cases), and its failure shrunk, so that
+    every failing check gets its own minimal case. Checks that did not fail are searched on.
+    """
+    reference = reference or load_backend("numpy")
+    dt = np.dtype(dtype)
+    name = f"seed-{seed}"
+    placeholder = replace(default_cases([op])[0], source="property", name=name)
+    results: dict[str, Result] = {}
+    remaining: list[Check] = []
+    for check in ("forward", "gradient"):
+        present = (target.forward_fn(op) is not None if check == "forward"
+                   else target.gradient_style(op) is not None)
+        if present and (check == "forward" or "forward" in remaining):
+            remaining.append(check)
+        elif present:                                     # a gradient without its forward
+            results[check] = Result(placeholder, check, "skip",
+                                    f"not checked: {target.name} has no {op} to draw cases for")
+        else:
+            what = "has no " + (op if check == "forward" else f"gradient of {op}")
+            results[check] = Result(
+                placeholder, check, "fail" if required else "skip",
+                f"not implemented: {target.name} {what}" + (" (required)" if required else ""))
+
+    def search(checks: list[Check], shrink: bool) -> _Search:
+        found = _Search(checks=list(checks))
+        _run(target, op, dt, found, examples, seed, timeout, reference, required, shrink)
+        return found
+
+    while remaining:
+        found = search(remaining, shrink=False)
+        results |= found.skipped
+        if found.aborted:                                 # a hang or a crash: no shrinking
+            results |= {r.check: replace(r, examples=found.examples) for r in found.aborted}
+            remaining = [c for c in found.checks if c not in results]
+            continue
+        if not found.failing:
+            results |= {c: _passed(found, c, seed, name) for c in found.checks}
+            break
+        for check in found.checks:
+            if check in found.failing:
+                alone = search([check], shrink=True)
+                if alone.last_failing is None:           # it failed once, never again: flaky
+                    alone = found
+                results[check] = _shrunk(target, alone, check, dt, seed, timeout, reference,
+                                         required, diagnose, reproducers, name,
+                                         first=found.last_failing)
+        remaining = [c for c in found.checks if c not in found.failing]
+    return [results[c] for c in ("forward", "gradient")]
+
+
+def _run(target: Target, op: str, dtype: np.dtype, search: _Search, examples: int,
+         hypothesis_seed: int, timeout: float | None, reference: Bound, required: bool,
+         shrink: bool) -> None:
+    """Run Hypothesis over ``op``'s cases, checking ``search.checks``; fill ``search``."""
+    phases = (Phase.explicit, Phase.generate) + ((Phase.shrink,) if shrink else ())
+
+    @hypothesis.seed(hypothesis_seed)
+    @settings(property_settings(examples), phases=phases)
+    @given(op_cases(op))
+    def trial(drawn: Case) -> None:
+        if search.aborted:
+            return
+        if "gradient" not in search.checks:           # the reference's gradient: not needed
+            drawn = replace(drawn, upstream={})
+        case = complete(drawn, reference)
+        if search.last_failing is None:
+            search.examples += 1
+        failing: set[Check] = set()
+        for check in list(search.checks):
+            result = check_case(target, case, check, dtype, required=required, timeout=timeout,
+                                reference=reference, diagnose=False)
+            if result.status == "skip":                # e.g. a vjp that lacks this op
+                search.checks.remove(check)
+                search.skipped[check] = replace(result, case=replace(case, name="drawn"))
+            elif _fatal(result):
+                search.aborted = [result]
+                return
+            elif result.status == "fail":
+                failing.add(check)
+            elif (check not in search.worst or (result.error_ratio or 0.0) >
+                  (search.worst[check].error_ratio or 0.0)):
+                search.worst[check] = result
+        if failing:
+            if search.last_failing is None:
+                search.failing = failing
+            search.last_failing = case
+            raise _Falsified(case)
+
+    try:
+        with _stable_draws():
+            trial()
+    except _Falsified as exc:
+        search.last_failing = exc.case
+    except Exception:
+        if search.last_failing is None:               # not the backend: nnspec's own error
+            raise
+        # e.g. Hypothesis's FlakyFailure: the backend failed once, not again on replay; the
+        # last failing case stands
+
+
+def _shrunk(target: Target, search: _Search, check: Check, dtype: np.dtype,
+            hypothesis_seed: int, timeout: float | None, reference: Bound, required: bool,
+            diagnose: bool, reproducers: str | Path | None, name: str,
+            first: Case | None = None) -> Result:
+    """The shrunk failure, checked again with diagnosis, its reproducer attached. A minimal case
+    can be too small to tell a mistake (one element is a multiple of any other): then the
+    diagnosis is taken from ``first``, the failing case as first drawn, if that tells."""
+    failing = cast(Case, search.last_failing)             # a shrunk search that failed
+    case = replace(failing, name=name, about=f"{failing.op}: the minimal failing case "
+                                             f"Hypothesis found (seed {hypothesis_seed})")
+    result = check_case(target, case, check, dtype, required=required, timeout=timeout,
+                        reference=reference, diagnose=diagnose)
+    if (result.diagnosis or "").startswith("unknown") and first is not None:
+        before = check_case(target, first, check, dtype, required=required, timeout=timeout,
+                            reference=reference, diagnose=True).diagnosis
+        if before and not before.startswith("unknown"):
+            result = replace(result, diagnosis=f"{before} (seen on the case as first drawn, "
+                                               f"{first.geometry()})")
+    note = (f"Hypothesis seed {hypothesis_seed}: failed at example {search.examples}, shrunk "
+            f"to {case.geometry()}")
+    if result.status != "fail":           # the backend gives different results on one input
+        return replace(result, status="fail", examples=search.examples,
+                       reason=f"failed once, then passed on the same case: the backend's results "
+                              f"vary from call to call [{note}]")
+    style = target.gradient_style(case.op) if check == "gradient" else None
+    source = target.target
+    tol = _tolerance(case, check, dtype)
+    if reproducers is not None:
+        path, text = write(reproducers, case, check, target=source, style=style,
+                           dtype=dtype.name, tol=tol, note=note)
+        note += f"; reproducer: {path}"
+    else:
+        text = script(case, check, target=source, style=style, dtype=dtype.name, tol=tol,
+                      note=note)
+    return replace(result, reason=f"{result.reason} [{note}]", reproducer=text,
+                   examples=search.examples)
+
+
+def _passed(search: _Search, check: Check, hypothesis_seed: int, name: str) -> Result:
+    worst = search.worst[check]
+    return replace(worst, case=replace(worst.case, name=name,
+                                       about=f"{worst.case.op}: the drawn case with the largest "
+                                             f"error of {search.examples}"),
+                   reason=f"{search.examples} examples (Hypothesis seed {hypothesis_seed}), "
+                          f"largest error: {worst.reason}", examples=search.examples)

@@ -1,0 +1,229 @@
+"""The pytest plugin: ``pytest --nnspec-backend NAME`` runs the conformance cases as test items.
+
+Installed with nnspec (entry point ``pytest11``), so it is loaded by every pytest run; without
+``--nnspec-backend`` it only adds its options (this module imports nothing but pytest; the
+harness is imported when the option is given).
+
+With ``--nnspec-backend NAME`` the run *is* the conformance run: a dedicated collector replaces
+pytest's collection, so no test file is imported or run (the project's own tests included), and
+every slide and golden case check becomes one item named like the report's results::
+
+    nnspec::conv2d[forward-golden-07]      nnspec::lstm[gradient-slide-...]
+    nnspec::conv2d[property]               (with --nnspec-property: one item per op)
+
+So ``-k conv2d``, ``-k "lstm and gradient"``, ``-x``, ``--lf`` and ``-n auto`` (pytest-xdist:
+every worker builds the same list and runs its share; the controller collects nothing) work as
+with any tests. A failure prints the check's reason, its diagnosis and (property mode) its
+reproducer; a check the backend does not implement is skipped. Conftest files of the rootdir
+still apply to the items (fixtures, hooks); those of subfolders (a project's tests/conftest.py)
+do not see them. Options: ``--nnspec-dtype``, ``--nnspec-ops``, ``--nnspec-require``,
+``--nnspec-property`` (``--nnspec-examples``, ``--nnspec-seed``), ``--nnspec-timeout``,
+``--nnspec-isolate``, ``--nnspec-device``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from conformance.cases import Case
+    from conformance.report import Check, Result
+    from conformance.runner import Target
+
+__all__ = ["NnspecFailure", "NnspecItem", "NnspecSession"]
+
+SESSION = "nnspec-session"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("nnspec", "nnspec conformance: check a backend, one test per case")
+    group.addoption("--nnspec-backend", metavar="NAME", default=None,
+                    help="run nnspec's conformance cases against backend NAME (numpy, torch, "
+                         "jax, a registered name or package.module:attribute) instead of the "
+                         "test files")
+    group.addoption("--nnspec-dtype", choices=("float64", "float32"), default="float64",
+                    help="the dtype of the inputs and tolerances (default float64)")
+    group.addoption("--nnspec-ops", metavar="OPS", default=None,
+                    help="comma-separated ops to check (default: all)")
+    group.addoption("--nnspec-require", action="store_true",
+                    help="fail, rather than skip, the checks the backend does not implement")
+    group.addoption("--nnspec-property", action="store_true",
+                    help="also one Hypothesis property item per op")
+    group.addoption("--nnspec-examples", type=int, default=None, metavar="N",
+                    help="drawn cases per op with --nnspec-property (default 100)")
+    group.addoption("--nnspec-seed", type=int, default=0, metavar="S",
+                    help="the Hypothesis seed of --nnspec-property (default 0)")
+    group.addoption("--nnspec-timeout", type=float, default=None, metavar="SECONDS",
+                    help="time limit of one backend call (default 10 s)")
+    group.addoption("--nnspec-isolate", action="store_true",
+                    help="run the backend in a child process (a crash fails one item)")
+    group.addoption("--nnspec-device", metavar="DEV", default=None,
+                    help="the backend's device (torch: cuda)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("nnspec_backend"):
+        config.pluginmanager.register(NnspecSession(config), SESSION)
+
+
+class NnspecFailure(Exception):
+    """A failed conformance check (its Results carry reason, diagnosis and reproducer)."""
+
+    def __init__(self, results: list[Result]) -> None:
+        super().__init__(results[0].reason)
+        self.results = results
+
+
+class NnspecSession:
+    """The conformance run behind the items: the backend, loaded once per process."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self._target: Target | None = None
+
+    def option(self, name: str) -> Any:
+        return self.config.getoption(f"nnspec_{name}")
+
+    # ------------------------------------------------------------ collection
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session: pytest.Session) -> bool | None:
+        """Collect the conformance cases instead of test files (see the module docstring)."""
+        if self.config.pluginmanager.has_plugin("dsession"):
+            return None               # pytest-xdist's controller: the workers collect
+        from conformance.backends import BackendError
+
+        self.ops()                        # unknown ops and backends are usage errors
+        try:
+            self.target                   # noqa: B018 - loaded now, once per process
+        except BackendError as exc:
+            raise pytest.UsageError(f"--nnspec-backend: {exc}") from None
+        collector = NnspecCollector.from_parent(session, name="nnspec", nodeid="nnspec",
+                                                path=self.config.rootpath)
+        try:
+            items = list(session.genitems(collector))
+            # conftests below the rootdir (e.g. a project's tests/conftest.py) keep out of it
+            session.gethookproxy(self.config.rootpath).pytest_collection_modifyitems(
+                session=session, config=self.config, items=items)
+            session.items = items
+        finally:
+            self.config.hook.pytest_collection_finish(session=session)
+        session.testscollected = len(items)
+        return True
+
+    def ops(self) -> list[str]:
+        """The ops of --nnspec-ops (all by default); a UsageError names unknown ones."""
+        from conformance.runner import _check_ops
+
+        text = self.option("ops")
+        try:
+            return _check_ops(None if text is None else [o.strip() for o in text.split(",")
+                                                         if o.strip()], "--nnspec-ops")
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+    def items(self, parent: pytest.Collector) -> Iterator[NnspecItem]:
+        from conformance.runner import default_cases
+
+        ops = self.ops()
+        for case in default_cases(ops):
+            checks: list[Check] = ["forward", "gradient"] if case.has_gradient else ["forward"]
+            for check in checks:
+                yield _item(parent, f"{case.op}[{check}-{case.source}-{case.name}]",
+                            case=case, check=check)
+        if self.option("property"):
+            for op in ops:
+                yield _item(parent, f"{op}[property]", case=None, check=None, op=op)
+
+    # ------------------------------------------------------------ running
+    @property
+    def target(self) -> Target:
+        if self._target is None:
+            from conformance.runner import open_backend
+
+            self._target = open_backend(self.option("backend"), device=self.option("device"),
+                                        isolate=self.option("isolate"))
+        return self._target
+
+    def timeout(self) -> float | None:
+        from conformance.isolation import DEFAULT_TIMEOUT
+
+        seconds = self.option("timeout")
+        return DEFAULT_TIMEOUT if seconds is None else (seconds or None)
+
+    def check(self, case: Case, check: Check) -> list[Result]:
+        from conformance.runner import check_case
+
+        return [check_case(self.target, case, check, self.option("dtype"),
+                           required=self.option("require"), timeout=self.timeout())]
+
+    def property(self, op: str) -> list[Result]:
+        from conformance.property import property_check
+        from conformance.runner import DEFAULT_EXAMPLES
+
+        examples = self.option("examples") or DEFAULT_EXAMPLES
+        return property_check(self.target, op, self.option("dtype"), examples=examples,
+                              seed=self.option("seed"), required=self.option("require"),
+                              timeout=self.timeout())
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        from conformance.isolation import Isolated
+
+        if isinstance(self._target, Isolated):
+            self._target.close()
+
+
+def _item(parent: pytest.Collector, name: str, **kwargs: Any) -> NnspecItem:
+    # the id spelt out, so that it reads back from the cache (--lf) as the same "op[params]"
+    return NnspecItem.from_parent(parent, name=name, nodeid=f"{parent.nodeid}::{name}",
+                                  **kwargs)
+
+
+def _session(config: pytest.Config) -> NnspecSession:
+    session: NnspecSession = config.pluginmanager.getplugin(SESSION)
+    return session
+
+
+class NnspecCollector(pytest.Collector):
+    """The conformance cases of the chosen ops, as items."""
+
+    def collect(self) -> Iterator[NnspecItem]:
+        return _session(self.config).items(self)
+
+
+class NnspecItem(pytest.Item):
+    """One check of one case (``conv2d[forward-golden-07]``), or the property run of an op."""
+
+    def __init__(self, *, case: Case | None, check: Check | None, op: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+        self.check = check
+        self.op = op or (case.op if case is not None else "")
+
+    def runtest(self) -> None:
+        session = _session(self.config)
+        if self.case is not None and self.check is not None:
+            from conformance.cases import complete
+
+            results = session.check(complete(self.case), self.check)
+        else:
+            results = session.property(self.op)
+        for result in results:
+            self.user_properties.append((result.id, result.reason))
+        failed = [r for r in results if r.status == "fail"]
+        if failed:
+            raise NnspecFailure(failed)
+        if all(r.status == "skip" for r in results):
+            pytest.skip(results[0].reason)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        if isinstance(excinfo.value, NnspecFailure):
+            return "\n".join(r.explain() for r in excinfo.value.results)
+        return str(super().repr_failure(excinfo, style))
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        return self.path, None, f"nnspec {self.name}"

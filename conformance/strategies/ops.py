@@ -1,0 +1,158 @@
+"""Strategies for whole conformance cases: ``op_cases("conv2d")`` draws a Case of the contract.
+
+Each op's case is built on the family strategies (``conv_cases``, ``pool_cases``,
+``recurrent_cases``, ``dense_cases``, ...): a valid geometry first, then values, then an upstream
+gradient for every output. Values are rounded to float32 numbers, so that a float32 run sees
+exactly the inputs the float64 expected values come from (as the golden cases do), and cases keep
+away from the points where the contract leaves the gradient undefined: max pooling draws distinct
+values (no ties), L2 pooling no all-zero window, the margin loss no kink. This is what
+``nnspec run --property`` draws; in a user's own tests::
+
+    from hypothesis import given
+    from conformance.strategies import op_cases
+
+    @given(op_cases("conv2d"))
+    def test_my_conv2d(case):
+        y = my_conv2d(*case.inputs.values(), *case.attrs.values())
+        assert y.shape == (case.inputs["x"].shape[0], case.inputs["w"].shape[0], *y.shape[2:])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any, cast
+
+import numpy as np
+from hypothesis import strategies as st
+
+from conformance.cases import Case
+from conformance.contract import op_spec
+from conformance.strategies.basic import arrays, dense_cases, shapes
+from conformance.strategies.conv import _axis, conv_cases, pool_cases
+from conformance.strategies.language import embedding_cases
+from conformance.strategies.losses import classification_cases
+from conformance.strategies.recurrent import recurrent_cases
+
+__all__ = ["conv1d_cases", "op_cases"]
+
+
+def _f32(value: Any) -> np.ndarray:
+    """Values rounded to float32 numbers, held in float64."""
+    return np.asarray(value, dtype=np.float32).astype(np.float64)
+
+
+def _case(op: str, inputs: dict[str, Any], upstream: dict[str, Any],
+          attrs: dict[str, Any] | None = None) -> Case:
+    spec = op_spec(op)
+    kinds = {a.name: a.kind for a in spec.inputs}
+    return Case(op=op, source="property", name="drawn",
+                inputs={k: (np.asarray(v, dtype=np.int64) if kinds[k] == "index" else _f32(v))
+                        for k, v in inputs.items()},
+                attrs=attrs or {}, upstream={k: _f32(v) for k, v in upstream.items()},
+                about=f"{op}: drawn by Hypothesis", claims=spec.claims)
+
+
+@st.composite
+def _elementwise(draw: st.DrawFn, op: str, bound: float = 10.0) -> Case:
+    shape = draw(shapes(min_dims=1, max_dims=3, max_side=5), label="shape")
+    x = draw(arrays(shape, bound=bound), label="x")
+    return _case(op, {"x": x}, {"y": draw(arrays(shape, bound=2.0), label="dy")})
+
+
+@st.composite
+def _linear(draw: st.DrawFn) -> Case:
+    c = draw(dense_cases(), label="layer")
+    dy = draw(arrays((c.x.shape[0], c.W.shape[0]), bound=2.0), label="dy")
+    return _case("linear", {"x": c.x, "w": c.W, "b": c.b}, {"y": dy})
+
+
+@st.composite
+def _cross_entropy(draw: st.DrawFn) -> Case:
+    c = draw(classification_cases(), label="batch")
+    dloss = draw(st.floats(-2.0, 2.0, width=32), label="dloss")
+    return _case("cross_entropy", {"logits": c.logits, "targets": c.targets},
+                 {"loss": np.array(dloss)})
+
+
+@st.composite
+def _max_margin(draw: st.DrawFn) -> Case:
+    shape = draw(shapes(min_dims=0, max_dims=2, max_side=5), label="shape")
+    delta = draw(st.sampled_from([1.0, 0.5, 0.0]), label="delta")
+    s = _f32(draw(arrays(shape, bound=3.0), label="s"))
+    s_c = _f32(draw(arrays(shape, bound=3.0), label="s_c"))
+    s = np.where(np.abs(delta + s_c - s) < 1e-3, s + 0.5, s)   # away from the kink J = 0
+    dJ = draw(arrays(shape, bound=2.0), label="dJ")
+    return _case("max_margin", {"s": s, "s_c": s_c}, {"J": dJ}, {"delta": delta})
+
+
+@st.composite
+def _conv2d(draw: st.DrawFn) -> Case:
+    c = draw(conv_cases(bias=True), label="conv")              # bias=True: b is an array
+    return _case("conv2d", {"x": c.x, "w": c.w, "b": cast(np.ndarray, c.b)}, {"y": c.dy},
+                 {"stride": c.stride, "padding": c.padding})
+
+
+@st.composite
+def conv1d_cases(draw: st.DrawFn, *, max_batch: int = 3, max_channels: int = 4,
+                 max_kernels: int = 4, bound: float = 2.0) -> Case:
+    """A conv1d case that fits: x [N, C, L], w [K, C, F], b [K], stride S, padding P."""
+    n = draw(st.integers(1, max_batch), label="N")
+    c = draw(st.integers(1, max_channels), label="C")
+    k = draw(st.integers(1, max_kernels), label="K")
+    length, f, s, p, out = draw(_axis("L", 4, 3, 2, 5))
+    return _case("conv1d", {"x": draw(arrays((n, c, length), bound=bound), label="x"),
+                            "w": draw(arrays((k, c, f), bound=bound), label="w"),
+                            "b": draw(arrays((k,), bound=bound), label="b")},
+                 {"y": draw(arrays((n, k, out), bound=bound), label="dy")},
+                 {"stride": s, "padding": p})
+
+
+@st.composite
+def _pool(draw: st.DrawFn, op: str) -> Case:
+    c = draw(pool_cases(distinct=op != "avg_pool2d"), label="pool")
+    x = c.x
+    if op == "lp_pool2d" and x.size % 2:      # an odd grid holds 0: shift it by half a step
+        x = x + 2.0 / x.size                  # (the grid is 2·bound/size = 4/size apart)
+    return _case(op, {"x": x}, {"y": c.dy}, {"kernel_size": c.kernel_size, "stride": c.stride})
+
+
+@st.composite
+def _recurrent(draw: st.DrawFn, op: str) -> Case:
+    gates = {"rnn": 1, "lstm": 4, "gru": 3}[op]
+    c = draw(recurrent_cases(gates=gates), label="sequence")
+    n, h = c.h0.shape
+    inputs = {"x": c.x, "h0": c.h0} | ({"c0": c.c0} if op == "lstm" else {}) | {
+        "w_ih": c.W_ih, "w_hh": c.W_hh, "b_ih": c.b_ih, "b_hh": c.b_hh}
+    upstream = {"out": c.d_out, "h_n": draw(arrays((n, h), bound=1.0), label="d_h_n")}
+    if op == "lstm":
+        upstream["c_n"] = draw(arrays((n, h), bound=1.0), label="d_c_n")
+    return _case(op, inputs, upstream)
+
+
+@st.composite
+def _embedding(draw: st.DrawFn) -> Case:
+    c = draw(embedding_cases(), label="lookup")
+    return _case("embedding", {"ids": c.ids, "E": c.E}, {"y": c.de})
+
+
+_BUILDERS: dict[str, Callable[[], st.SearchStrategy[Case]]] = {
+    **{op: partial(_elementwise, op) for op in ("step", "sigmoid", "tanh", "relu", "softmax")},
+    "linear": _linear,
+    "cross_entropy": _cross_entropy,
+    "max_margin": _max_margin,
+    "conv2d": _conv2d,
+    "conv1d": conv1d_cases,
+    **{op: partial(_pool, op) for op in ("max_pool2d", "avg_pool2d", "lp_pool2d")},
+    **{op: partial(_recurrent, op) for op in ("rnn", "lstm", "gru")},
+    "embedding": _embedding,
+}
+
+
+def op_cases(op: str) -> st.SearchStrategy[Case]:
+    """Conformance cases of ``op`` (a contract op name) drawn by Hypothesis, source "property".
+
+    Raises KeyError (listing the contract's ops) for an unknown op.
+    """
+    op_spec(op)
+    return _BUILDERS[op]()

@@ -1,0 +1,161 @@
+"""Purpose-built backends that each make one well-known mistake, for the diagnosis tests.
+
+Each mistake sits in an otherwise independent implementation (PyTorch through nnspec's torch
+adapter, or a few lines of NumPy), never in the reference itself, so that a diagnosis cannot
+match by construction. ``_autodiff`` turns a mistaken torch forward into a backend whose gradient
+(by torch.autograd) makes the same mistake.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from conformance.adapters.torch_backend import TorchBackend, _gru, _lstm, _rnn
+from conformance.contract import op_spec
+
+TORCH = TorchBackend()
+Arrays = tuple[np.ndarray, ...]
+
+
+def _relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0.0)
+
+
+def _relu_backward(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return dy * (x > 0)
+
+
+def _tensor(value: Any, grad: bool = False) -> torch.Tensor:
+    arr = np.array(value)
+    if np.issubdtype(arr.dtype, np.integer):
+        return torch.as_tensor(arr, dtype=torch.long)
+    return torch.as_tensor(arr).requires_grad_(grad)
+
+
+def _autodiff(op: str, fn: Callable[..., Any]) -> types.SimpleNamespace:
+    """A backend of ``op`` computed by the torch function ``fn`` (tensors and attributes in),
+    its gradients by torch.autograd: a mistake written in torch, forward and backward."""
+    spec = op_spec(op)
+
+    def forward(*args: Any) -> Any:
+        n = len(spec.inputs)
+        with torch.no_grad():
+            out = fn(*(_tensor(a) for a in args[:n]), *args[n:])
+        return tuple(o.numpy() for o in out) if isinstance(out, tuple) else out.numpy()
+
+    def vjp(name: str, inputs: Arrays, attrs: dict[str, Any], cots: Arrays) -> Arrays:
+        tensors = [_tensor(v, a.differentiable) for a, v in zip(spec.inputs, inputs)]
+        out = fn(*tensors, *(attrs[a.name] for a in spec.attrs))
+        outs = out if isinstance(out, tuple) else (out,)
+        wrt = [t for a, t in zip(spec.inputs, tensors) if a.differentiable]
+        grads = torch.autograd.grad(outs, wrt, [_tensor(c) for c in cots], allow_unused=True)
+        return tuple(np.zeros(t.shape) if g is None else g.numpy() for g, t in zip(grads, wrt))
+
+    return types.SimpleNamespace(**{op: forward, "vjp": vjp})
+
+
+def _blocks(w: torch.Tensor, h: int, order: list[int]) -> torch.Tensor:
+    return torch.cat([w[j * h:(j + 1) * h] for j in order])
+
+
+def _negate_z(w: torch.Tensor, h: int) -> torch.Tensor:
+    sign = torch.ones(w.shape[0], dtype=w.dtype)
+    sign[h:2 * h] = -1.0                                 # σ(−a) = 1 − σ(a): z becomes 1 − z
+    return w * (sign[:, None] if w.ndim == 2 else sign)
+
+
+def _pad_after_only(x: Any, w: Any, b: Any, stride: Any, padding: Any) -> Any:
+    (ph, pw) = padding
+    return F.conv2d(F.pad(x, (0, 2 * pw, 0, 2 * ph)), w, b, stride)   # all zeros at the end
+
+
+def _stride_one_cropped(x: Any, w: Any, b: Any, stride: Any, padding: Any) -> Any:
+    (sh, sw), (ph, pw), (fh, fw) = stride, padding, w.shape[2:]
+    oh = (x.shape[2] + 2 * ph - fh) // sh + 1
+    ow = (x.shape[3] + 2 * pw - fw) // sw + 1
+    return F.conv2d(x, w, b, 1, padding)[:, :, :oh, :ow]       # the right size, no steps
+
+
+def _float32(x: Any, w: Any, b: Any) -> Any:
+    return F.linear(x.float(), w.float(), b.float()).double()
+
+
+flipped_kernel = _autodiff("conv2d", lambda x, w, b, s, p: F.conv2d(x, w.flip(2, 3), b, s, p))
+transposed_recurrent_weight = _autodiff(
+    "rnn", lambda x, h0, w_ih, w_hh, b_ih, b_hh: _rnn(x, h0, w_ih, w_hh.T, b_ih, b_hh))
+# an LSTM reading the stacked rows as ONNX's i, o, f, c; a GRU as Keras's z, r, h
+lstm_onnx_gate_order = _autodiff("lstm", lambda x, h0, c0, *w: _lstm(
+    x, h0, c0, *(_blocks(v, h0.shape[1], [0, 2, 3, 1]) for v in w)))
+gru_keras_gate_order = _autodiff("gru", lambda x, h0, *w: _gru(
+    x, h0, *(_blocks(v, h0.shape[1], [1, 0, 2]) for v in w)))
+gru_update_negated = _autodiff("gru", lambda x, h0, *w: _gru(
+    x, h0, *(_negate_z(v, h0.shape[1]) for v in w)))
+l2_pool_without_sqrt = _autodiff("lp_pool2d", lambda x, k, s: F.lp_pool2d(x, 2.0, k, s) ** 2)
+avg_pool_not_divided = _autodiff("avg_pool2d",
+                                 lambda x, k, s: F.avg_pool2d(x, k, s) * (k[0] * k[1]))
+cross_entropy_summed = _autodiff("cross_entropy",
+                                 lambda z, t: F.cross_entropy(z, t, reduction="sum"))
+one_sided_padding = _autodiff("conv2d", _pad_after_only)
+stride_ignored = _autodiff("conv2d", _stride_one_cropped)
+pool_stride_is_window = _autodiff("max_pool2d", lambda x, k, s: F.max_pool2d(x, k))
+float32_linear = _autodiff("linear", _float32)
+
+
+def _linear_dw_transposed(dy: np.ndarray, x: np.ndarray, w: np.ndarray,
+                          b: np.ndarray) -> Arrays:
+    return dy @ w, x.T @ dy, dy.sum(axis=0)              # dw = xᵀ dy: [D, M], not [M, D]
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def _gru_swapped_update(x: np.ndarray, h0: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray,
+                        b_ih: np.ndarray, b_hh: np.ndarray) -> Arrays:
+    """A GRU written from a source that keeps h' = z ∘ n + (1 − z) ∘ h."""
+    h, outs = h0, []
+    for x_t in x:
+        r_i, z_i, n_i = np.split(x_t @ w_ih.T + b_ih, 3, axis=1)
+        r_h, z_h, n_h = np.split(h @ w_hh.T + b_hh, 3, axis=1)
+        r, z = _sigmoid(r_i + r_h), _sigmoid(z_i + z_h)
+        n = np.tanh(n_i + r * n_h)
+        h = z * n + (1 - z) * h
+        outs.append(h)
+    return np.stack(outs), h
+
+
+transposed_weight_gradient = types.SimpleNamespace(linear=TORCH.linear,
+                                                   linear_backward=_linear_dw_transposed)
+gru_update_swapped = types.SimpleNamespace(gru=_gru_swapped_update)
+gradient_doubled = types.SimpleNamespace(relu=_relu,
+                                         relu_backward=lambda dy, x: 2 * _relu_backward(dy, x))
+gradient_sign_flipped = types.SimpleNamespace(relu=_relu,
+                                              relu_backward=lambda dy, x: -_relu_backward(dy, x))
+gradients_swapped = types.SimpleNamespace(
+    linear=TORCH.linear,
+    linear_backward=lambda dy, x, w, b: (dy.T @ x, dy @ w, dy.sum(axis=0)))   # (dw, dx, db)
+unknown_mistake = types.SimpleNamespace(relu=lambda x: _relu(x) + 1e-3)
+linear_weight_transposed = _autodiff("linear", lambda x, w, b: F.linear(x, w.T, b))
+transposed_input_weight = _autodiff(
+    "rnn", lambda x, h0, w_ih, w_hh, b_ih, b_hh: _rnn(x, h0, w_ih.T, w_hh, b_ih, b_hh))
+lstm_states_swapped = types.SimpleNamespace(
+    lstm=lambda *args: (lambda out, h_n, c_n: (out, c_n, h_n))(*TORCH.lstm(*args)))
+padded_before_only = types.SimpleNamespace(
+    conv2d=lambda x, w, b, s, p: TORCH.conv2d(np.pad(x, ((0, 0), (0, 0), (p[0], 0), (p[1], 0))),
+                                              w, b, s, (0, 0)))
+padding_ignored = types.SimpleNamespace(conv2d=lambda x, w, b, s, p: TORCH.conv2d(x, w, b, s,
+                                                                                  (0, 0)))
+stride_one_whole = types.SimpleNamespace(conv2d=lambda x, w, b, s, p: TORCH.conv2d(x, w, b,
+                                                                                   (1, 1), p))
+conv1d_reversed = _autodiff("conv1d", lambda x, w, b, s, p: F.conv1d(x, w.flip(2), b, s, p))
+relu_gradient_doubled_by_vjp = types.SimpleNamespace(
+    relu=_relu, vjp=lambda op, inputs, attrs, cots: (2 * cots[0] * (inputs[0] > 0),))
+max_pool_gradient_doubled = types.SimpleNamespace(
+    max_pool2d=TORCH.max_pool2d,
+    vjp=lambda op, inputs, attrs, cots: tuple(2 * g for g in TORCH.vjp(op, inputs, attrs, cots)))

@@ -1,0 +1,245 @@
+"""Tests of conformance.diagnosis: each well-known mistake, made on purpose by one backend
+(spec_tests/conformance_mistakes.py), is named with the claim it breaks, on the forward and on
+the gradient, and the run goes on; a failure no mistake explains says so plainly."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pytest
+
+from conformance.backends import load_backend
+from conformance.cases import Case
+from conformance.diagnosis import MISTAKES, _factor, diagnose
+from conformance.runner import default_cases, run, run_case
+from reference.tolerance import tolerance
+from spec_tests import conformance_mistakes as mistakes
+
+pytestmark = pytest.mark.infrastructure
+
+FLIPPED = ("matches a true convolution (kernel flipped 180°): nnspec's conv2d is "
+           "cross-correlation, as in the Sobel example [breaks conv.kernel, "
+           "convention.cross-correlation]")
+W_HH = ("matches w_hh used transposed in every gate (h w_hh where nnspec, like PyTorch, "
+        "computes w_hh h, i.e. h w_hhᵀ) [breaks rnn.cell]")
+ONNX = ("matches the LSTM gates read in the order (i, o, f, g) (ONNX's i, o, f, c): nnspec, "
+        "like PyTorch, stacks the gate weights as i, f, g, o [breaks lstm.slide, "
+        "convention.gate-order]")
+KERAS = ("matches the GRU gates read in the order (z, r, n) (Keras's and ONNX's z, r, h): "
+         "nnspec, like PyTorch, stacks the gate weights as r, z, n [breaks gru, "
+         "convention.gate-order]")
+UPDATE = ("matches h' = z ∘ n + (1 − z) ∘ h (the update gate's roles swapped): nnspec, like "
+          "PyTorch, computes h' = (1 − z) ∘ n + z ∘ h [breaks gru, convention.gru-reset-after]")
+SQRT = ("matches Σ x² without the square root: L2 pooling keeps √(Σ x²) of each window "
+        "[breaks pool.l2, convention.pooling]")
+F32 = ("matches float32 arithmetic (errors of float32 rounding): a float64 run expects the "
+       "backend to compute in float64 throughout [breaks convention.float64]")
+
+
+def _avg(k: int) -> str:
+    return (f"matches the window sum, not divided by the window size FH·FW = {k}: average "
+            f"pooling keeps the mean of each window [breaks pool.avg, convention.pooling]")
+
+
+def _ce(n: int) -> str:
+    return (f"matches the sum over the batch (N = {n} times the mean): nnspec's cross_entropy "
+            f"is the mean over N, as torch's default reduction [breaks convention.ce-mean]")
+
+
+def _padding(p: str) -> str:
+    return (f"matches padding on one side only (2·P zeros after the end of each axis, none "
+            f"before): nnspec pads P = {p} zeros on both sides of each axis [breaks "
+            f"conv.padding]")
+
+
+def _stride(s: str) -> str:
+    return (f"matches stride 1 (the stride {s} is ignored): each window must move S elements "
+            f"along each axis (the output cropped to the right size) [breaks conv.stride]")
+
+
+def _diagnoses(backend: Any, op: str, **options: Any) -> dict[str, set[str | None]]:
+    """check → the set of diagnoses of its failures; asserts the run checked every case."""
+    report = run(backend, ops=[op], **options)
+    assert len(report.results) == sum(1 + c.has_gradient for c in default_cases([op]))
+    found: dict[str, set[str | None]] = {"forward": set(), "gradient": set()}
+    for r in report.failures():
+        found[r.check].add(r.diagnosis)
+    return found
+
+
+@pytest.mark.parametrize(("backend", "op", "forward", "gradient"), [
+    (mistakes.flipped_kernel, "conv2d", {FLIPPED}, {FLIPPED}),
+    (mistakes.transposed_recurrent_weight, "rnn", {W_HH}, {W_HH}),
+    (mistakes.lstm_onnx_gate_order, "lstm", {ONNX}, {ONNX}),
+    (mistakes.gru_keras_gate_order, "gru", {KERAS}, {KERAS}),
+    (mistakes.gru_update_negated, "gru", {UPDATE}, {UPDATE}),
+    (mistakes.gru_update_swapped, "gru", {UPDATE}, set()),           # forward only
+    (mistakes.l2_pool_without_sqrt, "lp_pool2d", {SQRT}, {SQRT}),
+    (mistakes.avg_pool_not_divided, "avg_pool2d", {_avg(k) for k in (4, 6, 9, 15)},
+     {_avg(k) for k in (4, 6, 9, 15)}),
+    (mistakes.cross_entropy_summed, "cross_entropy", {_ce(n) for n in (3, 4, 7)},
+     {_ce(n) for n in (3, 4, 7)}),
+    (mistakes.one_sided_padding, "conv2d", {_padding(p) for p in ("(1, 1)", "(1, 0)",
+                                                                   "(2, 1)", "(0, 1)")},
+     {_padding(p) for p in ("(1, 1)", "(1, 0)", "(2, 1)", "(0, 1)")}),
+    (mistakes.stride_ignored, "conv2d", {_stride(s) for s in ("(2, 2)", "(2, 1)", "(3, 3)",
+                                                              "(1, 2)")},
+     {_stride(s) for s in ("(2, 1)", "(3, 3)", "(1, 2)")}),
+    (mistakes.float32_linear, "linear", {F32}, {F32}),
+], ids=["flipped-kernel", "transposed-w_hh", "lstm-gate-order", "gru-gate-order",
+        "gru-update-gate", "gru-update-numpy", "l2-without-sqrt", "avg-not-divided",
+        "ce-sum-not-mean", "one-sided-padding", "stride-ignored", "float32"])
+def test_each_well_known_mistake_is_named_on_forward_and_gradient(
+        backend: Any, op: str, forward: set[str], gradient: set[str]) -> None:
+    assert _diagnoses(backend, op) == {"forward": forward, "gradient": gradient}
+
+
+@pytest.mark.parametrize(("backend", "op", "gradient"), [
+    (mistakes.transposed_weight_gradient, "linear",
+     {f"matches dw returned transposed: a weight's gradient has the weight's own shape ({s}) "
+      f"[breaks ff.layers]" for s in ("[5, 3]", "[3, 7]", "[8, 16]")}),
+    (mistakes.gradients_swapped, "linear",
+     {"matches the gradient of the wrong argument (dx holds ∂/∂w, dw holds ∂/∂x): the backward "
+      "returns the gradients in the order of the forward's arguments (dx, dw, db) [breaks "
+      "graph.backprop, ff.layers]"}),
+], ids=["dw-transposed", "wrong-argument"])
+def test_gradient_mistakes_are_named_and_the_forward_still_passes(backend: Any, op: str,
+                                                                  gradient: set[str]) -> None:
+    assert _diagnoses(backend, op) == {"forward": set(), "gradient": gradient}
+
+
+@pytest.mark.parametrize(("backend", "text"), [
+    (mistakes.gradient_doubled, "scaled by a constant (dx × 2)"),
+    (mistakes.gradient_sign_flipped, "with its sign flipped (dx × −1)"),
+])
+def test_a_gradient_scaled_by_a_constant_is_named_where_two_elements_can_tell(
+        backend: Any, text: str) -> None:
+    report = run(backend, ops=["relu"])
+    by_id = {r.id: r.diagnosis for r in report.failures()}
+    assert by_id.pop("relu[gradient-golden-04]").startswith("unknown: ")    # a single element
+    assert set(by_id.values()) == {f"matches the true gradient {text}: the backward has a "
+                                   f"factor too many or too few [breaks graph.backprop, "
+                                   f"act.relu]"}
+
+
+def test_a_max_pool_gradient_scaled_by_a_constant_is_named_past_the_stride_checks() -> None:
+    found = _diagnoses(mistakes.max_pool_gradient_doubled, "max_pool2d")
+    assert found["forward"] == set()
+    assert found["gradient"] == {"matches the true gradient scaled by a constant (dx × 2): the "
+                                 "backward has a factor too many or too few [breaks "
+                                 "graph.backprop, pool.max]"}
+
+
+def test_padding_that_a_kernel_needs_to_fit_at_all_is_still_diagnosed() -> None:
+    """Without its padding the input is smaller than the kernel: that variant is skipped."""
+    case = _case("conv2d", {"x": (1, 1, 2, 2), "w": (1, 1, 3, 3), "b": (1,)},
+                 {"stride": (1, 1), "padding": (1, 1)})
+    assert _diagnosis(mistakes.one_sided_padding, case) == _padding("(1, 1)")
+
+
+def test_max_pooling_with_the_window_as_stride_is_named() -> None:
+    found = _diagnoses(mistakes.pool_stride_is_window, "max_pool2d")
+    assert found["forward"] == {
+        f"matches stride = the window size {k} (torch's default when the stride is left out), "
+        f"not the stride {s} given [breaks conv.stride]" for k, s in (("(3, 3)", "(1, 1)"),
+                                                                      ("(2, 3)", "(1, 2)"))}
+    assert found["gradient"] == {None}       # its backward cannot take dy: it raises
+
+
+def test_an_unknown_mistake_says_so_plainly() -> None:
+    found = _diagnoses(mistakes.unknown_mistake, "relu")
+    assert found["forward"] == {"unknown: none of the well-known mistakes matches (tried "
+                                "float32 rounding, wrong argument, constant factor); compare "
+                                "the worst element above"}
+
+
+def test_a_float32_run_still_names_the_mistake_but_never_float32_rounding() -> None:
+    found = _diagnoses(mistakes.flipped_kernel, "conv2d", dtype="float32")
+    assert found == {"forward": {FLIPPED}, "gradient": {FLIPPED}}
+
+
+# ---------------------------------------------------------------- variants on hand-made cases
+def _case(op: str, inputs: dict[str, Any], attrs: dict[str, Any] | None = None,
+          upstream: bool = True) -> Case:
+    rng = np.random.default_rng(0)
+    arrays = {k: rng.normal(size=v) if isinstance(v, tuple) else v for k, v in inputs.items()}
+    case = Case(op=op, source="property", name="t", inputs=arrays, attrs=attrs or {})
+    if not upstream:
+        return case
+    from conformance.cases import complete
+
+    outs = complete(case).expected or {}
+    return Case(op=op, source="property", name="t", inputs=arrays, attrs=attrs or {},
+                upstream={k: rng.normal(size=np.shape(v)) for k, v in outs.items()})
+
+
+def _diagnosis(backend: Any, case: Case, check: int = 0) -> str | None:
+    return run_case(load_backend(backend), case)[check].diagnosis
+
+
+def test_a_square_weight_used_transposed_is_named() -> None:
+    case = _case("linear", {"x": (2, 3), "w": (3, 3), "b": (3,)})
+    text = ("matches x w + b, the weight used transposed: nnspec keeps w as [M, D] (the slide's "
+            "W, torch.nn.Linear.weight) and computes x wᵀ + b [breaks ff.layers]")
+    assert _diagnosis(mistakes.linear_weight_transposed, case) == text
+    assert _diagnosis(mistakes.linear_weight_transposed, case, 1) == text
+
+
+def test_an_input_weight_used_transposed_is_named_when_d_equals_h() -> None:
+    case = _case("rnn", {"x": (3, 2, 2), "h0": (2, 2), "w_ih": (2, 2), "w_hh": (2, 2),
+                         "b_ih": (2,), "b_hh": (2,)})
+    assert _diagnosis(mistakes.transposed_input_weight, case) == (
+        "matches w_ih used transposed in every gate (h w_ih where nnspec, like PyTorch, "
+        "computes w_ih h, i.e. h w_ihᵀ) [breaks rnn.cell]")
+
+
+def test_outputs_in_the_wrong_order_are_named() -> None:
+    case = _case("lstm", {"x": (2, 1, 2), "h0": (1, 3), "c0": (1, 3), "w_ih": (12, 2),
+                          "w_hh": (12, 3), "b_ih": (12,), "b_hh": (12,)})
+    assert _diagnosis(mistakes.lstm_states_swapped, case) == (
+        "matches the outputs in the wrong order (h_n holds c_n, c_n holds h_n): the "
+        "contract's order is (out, h_n, c_n) [breaks lstm.slide]")
+
+
+@pytest.mark.parametrize(("backend", "text"), [
+    (mistakes.padded_before_only,
+     "matches padding on one side only (1·P zeros before the start of each axis, none after)"),
+    (mistakes.padding_ignored, "matches no padding at all (the padding is ignored): nnspec "
+                               "pads P = (1, 1) zeros on both sides of each axis [breaks "
+                               "conv.padding]"),
+    (mistakes.stride_one_whole,
+     "matches stride 1 (the stride (2, 2) is ignored): each window must move S elements along "
+     "each axis [breaks conv.stride]"),
+], ids=["before", "none", "stride-1-whole"])
+def test_outputs_of_another_shape_are_matched_by_their_own_shape(backend: Any,
+                                                                 text: str) -> None:
+    case = _case("conv2d", {"x": (1, 2, 7, 7), "w": (2, 2, 3, 3), "b": (2,)},
+                 {"stride": (2, 2), "padding": (1, 1)}, upstream=False)
+    found = _diagnosis(backend, case)
+    assert found is not None and found.startswith(text)
+
+
+def test_the_diagnosis_of_conv1d_speaks_of_a_reversed_kernel() -> None:
+    case = _case("conv1d", {"x": (2, 2, 6), "w": (3, 2, 3), "b": (3,)},
+                 {"stride": 1, "padding": 1})
+    assert _diagnosis(mistakes.conv1d_reversed, case) == (
+        "matches a true convolution (kernel reversed): nnspec's conv1d is cross-correlation, "
+        "as in the Sobel example [breaks conv.kernel, convention.cross-correlation]")
+
+
+def test_factors_read_as_integers_fractions_or_decimals() -> None:
+    assert [_factor(c) for c in (2.0, -3.0, 0.25, -0.5, 0.731234)] == [
+        "2", "−3", "1/4", "−1/2", "0.7312"]
+
+
+def test_every_mistake_has_a_name_and_the_diagnosis_needs_only_the_case_and_values() -> None:
+    assert Counter(m.name for m in MISTAKES).most_common(1)[0][1] == 1
+    case = _case("relu", {"x": np.array([-1.0, 2.0, 3.0])})
+    from conformance.cases import complete
+
+    case = complete(case)
+    got = {"y": np.array([0.0, 4.0, 6.0])}
+    assert diagnose(case, "forward", got, np.float64, tolerance(np.float64)).startswith(
+        "matches the true output scaled by a constant (y × 2)")

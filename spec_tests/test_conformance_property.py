@@ -1,0 +1,225 @@
+"""Tests of property mode (conformance.property, conformance.strategies.ops): Hypothesis draws
+valid cases of every op, torch passes them all, a failure is shrunk to a minimal case with its
+seed, diagnosis and a reproducer that calls the backend directly; runs are reproducible."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import runpy
+import types
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from conformance import reproducer as R
+from conformance.backends import load_backend
+from conformance.cli import main
+from conformance.contract import OPS
+from conformance.property import property_check
+from conformance.report import Result
+from conformance.schema import validate
+from conformance.strategies import op_cases
+from conformance.strategies.ops import _BUILDERS
+from reference.tolerance import tolerance
+from spec_tests import conformance_faults as faults
+
+pytestmark = pytest.mark.infrastructure
+
+TORCH = load_backend("torch")
+BUGGY = load_backend("conformance.examples.student_buggy")
+
+
+def _script_output(path: Path | None = None, text: str | None = None) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        if path is not None:
+            runpy.run_path(str(path), run_name="__main__")
+        else:
+            exec(compile(text or "", "<reproducer>", "exec"), {"__name__": "__main__"})
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("op", list(OPS))
+def test_torch_passes_drawn_cases_of_every_op(op: str) -> None:
+    results = property_check(TORCH, op, examples=6)
+    assert [r.status for r in results] == ["pass", "pass"], [r.line() for r in results]
+    assert all(r.examples == 6 and r.case.source == "property" for r in results)
+    assert results[0].reason.startswith("6 examples (Hypothesis seed 0), largest error: ")
+
+
+def test_torch_passes_drawn_cases_in_float32() -> None:
+    for op in ("conv2d", "lstm"):
+        assert {r.status for r in property_check(TORCH, op, "float32", examples=10)} == {"pass"}
+
+
+@pytest.fixture(scope="module")
+def shrunk() -> list[Result]:
+    """The student's flipped kernel found by property mode (seed 0): shrunk once, shared."""
+    return property_check(BUGGY, "conv2d", examples=30)
+
+
+def test_a_failure_is_shrunk_and_comes_with_its_seed_diagnosis_and_reproducer(
+        shrunk: list[Result]) -> None:
+    forward, gradient = shrunk
+    assert gradient.status == "pass" and gradient.examples == 30      # its backward is right
+    assert forward.status == "fail" and forward.id == "conv2d[forward-property-seed-0]"
+    assert forward.case.geometry() == ("x[1, 1, 1, 2], w[1, 1, 1, 2], b[1]; stride=(1, 1), "
+                                       "padding=(0, 0)")               # the smallest that shows
+    assert forward.reason.endswith(f"[Hypothesis seed 0: failed at example {forward.examples}, "
+                                   f"shrunk to {forward.case.geometry()}]")
+    assert forward.diagnosis is not None and forward.diagnosis.startswith(
+        "matches a true convolution (kernel flipped 180°)")
+    assert forward.reproducer is not None
+    assert "import conformance.examples.student_buggy as backend" in forward.reproducer
+    assert _script_output(text=forward.reproducer) == "y: max abs error 1 at index (0, 0, 0, 0)\n"
+
+
+def test_runs_are_reproducible_and_the_seed_draws_other_cases(shrunk: list[Result]) -> None:
+    assert [r.reason for r in property_check(BUGGY, "conv2d", examples=30)] == [
+        r.reason for r in shrunk]
+    seeds = [[r.reason for r in property_check(TORCH, "conv2d", examples=10, seed=seed)]
+             for seed in (0, 1)]
+    assert seeds[0] != seeds[1] and "Hypothesis seed 1" in seeds[1][0]
+
+
+def test_a_gradient_failure_gets_its_own_minimal_case_and_a_vjp_reproducer() -> None:
+    from spec_tests import conformance_mistakes as mistakes
+
+    bound = load_backend(mistakes.relu_gradient_doubled_by_vjp)
+    forward, gradient = property_check(bound, "relu", examples=30)
+    assert forward.status == "pass" and gradient.status == "fail"
+    assert gradient.case.geometry() == "x[1]"                # too small to tell a factor: the
+    assert gradient.diagnosis is not None and gradient.diagnosis.startswith(   # first case tells
+        "matches the true gradient scaled by a constant (dx × 2)")
+    assert "(seen on the case as first drawn, x[" in gradient.diagnosis
+    assert gradient.reproducer is not None
+    assert "got = backend.vjp('relu', (x,), {}, (dy,))" in gradient.reproducer
+    assert ("from spec_tests.conformance_mistakes import relu_gradient_doubled_by_vjp as "
+            "backend") in gradient.reproducer
+    assert _script_output(text=gradient.reproducer).startswith("dx: max abs error ")
+
+
+def test_a_hang_fails_at_once_without_shrinking() -> None:
+    forward, _ = property_check(load_backend(faults.sleeps), "relu", examples=30, timeout=0.2)
+    assert forward.status == "fail" and forward.reproducer is None
+    assert forward.reason == ("relu timed out after 0.2 s (the limit per call; --timeout "
+                              "changes it)")
+
+
+def test_missing_ops_and_gradients_are_skips_unless_required() -> None:
+    only_forward = load_backend(types.SimpleNamespace(relu=lambda x: np.maximum(x, 0.0)))
+    forward, gradient = property_check(only_forward, "relu", examples=5)
+    assert (forward.status, gradient.status) == ("pass", "skip")
+    assert gradient.reason == "not implemented: SimpleNamespace has no gradient of relu"
+    missing = property_check(only_forward, "tanh", examples=5, required=True)
+    assert [r.status for r in missing] == ["fail", "fail"]
+    assert missing[0].reason == "not implemented: SimpleNamespace has no tanh (required)"
+
+    def vjp(op: str, *args: Any) -> Any:
+        raise NotImplementedError(f"no {op}")
+
+    no_vjp = load_backend(types.SimpleNamespace(relu=lambda x: np.maximum(x, 0.0), vjp=vjp))
+    assert property_check(no_vjp, "relu", examples=5)[1].reason == "not implemented: no relu"
+    assert property_check(no_vjp, "tanh", examples=5)[1].reason == (
+        "not checked: SimpleNamespace has no tanh to draw cases for")
+
+
+def test_a_backend_whose_results_vary_is_called_out() -> None:
+    calls = []
+
+    def relu(x: np.ndarray) -> np.ndarray:
+        calls.append(1)
+        return np.maximum(x, 0.0) + (1.0 if len(calls) == 1 else 0.0)
+
+    forward, _ = property_check(load_backend(types.SimpleNamespace(relu=relu)), "relu",
+                                examples=5)
+    assert forward.status == "fail"
+    assert forward.reason.startswith("failed once, then passed on the same case: the backend's "
+                                     "results vary from call to call [Hypothesis seed 0")
+
+
+def test_reproducers_are_written_with_their_arrays_in_an_npz_when_large(
+        shrunk: list[Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    forward = shrunk[0]
+    args = dict(target=BUGGY.target, style=None, dtype="float64",
+                tol=forward.tolerance or tolerance(np.float64))
+    path, text = R.write(tmp_path, forward.case, "forward", **args)
+    assert text == R.script(forward.case, "forward", **args) and "np.array(" in text
+    monkeypatch.setattr(R, "INLINE_LIMIT", 0)
+    path, text = R.write(tmp_path, forward.case, "forward", **args)
+    assert path == tmp_path / "conv2d_forward.py" and (tmp_path / "conv2d_forward.npz").exists()
+    assert "np.load(Path(__file__).with_name(\"conv2d_forward.npz\"))" in text
+    assert "np.array(" not in text
+    assert _script_output(path) == "y: max abs error 1 at index (0, 0, 0, 0)\n"
+
+
+def test_reproducers_import_the_backend_as_a_user_would() -> None:
+    assert R.backend_import("torch") == ("from conformance.adapters.torch_backend import "
+                                         "TorchBackend\n\nbackend = TorchBackend()")
+    assert R.backend_import("numpy") == "import conformance.adapters.numpy_backend as backend"
+    assert R.backend_import(None).startswith("backend = None  # nnspec cannot tell")
+    assert R.backend_import("no_such.module").startswith("backend = None  # could not import")
+
+
+def test_the_strategies_cover_the_contract_and_refuse_unknown_ops() -> None:
+    assert set(_BUILDERS) == set(OPS)
+    with pytest.raises(KeyError, match="no op 'conv3d' in the contract"):
+        op_cases("conv3d")
+
+
+def test_the_cli_runs_property_mode(tmp_path: Path) -> None:
+    out = io.StringIO()
+    js, xml = tmp_path / "r.json", tmp_path / "r.xml"
+    code = main(["run", "--backend", "conformance.examples.student_buggy", "--ops", "conv2d",
+                 "--property", "--examples", "20", "--seed", "3", "--reproducers",
+                 str(tmp_path), "--max-failures", "1", "--json", str(js), "--junit", str(xml)],
+                out=out)
+    text = out.getvalue()
+    doc = json.loads(js.read_text(encoding="utf-8"))
+    assert validate(doc) == [] and doc["seeds"]["property"] == 3
+    drawn = [r for r in doc["results"] if r["source"] == "property"]
+    assert [r["status"] for r in drawn] == ["fail", "pass"] and drawn[1]["examples"] == 20
+    assert drawn[0]["reproducer"].startswith('"""nnspec reproducer: conv2d forward')
+    assert "diagnosis: matches a true convolution" in xml.read_text(encoding="utf-8")
+    assert code == 1
+    assert "property mode: 20 examples per op, Hypothesis seed 3" in text.splitlines()[0]
+    assert "failures (the first 1 of 15 golden and slide failures; -v or --json lists them " \
+           "all):" in text
+    assert "Hypothesis seed 3: failed at example" in text and "     reproducer:" not in text
+    assert f"; reproducer: {tmp_path / 'conv2d_forward.py'}]" in text
+    assert "\ndiagnoses:\n  16× matches a true convolution" in text
+    assert (tmp_path / "conv2d_forward.py").exists()
+    code = main(["run", "--ops", "relu", "--property", "--examples", "0"], out=io.StringIO())
+    assert code == 2
+
+
+def test_errors_of_nnspec_itself_are_not_taken_for_the_backends(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import conformance.property as P
+
+    def broken(case: Any, reference: Any = None) -> Any:
+        raise RuntimeError("a bug in nnspec")
+
+    monkeypatch.setattr(P, "complete", broken)
+    with pytest.raises(RuntimeError, match="a bug in nnspec"):
+        property_check(TORCH, "relu", examples=3)
+
+
+def test_reproducers_of_backward_functions_call_them_with_the_upstream_first(
+        shrunk: list[Result]) -> None:
+    case = shrunk[0].case
+    from conformance.cases import complete
+
+    case = complete(replace(case, upstream={"y": np.ones((1, 1, 1, 1))}, expected=None))
+    text = R.script(case, "gradient", target="conformance.examples.student", style="backward",
+                    dtype="float32", tol=tolerance(np.float32))
+    assert "got = backend.conv2d_backward(dy, x, w, b, stride, padding)" in text
+    assert "dy = np.array([[[[1.0]]]], dtype=np.float32)" in text
+    assert _script_output(text=text) == ("dx: max abs error 0 at index (0, 0, 0, 0)\n"
+                                         "dw: max abs error 0 at index (0, 0, 0, 0)\n"
+                                         "db: max abs error 0 at index (0,)\n")
