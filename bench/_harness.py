@@ -1,48 +1,58 @@
 """Shared plumbing of the benchmarks in bench/: threads, instruction sets, allocator, timing, and
 the result table. A benchmark script lists its cases and calls ``main``; see bench_conv.py.
 
-Both libraries run in one process, with the same number of threads, alternating round by round
-(ours, theirs, ours, theirs, ...) so that both see the same machine load; the best of R rounds is
-the figure, the median is shown beside it. Every case checks its numbers against torch before it
-is timed.
+Both libraries run in one process, with the same number of threads, alternating in blocks of
+three calls with a short pause before each block (see ``race``: otherwise one library's
+still-spinning thread pool slows the other down) so that both see the same machine load; the
+best call is the figure, the ratio of the medians is shown beside it. Every case checks its
+numbers against torch before it is timed.
 
 Configurations
 --------------
-Two things that the benchmark cannot change after NumPy and torch are loaded decide much of a
-ratio, so every configuration runs in a fresh child process that sets them first:
+Three settings decide much of a ratio. The instruction sets can only be chosen before the
+libraries load, so every configuration runs in a fresh child process that sets all three first
+and prints what the libraries report back:
 
-* Instruction set (``--isa``). torch's CPU kernels (oneDNN, ATen) use AVX-512 where the CPU has
-  it. The OpenBLAS that ships with NumPy chooses its kernels by CPU model, or by
-  OPENBLAS_CORETYPE when that is set: this environment pins ``OPENBLAS_CORETYPE=Haswell`` (AVX2),
-  so NumPy's matrix products run at up to half the speed torch's can on an AVX-512 CPU.
+* Instruction set (``--isa``). On this AVX-512 CPU, torch's conv2d and LSTM (oneDNN) and its
+  elementwise kernels (ATen) use AVX-512 (its MKL matrix products run AVX2 code on this AMD CPU
+  whatever is set). The OpenBLAS that ships with NumPy chooses its kernels by CPU model, or by
+  OPENBLAS_CORETYPE when that is set: this environment pins ``OPENBLAS_CORETYPE=Haswell``
+  (AVX2), which halves NumPy's float32 matrix-product speed here (an LSTM's products: 4.4 ms
+  with Haswell kernels, 2.4 ms with SkylakeX ones, one thread).
 
   - ``matched`` (the default, the headline): both libraries on the best instruction set they can
-    both use on this CPU. On an AVX-512 CPU (F, BW, DQ, VL): OPENBLAS_CORETYPE=SkylakeX
-    (OpenBLAS's AVX-512 kernels) and torch left at its default (AVX-512); otherwise both held to
-    AVX2 as in ``avx2``.
-  - ``as-installed``: nothing changed (here: NumPy AVX2, torch AVX-512).
+    both use on this CPU, so that neither is held below what the CPU offers. On an AVX-512 CPU
+    (F, BW, DQ, VL): OPENBLAS_CORETYPE=SkylakeX (OpenBLAS's AVX-512 kernels) and torch at its
+    default (AVX-512); otherwise both held to AVX2 as in ``avx2``.
+  - ``as-installed``: nothing changed (here: NumPy's BLAS AVX2, torch AVX-512).
   - ``avx2``: both held to AVX2 (OPENBLAS_CORETYPE=Haswell, ATEN_CPU_CAPABILITY=avx2,
     DNNL_MAX_CPU_ISA=AVX2, MKL_ENABLE_INSTRUCTIONS=AVX2).
   - ``avx512``: OPENBLAS_CORETYPE=SkylakeX, torch at its default (needs an AVX-512 CPU).
 
-  By default a script runs ``matched`` and, when it sets something different, ``as-installed``
-  too, and prints both ratios; ``--isa`` with one or more policies runs just those. A miss in
-  any configuration is printed as a miss.
+  By default a script runs ``matched`` and, when that changes the environment, ``as-installed``
+  too, and prints both ratios; ``--isa`` (repeatable) runs just the policies given. A miss in any
+  configuration is printed as a miss, and listed again at the end.
 
 * Allocator (``--allocator``). Both libraries allocate their multi-megabyte temporaries with
-  glibc's malloc. With glibc's defaults such blocks are mmapped and returned to the kernel when
-  freed (the threshold adapts only up to 32 MiB), so every call pays page faults to get fresh
-  zeroed pages — up to a few ms per call here, for both sides, and not the arithmetic being
-  compared. ``steady`` (the default, for every configuration) sets, via ``mallopt`` at start-up,
-  M_MMAP_THRESHOLD = 256 MiB, M_TRIM_THRESHOLD = 1 GiB and M_TOP_PAD = 128 MiB (the same as
-  MALLOC_MMAP_THRESHOLD_=268435456 MALLOC_TRIM_THRESHOLD_=1073741824 MALLOC_TOP_PAD_=134217728):
-  freed memory stays in the heap and the next call reuses it, as in a long-running training
-  process. ``glibc`` keeps the defaults. One process, one allocator: the setting applies to both
-  libraries alike.
+  glibc's malloc. With glibc's defaults, blocks above the mmap threshold (which adapts, up to
+  32 MiB) are mmapped and handed back to the kernel when freed, so the next call pays page faults
+  for fresh zeroed pages. On this virtual machine faults are expensive and erratic, for both
+  sides, and they are not the arithmetic being compared: torch's float64 conv2d forward +
+  backward took 15 ms with ``steady`` and 25–35 ms with the defaults, its 2×2 pools 2.6 ms and at
+  times 24 ms. ``steady`` (the default, for every configuration) sets, via ``mallopt`` at
+  start-up, M_MMAP_THRESHOLD = 256 MiB, M_TRIM_THRESHOLD = 1 GiB and M_TOP_PAD = 128 MiB (as
+  MALLOC_MMAP_THRESHOLD_=268435456 MALLOC_TRIM_THRESHOLD_=1073741824 MALLOC_TOP_PAD_=134217728
+  would): freed memory stays in the heap and the next call reuses it, as in a long-running
+  training process. ``glibc`` keeps the defaults. One process, one allocator: the setting
+  applies to both libraries alike.
 
-* Threads (``--threads``, default: all cores). OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and
-  MKL_NUM_THREADS are set before NumPy is imported, ``torch.set_num_threads`` after; the child
-  prints what both libraries report.
+* Threads (``--threads``, repeatable; by default each configuration runs with 1 thread and with
+  all cores). Both libraries get the same number: OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and
+  MKL_NUM_THREADS are set before NumPy is imported, ``torch.set_num_threads`` after, and the
+  child prints what both report. Both counts are shown because they answer different questions:
+  with one thread the two libraries' kernels are compared; with all cores, also how much of
+  each side's work runs in parallel (torch's elementwise and pooling kernels do, NumPy's
+  elementwise operations never do, only its matrix products).
 
 The exit status is 1 when a case misses its target in any configuration that was run.
 """
@@ -178,19 +188,32 @@ def _configure_child(isa: str, allocator: str, threads: int) -> list[str]:
 
 
 # ---------------------------------------------------------------- timing
-def race(ours: Fn, theirs: Fn, rounds: int, warmup: int = 3) -> tuple[list[float], list[float]]:
-    """Seconds per call of each, alternating ours and theirs round by round after a warm-up."""
-    for _ in range(warmup):                # allocators, thread pools, lazy initialisation
+def race(ours: Fn, theirs: Fn, rounds: int, block: int = 3, pause: float = 0.1,
+         warmup: int = 2) -> tuple[list[float], list[float]]:
+    """Seconds per call of each: ``rounds`` rounds of ``block`` calls of ours, then ``block``
+    calls of theirs, each block after a ``pause``; first a warm-up (allocators, thread pools,
+    lazy initialisation).
+
+    Alternating spreads any change in machine load over both. The pause and the blocks are
+    there because each library's thread pool keeps spinning for a while after its last call
+    (OpenBLAS's idle workers for up to ~0.1 s, torch's OpenMP team briefly): on a machine with
+    as many cores as threads, calls made meanwhile by the other library compete with those
+    spinning threads for the cores. Measured at 2 threads on 2 cores: alternating single calls
+    without a pause made ours up to 4× slower, and torch's median 2× its best; with the pause
+    both medians are within a few percent of the best. The best of all calls is the figure.
+    """
+    for _ in range(warmup):
         ours()
         theirs()
-    a, b = [], []
+    a: list[float] = []
+    b: list[float] = []
     for _ in range(rounds):
-        start = time.perf_counter()
-        ours()
-        a.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        theirs()
-        b.append(time.perf_counter() - start)
+        for fn, times in ((ours, a), (theirs, b)):
+            time.sleep(pause)
+            for _ in range(block):
+                start = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - start)
     return a, b
 
 
@@ -205,41 +228,49 @@ def _run_cases(cases: Sequence[Case], rounds: int) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------- table (parent side)
-def _label(isa: str) -> str:
-    if isa == "matched":
-        return f"matched ISA ({'AVX-512' if _has_avx512() else 'AVX2'} both)"
-    return {"as-installed": "ISA as installed", "avx2": "AVX2 both",
-            "avx512": "OpenBLAS AVX-512"}[isa]
+@dataclass(frozen=True)
+class _Config:
+    isa: str
+    threads: int
+
+    def label(self) -> str:
+        isa = {"matched": f"matched ({'AVX-512' if _has_avx512() else 'AVX2'} both)",
+               "as-installed": "as installed", "avx2": "AVX2 both",
+               "avx512": "OpenBLAS AVX-512"}[self.isa]
+        return f"{isa}, {self.threads} thread{'s' if self.threads > 1 else ''}"
 
 
-def _configs(requested: list[str] | None) -> list[str]:
-    if requested:
-        return list(dict.fromkeys(requested))
-    # as-installed only adds information when "matched" changes something
-    changes = {k: v for k, v in _isa_settings("matched").items() if os.environ.get(k) != v}
-    return ["matched", "as-installed"] if changes else ["matched"]
+def _configs(isas: list[str] | None, threads: list[int] | None) -> list[_Config]:
+    if not isas:   # as-installed only adds information when "matched" changes something
+        changes = [k for k, v in _isa_settings("matched").items() if os.environ.get(k) != v]
+        isas = ["matched", "as-installed"] if changes else ["matched"]
+    counts = threads or [1, os.cpu_count() or 1]
+    return [_Config(isa, n) for isa in dict.fromkeys(isas) for n in dict.fromkeys(counts)]
 
 
-def _spawn(script: str, isa: str, args: argparse.Namespace) -> tuple[list[str], list[Any]]:
+def _spawn(script: str, config: _Config, args: argparse.Namespace) -> tuple[list[str], list[Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
-        env = {**os.environ, _CHILD: f"{isa},{args.allocator}"}
-        proc = subprocess.run([sys.executable, script, "--threads", str(args.threads),
+        env = {**os.environ, _CHILD: f"{config.isa},{args.allocator}"}
+        proc = subprocess.run([sys.executable, script, "--threads", str(config.threads),
                                "--rounds", str(args.rounds), "--json", str(out)],
                               env=env, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
-            raise SystemExit(f"benchmark child ({isa}) failed:\n{proc.stdout}{proc.stderr}")
+            raise SystemExit(f"benchmark child ({config.label()}) failed:\n{proc.stdout}"
+                             f"{proc.stderr}")
         result = json.loads(out.read_text(encoding="utf-8"))
     return result["about"], result["rows"]
 
 
-def main(title: str, cases: Callable[[], Sequence[Case]], default_rounds: int = 20,
+def main(title: str, cases: Callable[[], Sequence[Case]], default_rounds: int = 10,
          argv: list[str] | None = None) -> int:
     """Parse the common options, run every configuration in a child, print the table."""
     parser = argparse.ArgumentParser(description=title)
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
-                        help="threads for NumPy's BLAS and for torch (default: all cores)")
-    parser.add_argument("--rounds", type=int, default=default_rounds, help="timed rounds")
+    parser.add_argument("--threads", type=int, action="append",
+                        help="threads for NumPy's BLAS and for torch, repeatable (default: 1 "
+                             "and all cores)")
+    parser.add_argument("--rounds", type=int, default=default_rounds,
+                        help=f"timed rounds of 3 calls each (default {default_rounds})")
     parser.add_argument("--isa", choices=ISA_POLICIES, action="append",
                         help="instruction-set policy, repeatable (default: matched, plus "
                              "as-installed when that differs)")
@@ -250,42 +281,43 @@ def main(title: str, cases: Callable[[], Sequence[Case]], default_rounds: int = 
 
     if _CHILD in os.environ:                                 # a child: one configuration
         isa, allocator = os.environ[_CHILD].split(",")
-        about = _configure_child(isa, allocator, args.threads)
+        about = _configure_child(isa, allocator, (args.threads or [1])[0])
         rows = _run_cases(cases(), args.rounds)
         about.append(f"load average at end {os.getloadavg()[0]:.2f}")
         Path(args.json).write_text(json.dumps({"about": about, "rows": rows}), encoding="utf-8")
         return 0
 
     print(title)
-    print(f"best of {args.rounds} rounds, ours and torch alternating; ratio = ours / torch "
-          f"(below 1: ours is faster); the median ratio in brackets")
-    configs = _configs(args.isa)
-    results = {}
-    for isa in configs:
-        about, rows = _spawn(sys.argv[0], isa, args)
-        print(f"\n[{_label(isa)}]")
+    print(f"best of {args.rounds} rounds of 3 calls each, ours and torch alternating; ratio = "
+          f"ours / torch (below 1: ours is faster); (med) = the ratio of the medians")
+    print(f"load average before the run: {' '.join(f'{v:.2f}' for v in os.getloadavg())} "
+          f"(1, 5, 15 min; later figures include this benchmark's own threads)")
+    configs = _configs(args.isa, args.threads)
+    results = []
+    for config in configs:
+        about, rows = _spawn(sys.argv[0], config, args)
+        print(f"\n[{config.label()}]")
         for line in about:
             print(f"  {line}")
-        results[isa] = rows
+        results.append(rows)
     listed = cases()
-    head = f"{'case':<44}{'variant':<14}{'target':>7}"
-    for isa in configs:
-        head += f" | {_label(isa)[:31]:<31}"
-    sub = " " * 65 + "".join(f" | {'ours ms':>8}{'torch ms':>9}{'ratio':>6}{'(med)':>7}  ok"
-                             for _ in configs)
-    print(f"\n{head}\n{sub}")
+    width = max(len(f"{case.name}, {case.variant}") for case in listed) + 2
+    print(f"\n{'case':<{width}}{'target':>6}  {'configuration':<34}{'ours ms':>9}{'torch ms':>9}"
+          f"{'ratio':>7}{'(med)':>7}  ok")
     missed = []
     for k, case in enumerate(listed):
-        line = f"{case.name[:43]:<44}{case.variant:<14}{case.target:>7.1f}"
-        for isa in configs:
-            r = results[isa][k]
+        for j, (config, rows) in enumerate(zip(configs, results)):
+            r = rows[k]
             ratio = r["ours"] / r["torch"]
             ok = ratio <= case.target
             if not ok:
-                missed.append(f"{case.name} {case.variant} [{_label(isa)}]: {ratio:.2f}")
-            line += (f" | {r['ours'] * 1e3:>8.2f}{r['torch'] * 1e3:>9.2f}{ratio:>6.2f}"
-                     f"{r['median']:>7.2f}  {'yes' if ok else 'NO '}")
-        print(line)
+                missed.append(f"{case.name}, {case.variant} [{config.label()}]: {ratio:.2f} > "
+                              f"{case.target}")
+            name = f"{case.name}, {case.variant}" if j == 0 else ""
+            target = f"{case.target:>6.1f}" if j == 0 else " " * 6
+            print(f"{name:<{width}}{target}  {config.label():<34}{r['ours'] * 1e3:>9.2f}"
+                  f"{r['torch'] * 1e3:>9.2f}{ratio:>7.2f}{r['median']:>7.2f}  "
+                  f"{'yes' if ok else 'NO'}")
     if missed:
         print("\nmissed targets:\n  " + "\n  ".join(missed))
     return 1 if missed else 0

@@ -23,9 +23,9 @@ they need from x (no cache crosses the contract), while torch's autograd keeps w
 saved (the max-pool indices, for instance): that cost is ours and is included. Every result is
 checked against torch before it is timed.
 
-Threads, instruction sets, allocator, timing and the table: bench/_harness.py (by default both
-libraries on all cores, on the same instruction set, with a steady allocator, and the ratio with
-the instruction sets as installed printed beside it).
+Threads, instruction sets, allocator, timing and the table: bench/_harness.py. By default both
+libraries run on the same instruction set ("matched") and, beside it, on the instruction sets as
+installed; each with 1 thread and with all cores; with a steady allocator.
 """
 
 from __future__ import annotations
@@ -143,4 +143,4 @@ def cases() -> list[Case]:
 
 if __name__ == "__main__":
     raise SystemExit(main("conv2d and pooling, forward + backward: the reference against torch",
-                          cases, default_rounds=20))
+                          cases))

@@ -29,6 +29,7 @@ __all__ = [
     "Case",
     "Source",
     "complete",
+    "f32",
     "golden_cases",
     "golden_manifest",
 ]
@@ -38,6 +39,12 @@ GOLDEN_FORMAT = 1
 """The version of the golden manifest's layout (its key ``format``)."""
 
 Arrays = Mapping[str, np.ndarray]
+
+
+def f32(values: Any) -> np.ndarray:
+    """Values rounded to float32 numbers, held in float64 (the inputs of golden and drawn cases,
+    so that a float32 run sees exactly the numbers the float64 expected values come from)."""
+    return np.asarray(values, dtype=np.float32).astype(np.float64)
 
 
 @dataclass(frozen=True)

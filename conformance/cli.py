@@ -24,9 +24,9 @@ import reference
 from conformance.backends import BackendError, Bound, load_backend
 from conformance.cases import Case, golden_cases
 from conformance.contract import OPS, contract_markdown, op_spec
-from conformance.isolation import DEFAULT_TIMEOUT
+from conformance.isolation import DEFAULT_TIMEOUT, Isolated
 from conformance.report import Result
-from conformance.runner import DEFAULT_EXAMPLES, DTYPES, run
+from conformance.runner import DEFAULT_EXAMPLES, DTYPES, Target, open_backend, run
 from conformance.slides import slides_of
 from reference.claims import REGISTRY
 
@@ -76,13 +76,14 @@ def _parser() -> argparse.ArgumentParser:
     run_p.add_argument("--property", action="store_true",
                        help="also check Hypothesis-drawn cases of every op; a failure is shrunk "
                             "and printed as a reproducer")
-    run_p.add_argument("--examples", type=_positive_int, default=DEFAULT_EXAMPLES, metavar="N",
+    run_p.add_argument("--examples", type=_positive_int, default=None, metavar="N",
                        help=f"drawn cases per op with --property (default {DEFAULT_EXAMPLES})")
-    run_p.add_argument("--seed", type=int, default=0, metavar="S",
+    run_p.add_argument("--seed", type=int, default=None, metavar="S",
                        help="the Hypothesis seed of --property (default 0: every run draws the "
                             "same cases)")
     run_p.add_argument("--reproducers", metavar="DIR",
                        help="with --property, also write each failure's reproducer to DIR")
+    run_p.set_defaults(parser=run_p)       # for its own usage line in _check_run_args
     run_p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                        help=f"time limit of one backend call (default {DEFAULT_TIMEOUT:g} s; "
                             f"0: none)")
@@ -108,9 +109,36 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # ---------------------------------------------------------------- run
+PROPERTY_ONLY = ("examples", "seed", "reproducers")
+"""Options of ``nnspec run`` that only mean something with ``--property``."""
+
+
+def _check_run_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse (usage error, exit 2) property options given without ``--property``; fill in
+    their defaults otherwise."""
+    given = [f"--{name}" for name in PROPERTY_ONLY if getattr(args, name) is not None]
+    if given and not args.property:
+        parser.error(f"{', '.join(given)} only apply with --property (they choose and keep the "
+                     f"drawn cases); add --property or leave {'it' if len(given) == 1 else 'them'}"
+                     f" out")
+    args.examples = DEFAULT_EXAMPLES if args.examples is None else args.examples
+    args.seed = 0 if args.seed is None else args.seed
+
+
 def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     backend = args.backend or "numpy"
     require = args.require if args.require in (None, "all") else _op_list(args.require)
+    # load first: a backend that cannot be loaded is an error (exit 2) before any output
+    target = open_backend(backend, device=args.device, isolate=args.isolate)
+    try:
+        return _run_loaded(args, backend, target, require, out)
+    finally:
+        if isinstance(target, Isolated):
+            target.close()
+
+
+def _run_loaded(args: argparse.Namespace, backend: str, target: Target,
+                require: str | list[str] | None, out: TextIO) -> int:
     if not args.quiet:
         if args.backend is None:
             print("No --backend given: checking the reference itself (the numpy backend) "
@@ -124,7 +152,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         print(result.explain(reproducer=args.reproducers is None) if result.status == "fail"
               else result.line(), file=out)
 
-    report = run(backend, ops=args.ops, dtype=args.dtype, require=require, device=args.device,
+    report = run(target, ops=args.ops, dtype=args.dtype, require=require, device=args.device,
                  progress=progress if args.verbose else None, property=args.property,
                  examples=args.examples, seed=args.seed, timeout=args.timeout or None,
                  isolate=args.isolate, reproducers=args.reproducers)
@@ -244,6 +272,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
+        if args.command == "run":
+            _check_run_args(args.parser, args)
     except SystemExit as exc:  # argparse's --help, --version and usage errors
         return int(exc.code or 0)
     commands = {"run": _cmd_run, "list": _cmd_list, "explain": _cmd_explain}

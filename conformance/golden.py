@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from conformance.backends import Bound, load_backend
-from conformance.cases import GOLDEN_FORMAT, Case, complete, golden_cases
+from conformance.cases import GOLDEN_FORMAT, Case, complete, f32, golden_cases
 from conformance.contract import OPS, op_spec
 from conformance.runner import run_case
 from reference import SPEC_VERSION
@@ -60,11 +60,6 @@ class Planner:
 
     count: int
     draft: Callable[[Rng, int], Draft]
-
-
-def f32(values: Any) -> np.ndarray:
-    """Values rounded to float32 numbers, held in float64."""
-    return np.asarray(values, dtype=np.float32).astype(np.float64)
 
 
 def _normal(rng: Rng, shape: tuple[int, ...], scale: float = 1.0) -> np.ndarray:

@@ -16,7 +16,7 @@ every worker builds the same list and runs its share; the controller collects no
 with any tests. A failure prints the check's reason, its diagnosis and (property mode) its
 reproducer; a check the backend does not implement is skipped. Conftest files of the rootdir
 still apply to the items (fixtures, hooks); those of subfolders (a project's tests/conftest.py)
-do not see them. Options: ``--nnspec-dtype``, ``--nnspec-ops``, ``--nnspec-require``,
+do not see them. Options: ``--nnspec-dtype``, ``--nnspec-ops``, ``--nnspec-require[=OPS]``,
 ``--nnspec-property`` (``--nnspec-examples``, ``--nnspec-seed``), ``--nnspec-timeout``,
 ``--nnspec-isolate``, ``--nnspec-device``.
 """
@@ -48,8 +48,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="the dtype of the inputs and tolerances (default float64)")
     group.addoption("--nnspec-ops", metavar="OPS", default=None,
                     help="comma-separated ops to check (default: all)")
-    group.addoption("--nnspec-require", action="store_true",
-                    help="fail, rather than skip, the checks the backend does not implement")
+    group.addoption("--nnspec-require", nargs="?", const="all", default=None, metavar="OPS",
+                    help="fail, rather than skip, the checks the backend does not implement: "
+                         "of all ops, or of the comma-separated OPS (write --nnspec-require=OPS "
+                         "before a test path, which would else be read as OPS)")
     group.addoption("--nnspec-property", action="store_true",
                     help="also one Hypothesis property item per op")
     group.addoption("--nnspec-examples", type=int, default=None, metavar="N",
@@ -96,6 +98,7 @@ class NnspecSession:
         from conformance.backends import BackendError
 
         self.ops()                        # unknown ops and backends are usage errors
+        self.required()
         try:
             self.target                   # noqa: B018 - loaded now, once per process
         except BackendError as exc:
@@ -121,6 +124,22 @@ class NnspecSession:
         try:
             return _check_ops(None if text is None else [o.strip() for o in text.split(",")
                                                          if o.strip()], "--nnspec-ops")
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+    def required(self) -> set[str]:
+        """The ops of --nnspec-require whose missing checks fail: none, all (the option without
+        a value) or the listed ones, as ``nnspec run --require [OPS]``."""
+        from conformance.runner import _check_ops
+
+        text = self.option("require")
+        if text is None:
+            return set()
+        if text == "all":
+            return set(self.ops())
+        try:
+            return set(_check_ops([o.strip() for o in text.split(",") if o.strip()],
+                                  "--nnspec-require"))
         except ValueError as exc:
             raise pytest.UsageError(str(exc)) from None
 
@@ -157,7 +176,7 @@ class NnspecSession:
         from conformance.runner import check_case
 
         return [check_case(self.target, case, check, self.option("dtype"),
-                           required=self.option("require"), timeout=self.timeout())]
+                           required=case.op in self.required(), timeout=self.timeout())]
 
     def property(self, op: str) -> list[Result]:
         from conformance.property import property_check
@@ -165,7 +184,7 @@ class NnspecSession:
 
         examples = self.option("examples") or DEFAULT_EXAMPLES
         return property_check(self.target, op, self.option("dtype"), examples=examples,
-                              seed=self.option("seed"), required=self.option("require"),
+                              seed=self.option("seed"), required=op in self.required(),
                               timeout=self.timeout())
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:

@@ -76,6 +76,94 @@ def _neuron_weighted_sum(f: dict[str, Any]) -> list[Case]:
     return [linear, step, relu]
 
 
+def _gate(f: dict[str, Any]) -> list[Case]:
+    """A step perceptron on its truth table: the weighted sum as linear (M = 1), then step."""
+    p, e = f["params"], f["expected"]
+    total = _array(e["sum"])
+    linear = _case(f, "linear", {"x": _array(f["inputs"]["x"]), "w": _array([p["w"]]),
+                                 "b": _array([p["b"]])},
+                   name=f"{f['name']}_sum", expected={"y": total[:, None]})
+    step = _case(f, "step", {"x": total}, name=f"{f['name']}_step",
+                 expected={"y": _array(e["o"])})
+    return [linear, step]
+
+
+def _two_two_one(f: dict[str, Any]) -> list[Case]:
+    """The slide's 2-2-1 network as two layers: linear (in3, in4), g, linear (in5), g.
+
+    The slide has no biases: b = 0. Rows are the examples (a1_n, a2_n).
+    """
+    p, e, g, name = f["params"], f["expected"], f["params"]["g"], f["name"]
+    x = _array([f["inputs"]["a1"], f["inputs"]["a2"]]).T                 # [N, 2]
+    hidden_in, hidden = _array([e["in3"], e["in4"]]).T, _array([e["a3"], e["a4"]]).T
+
+    def output(weights: dict[str, float], suffix: str) -> list[Case]:
+        return [
+            _case(f, "linear", {"x": hidden, "w": _array([[weights["W35"], weights["W45"]]]),
+                                "b": np.zeros(1)},
+                  name=f"{name}_output_linear{suffix}",
+                  expected={"y": _array(e[f"in5{suffix}"])[:, None]}),
+            _case(f, g, {"x": _array(e[f"in5{suffix}"])}, name=f"{name}_output_{g}{suffix}",
+                  expected={"y": _array(e[f"a5{suffix}"])}),
+        ]
+
+    W = p["W"]
+    cases = [
+        _case(f, "linear", {"x": x, "w": _array([[W["W13"], W["W23"]], [W["W14"], W["W24"]]]),
+                            "b": np.zeros(2)},
+              name=f"{name}_hidden_linear", expected={"y": hidden_in}),
+        _case(f, g, {"x": hidden_in}, name=f"{name}_hidden_{g}", expected={"y": hidden}),
+        *output(W, ""),
+    ]
+    if "W_adjusted" in p:                       # "adjusting weights changes the function"
+        cases += output(p["W_adjusted"], "_adjusted")
+    return cases
+
+
+def _xor_network(f: dict[str, Any]) -> list[Case]:
+    """XOR with one hidden layer: linear (z1), step (hidden), linear (z2), step (output)."""
+    p, e, name = f["params"], f["expected"], f["name"]
+    hidden_f, output_f = p["f"]
+    return [
+        _case(f, "linear", {"x": _array(f["inputs"]["x"]), "w": _array(p["W1"]),
+                            "b": _array(p["b1"])},
+              name=f"{name}_hidden_linear", expected={"y": _array(e["z1"])}),
+        _case(f, hidden_f, {"x": _array(e["z1"])}, name=f"{name}_hidden_{hidden_f}",
+              expected={"y": _array(e["hidden"])}),
+        _case(f, "linear", {"x": _array(e["hidden"]), "w": _array(p["W2"]),
+                            "b": _array(p["b2"])},
+              name=f"{name}_output_linear", expected={"y": _array(e["z2"])}),
+        _case(f, output_f, {"x": _array(e["z2"])}, name=f"{name}_output_{output_f}",
+              expected={"y": _array(e["output"])}),
+    ]
+
+
+def _window(f: dict[str, Any]) -> list[Case]:
+    """The window classifier s = Uᵀ f(Wx + b) for one window (a batch of one), layer by layer.
+
+    linear(x, W, b) → z, with upstream δ its gradients ∂s/∂x = Wᵀδ, ∂s/∂W = δxᵀ, ∂s/∂b = δ;
+    f(z) → a, with upstream ∂s/∂a = U its gradient δ = U ∘ f'(z); linear(a, Uᵀ, 0) → s, with
+    upstream 1 its gradients ∂s/∂a = U, ∂s/∂U = a and 1 for the (zero) output bias the slide
+    does not have.
+    """
+    i, e, act, name = f["inputs"], f["expected"], f["params"]["f"], f["name"]
+    x = _array(i["word_vectors"]).reshape(1, -1)          # x_window = [x_1; ...; x_5], [1, 20]
+    z, a, U = _array(e["z"])[None], _array(e["a"])[None], _array(i["U"])
+    delta = _array(e["delta"])[None]
+    return [
+        _case(f, "linear", {"x": x, "w": _array(i["W"]), "b": _array(i["b"])},
+              name=f"{name}_hidden_linear", expected={"y": z},
+              grads={"x": _array(e["ds_dx"])[None], "w": _array(e["ds_dW"]),
+                     "b": _array(e["ds_db"])},
+              upstream={"y": delta}),
+        _case(f, act, {"x": z}, name=f"{name}_hidden_{act}", expected={"y": a},
+              grads={"x": delta}, upstream={"y": U[None]}),
+        _case(f, "linear", {"x": a, "w": U[None], "b": np.zeros(1)},
+              name=f"{name}_score_linear", expected={"y": _array([[e["s"]]])},
+              grads={"x": U[None], "w": _array(e["ds_dU"])[None], "b": np.ones(1)}),
+    ]
+
+
 def _window_margin_cases(f: dict[str, Any]) -> list[Case]:
     inputs = {"s": _array(f["inputs"]["s"]), "s_c": _array(f["inputs"]["s_c"])}
     e = f["expected"]
@@ -112,11 +200,11 @@ def _detectors_on_their_patterns(f: dict[str, Any]) -> list[Case]:
 
 
 def _classic_kernels(f: dict[str, Any]) -> list[Case]:
-    """The classic kernels (reference.kernels.KERNELS) stacked as K = 7 over the Sobel patch."""
-    from reference.kernels import KERNELS
-
+    """The fixture's classic kernels (integer weights / divisor) stacked as K = 7 over the Sobel
+    patch."""
+    kernels, divisors = f["inputs"]["kernels"], f["inputs"]["divisors"]
     names = list(f["expected"]["y"])
-    w = _array([[KERNELS[k]] for k in names])
+    w = _array([[_array(kernels[k]) / divisors.get(k, 1)] for k in names])
     y = _array([f["expected"]["y"][k] for k in names]).reshape(1, len(names), 1, 1)
     return [_case(f, "conv2d", {"x": _array(f["inputs"]["patch"], 4), "w": w,
                                 "b": np.zeros(len(names))},
@@ -137,6 +225,15 @@ def _pooling(op: str) -> Callable[[dict[str, Any]], list[Case]]:
 SLIDES: dict[str, Callable[[dict[str, Any]], list[Case]]] = {
     "step_threshold": _step_threshold,
     "neuron_weighted_sum": _neuron_weighted_sum,
+    "perceptron_gate_and": _gate,
+    "perceptron_gate_or": _gate,
+    "perceptron_gate_not": _gate,
+    "perceptron_gate_majority": _gate,
+    "two_two_one_step": _two_two_one,
+    "two_two_one_relu": _two_two_one,
+    "xor_network": _xor_network,
+    "window_paris_relu": _window,
+    "window_paris_logistic": _window,
     "window_margin_cases": _window_margin_cases,
     "sobel_patch": _single_kernel("patch", "kernel"),
     "classic_kernels_on_sobel_patch": _classic_kernels,

@@ -3,7 +3,7 @@
 Bad input gets a ``ValueError`` or ``TypeError`` whose message starts with the function's name,
 names the argument, says what it got and what was expected::
 
-    conv2d: w has 3 input channels but x has 4 (x.shape = (2, 4, 8, 8), w.shape = (6, 3, 3, 3))
+    conv2d: kernel has 3 input channels but x has 4 (x.shape = (2, 4, 8, 8), w.shape = (6, 3, 3, 3))
 
 The checks are written once, here; modules call them at their public entry points. They never
 mutate or silently reshape what they are given. Accepted arrays are returned as new float64
@@ -27,6 +27,8 @@ __all__ = [
     "IntArray",
     "as_float_array",
     "as_index_array",
+    "as_sequence",
+    "as_state",
     "check_shape",
     "fail",
     "nonnegative_pair",
@@ -139,6 +141,27 @@ def check_shape(func: str, name: str, arr: NDArray[Any], expected: tuple[int | N
         )
         tail = f" ({why})" if why else ""
         raise ValueError(f"{func}: {name} must have shape {shown}, got {arr.shape}{tail}")
+
+
+def as_sequence(func: str, name: str, value: Any) -> FloatArray:
+    """``value`` as a non-empty time-major sequence [T, N, D] (T, N, D ≥ 1) of finite values.
+
+    The one check of a recurrent network's input sequence (reference.rnn, reference.lstm,
+    reference.gru): 3-D, no empty axis, no nan or inf (CONVENTIONS: never a nan).
+    """
+    x = as_float_array(func, name, value, ndim=3, finite=True)
+    if 0 in x.shape:
+        raise fail(func, f"{name} must be a non-empty sequence [T, N, D] with T, N, D ≥ 1, "
+                         f"got shape {x.shape}")
+    return x
+
+
+def as_state(func: str, name: str, value: Any, N: int, H: int) -> FloatArray:
+    """``value`` as a finite recurrent state [N, H] (an initial or previous state, or its
+    gradient), or a clear error naming N and H."""
+    arr = as_float_array(func, name, value, ndim=2, finite=True)
+    check_shape(func, name, arr, (N, H), f"N = {N}, H = {H}")
+    return arr
 
 
 def positive_int(func: str, name: str, value: Any) -> int:

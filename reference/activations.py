@@ -101,8 +101,11 @@ def relu_grad(x: Any) -> FloatArray:
 
 
 def identity(x: Any) -> FloatArray:
-    """f(x) = x: a linear unit (the output layer of a regression network)."""
-    return as_float_array("identity", "x", x)
+    """f(x) = x: a linear unit (the output layer of a regression network).
+
+    Returns a new writable array, never an alias of ``x`` (as every other activation does).
+    """
+    return np.array(as_float_array("identity", "x", x))      # a copy: writable, x untouched
 
 
 def identity_grad(x: Any) -> FloatArray:

@@ -32,17 +32,17 @@ Conventions (CONVENTIONS.md)
   arithmetic in the message; it is never cropped.
 
 Implementation: the windows are copied once into a contiguous "im2col" matrix whose rows are
-the taps p = (c, u, v) and whose columns are the windows of the whole batch; the slide's sum is
-then ONE matrix product, and so are ∂L/∂W and ∂L/∂pixel in the backward pass. To make that copy
-(and its reverse, col2im) a few long contiguous runs rather than many short ones, each channel
-of the zero-padded batch is laid out as one long row, in which tap (u, v) of every window is the
-row shifted by u·WP + v (see ``_Grid``). The ``_conv2d_*`` kernels keep the dtype they are given
+the taps p = (c, u, v) and whose columns are the windows of the whole batch, one tap at a time
+(tap (u, v) of every window is one strided view of the padded batch); the slide's sum is then ONE
+matrix product, and so are ∂L/∂W and ∂L/∂pixel in the backward pass, whose col2im sends each
+tap's share back with one strided add. The ``_conv2d_*`` kernels keep the dtype they are given
 (the public functions validate and compute in float64); the benchmark times float32 with them.
 """
 
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -161,68 +161,36 @@ def zero_pad(x: Any, padding: Any) -> FloatArray:
 
 
 # ---------------------------------------------------------------- the kernels (any dtype)
-class _Grid(NamedTuple):
-    """The zero-padded batch laid out flat, one long row per channel, and where windows start.
-
-    Padded image n (HP × WP pixels) occupies columns n·HP·WP ... of its channel's row, row after
-    row, so pixel (a, b) sits at column n·HP·WP + a·WP + b. Stepping u rows down and v columns
-    right is stepping u·WP + v along the row: tap (u, v) of *every* window is one shifted slice.
-    Windows start at pixels (SH·i, SW·j), i < GH = ⌈HP/SH⌉, j < GW = ⌈WP/SW⌉; the first OH × OW
-    of them are the convolution's windows. The others hang over the bottom or right edge (their
-    taps wrap into the next row or image, or into the zero margin after the last image): their
-    outputs are dropped, and in the backward pass they get ∂L/∂y = 0, so they send nothing back.
-    """
-
-    n: int
-    hp: int           # HP = H + 2PH
-    wp: int           # WP = W + 2PW
-    stride: Pair
-    out: Pair         # (GH, GW), window starts per image, the first (OH, OW) of them real
-
-
-def _flat(x: NDArray[Any], kernel: Pair, stride: Pair,
-          padding: Pair) -> tuple[NDArray[Any], _Grid]:
-    """x [N, C, H, W] → X [C, N·HP·WP + margin], zero-padded and flat (see _Grid)."""
-    n, c, h, w = x.shape
-    (fh, fw), (sh, sw), (ph, pw) = kernel, stride, padding
-    hp, wp = h + 2 * ph, w + 2 * pw
-    margin = (fh - 1) * wp + fw - 1                       # the furthest tap of the last window
-    X = np.zeros((c, n * hp * wp + margin), dtype=x.dtype)
-    X[:, :n * hp * wp].reshape(c, n, hp, wp)[:, :, ph:ph + h, pw:pw + w] = x.transpose(1, 0, 2, 3)
-    return X, _Grid(n, hp, wp, stride, (-(-hp // sh), -(-wp // sw)))
-
-
-def _tap(X: NDArray[Any], g: _Grid, u: int, v: int) -> NDArray[Any]:
-    """Tap (u, v) of every window, a view [C, N, GH, GW] of X (or of an array shaped like X):
-    pixel (SH·i + u, SW·j + v) of padded image n, u·WP + v further along the row."""
-    start = u * g.wp + v
-    images = X[:, start:start + g.n * g.hp * g.wp].reshape(-1, g.n, g.hp, g.wp)
-    return images[:, :, ::g.stride[0], ::g.stride[1]]
-
-
-def _im2col(X: NDArray[Any], g: _Grid, fh: int, fw: int) -> NDArray[Any]:
-    """The windows as a contiguous [C·FH·FW, N·GH·GW] matrix: row p = (c, u, v) holds pixel_p
-    of every window, each row copied from one shifted slice of X (long contiguous runs)."""
-    cols = np.empty((X.shape[0], fh, fw, g.n, *g.out), dtype=X.dtype)
+def _taps(a: NDArray[Any], kernel: Pair, stride: Pair,
+          out: Pair) -> Iterator[tuple[int, int, NDArray[Any]]]:
+    """Tap (u, v) of every window of a padded batch a [C, N, HP, WP], as a view [C, N, OH, OW]
+    holding pixel (SH·i + u, SW·j + v) for every window (i, j): the taps in row-major order."""
+    (fh, fw), (sh, sw), (oh, ow) = kernel, stride, out
     for u in range(fh):
         for v in range(fw):
-            cols[:, u, v] = _tap(X, g, u, v)
-    return cols.reshape(-1, g.n * g.out[0] * g.out[1])
+            yield u, v, a[:, :, u:u + sh * oh:sh, v:v + sw * ow:sw]
+
+
+def _im2col(x: NDArray[Any], kernel: Pair, stride: Pair, padding: Pair,
+            out: Pair) -> NDArray[Any]:
+    """The windows of x [N, C, H, W] as a contiguous [C·FH·FW, N·OH·OW] matrix: row p = (c, u, v)
+    holds pixel_p of every window of the batch."""
+    xp = _pad(x.transpose(1, 0, 2, 3), padding)           # [C, N, HP, WP], zero-padded
+    c, n = xp.shape[:2]
+    cols = np.empty((c, *kernel, n, *out), dtype=x.dtype)  # [C, FH, FW, N, OH, OW]
+    for u, v, tap in _taps(xp, kernel, stride, out):
+        cols[:, u, v] = tap                               # pixel (u, v) of every window
+    return cols.reshape(c * kernel[0] * kernel[1], n * out[0] * out[1])
 
 
 def _conv2d_forward(x: NDArray[Any], w: NDArray[Any], b: NDArray[Any] | None,
                     stride: Pair, padding: Pair, out: Pair) -> NDArray[Any]:
-    k, c, fh, fw = w.shape
-    X, g = _flat(x, (fh, fw), stride, padding)
-    cols = _im2col(X, g, fh, fw)                          # [P = C·FH·FW, N·GH·GW]
-    y_all = (w.reshape(k, c * fh * fw) @ cols).reshape(k, g.n, *g.out)  # y_k = Σ_p W_kp · pixel_p
-    y_valid = y_all[:, :, :out[0], :out[1]].transpose(1, 0, 2, 3)  # the OH × OW that fit
-    y = np.empty((g.n, k, *out), dtype=y_all.dtype)       # [N, K, OH, OW]
-    if b is None:
-        y[...] = y_valid
-    else:
-        np.add(y_valid, b[:, None, None], out=y)          # + b_k
-    return y
+    k = w.shape[0]
+    cols = _im2col(x, w.shape[2:], stride, padding, out)  # [P = C·FH·FW, N·OH·OW]
+    y = (w.reshape(k, -1) @ cols).reshape(k, x.shape[0], *out)  # y_k = Σ_p W_kp · pixel_p
+    if b is not None:
+        y += b[:, None, None, None]                       # + b_k
+    return y.transpose(1, 0, 2, 3).copy()                 # [N, K, OH, OW]
 
 
 def _conv2d_backward(dy: NDArray[Any], x: NDArray[Any], w: NDArray[Any], stride: Pair,
@@ -230,22 +198,19 @@ def _conv2d_backward(dy: NDArray[Any], x: NDArray[Any], w: NDArray[Any], stride:
     n, c, h, wd = x.shape
     k, _, fh, fw = w.shape
     ph, pw = padding
-    oh, ow = dy.shape[2:]
-    X, g = _flat(x, (fh, fw), stride, padding)
-    cols = _im2col(X, g, fh, fw)                          # pixel_p of every window [P, N·GH·GW]
-    delta = np.zeros((k, n, *g.out), dtype=dy.dtype)      # ∂L/∂y of every window [K, N·GH·GW],
-    delta[:, :, :oh, :ow] = dy.transpose(1, 0, 2, 3)      # 0 for those that do not fit
-    delta = delta.reshape(k, -1)
-    db = dy.sum(axis=(0, 2, 3))                           # ∂L/∂b_k = Σ_{n,i,j} ∂L/∂y_k
-    dw = delta @ cols.T                                   # ∂L/∂W_kp = Σ ∂L/∂y_k · pixel_p
+    out = dy.shape[2:]
+    cols = _im2col(x, (fh, fw), stride, padding, out)    # pixel_p of every window [P, N·OH·OW]
+    delta = dy.transpose(1, 0, 2, 3).reshape(k, -1)       # ∂L/∂y                  [K, N·OH·OW]
+    db = delta.sum(axis=1)                                # ∂L/∂b_k = Σ_{n,i,j} ∂L/∂y_k
+    dw = (cols @ delta.T).T                               # ∂L/∂W_kp = Σ ∂L/∂y_k · pixel_p
+                                                          # (computed as [P, K], BLAS's faster way)
     dcols = w.reshape(k, -1).T @ delta                    # ∂L/∂pixel_p = Σ_k W_kp · ∂L/∂y_k
-    dcols = dcols.reshape(c, fh, fw, n, *g.out)
-    dX = np.zeros_like(X)
-    for u in range(fh):                                   # every tap sends its share back to the
-        for v in range(fw):                               # pixels it read (col2im); overlapping
-            _tap(dX, g, u, v)[...] += dcols[:, u, v]      # windows add up
-    dx = dX[:, :n * g.hp * g.wp].reshape(c, n, g.hp, g.wp)[:, :, ph:ph + h, pw:pw + wd]
-    return dx.transpose(1, 0, 2, 3).copy(), dw.reshape(w.shape), db
+    dcols = dcols.reshape(c, fh, fw, n, *out)
+    dxp = np.zeros((c, n, h + 2 * ph, wd + 2 * pw), dtype=dcols.dtype)
+    for u, v, tap in _taps(dxp, (fh, fw), stride, out):  # every tap sends its share back to the
+        tap += dcols[:, u, v]                             # pixels it read; overlapping windows add
+    dx = dxp[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3).copy()
+    return dx, dw.reshape(w.shape), db
 
 
 # ---------------------------------------------------------------- checks

@@ -42,8 +42,10 @@ from reference._checks import (
     FloatArray,
     IntArray,
     as_float_array,
+    as_index_array,
     fail,
     positive_int,
+    positive_number,
     rng_from,
 )
 from reference.activations import relu, relu_grad
@@ -135,11 +137,29 @@ def convnet_backward(dlogits: Any, V: Any, params: Mapping[str, Any], *,
 
 def convnet_loss_and_grads(params: Mapping[str, Any], V: Any, targets: Any, *,
                            pool: int = 2) -> tuple[float, dict[str, FloatArray]]:
-    """Steps 1-3 of gradient descent: the mean cross-entropy of the logits and its gradients."""
-    logits = convnet_forward(V, params, pool=pool).logits
-    loss = cross_entropy(logits, targets)
-    dlogits = cross_entropy_backward(logits, targets)
-    _, grads = convnet_backward(dlogits, V, params, pool=pool)
+    """Steps 1-3 of gradient descent: the mean cross-entropy of the logits and its gradients.
+
+    Shapes: params and V [N, C, H, W] as convnet_forward, targets [N] class ids in [0, M) →
+    (loss, grads keyed like params).
+
+    Raises: ValueError / TypeError, naming convnet_loss_and_grads, for params without the four
+    parameters, a V that is not finite 4-D images, targets that are not one id in [0, M) per
+    image; then as convnet_forward.
+    """
+    func = "convnet_loss_and_grads"
+    P = _params(func, params)
+    V = as_float_array(func, "V", V, ndim=4, finite=True)
+    W = P["W"]
+    if W.ndim != 2:
+        raise fail(func, f"params['W'] must be 2-D [M, D], got shape {W.shape}")
+    t = as_index_array(func, "targets", targets, ndim=1, size=W.shape[0])
+    if t.shape[0] != V.shape[0]:
+        raise fail(func, f"targets has {t.shape[0]} labels but V has {V.shape[0]} images "
+                         f"(V.shape = {V.shape})")
+    logits = convnet_forward(V, P, pool=pool).logits
+    loss = cross_entropy(logits, t)
+    dlogits = cross_entropy_backward(logits, t)
+    _, grads = convnet_backward(dlogits, V, P, pool=pool)
     return loss, grads
 
 
@@ -209,8 +229,19 @@ def train_bars_convnet(*, seed: int = 0, n_train: int = 200, n_test: int = 200,
 
     Everything random (data, initial weights) comes from ``seed``. With the defaults the
     test accuracy reaches at least 95 % (spec_tests/test_convnet.py).
+
+    Raises: TypeError / ValueError, naming train_bars_convnet, for a seed that is not an int or
+    Generator, counts that are not integers ≥ 1, lr not a finite number > 0, an odd size or one
+    below 4.
     """
-    gen = rng_from("train_bars_convnet", seed)
+    func = "train_bars_convnet"
+    gen = rng_from(func, seed)
+    n_train, n_test = positive_int(func, "n_train", n_train), positive_int(func, "n_test", n_test)
+    size, kernels = positive_int(func, "size", size), positive_int(func, "kernels", kernels)
+    steps, lr = positive_int(func, "steps", steps), positive_number(func, "lr", lr)
+    if size < 4 or size % 2:
+        raise fail(func, f"size must be an even number ≥ 4 (the 2×2 pool must tile the "
+                         f"size × size images), got {size}")
     V, labels = bars_dataset(n_train, size, rng=gen)
     V_test, labels_test = bars_dataset(n_test, size, rng=gen)
     params = init_convnet((1, size, size), kernels, 3, 2, rng=gen)

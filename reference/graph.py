@@ -37,8 +37,13 @@ __all__ = ["Node", "as_node"]
 
 
 def as_node(value: Any) -> Node:
-    """``value`` itself if it is a Node, else a new leaf (constant) Node holding it."""
-    return value if isinstance(value, Node) else Node(value)
+    """``value`` itself if it is a Node, else a new leaf (constant) Node holding it.
+
+    Raises TypeError, naming as_node, for anything that is not a real number or array.
+    """
+    if isinstance(value, Node):
+        return value
+    return Node(as_float_array("as_node", "value", value))
 
 
 def _unbroadcast(grad: FloatArray, shape: tuple[int, ...]) -> FloatArray:

@@ -39,9 +39,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from reference._checks import FloatArray, as_float_array, check_shape
+from reference._checks import FloatArray, as_float_array, as_sequence, as_state, check_shape
 from reference.activations import sigmoid, tanh
-from reference.lstm import Array, _sequence, _stacked_weights, _state
+from reference.lstm import Array, _stacked_weights
 
 __all__ = ["GRUCache", "GRUGrads", "gru_backward", "gru_forward", "gru_step"]
 
@@ -93,7 +93,7 @@ def gru_step(x_t: Any, h_prev: Any, W_ih: Any, W_hh: Any, b_ih: Any, b_hh: Any,
     reset_after = _reset_flag(func, reset_after)
     x_t = as_float_array(func, "x_t", x_t, ndim=2, finite=True)
     W_ih, W_hh, b_ih, b_hh = _stacked_weights(func, 3, x_t.shape[1], W_ih, W_hh, b_ih, b_hh)
-    h_prev = _state(func, "h_prev", h_prev, x_t.shape[0], W_hh.shape[1])
+    h_prev = as_state(func, "h_prev", h_prev, x_t.shape[0], W_hh.shape[1])
     return _step(x_t @ W_ih.T + b_ih, h_prev, W_hh, b_hh, reset_after)[0]
 
 
@@ -142,12 +142,12 @@ def gru_forward(x: Any, h0: Any, W_ih: Any, W_hh: Any, b_ih: Any, b_hh: Any,
     """
     func = "gru_forward"
     reset_after = _reset_flag(func, reset_after)
-    x = _sequence(func, x)
+    x = as_sequence(func, "x", x)
     W_ih, W_hh, b_ih, b_hh = _stacked_weights(func, 3, x.shape[2], W_ih, W_hh, b_ih, b_hh)
     T, N, D = x.shape
     H = W_hh.shape[1]
     h = np.empty((T + 1, N, H))
-    h[0] = _state(func, "h0", h0, N, H)
+    h[0] = as_state(func, "h0", h0, N, H)
     r, z, n, hn = (np.empty((T, N, H)) for _ in range(4))
     xg = (x.reshape(T * N, D) @ W_ih.T + b_ih).reshape(T, N, 3 * H)  # W_ih x_t + b_ih, all t
     for t in range(T):
@@ -185,7 +185,7 @@ def gru_backward(d_out: Any, cache: GRUCache, dh_T: Any = None) -> GRUGrads:
     D = x.shape[2]
     d_out = as_float_array(func, "d_out", d_out, ndim=3, finite=True)
     check_shape(func, "d_out", d_out, (T, N, H), "the shape of gru_forward's out [T, N, H]")
-    dh = np.zeros((N, H)) if dh_T is None else _state(func, "dh_T", dh_T, N, H)
+    dh = np.zeros((N, H)) if dh_T is None else as_state(func, "dh_T", dh_T, N, H)
     W_hn = W_hh[2 * H:]
     d_xg = np.empty((T, N, 3 * H))                  # ∂L/∂(W_ih x_t + b_ih), blocks r, z, n
     d_hg = np.empty((T, N, 3 * H))                  # ∂L/∂(W_hh h_in + b_hh), blocks r, z, n

@@ -56,6 +56,14 @@ def _batch(shape: tuple[int, ...]) -> int:
     return shape[0] if shape else 1
 
 
+def _upstream_scalar(func: str, grad: Any) -> float:
+    """The upstream gradient ∂L/∂J of a scalar loss J: a real, finite scalar, or a clear error."""
+    g = as_float_array(func, "grad", grad, finite=True)
+    if g.shape != ():
+        raise fail(func, f"grad must be a scalar (the loss is a scalar), got shape {g.shape}")
+    return float(g)
+
+
 # ---------------------------------------------------------------- squared error
 def squared_error(y_hat: Any, y: Any) -> float:
     """J = 1/(2N) Σ_n ‖ŷ_n − y_n‖², the mean over the batch of half the squared error.
@@ -73,7 +81,8 @@ def squared_error_backward(y_hat: Any, y: Any, grad: float = 1.0) -> FloatArray:
     y_hat = as_float_array("squared_error_backward", "y_hat", y_hat)
     y = as_float_array("squared_error_backward", "y", y)
     _same_shape("squared_error_backward", y_hat, y, "y_hat,y")
-    return grad * (y_hat - y) / _batch(y.shape)
+    g = _upstream_scalar("squared_error_backward", grad)
+    return g * (y_hat - y) / _batch(y.shape)
 
 
 # ---------------------------------------------------------------- binary cross-entropy
@@ -95,7 +104,8 @@ def binary_cross_entropy_with_logits_backward(z: Any, y: Any, grad: float = 1.0)
     z = as_float_array("binary_cross_entropy_with_logits_backward", "z", z)
     y = as_float_array("binary_cross_entropy_with_logits_backward", "y", y)
     _same_shape("binary_cross_entropy_with_logits_backward", z, y, "z,y")
-    return grad * (sigmoid(z) - y) / max(z.size, 1)
+    g = _upstream_scalar("binary_cross_entropy_with_logits_backward", grad)
+    return g * (sigmoid(z) - y) / max(z.size, 1)
 
 
 # ---------------------------------------------------------------- softmax cross-entropy
@@ -150,35 +160,46 @@ def cross_entropy(logits: Any, targets: Any) -> float:
 def cross_entropy_backward(logits: Any, targets: Any, grad: float = 1.0) -> FloatArray:
     """∂J/∂z = (softmax(z) − onehot(t))/N.  Shapes: as cross_entropy; returns [N, C]."""
     z, t = _logits_and_targets("cross_entropy_backward", logits, targets)
+    g = _upstream_scalar("cross_entropy_backward", grad)
     dz = softmax(z)
     dz[np.arange(z.shape[0]), t] -= 1.0
-    return grad * dz / z.shape[0]
+    return g * dz / z.shape[0]
 
 
 # ---------------------------------------------------------------- max-margin objective
+def _margin_inputs(func: str, s: Any, s_c: Any, delta: Any) -> tuple[FloatArray, FloatArray, float]:
+    s = as_float_array(func, "s", s)
+    s_c = as_float_array(func, "s_c", s_c)
+    _same_shape(func, s, s_c, "s,s_c")
+    if isinstance(delta, bool) or not isinstance(delta, numbers.Real):
+        raise TypeError(f"{func}: delta must be a real number, got {type(delta).__name__}")
+    if not np.isfinite(float(delta)) or delta < 0:
+        raise fail(func, f"delta must be a finite margin ≥ 0, got {delta}")
+    return s, s_c, float(delta)
+
+
 def max_margin(s: Any, s_c: Any, delta: float = 1.0) -> FloatArray:
     """J = max(0, Δ + s_c − s), elementwise (the window objective; Δ = 0 has no margin).
 
     Shapes: s, s_c any shape, equal (scalars for a single window).
     """
-    s = as_float_array("max_margin", "s", s)
-    s_c = as_float_array("max_margin", "s_c", s_c)
-    _same_shape("max_margin", s, s_c, "s,s_c")
-    if isinstance(delta, bool) or not isinstance(delta, numbers.Real):
-        raise TypeError(f"max_margin: delta must be a real number, got {type(delta).__name__}")
-    if not np.isfinite(delta) or delta < 0:
-        raise fail("max_margin", f"delta must be a finite margin ≥ 0, got {delta}")
+    s, s_c, delta = _margin_inputs("max_margin", s, s_c, delta)
     return np.maximum(0.0, delta + s_c - s)
 
 
 def max_margin_backward(
     s: Any, s_c: Any, delta: float = 1.0, grad: Any = 1.0
 ) -> tuple[FloatArray, FloatArray]:
-    """(∂J/∂s, ∂J/∂s_c) = (−1, +1) where J > 0, and (0, 0) where J = 0 (no update needed)."""
-    J = max_margin(s, s_c, delta)
+    """(∂J/∂s, ∂J/∂s_c) = (−1, +1) where J > 0, and (0, 0) where J = 0 (no update needed).
+
+    ``grad`` is ∂L/∂J: a finite scalar or an array of J's shape (one per window).
+    """
+    func = "max_margin_backward"
+    s, s_c, delta = _margin_inputs(func, s, s_c, delta)
+    J = np.maximum(0.0, delta + s_c - s)                 # J = max(0, Δ + s_c − s)
     active = (J > 0).astype(np.float64)
-    g = as_float_array("max_margin_backward", "grad", grad)
+    g = as_float_array(func, "grad", grad, finite=True)
     if g.shape not in ((), J.shape):
-        raise fail("max_margin_backward", f"grad must be a scalar or have J's shape {J.shape}, "
-                                          f"got shape {g.shape}")
+        raise fail(func, f"grad must be a scalar or have J's shape {J.shape}, "
+                         f"got shape {g.shape}")
     return -active * g, active * g

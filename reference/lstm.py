@@ -64,7 +64,14 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from reference._checks import FloatArray, as_float_array, check_shape, fail
+from reference._checks import (
+    FloatArray,
+    as_float_array,
+    as_sequence,
+    as_state,
+    check_shape,
+    fail,
+)
 from reference.activations import sigmoid, tanh
 
 __all__ = [
@@ -86,15 +93,6 @@ STACKED_GATES = ("i", "f", "g", "o")
 
 
 # ---------------------------------------------------------------- input checks
-def _sequence(func: str, x: Any) -> FloatArray:
-    """x as a non-empty time-major sequence [T, N, D] (T, N, D ≥ 1) of finite values."""
-    x = as_float_array(func, "x", x, ndim=3, finite=True)
-    if 0 in x.shape:
-        raise fail(func, f"x must be a non-empty sequence [T, N, D] with T, N, D ≥ 1, got shape "
-                         f"{x.shape}")
-    return x
-
-
 def _stacked_weights(func: str, gates: int, D: int, W_ih: Any, W_hh: Any, b_ih: Any,
                      b_hh: Any) -> tuple[FloatArray, ...]:
     """Check a stacked-gate layer's weights (shared with reference.gru): W_hh [G·H, H],
@@ -114,19 +112,13 @@ def _stacked_weights(func: str, gates: int, D: int, W_ih: Any, W_hh: Any, b_ih: 
     return W_ih, W_hh, b_ih, b_hh
 
 
-def _state(func: str, name: str, value: Any, N: int, H: int) -> FloatArray:
-    arr = as_float_array(func, name, value, ndim=2, finite=True)
-    check_shape(func, name, arr, (N, H), f"N = {N}, H = {H}")
-    return arr
-
-
 def _step_inputs(func: str, x_t: Any, h_prev: Any, c_prev: Any) -> tuple[FloatArray, ...]:
     x_t = as_float_array(func, "x_t", x_t, ndim=2, finite=True)
     h_prev = as_float_array(func, "h_prev", h_prev, ndim=2, finite=True)
     if x_t.shape[0] != h_prev.shape[0]:
         raise fail(func, f"x_t has {x_t.shape[0]} rows but h_prev has {h_prev.shape[0]} "
                          f"(x_t.shape = {x_t.shape}, h_prev.shape = {h_prev.shape})")
-    c_prev = _state(func, "c_prev", c_prev, *h_prev.shape)
+    c_prev = as_state(func, "c_prev", c_prev, *h_prev.shape)
     return x_t, h_prev, c_prev
 
 
@@ -345,8 +337,8 @@ def lstm_step(x_t: Any, h_prev: Any, c_prev: Any, W_ih: Any, W_hh: Any, b_ih: An
     func = "lstm_step"
     x_t = as_float_array(func, "x_t", x_t, ndim=2, finite=True)
     W_ih, W_hh, b_ih, b_hh = _stacked_weights(func, 4, x_t.shape[1], W_ih, W_hh, b_ih, b_hh)
-    h_prev = _state(func, "h_prev", h_prev, x_t.shape[0], W_hh.shape[1])
-    c_prev = _state(func, "c_prev", c_prev, x_t.shape[0], W_hh.shape[1])
+    h_prev = as_state(func, "h_prev", h_prev, x_t.shape[0], W_hh.shape[1])
+    c_prev = as_state(func, "c_prev", c_prev, x_t.shape[0], W_hh.shape[1])
     N, H = h_prev.shape
     half, shift = _activation_affine(H, np.float64)
     a = x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh   # a = W_ih x_t + b_ih + W_hh h_{t−1} + b_hh
@@ -376,10 +368,10 @@ def lstm_forward(x: Any, h0: Any, c0: Any, W_ih: Any, W_hh: Any, b_ih: Any,
     match x and each other, or non-finite values.
     """
     func = "lstm_forward"
-    x = _sequence(func, x)
+    x = as_sequence(func, "x", x)
     W_ih, W_hh, b_ih, b_hh = _stacked_weights(func, 4, x.shape[2], W_ih, W_hh, b_ih, b_hh)
-    h0 = _state(func, "h0", h0, x.shape[1], W_hh.shape[1])
-    c0 = _state(func, "c0", c0, x.shape[1], W_hh.shape[1])
+    h0 = as_state(func, "h0", h0, x.shape[1], W_hh.shape[1])
+    c0 = as_state(func, "c0", c0, x.shape[1], W_hh.shape[1])
     out, h_T, c_T, cache = _forward_kernel(x, h0, c0, W_ih, W_hh, b_ih + b_hh)
     return out.copy(), h_T.copy(), c_T.copy(), cache     # not views into the cache
 
@@ -419,6 +411,6 @@ def lstm_backward(d_out: Any, cache: LSTMCache, dh_T: Any = None, dc_T: Any = No
     d_out = as_float_array(func, "d_out", d_out, ndim=3, finite=True)
     check_shape(func, "d_out", d_out, (T, N, H), "the shape of lstm_forward's out [T, N, H]")
     zeros = np.zeros((N, H))
-    dh_T = zeros if dh_T is None else _state(func, "dh_T", dh_T, N, H)
-    dc_T = zeros if dc_T is None else _state(func, "dc_T", dc_T, N, H)
+    dh_T = zeros if dh_T is None else as_state(func, "dh_T", dh_T, N, H)
+    dc_T = zeros if dc_T is None else as_state(func, "dc_T", dc_T, N, H)
     return _backward_kernel(d_out, dh_T, dc_T, cache)

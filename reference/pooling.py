@@ -26,10 +26,10 @@ Conventions (CONVENTIONS.md)
   x / y is taken as 0 where a window is all zeros (y = 0, where √ has no derivative).
 
 Implementation: a short loop over the KH·KW window taps, each a strided view of x holding that
-tap of every window at once (no loop over pixels). Where the work can run along whole image rows
-it does (the average's sum of rows, the backward passes when the windows tile x), as contiguous
-runs are much cheaper than taps strided in both directions. The ``_*_pool`` kernels keep their
-dtype.
+tap of every window at once (no loop over pixels). The average pool works along whole image rows
+where it can (it sums the window's rows first, at full width; when the windows tile x its
+gradient is the share repeated down and across), as contiguous runs are much cheaper than taps
+strided in both directions. The ``_*_pool`` kernels keep their dtype.
 """
 
 from __future__ import annotations

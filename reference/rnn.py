@@ -51,7 +51,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from reference._checks import FloatArray, IntArray, as_float_array, as_index_array, fail
+from reference._checks import (
+    FloatArray,
+    IntArray,
+    as_float_array,
+    as_index_array,
+    as_sequence,
+    as_state,
+    fail,
+)
 from reference.activations import Activation, activation
 from reference.feedforward import dense
 from reference.losses import cross_entropy, cross_entropy_backward, softmax
@@ -94,28 +102,16 @@ def _weights(func: str, U: Any, W: Any, b: Any) -> tuple[FloatArray, FloatArray,
     return U, W, b
 
 
-def _state(func: str, name: str, s: Any, N: int, H: int) -> FloatArray:
-    s = as_float_array(func, name, s, ndim=2)
-    if s.shape != (N, H):
-        raise fail(func, f"{name} must have shape (N, H) = {(N, H)}, got {s.shape}")
-    return s
-
-
 def _sequence_inputs(
     func: str, x: Any, s0: Any, U: Any, W: Any, b: Any
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     U, W, b = _weights(func, U, W, b)
-    x = as_float_array(func, "x", x, ndim=3)
-    T, N, D = x.shape
-    if T < 1:
-        raise fail(func, f"x must hold at least one time step (T ≥ 1), got shape {x.shape} "
-                         f"(time-major [T, N, D])")
-    if N < 1:
-        raise fail(func, f"x must hold at least one sequence (N ≥ 1), got shape {x.shape}")
+    x = as_sequence(func, "x", x)                           # [T, N, D], finite, T, N, D ≥ 1
+    _, N, D = x.shape
     if D != U.shape[1]:
         raise fail(func, f"x has D = {D} features per step but U expects {U.shape[1]} "
                          f"(x.shape = {x.shape}, U.shape = {U.shape})")
-    return x, _state(func, "s0", s0, N, U.shape[0]), U, W, b
+    return x, as_state(func, "s0", s0, N, U.shape[0]), U, W, b
 
 
 def _output_params(func: str, V: Any, c: Any, H: int) -> tuple[FloatArray, FloatArray]:
@@ -159,15 +155,15 @@ def rnn_step(x_t: Any, s_prev: Any, U: Any, W: Any, b: Any, f: str = "tanh") -> 
 
     Raises
     ------
-    ValueError / TypeError on wrong ranks, mismatched D or H, non-finite weights.
+    ValueError / TypeError on wrong ranks, mismatched D or H, nan or inf anywhere.
     """
     act = activation("rnn_step", f)
     U, W, b = _weights("rnn_step", U, W, b)
-    x_t = as_float_array("rnn_step", "x_t", x_t, ndim=2)
+    x_t = as_float_array("rnn_step", "x_t", x_t, ndim=2, finite=True)
     if x_t.shape[1] != U.shape[1]:
         raise fail("rnn_step", f"x_t has D = {x_t.shape[1]} features but U expects "
                                f"{U.shape[1]} (x_t.shape = {x_t.shape}, U.shape = {U.shape})")
-    s_prev = _state("rnn_step", "s_prev", s_prev, x_t.shape[0], U.shape[0])
+    s_prev = as_state("rnn_step", "s_prev", s_prev, x_t.shape[0], U.shape[0])
     return _step(x_t, s_prev, U, W, b, act)[1]
 
 
@@ -181,13 +177,13 @@ def rnn_step_backward(
     """
     act = activation("rnn_step_backward", f)
     U, W, b = _weights("rnn_step_backward", U, W, b)
-    x_t = as_float_array("rnn_step_backward", "x_t", x_t, ndim=2)
+    x_t = as_float_array("rnn_step_backward", "x_t", x_t, ndim=2, finite=True)
     if x_t.shape[1] != U.shape[1]:
         raise fail("rnn_step_backward", f"x_t has D = {x_t.shape[1]} features but U expects "
                                         f"{U.shape[1]} (U.shape = {U.shape})")
     N, H = x_t.shape[0], U.shape[0]
-    s_prev = _state("rnn_step_backward", "s_prev", s_prev, N, H)
-    ds_t = _state("rnn_step_backward", "ds_t", ds_t, N, H)
+    s_prev = as_state("rnn_step_backward", "s_prev", s_prev, N, H)
+    ds_t = as_state("rnn_step_backward", "ds_t", ds_t, N, H)
     z_t = x_t @ U.T + s_prev @ W.T + b
     return _step_backward(ds_t, x_t, s_prev, z_t, U, W, act)
 
@@ -226,7 +222,7 @@ def rnn_forward(
     Raises
     ------
     ValueError / TypeError on a sequence that is not 3-D, an empty sequence (T = 0 or N = 0),
-    mismatched D or H, non-finite weights, an unknown activation.
+    mismatched D or H, nan or inf in x, s0 or the weights, an unknown activation.
 
     Notes
     -----
@@ -264,7 +260,7 @@ def rnn_backward(ds: Any, cache: RNNCache) -> RNNGrads:
         raise TypeError(f"rnn_backward: cache must be the RNNCache of rnn_forward, got "
                         f"{type(cache).__name__}")
     x, s, z, U, W, _, f = cache
-    ds = as_float_array("rnn_backward", "ds", ds, ndim=3)
+    ds = as_float_array("rnn_backward", "ds", ds, ndim=3, finite=True)
     if ds.shape != z.shape:
         raise fail("rnn_backward", f"ds must have the states' shape (T, N, H) = {z.shape}, "
                                    f"got {ds.shape}")
@@ -317,14 +313,14 @@ def rnn_output(s: Any, V: Any, c: Any) -> FloatArray:
 
     Shapes: s [T, N, H] (or one step [N, H]), V [K, H], c [K] → o [T, N, K] (or [N, K]).
     """
-    s = as_float_array("rnn_output", "s", s, ndim=(2, 3))
+    s = as_float_array("rnn_output", "s", s, ndim=(2, 3), finite=True)
     V, c = _output_params("rnn_output", V, c, s.shape[-1])
     return softmax(s @ V.T + c)                             # o_t = softmax(V s_t + c)
 
 
 def _loss_inputs(func: str, s: Any, V: Any, c: Any, y: Any
                  ) -> tuple[FloatArray, FloatArray, FloatArray, IntArray]:
-    s = as_float_array(func, "s", s, ndim=3)
+    s = as_float_array(func, "s", s, ndim=3, finite=True)
     if s.shape[0] < 1 or s.shape[1] < 1:
         raise fail(func, f"s must hold at least one step and one sequence, got {s.shape}")
     V, c = _output_params(func, V, c, s.shape[-1])
@@ -469,7 +465,7 @@ def one_to_one(x: Any, U: Any, W: Any, b: Any, V: Any, c: Any, f: str = "tanh") 
     Shapes: x [N, D], U, W, b, V, c as many_to_one → o [N, K].
     """
     U, W, b = _weights("one_to_one", U, W, b)
-    x = as_float_array("one_to_one", "x", x, ndim=2)
+    x = as_float_array("one_to_one", "x", x, ndim=2, finite=True)
     return _synced("one_to_one", x[None], np.zeros((x.shape[0], U.shape[0])), U, W, b, V, c,
                    f)[0]
 
@@ -490,7 +486,7 @@ def one_to_many(x: Any, s0: Any, U: Any, W: Any, b: Any, V: Any, c: Any, steps: 
     Shapes: x [N, D], s0 [N, H], U, W, b, V, c as many_to_one → o [steps, N, K].
     """
     steps = _positive_steps("one_to_many", steps)
-    x = as_float_array("one_to_many", "x", x, ndim=2)
+    x = as_float_array("one_to_many", "x", x, ndim=2, finite=True)
     inputs = np.zeros((steps, *x.shape))
     inputs[0] = x                                           # [x, 0, ..., 0]
     return _synced("one_to_many", inputs, s0, U, W, b, V, c, f)
@@ -504,9 +500,6 @@ def many_to_many_delayed(x: Any, s0: Any, U: Any, W: Any, b: Any, V: Any, c: Any
     Shapes: x [T, N, D], s0, U, W, b, V, c as many_to_one → o [steps, N, K].
     """
     steps = _positive_steps("many_to_many_delayed", steps)
-    x = as_float_array("many_to_many_delayed", "x", x, ndim=3)
-    if x.shape[0] < 1:
-        raise fail("many_to_many_delayed", f"x must hold at least one time step (T ≥ 1), got "
-                                           f"shape {x.shape}")
+    x = as_sequence("many_to_many_delayed", "x", x)
     inputs = np.concatenate([x, np.zeros((steps, *x.shape[1:]))])  # [x_0 .. x_{T−1}, 0, ..., 0]
     return _synced("many_to_many_delayed", inputs, s0, U, W, b, V, c, f)[-steps:]

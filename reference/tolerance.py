@@ -17,9 +17,16 @@ small, so it gets a factor of 4. With a safety constant ``C = 64``::
 
 and an element passes when ``|actual − expected| ≤ atol · scale + rtol · |expected|``, where
 ``scale = max(1, max|expected|)`` keeps elements that cancel to (almost) zero from failing on
-relative error alone. Examples: float64, terms = 1 → 1.4e-14; float64, a 16·3·3 conv window →
-9.5e-14; float32, the same window → 5.1e-5; float32 LSTM gradient over T = 12 with H + D = 20 →
-9.9e-4.
+relative error alone. Examples (checked by spec_tests/test_tolerance.py)::
+
+    >>> round(tolerance("float64").rtol, 16)                            # one term
+    1.42e-14
+    >>> round(tolerance("float64", terms=16 * 3 * 3).rtol, 16)           # a 16·3·3 conv window
+    9.24e-14
+    >>> round(tolerance("float32", terms=16 * 3 * 3).rtol, 7)            # the same, float32
+    4.96e-05
+    >>> round(tolerance("float32", terms=20, depth=12, gradient=True).rtol, 5)  # LSTM, T = 12
+    0.001
 
 Slide examples use exact arithmetic on small integers, so their tolerance is zero (``EXACT``);
 finite differences are compared with ``FINITE_DIFFERENCE`` (central differences with step 1e-6

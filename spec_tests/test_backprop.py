@@ -25,7 +25,7 @@ from reference.feedforward import dense, dense_backward
 from reference.gradcheck import check_gradients
 from reference.tolerance import assert_close, compare, tolerance
 from spec_tests.helpers.oracles import assert_matches_torch, run_torch
-from spec_tests.helpers.symbolic import derive, symbols
+from spec_tests.helpers.symbolic import derive, elementwise, sigma, symbols
 
 WEIGHTS = ("W1", "W2", "W3")
 
@@ -45,14 +45,12 @@ def _point(rng: np.random.Generator, n: int | None, sizes: tuple[int, ...]
 
 
 # ---------------------------------------------------------------- sympy
-def _sym_sigmoid(t: Any) -> Any:
-    return 1 / (1 + sp.exp(-t))
-
-
 def _sym_network(output: str) -> tuple[sp.Expr, dict[str, np.ndarray]]:
     v = {"X": symbols("X", (2, 2)), "y": symbols("y", (2, 1)), "W1": symbols("W1", (2, 2)),
          "W2": symbols("W2", (2, 2)), "W3": symbols("W3", (1, 2))}
-    sig = np.vectorize(_sym_sigmoid, otypes=[object])
+    def sig(a: np.ndarray) -> np.ndarray:
+        return elementwise(sigma, a)
+
     a2 = sig(v["X"] @ v["W1"].T)                 # a(2) = σ(W(1) X)
     a3 = sig(a2 @ v["W2"].T)                     # a(3) = σ(W(2) a(2))
     z4 = a3 @ v["W3"].T                          # z(4) = W(3) a(3)
@@ -98,7 +96,7 @@ def test_punchline_formulas_are_the_sympy_gradients_of_their_loss(output: str,
 def test_y_hat_minus_y_is_exact_for_sigmoid_with_cross_entropy_but_not_with_squared_error(
         ) -> None:
     z, y = sp.symbols("z y", real=True)
-    y_hat = _sym_sigmoid(z)
+    y_hat = sigma(z)
     bce = -(y * sp.log(y_hat) + (1 - y) * sp.log(1 - y_hat))
     assert sp.simplify(sp.diff(bce, z) - (y_hat - y)) == 0          # ∂J/∂z(4) = ŷ − y
     assert sp.simplify(sp.diff((z - y) ** 2 / 2, z) - (z - y)) == 0  # linear output, ½ SE

@@ -45,6 +45,24 @@ def test_check_shape_shows_the_wanted_shape_with_wildcards() -> None:
         C.check_shape("f", "x", np.zeros((2, 2)), (None, 3))
 
 
+def test_recurrent_sequences_and_states_are_non_empty_and_finite() -> None:
+    x = C.as_sequence("f", "x", np.zeros((3, 2, 4), dtype=np.float32))
+    assert x.shape == (3, 2, 4) and x.dtype == np.float64
+    with pytest.raises(ValueError, match=r"^f: x must be 3-D, got 2-D"):
+        C.as_sequence("f", "x", np.zeros((2, 4)))
+    with pytest.raises(ValueError, match=r"^f: x must be a non-empty sequence \[T, N, D\] with "
+                                         r"T, N, D ≥ 1, got shape \(3, 0, 4\)"):
+        C.as_sequence("f", "x", np.zeros((3, 0, 4)))
+    with pytest.raises(ValueError, match=r"^f: x must be finite, got inf at index \(0, 1, 2\)"):
+        C.as_sequence("f", "x", np.where(np.arange(24).reshape(3, 2, 4) == 6, np.inf, 0.0))
+    assert C.as_state("f", "h0", [[1, 2]], 1, 2).tolist() == [[1.0, 2.0]]
+    with pytest.raises(ValueError, match=r"^f: h0 must have shape \(2, 2\), got \(1, 2\) "
+                                         r"\(N = 2, H = 2\)"):
+        C.as_state("f", "h0", [[1, 2]], 2, 2)
+    with pytest.raises(ValueError, match=r"^f: h0 must be finite, got nan"):
+        C.as_state("f", "h0", [[np.nan, 2]], 1, 2)
+
+
 def test_scalar_and_pair_settings() -> None:
     assert C.positive_int("f", "steps", np.int64(3)) == 3
     with pytest.raises(TypeError, match="steps must be an integer, got bool True"):

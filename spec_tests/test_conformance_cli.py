@@ -17,6 +17,7 @@ import conformance
 import reference
 from conformance.cli import main
 from conformance.contract import OPS
+from conformance.runner import default_cases
 from conformance.schema import validate
 
 pytestmark = pytest.mark.infrastructure
@@ -75,7 +76,9 @@ def test_verbose_prints_every_check_and_require_turns_skips_into_failures() -> N
     assert "failures:" not in text                      # -v already showed each one
     code, text = nnspec("run", "--backend", WRONG,
                         "--ops", "tanh,step", "--require", "step", "-q")
-    assert code == 1 and "0 passed, 11 failed, 8 skipped" in text
+    step = sum(1 + c.has_gradient for c in default_cases(["step"]))   # required: failures
+    tanh = sum(1 + c.has_gradient for c in default_cases(["tanh"]))   # not required: skips
+    assert code == 1 and f"0 passed, {step} failed, {tanh} skipped" in text
 
 
 @pytest.mark.parametrize(("argv", "message"), [
@@ -94,6 +97,48 @@ def test_usage_and_loading_errors_exit_2_with_a_message(
     code, _ = nnspec(*argv)
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--seed", "3"], ["--examples", "5"],
+                                  ["--reproducers", "out"], ["--examples", "2", "--seed", "1"]])
+def test_property_options_without_property_are_usage_errors(
+        argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, text = nnspec("run", "--ops", "step", *argv)
+    assert code == 2 and text == ""
+    err = capsys.readouterr().err
+    assert err.startswith("usage: nnspec run ")
+    given = ", ".join(a for a in argv if a.startswith("--"))
+    assert f"nnspec run: error: {given} only apply with --property" in err
+    # with --property they are taken
+    code, text = nnspec("run", "--ops", "step", "--property", "--examples", "2", "--seed", "5")
+    assert code == 0 and "property mode: 2 examples per op, Hypothesis seed 5" in text
+
+
+def test_a_backend_that_cannot_be_loaded_prints_nothing_but_the_error(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, text = nnspec("run", "--backend", "nosuch.mod")
+    assert code == 2 and text == "", "no run header before the backend is loaded"
+    assert capsys.readouterr().err.startswith("nnspec: error: cannot import 'nosuch.mod'")
+    code, text = nnspec("run", "--backend", "nosuch.mod", "--isolate")
+    assert code == 2 and text == ""
+    assert "cannot load backend 'nosuch.mod' in its process" in capsys.readouterr().err
+
+
+def test_an_isolated_run_loads_once_and_closes_its_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    import conformance.cli as cli
+
+    opened = []
+
+    class Child(cli.Isolated):
+        def close(self) -> None:
+            opened.append("closed")
+            super().close()
+
+    monkeypatch.setattr(cli, "Isolated", Child)
+    monkeypatch.setattr(cli, "open_backend", lambda backend, device, isolate: Child(backend))
+    code, text = nnspec("run", "--backend", "conformance.examples.student", "--ops", "relu",
+                        "--isolate", "-q")
+    assert code == 0 and text.startswith("PASSED: ") and opened == ["closed"]
 
 
 def test_version_and_help_exit_0(capsys: pytest.CaptureFixture[str]) -> None:

@@ -99,7 +99,8 @@ def test_each_well_known_mistake_is_named_on_forward_and_gradient(
 @pytest.mark.parametrize(("backend", "op", "gradient"), [
     (mistakes.transposed_weight_gradient, "linear",
      {f"matches dw returned transposed: a weight's gradient has the weight's own shape ({s}) "
-      f"[breaks ff.layers]" for s in ("[5, 3]", "[3, 7]", "[8, 16]")}),
+      f"[breaks ff.layers]" for s in ("[5, 3]", "[3, 7]", "[8, 16]",
+                                       "[8, 20]", "[1, 8]")}),    # the last two: slides
     (mistakes.gradients_swapped, "linear",
      {"matches the gradient of the wrong argument (dx holds ∂/∂w, dw holds ∂/∂x): the backward "
       "returns the gradients in the order of the forward's arguments (dx, dw, db) [breaks "

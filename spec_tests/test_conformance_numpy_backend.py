@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 from conformance.adapters import numpy_backend as NB
+from conformance.backends import load_backend
+from conformance.cases import Case, golden_cases
 from conformance.contract import OPS
 from conformance.runner import run
 from reference.gradcheck import numerical_vjp
@@ -52,3 +54,31 @@ def test_rnn_bias_gradients_are_equal_and_h_n_joins_the_last_step() -> None:
     folded = d_out.copy()
     folded[-1] += d_h
     assert_close(grads[0], NB.rnn_backward(folded, np.zeros((N, H)), *args)[0], what="dx")
+
+
+@pytest.mark.parametrize("case", golden_cases(), ids=lambda c: c.id)
+def test_outputs_and_gradients_are_new_writable_arrays(case: Case) -> None:
+    """What the reference returns belongs to the caller: writable, no memory shared with any input
+    or upstream gradient, nor with another output (a read-only alias of x, a view of the cache or
+    out[-1] returned as h_n would let a caller's write change something else)."""
+    backend = load_backend("numpy")
+    inputs = {k: v.copy() for k, v in case.inputs.items()}
+    upstream = {k: v.copy() for k, v in case.upstream.items()}
+    outs = dict(zip((o.name for o in OPS[case.op].outputs),
+                    backend.call_forward(case.op, inputs, case.attrs)))
+    grads = backend.call_gradient(case.op, inputs, case.attrs, upstream)
+    given = {**{f"input {k}": v for k, v in inputs.items()},
+             **{f"upstream d{k}": v for k, v in upstream.items()}}
+    returned = {**{f"output {k}": v for k, v in outs.items()},
+                **{f"gradient d{k}": v for k, v in grads.items()}}
+    for name, arr in returned.items():
+        assert arr.flags.writeable, f"{case.id}: {name} is read-only"
+        shared = [g for g, v in given.items() if np.shares_memory(arr, v)]
+        assert not shared, f"{case.id}: {name} shares memory with {shared}"
+    names = list(returned)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            assert not np.shares_memory(returned[a], returned[b]), \
+                f"{case.id}: {a} and {b} share memory"
+    for k, v in case.inputs.items():
+        assert np.array_equal(inputs[k], v), f"{case.id}: input {k} was changed"

@@ -56,6 +56,8 @@ def test_k_selects_the_cases_of_one_op(pytester: pytest.Pytester) -> None:
     (["--nnspec-backend", "nope"], "ERROR: --nnspec-backend: unknown backend 'nope'"),
     (["--nnspec-backend", "torch", "--nnspec-ops", "conv3d"],
      "ERROR: --nnspec-ops: unknown op(s) conv3d"),
+    (["--nnspec-backend", "torch", "--nnspec-require=relu,conv3d"],
+     "ERROR: --nnspec-require: unknown op(s) conv3d"),
 ])
 def test_unknown_backends_and_ops_are_usage_errors(pytester: pytest.Pytester, option: list[str],
                                                    message: str) -> None:
@@ -107,6 +109,22 @@ def test_required_ops_fail_and_isolated_backends_run_in_a_child(
                                           "--nnspec-ops", "relu,tanh", "--nnspec-require",
                                           "--nnspec-isolate", "--nnspec-timeout", "0")
     result.assert_outcomes(passed=_checks(["relu"]), failed=_checks(["tanh"]))
+
+
+def test_require_takes_an_optional_list_of_ops_as_nnspec_run_does(
+        pytester: pytest.Pytester) -> None:
+    """--nnspec-require=OPS fails the missing checks of OPS only; the others stay skips."""
+    result = pytester.runpytest_inprocess("--nnspec-backend", "conformance.examples.student",
+                                          "--nnspec-ops", "relu,tanh,sigmoid",
+                                          "--nnspec-require=tanh")
+    result.assert_outcomes(passed=_checks(["relu"]), failed=_checks(["tanh"]),
+                           skipped=_checks(["sigmoid"]))
+    result = pytester.runpytest_inprocess("--nnspec-backend", "conformance.examples.student",
+                                          "--nnspec-ops", "tanh,sigmoid", "--nnspec-property",
+                                          "--nnspec-examples", "2", "-k", "property",
+                                          "--nnspec-require", "sigmoid")
+    result.assert_outcomes(failed=1, skipped=1)
+    assert "has no sigmoid (required)" in result.stdout.str()
 
 
 def test_xdist_runs_the_cases_in_the_project_itself() -> None:

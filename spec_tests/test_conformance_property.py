@@ -7,7 +7,10 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import runpy
+import subprocess
+import sys
 import types
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +32,7 @@ from reference.tolerance import tolerance
 from spec_tests import conformance_faults as faults
 
 pytestmark = pytest.mark.infrastructure
+ROOT = Path(__file__).resolve().parents[1]
 
 TORCH = load_backend("torch")
 BUGGY = load_backend("conformance.examples.student_buggy")
@@ -223,3 +227,46 @@ def test_reproducers_of_backward_functions_call_them_with_the_upstream_first(
     assert _script_output(text=text) == ("dx: max abs error 0 at index (0, 0, 0, 0)\n"
                                          "dw: max abs error 0 at index (0, 0, 0, 0)\n"
                                          "db: max abs error 0 at index (0,)\n")
+
+
+# draws conv2d cases with seed 7 through a backend that hashes every input it is given; the
+# modules named on the command line are imported first
+_DRAWS = """
+import hashlib, importlib, sys, types
+import numpy as np
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+from conformance.adapters import numpy_backend as NB
+from conformance.backends import load_backend
+from conformance.property import property_check
+digest, calls = hashlib.sha256(), []
+def conv2d(x, w, b, stride, padding):
+    for a in (x, w, b):
+        digest.update(np.ascontiguousarray(a).tobytes())
+    calls.append(repr((stride, padding)))
+    return NB.conv2d(x, w, b, stride, padding)
+backend = load_backend(types.SimpleNamespace(name="recorder", conv2d=conv2d))
+property_check(backend, "conv2d", examples=20, seed=7)
+print(len(calls), digest.hexdigest(), hashlib.sha256("".join(calls).encode()).hexdigest())
+"""
+
+
+def test_a_seed_draws_the_same_cases_in_fresh_processes_whatever_they_imported() -> None:
+    """Property mode promises the same cases for the same seed in any process. Hypothesis ≥ 6.131
+    also draws constants found in the loaded local modules, which property._stable_draws turns
+    off through Hypothesis internals; should a Hypothesis release move them, the fallback is
+    silent, and this test is what fails: two fresh processes, one importing many more of the
+    project's modules (and their constants) than the other, must draw identical cases."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
+    extra = ["reference.lstm", "reference.gru", "reference.rnn", "reference.claims",
+             "conformance.golden", "conformance.diagnosis"]
+    procs = [subprocess.Popen([sys.executable, "-c", _DRAWS, *imports], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for imports in ([], extra)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err[-2000:] for _, err in outs]
+    plain, loaded = (out.split() for out, _ in outs)
+    assert plain[0] == "20", f"expected 20 drawn cases, got {plain[0]}"
+    assert plain == loaded, ("the same seed drew other cases once more modules were imported: "
+                             "Hypothesis's local-constants internals changed, update "
+                             "conformance.property._stable_draws")

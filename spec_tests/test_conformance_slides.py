@@ -30,8 +30,19 @@ def test_every_mapped_fixture_exists_and_gives_cases_of_contract_ops() -> None:
         assert slide_case(name)["name"] == name
     assert {c.op for c in CASES} <= set(OPS)
     assert len({c.id for c in CASES}) == len(CASES)
-    assert {c.op for c in CASES} >= {"step", "relu", "linear", "max_margin", "conv2d",
+    assert {c.op for c in CASES} >= {"step", "relu", "sigmoid", "linear", "max_margin", "conv2d",
                                      "max_pool2d", "avg_pool2d"}
+    # Part I's networks, layer by layer: the gates, the 2-2-1 network, XOR, the window classifier
+    linear = {c.name: c.claims for c in slides_of("linear")}
+    for name, claim in [("perceptron_gate_and_sum", "perceptron.gates"),
+                        ("perceptron_gate_not_sum", "perceptron.gates"),
+                        ("two_two_one_step_output_linear_adjusted", "ff.example"),
+                        ("two_two_one_relu_hidden_linear", "ff.example"),
+                        ("xor_network_output_linear", "hidden.xor"),
+                        ("window_paris_relu_hidden_linear", "window.score"),
+                        ("window_paris_logistic_score_linear", "window.gradients")]:
+        assert linear.get(name) == (claim,), f"{name}: {linear.get(name)}"
+    assert {c.name for c in slides_of("sigmoid")} == {"window_paris_logistic_hidden_sigmoid"}
     assert [c.name for c in slides_of("max_pool2d")] == ["max_pool_2x2_stride_2"]
 
 

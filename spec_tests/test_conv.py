@@ -19,13 +19,22 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.strategies import ConvCase, ConvGeometry, arrays, conv_cases, conv_geometries
+from conformance.cases import Case
+from conformance.strategies import (
+    ConvCase,
+    ConvGeometry,
+    arrays,
+    conv1d_cases,
+    conv_cases,
+    conv_geometries,
+)
 from reference import conv as C
 from reference.fixtures import slide_case
 from reference.gradcheck import check_gradients
-from reference.tolerance import EXACT, assert_close, tolerance
+from reference.tolerance import EXACT, Tolerance, assert_close, tolerance
 from spec_tests.helpers.oracles import assert_matches_torch
 from spec_tests.helpers.symbolic import derive, symbols
+from spec_tests.helpers.tolerances import op_tolerance, torch_tolerances
 
 
 def _one(image: Any) -> np.ndarray:
@@ -33,10 +42,11 @@ def _one(image: Any) -> np.ndarray:
     return np.asarray(image, dtype=np.float64)[None, None]
 
 
-def _terms(g: ConvGeometry) -> int:
-    """The longest sum in a conv's forward or backward pass, for the tolerance model."""
-    fh, fw = g.kernel
-    return max(g.c * fh * fw, g.k * fh * fw, g.n * g.out[0] * g.out[1])
+def _tol(x: Any, w: Any, stride: Any, padding: Any, gradient: bool = False,
+         results: int = 1) -> Tolerance:
+    """The policy's tolerance for conv2d on this geometry (terms from the contract's rule)."""
+    return op_tolerance("conv2d", {"x": x, "w": w}, {"stride": stride, "padding": padding},
+                        gradient=gradient, results=results)
 
 
 # ---------------------------------------------------------------- slides
@@ -178,9 +188,10 @@ def test_conv2d_and_its_gradients_match_the_symbolic_sum(builder: Any, stride: t
     values = {k: rng.normal(size=s.shape) for k, s in derived.inputs.items()}
     _, grads = derived(**values)
     x, w, b, g = values["x"], values["w"], values["b"], values["g"]
-    tol = tolerance(np.float64, terms=50, gradient=True)
+    tol = _tol(x, w, stride, padding, gradient=True)
     # ∂L/∂g is the conv output itself: the forward, checked symbolically
-    assert_close(C.conv2d(x, w, b, stride, padding), grads["g"], tol, what="y vs SymPy")
+    assert_close(C.conv2d(x, w, b, stride, padding), grads["g"], _tol(x, w, stride, padding),
+                 what="y vs SymPy")
     dx, dw, db = C.conv2d_backward(g, x, w, b, stride, padding)
     assert_close(dx, grads["x"], tol, what="∂L/∂x vs SymPy")
     assert_close(dw, grads["w"], tol, what="∂L/∂w vs SymPy")
@@ -248,7 +259,9 @@ def test_conv2d_and_its_gradients_match_torch(geo: tuple[Any, ...]) -> None:
         return F.conv2d(x, w, b, stride=g.stride, padding=g.padding)
 
     assert y.shape == g.out_shape
-    assert_matches_torch(torch_conv, inputs, y, grads, dy, terms=_terms(g), what=str(g))
+    assert_matches_torch(torch_conv, inputs, y, grads, dy, what=str(g),
+                         **torch_tolerances("conv2d", inputs, {"stride": g.stride,
+                                                               "padding": g.padding}))
 
 
 # (N, C = embedding width d, K, L, F, S, P, bias)
@@ -274,8 +287,8 @@ def test_conv1d_over_word_vectors_matches_torch(n: int, d: int, k: int, length: 
     def torch_conv1d(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None) -> Any:
         return F.conv1d(x, w, b, stride=s, padding=p)
 
-    terms = max(d * f, k * f, n * y.shape[2])
-    assert_matches_torch(torch_conv1d, inputs, y, grads, dy, terms=terms, what="conv1d")
+    tols = torch_tolerances("conv1d", inputs, {"stride": s, "padding": p})
+    assert_matches_torch(torch_conv1d, inputs, y, grads, dy, what="conv1d", **tols)
 
     # the same thing as a 2-D kernel [K, 1, F, d] covering the full embedding width, sliding down
     # the [L, d] "image" of each sentence: only one horizontal position fits
@@ -284,8 +297,8 @@ def test_conv1d_over_word_vectors_matches_torch(n: int, d: int, k: int, length: 
         return F.conv2d(words[:, None], w2, None, stride=(s, 1), padding=(p, 0))[..., 0]
 
     y_nob = C.conv1d(x, w, None, s, p)
-    assert_matches_torch(torch_text_as_image, {"words": sentences, "w": w}, y_nob, terms=terms,
-                         what="conv1d as a full-width 2-D kernel")
+    assert_matches_torch(torch_text_as_image, {"words": sentences, "w": w}, y_nob,
+                         what="conv1d as a full-width 2-D kernel", **tols)
 
 
 # ---------------------------------------------------------------- properties
@@ -297,7 +310,8 @@ def test_conv_is_linear_in_x_and_in_w(case: ConvCase, alpha: float, data: st.Dat
     x2 = data.draw(arrays(g.x_shape, bound=2.0), label="x2")
     w2 = data.draw(arrays(g.w_shape, bound=2.0), label="w2")
     conv = lambda x, w: C.conv2d(x, w, None, case.stride, case.padding)  # noqa: E731
-    tol = tolerance(np.float64, terms=4 * _terms(g))
+    # one side adds two convolutions' sums: their rounding adds up (results=2)
+    tol = _tol(case.x, case.w, case.stride, case.padding, results=2)
     assert_close(conv(case.x + alpha * x2, case.w), conv(case.x, case.w) + alpha * conv(x2, case.w),
                  tol, what="conv(x + αx', w) vs conv(x, w) + α conv(x', w)")
     assert_close(conv(case.x, case.w + alpha * w2), conv(case.x, case.w) + alpha * conv(case.x, w2),
@@ -317,20 +331,32 @@ def test_shifting_the_input_shifts_the_output_away_from_borders(
     b = data.draw(arrays((g.k,), bound=2.0), label="b")
     whole = C.conv2d(x, w, b)
     moved = C.conv2d(x[:, :, dy:, dx:], w, b)            # the image moved up-left by (dy, dx)
-    assert_close(moved, whole[:, :, dy:, dx:], tolerance(np.float64, terms=_terms(g)),
+    assert_close(moved, whole[:, :, dy:, dx:], _tol(x, w, 1, 0),
                  what="conv(shift(x)) vs shift(conv(x))")
 
 
 @pytest.mark.claim("conv.sharing", "conv.depth")
 @pytest.mark.property
-@given(st.integers(1, 7), st.integers(1, 4), st.integers(1, 16), st.integers(8, 512),
-       st.integers(8, 512))
-def test_kernel_parameters_do_not_grow_with_the_image(f: int, c: int, k: int, h: int,
-                                                      w: int) -> None:
-    params = C.conv_parameter_count(f, c, k)
-    assert params == k * (f * f * c + 1)                 # the same kernels slide everywhere
-    fully_connected = C.fully_connected_weight_count(h, w, c, outputs=k * h * w)
-    assert params < fully_connected, "sharing needs far fewer weights than full connection"
+@given(conv_cases(bias=True), st.integers(0, 4), st.integers(0, 4), st.booleans())
+def test_the_parameter_count_is_the_kernels_a_conv_uses_whatever_the_image_size(
+        case: ConvCase, more_h: int, more_w: int, bias: bool) -> None:
+    g = case.geometry
+    b = case.b if bias else None
+    count = C.conv_parameter_count(g.kernel, g.c, g.k, bias=bias)
+    # the count is the size of the arrays the convolution actually takes: K kernels
+    # [K, C, FH, FW] spanning all C channels, and one bias per kernel
+    assert count == case.w.size + (0 if b is None else b.size), (count, case.w.shape)
+    # the same arrays serve a larger image (grown by whole strides, with zeros, so that the
+    # windows still fit): "use same set of kernels across entire image"
+    (sh, sw), (oh, ow) = g.stride, g.out
+    bigger = np.pad(case.x, ((0, 0), (0, 0), (0, more_h * sh), (0, more_w * sw)))
+    y = C.conv2d(bigger, case.w, b, case.stride, case.padding)
+    assert y.shape == (g.n, g.k, oh + more_h, ow + more_w)
+    # the windows of the smaller image sit at the same places in the larger one (its extra
+    # zeros are where the smaller one had zero padding), so they give the same outputs
+    assert_close(y[:, :, :oh, :ow], C.conv2d(case.x, case.w, b, case.stride, case.padding),
+                 _tol(case.x, case.w, case.stride, case.padding),
+                 what="the same kernels at the same places of a larger image")
 
 
 @pytest.mark.claim("conv.output-size", "conv.padding")
@@ -357,7 +383,7 @@ def test_each_kernel_spans_all_channels_and_makes_one_output_map(case: ConvCase)
     g = case.geometry
     y = C.conv2d(case.x, case.w, case.b, case.stride, case.padding)
     assert y.shape[1] == g.k, "output depth = number of kernels"
-    tol = tolerance(np.float64, terms=_terms(g))
+    tol = _tol(case.x, case.w, case.stride, case.padding)
     assert case.b is not None
     for j in range(g.k):
         # map j is kernel j alone: Σ over channels of single-channel correlations, plus b_j
@@ -405,23 +431,46 @@ def test_conv_leaves_its_inputs_alone(case: ConvCase) -> None:
     assert all(np.array_equal(a, b) for a, b in zip(before, after))
 
 
+def _conv1d_textbook(x: np.ndarray, w: np.ndarray, b: np.ndarray, s: int,
+                     p: int) -> tuple[np.ndarray, Any]:
+    """y[n,k,i] = b[k] + Σ_{c,j} w[k,c,j]·xpad[n,c,S·i+j], one output at a time (an independent
+    loop over word positions), and its vector-Jacobian product by the same loops."""
+    N, C_, L = x.shape
+    K, _, F_ = w.shape
+    xp = np.zeros((N, C_, L + 2 * p))
+    xp[:, :, p:p + L] = x                                  # P zero "words" on each side
+    OL = (L + 2 * p - F_) // s + 1
+    y = np.empty((N, K, OL))
+    for n, k, i in np.ndindex(N, K, OL):                   # word position i of sentence n
+        y[n, k, i] = b[k] + sum(w[k, c, j] * xp[n, c, s * i + j]
+                                for c in range(C_) for j in range(F_))
+
+    def vjp(dy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        dxp, dw, db = np.zeros_like(xp), np.zeros_like(w), np.zeros_like(b)
+        for n, k, i in np.ndindex(N, K, OL):
+            db[k] += dy[n, k, i]
+            for c, j in np.ndindex(C_, F_):
+                dw[k, c, j] += dy[n, k, i] * xp[n, c, s * i + j]
+                dxp[n, c, s * i + j] += dy[n, k, i] * w[k, c, j]
+        return dxp[:, :, p:p + L], dw, db
+
+    return y, vjp
+
+
 @pytest.mark.claim("cnn.text")
 @pytest.mark.property
-@given(conv_cases(geometries=conv_geometries(max_kernel=3, max_padding=1)))
-def test_conv1d_is_conv2d_on_images_of_height_one(case: ConvCase) -> None:
-    g = case.geometry
-    x, w = case.x[:, :, 0], case.w[:, :, 0]              # drop the height axis
-    s, p = g.stride[1], g.padding[1]
-    y = C.conv1d(x, w, case.b, s, p)
-    y2 = C.conv2d(x[:, :, None], w[:, :, None], case.b, (1, s), (0, p))[:, :, 0]
-    assert_close(y, y2, EXACT, what="conv1d vs conv2d with H = 1")
-    dy = np.ones_like(y)
-    dx, dw, db = C.conv1d_backward(dy, x, w, case.b, s, p)
-    dx2, dw2, db2 = C.conv2d_backward(dy[:, :, None], x[:, :, None], w[:, :, None], case.b,
-                                      (1, s), (0, p))
-    assert_close(dx, dx2[:, :, 0], EXACT, what="dx")
-    assert_close(dw, dw2[:, :, 0], EXACT, what="dw")
-    assert (db is None and db2 is None) or np.array_equal(db, db2)
+@given(conv1d_cases())
+def test_conv1d_slides_each_kernel_over_the_word_positions(case: Case) -> None:
+    x, w, b = (case.inputs[k] for k in ("x", "w", "b"))
+    s, p = case.attrs["stride"], case.attrs["padding"]
+    dy = case.upstream["y"]
+    expected, vjp = _conv1d_textbook(x, w, b, s, p)
+    tol = op_tolerance("conv1d", case.inputs, case.attrs)
+    gtol = op_tolerance("conv1d", case.inputs, case.attrs, gradient=True)
+    assert_close(C.conv1d(x, w, b, s, p), expected, tol, what="conv1d vs the textbook loop")
+    for name, ours, theirs in zip(("dx", "dw", "db"), C.conv1d_backward(dy, x, w, b, s, p),
+                                  vjp(dy)):
+        assert_close(ours, theirs, gtol, what=f"conv1d {name} vs the textbook loop")
 
 
 # ---------------------------------------------------------------- bad input

@@ -6,6 +6,7 @@ Claim: convnet.stack.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -143,3 +144,47 @@ def test_convnet_refuses_bad_parameters_by_name() -> None:
         N.init_convnet((1, 8, 8), 2, 3, 2, rng=None)
     with pytest.raises(ValueError, match=r"^init_convnet: kernels must be at least 1"):
         N.init_convnet((1, 8, 8), 0, 3, 2, rng=0)
+
+
+_PARAMS = N.init_convnet((1, 8, 8), 2, 3, 2, rng=0)
+_V = np.zeros((3, 1, 8, 8))
+
+
+@pytest.mark.claim("convnet.stack", "convention.errors")
+@pytest.mark.errors
+@pytest.mark.parametrize(("call", "kind", "words"), [
+    (lambda: N.convnet_loss_and_grads({"K": _PARAMS["K"]}, _V, [0, 1, 0]), ValueError,
+     r"^convnet_loss_and_grads: params must be a mapping with exactly the keys"),
+    (lambda: N.convnet_loss_and_grads(_PARAMS, _V[0], [0, 1, 0]), ValueError,
+     r"^convnet_loss_and_grads: V must be 4-D, got 3-D"),
+    (lambda: N.convnet_loss_and_grads(_PARAMS, np.full_like(_V, np.inf), [0, 1, 0]),
+     ValueError, r"^convnet_loss_and_grads: V must be finite, got inf"),
+    (lambda: N.convnet_loss_and_grads(_PARAMS, _V, [0, 1]), ValueError,
+     r"^convnet_loss_and_grads: targets has 2 labels but V has 3 images"),
+    (lambda: N.convnet_loss_and_grads(_PARAMS, _V, [0, 1, 2]), ValueError,
+     r"^convnet_loss_and_grads: targets holds id 2, outside \[0, 2\)"),
+    (lambda: N.convnet_loss_and_grads(_PARAMS, _V, [0.0, 1.0, 0.0]), TypeError,
+     r"^convnet_loss_and_grads: targets must hold integer ids"),
+    (lambda: N.convnet_loss_and_grads(_PARAMS, _V, [[0, 1, 0]]), ValueError,
+     r"^convnet_loss_and_grads: targets must be 1-D, got 2-D"),
+    (lambda: N.convnet_loss_and_grads({**_PARAMS, "W": np.zeros(3)}, _V, [0, 1, 0]), ValueError,
+     r"^convnet_loss_and_grads: params\['W'\] must be 2-D \[M, D\], got shape \(3,\)"),
+    (lambda: N.convnet_loss_and_grads({**_PARAMS, "b": [np.nan, 0.0]}, _V, [0, 1, 0]),
+     ValueError, r"^convnet_loss_and_grads: params\['b'\] must be finite"),
+    (lambda: N.train_bars_convnet(seed=None), TypeError,  # type: ignore[arg-type]
+     r"^train_bars_convnet: rng must be a numpy.random.Generator or an int seed"),
+    (lambda: N.train_bars_convnet(n_train=0), ValueError,
+     r"^train_bars_convnet: n_train must be at least 1, got 0"),
+    (lambda: N.train_bars_convnet(steps=2.5), TypeError,  # type: ignore[arg-type]
+     r"^train_bars_convnet: steps must be an integer, got float 2.5"),
+    (lambda: N.train_bars_convnet(lr=-0.1), ValueError,
+     r"^train_bars_convnet: lr must be a finite number > 0, got -0.1"),
+    (lambda: N.train_bars_convnet(size=7), ValueError,
+     r"^train_bars_convnet: size must be an even number ≥ 4 .* got 7"),
+    (lambda: N.train_bars_convnet(kernels=True), TypeError,
+     r"^train_bars_convnet: kernels must be an integer, got bool True"),
+])
+def test_loss_and_training_refuse_bad_input_by_their_own_name(call: Callable[[], Any], kind: type,
+                                                              words: str) -> None:
+    with pytest.raises(kind, match=words):
+        call()

@@ -21,11 +21,12 @@ from hypothesis import assume, given
 from conformance.strategies import DenseCase, NetworkCase, dense_cases, network_cases
 from reference import feedforward as FF
 from reference import perceptron, pretrain, vanishing
+from reference.activations import ACTIVATIONS
 from reference.fixtures import slide_case
 from reference.gradcheck import check_gradients
 from reference.tolerance import EXACT, assert_close, tolerance
 from spec_tests.helpers.oracles import assert_matches_torch
-from spec_tests.helpers.symbolic import derive, symbols
+from spec_tests.helpers.symbolic import derive, sigma, symbols
 
 WEIGHT_NAMES = ("W13", "W23", "W14", "W24", "W35", "W45", "b3", "b4", "b5")
 TORCH_F: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
@@ -36,6 +37,23 @@ XOR_Y = np.array([0.0, 1.0, 1.0, 0.0])
 
 
 # ---------------------------------------------------------------- slides
+def _check_unit_inputs(case: dict[str, Any], weights: str, suffix: str) -> None:
+    """The hand-computed inputs in3, in4, in5 of a 2-2-1 fixture: the network is two dense layers
+    (no biases on the slide), in3, in4 = [W13 W23; W14 W24]·(a1, a2), in5 = [W35 W45]·(a3, a4),
+    and each unit is g of its input."""
+    e, W, g = case["expected"], case["params"][weights], case["params"]["g"]
+    x = np.stack([case["inputs"]["a1"], case["inputs"]["a2"]], axis=1)          # [N, 2]
+    hidden_in = FF.dense(x, [[W["W13"], W["W23"]], [W["W14"], W["W24"]]], [0, 0], "identity")
+    assert_close(hidden_in, np.stack([e["in3"], e["in4"]], axis=1), EXACT, what="in3, in4")
+    assert_close(ACTIVATIONS[g].f(e["in3"]), e["a3"], EXACT, what="a3 = g(in3)")
+    assert_close(ACTIVATIONS[g].f(e["in4"]), e["a4"], EXACT, what="a4 = g(in4)")
+    hidden = np.stack([e["a3"], e["a4"]], axis=1)
+    in5 = FF.dense(hidden, [[W["W35"], W["W45"]]], [0], "identity")[:, 0]
+    assert_close(in5, e[f"in5{suffix}"], EXACT, what=f"in5{suffix}")
+    assert_close(ACTIVATIONS[g].f(e[f"in5{suffix}"]), e[f"a5{suffix}"], EXACT,
+                 what=f"a5{suffix} = g(in5)")
+
+
 @pytest.mark.claim("ff.example")
 @pytest.mark.slides
 def test_two_two_one_with_step_units_and_adjusting_a_weight_changes_the_function() -> None:
@@ -45,8 +63,10 @@ def test_two_two_one_with_step_units_and_adjusting_a_weight_changes_the_function
     out = FF.two_two_one(a1, a2, FF.TwoTwoOneWeights(**p["W"]), p["g"])
     for unit in ("a3", "a4", "a5"):
         assert_close(getattr(out, unit), e[unit], EXACT, what=unit)
+    _check_unit_inputs(case, "W", "")
     adjusted = FF.two_two_one(a1, a2, p["W_adjusted"], p["g"])   # a dict works too
     assert_close(adjusted.a5, e["a5_adjusted"], EXACT, what="a5 after changing W35")
+    _check_unit_inputs(case, "W_adjusted", "_adjusted")
     assert not np.array_equal(adjusted.a5, out.a5), "adjusting weights changes the function"
 
 
@@ -59,6 +79,7 @@ def test_two_two_one_relu_gradients_by_hand() -> None:
     out = FF.two_two_one(a1, a2, p["W"], p["g"])
     for unit in ("a3", "a4", "a5"):
         assert_close(getattr(out, unit), e[unit], EXACT, what=unit)
+    _check_unit_inputs(case, "W", "")
     da1, da2, dW = FF.two_two_one_backward(p["da5"], a1, a2, p["W"], p["g"])
     assert_close(da1, e["da1"], EXACT, what="∂/∂a1")
     assert_close(da2, e["da2"], EXACT, what="∂/∂a2")
@@ -90,7 +111,7 @@ def _two_two_one_builder(g: str) -> Callable[[], tuple[sp.Expr, dict[str, np.nda
     def builder() -> tuple[sp.Expr, dict[str, np.ndarray]]:
         a1, a2, da5 = symbols("a1", 2), symbols("a2", 2), symbols("da5", 2)
         W = {k: symbols(k, ()) for k in WEIGHT_NAMES}
-        f = {"sigmoid": lambda z: 1 / (1 + sp.exp(-z)), "tanh": sp.tanh}[g]
+        f = {"sigmoid": sigma, "tanh": sp.tanh}[g]
         w = {k: v[()] for k, v in W.items()}
         L = sp.Integer(0)
         for n in range(2):  # a5 = g(W35·g(W13·a1 + W23·a2 + b3) + W45·g(W14·a1 + W24·a2 + b4) + b5)

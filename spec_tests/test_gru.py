@@ -6,7 +6,6 @@ Claims: gru; conventions gate-order (r, z, n) and gru-reset-after (PyTorch's for
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -22,20 +21,12 @@ from reference.gradcheck import check_gradients
 from reference.gru import GRUCache, gru_backward, gru_forward, gru_step
 from reference.tolerance import EXACT, assert_close, tolerance
 from spec_tests.helpers.oracles import assert_matches_torch
-from spec_tests.helpers.symbolic import derive, symbols
+from spec_tests.helpers.symbolic import derive, elementwise, sigma, symbols
 
 BIG = 1e4   # σ(±1e4) is exactly 1 or 0 in float64
 
 
 # ---------------------------------------------------------------- sympy
-def _sigma(z: Any) -> Any:
-    return 1 / (1 + sp.exp(-z))
-
-
-def _elementwise(fn: Callable[[Any], Any], a: np.ndarray) -> np.ndarray:
-    return np.vectorize(fn, otypes=[object])(a)
-
-
 G_H = np.array([[1.5, -1.0]])   # upstream ∂L/∂h_t of the symbolic step
 
 
@@ -46,15 +37,15 @@ def _gru_step_loss(reset_after: bool) -> tuple[sp.Expr, dict[str, np.ndarray]]:
     W_ih, W_hh = symbols("W_ih", (3 * H, 1)), symbols("W_hh", (3 * H, H))
     b_ih, b_hh = symbols("b_ih", 3 * H), symbols("b_hh", 3 * H)
     blk = {k: slice(j * H, (j + 1) * H) for j, k in enumerate("rzn")}   # gate order (r, z, n)
-    r = _elementwise(_sigma, x @ W_ih[blk["r"]].T + b_ih[blk["r"]] + h @ W_hh[blk["r"]].T
+    r = elementwise(sigma, x @ W_ih[blk["r"]].T + b_ih[blk["r"]] + h @ W_hh[blk["r"]].T
                      + b_hh[blk["r"]])
-    z = _elementwise(_sigma, x @ W_ih[blk["z"]].T + b_ih[blk["z"]] + h @ W_hh[blk["z"]].T
+    z = elementwise(sigma, x @ W_ih[blk["z"]].T + b_ih[blk["z"]] + h @ W_hh[blk["z"]].T
                      + b_hh[blk["z"]])
     if reset_after:     # n = tanh(W_in x + b_in + r ∘ (W_hn h + b_hn))
         a_n = x @ W_ih[blk["n"]].T + b_ih[blk["n"]] + r * (h @ W_hh[blk["n"]].T + b_hh[blk["n"]])
     else:               # n = tanh(W_in x + b_in + W_hn (r ∘ h) + b_hn)
         a_n = x @ W_ih[blk["n"]].T + b_ih[blk["n"]] + (r * h) @ W_hh[blk["n"]].T + b_hh[blk["n"]]
-    n = _elementwise(sp.tanh, a_n)
+    n = elementwise(sp.tanh, a_n)
     h_t = (1 - z) * n + z * h
     return sum((G_H * h_t).ravel()), {"x": x, "h": h, "W_ih": W_ih, "W_hh": W_hh,
                                       "b_ih": b_ih, "b_hh": b_hh}

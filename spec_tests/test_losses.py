@@ -31,7 +31,7 @@ from reference.fixtures import slide_case
 from reference.gradcheck import check_gradients
 from reference.tolerance import EXACT, assert_close, tolerance
 from spec_tests.helpers.oracles import assert_matches_torch
-from spec_tests.helpers.symbolic import derive, symbols
+from spec_tests.helpers.symbolic import derive, elementwise, sigma, symbols
 
 F64 = tolerance(np.float64)
 
@@ -69,7 +69,7 @@ def _softmax_cross_entropy() -> tuple[sp.Expr, dict[str, np.ndarray]]:
 
 def _binary_cross_entropy() -> tuple[sp.Expr, dict[str, np.ndarray]]:
     z, y = symbols("z", (2, 2)), symbols("y", (2, 2))
-    p = np.vectorize(lambda t: 1 / (1 + sp.exp(-t)), otypes=[object])(z)
+    p = elementwise(sigma, z)
     J = -sum(y[i] * sp.log(p[i]) + (1 - y[i]) * sp.log(1 - p[i]) for i in np.ndindex(2, 2)) / 4
     return J, {"z": z, "y": y}
 
@@ -228,8 +228,9 @@ def test_softmax_cross_entropy_is_finite_for_any_finite_logits(case: Classificat
 
 @pytest.mark.claim("convention.stable")
 @pytest.mark.property
-@pytest.mark.parametrize("big", [1e4, 1e300])
+@given(st.floats(1e3, 1e300))
 def test_losses_at_huge_logits_give_the_exact_limits(big: float) -> None:
+    # beyond |z| ≈ 745, e^−|z| is 0 in float64: the exact limits, with no overflow warning
     assert list(L.softmax([big, 0.0])) == [1.0, 0.0]
     assert list(L.log_softmax([big, 0.0, -big])) == [0.0, -big, -2 * big]
     assert L.cross_entropy([[big, -big]], [0]) == 0.0
@@ -342,6 +343,36 @@ BAD_CALLS = [
      r"^max_margin: delta must be a real number, got bool"),
     (lambda: L.max_margin_backward(np.zeros(2), np.zeros(2), grad=np.ones(3)), ValueError,
      r"^max_margin_backward: grad must be a scalar or have J's shape \(2,\), got shape \(3,\)"),
+    # the upstream gradient of a scalar loss is a real, finite scalar, named by the function
+    (lambda: L.squared_error_backward(np.zeros(2), np.zeros(2), grad="a"), TypeError,
+     r"^squared_error_backward: grad must be a real array, got str 'a'"),
+    (lambda: L.squared_error_backward(np.zeros(2), np.zeros(2), grad=np.ones(2)), ValueError,
+     r"^squared_error_backward: grad must be a scalar \(the loss is a scalar\), got shape "
+     r"\(2,\)"),
+    (lambda: L.binary_cross_entropy_with_logits_backward(np.zeros(2), np.zeros(2), grad=np.inf),
+     ValueError, r"^binary_cross_entropy_with_logits_backward: grad must be finite, got inf"),
+    (lambda: L.binary_cross_entropy_with_logits_backward(np.zeros(2), np.zeros(2), grad=1j),
+     TypeError, r"^binary_cross_entropy_with_logits_backward: grad must hold real numbers"),
+    (lambda: L.cross_entropy_backward(_z, _t, grad=np.ones(5)), ValueError,
+     r"^cross_entropy_backward: grad must be a scalar \(the loss is a scalar\), got shape "
+     r"\(5,\)"),
+    (lambda: L.cross_entropy_backward(_z, _t, grad=np.nan), ValueError,
+     r"^cross_entropy_backward: grad must be finite, got nan"),
+    (lambda: L.cross_entropy_backward(_z, _t, grad=None), TypeError,
+     r"^cross_entropy_backward: grad must be a real array, got NoneType"),
+    (lambda: L.max_margin_backward(np.zeros(2), np.zeros(2), grad=[1.0, np.nan]), ValueError,
+     r"^max_margin_backward: grad must be finite, got nan at index \(1,\)"),
+    (lambda: L.max_margin_backward(np.zeros(2), np.zeros(2), grad="1"), TypeError,
+     r"^max_margin_backward: grad must be a real array"),
+    # max_margin_backward checks its own arguments under its own name
+    (lambda: L.max_margin_backward(np.zeros(2), np.zeros(3)), ValueError,
+     r"^max_margin_backward: s and s_c must have the same shape"),
+    (lambda: L.max_margin_backward(0.0, 1.0, delta=-1.0), ValueError,
+     r"^max_margin_backward: delta must be a finite margin ≥ 0, got -1.0"),
+    (lambda: L.max_margin_backward(0.0, 1.0, delta="1"), TypeError,
+     r"^max_margin_backward: delta must be a real number, got str"),
+    (lambda: L.max_margin_backward("s", 1.0), TypeError,
+     r"^max_margin_backward: s must be a real array"),
 ]
 
 

@@ -2,12 +2,11 @@
 "Long-Short-Term Memory (LSTM)").
 
 Claims: lstm.slide, lstm.concat, lstm.gates, lstm.long-range; conventions gate-order, lstm-bias.
-Also Adam (reference.optim.Adam), which the long-range training uses.
+The long-range training uses Adam (reference.optim.Adam, specified in test_optim.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -34,7 +33,7 @@ from reference.optim import Adam, clip_by_norm
 from reference.rnn import rnn_backward, rnn_forward
 from reference.tolerance import EXACT, assert_close, tolerance
 from spec_tests.helpers.oracles import assert_matches_torch
-from spec_tests.helpers.symbolic import derive, symbols
+from spec_tests.helpers.symbolic import derive, elementwise, sigma, symbols
 
 STACKED = ("i", "f", "g", "o")   # PyTorch's gate order (CONVENTIONS)
 
@@ -58,14 +57,6 @@ def _stacked_from_slide(U: dict[str, Any], W: dict[str, Any]) -> tuple[np.ndarra
 
 
 # ---------------------------------------------------------------- sympy
-def _sigma(z: Any) -> Any:
-    return 1 / (1 + sp.exp(-z))
-
-
-def _elementwise(fn: Callable[[Any], Any], a: np.ndarray) -> np.ndarray:
-    return np.vectorize(fn, otypes=[object])(a)
-
-
 G_S = np.array([[1.0, -2.0]])          # upstream ∂L/∂s_t of the symbolic step (numbers)
 G_C = np.array([[0.5, 3.0]])           # upstream ∂L/∂c_t
 
@@ -76,12 +67,12 @@ def _slide_step_loss() -> tuple[sp.Expr, dict[str, np.ndarray]]:
     U = {k: symbols(f"U{k}", (1, 2)) for k in SLIDE_GATES}
     W = {k: symbols(f"W{k}", (2, 2)) for k in SLIDE_GATES}
     # the slide, line by line, in its own row-vector form x_t U + s_{t−1} W
-    i = _elementwise(_sigma, x @ U["i"] + s @ W["i"])
-    f = _elementwise(_sigma, x @ U["f"] + s @ W["f"])
-    o = _elementwise(_sigma, x @ U["o"] + s @ W["o"])
-    g = _elementwise(sp.tanh, x @ U["g"] + s @ W["g"])
+    i = elementwise(sigma, x @ U["i"] + s @ W["i"])
+    f = elementwise(sigma, x @ U["f"] + s @ W["f"])
+    o = elementwise(sigma, x @ U["o"] + s @ W["o"])
+    g = elementwise(sp.tanh, x @ U["g"] + s @ W["g"])
     c_t = c * f + g * i
-    s_t = _elementwise(sp.tanh, c_t) * o
+    s_t = elementwise(sp.tanh, c_t) * o
     loss = sum((G_S * s_t).ravel()) + sum((G_C * c_t).ravel())
     return loss, {"x": x, "s": s, "c": c, **{f"U{k}": U[k] for k in SLIDE_GATES},
                   **{f"W{k}": W[k] for k in SLIDE_GATES}}
@@ -127,8 +118,8 @@ def _cell_path_without_recurrence() -> tuple[sp.Matrix, dict[str, np.ndarray], l
     c, forget = c0, []
     for t in range(T):
         pre = {k: x[t:t + 1] @ U[k] + b[k] for k in SLIDE_GATES}
-        i, f = _elementwise(_sigma, pre["i"]), _elementwise(_sigma, pre["f"])
-        g = _elementwise(sp.tanh, pre["g"])
+        i, f = elementwise(sigma, pre["i"]), elementwise(sigma, pre["f"])
+        g = elementwise(sp.tanh, pre["g"])
         c = c * f + g * i                                   # c_t = c_{t−1} ∘ f_t + g_t ∘ i_t
         forget.append(f)
     inputs = {"x": x, "c0": c0, **{f"U{k}": U[k] for k in SLIDE_GATES},
@@ -172,7 +163,7 @@ def _full_lstm_c3() -> tuple[sp.Expr, dict[str, np.ndarray]]:
     h, c = h0[0, 0], c0[0, 0]
     for t in range(3):
         a = [W_ih[k, 0] * x[t, 0] + W_hh[k, 0] * h + b[k] for k in range(4)]
-        i, f, g, o = _sigma(a[0]), _sigma(a[1]), sp.tanh(a[2]), _sigma(a[3])
+        i, f, g, o = sigma(a[0]), sigma(a[1]), sp.tanh(a[2]), sigma(a[3])
         c = c * f + g * i
         h = sp.tanh(c) * o
     return c, {"x": x, "h0": h0, "c0": c0, "W_ih": W_ih, "W_hh": W_hh, "b": b}
@@ -449,39 +440,6 @@ def test_the_trained_lstm_remembers_through_its_forget_gate_closing_it_erases_th
     p["b"][HIDDEN:2 * HIDDEN] = -BIG                 # f = 0 at every step
     closed = _recall_mse("lstm", p)
     assert closed >= RNN_MIN_MSE, f"recall survived a closed forget gate: MSE {closed:.4f}"
-
-
-# ---------------------------------------------------------------- Adam (reference.optim)
-@pytest.mark.claim("gd.loop")
-@pytest.mark.torch
-def test_adam_takes_the_same_steps_as_torch_optim_adam() -> None:
-    rng = np.random.default_rng(3)
-    p0 = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=3)}
-    grads = [{k: rng.normal(size=v.shape) for k, v in p0.items()} for _ in range(5)]
-    adam, p = Adam(0.1), p0
-    tensors = {k: torch.tensor(v, requires_grad=True) for k, v in p0.items()}
-    opt = torch.optim.Adam(list(tensors.values()), lr=0.1)
-    for g in grads:
-        p = adam.step(p, g)
-        for k, t in tensors.items():
-            t.grad = torch.tensor(g[k])
-        opt.step()
-        for k, t in tensors.items():
-            assert_close(p[k], t.detach().numpy(), tolerance(np.float64, terms=4),
-                         what=f"Adam {k} after step {adam.t}")
-
-
-@pytest.mark.claim("convention.errors")
-@pytest.mark.errors
-def test_adam_refuses_bad_settings_and_mismatched_gradients() -> None:
-    with pytest.raises(ValueError, match=r"^Adam: lr must be a finite number > 0, got 0"):
-        Adam(0.0)
-    with pytest.raises(ValueError, match=r"^Adam: beta2 must be a number in \[0, 1\), got 1"):
-        Adam(0.1, beta2=1)
-    with pytest.raises(ValueError, match=r"^Adam: beta1 must be a number in \[0, 1\), got True"):
-        Adam(0.1, beta1=True)
-    with pytest.raises(ValueError, match=r"^Adam.step: grads must have the same names"):
-        Adam(0.1).step({"W": np.ones(2)}, {"V": np.ones(2)})
 
 
 # ---------------------------------------------------------------- bad input

@@ -20,7 +20,7 @@ from reference.activations import ACTIVATIONS
 from reference.fixtures import slide_case
 from reference.gradcheck import check_gradients
 from reference.tolerance import EXACT, assert_close, tolerance
-from spec_tests.helpers.symbolic import derive, symbols
+from spec_tests.helpers.symbolic import derive, sigma, symbols
 
 F64 = tolerance(np.float64, terms=8)
 F64_GRAD = tolerance(np.float64, terms=8, gradient=True)
@@ -76,7 +76,7 @@ def test_changing_the_bias_weight_moves_the_threshold_location() -> None:
 def _neuron_expression(s: str) -> Any:
     def builder() -> tuple[sp.Expr, dict[str, np.ndarray]]:
         x, w, b, do = symbols("x", (2, 3)), symbols("w", 3), symbols("b", ()), symbols("do", 2)
-        f = {"sigmoid": lambda z: 1 / (1 + sp.exp(-z)), "tanh": sp.tanh}[s]
+        f = {"sigmoid": sigma, "tanh": sp.tanh}[s]
         # L = Σ_n do_n · s(Σ_i w_i x_{n,i} + b)
         L = sum(do[n] * f(sum(w[i] * x[n, i] for i in range(3)) + b[()]) for n in range(2))
         return L, {"x": x, "w": w, "b": b, "do": do}

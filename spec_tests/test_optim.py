@@ -4,7 +4,8 @@ Gradient Descent!").
     1. Make prediction  2. Calculate Loss  3. Calculate gradient of the loss function w.r.t.
     parameters  4. Update parameters by taking a step in the opposite direction  5. Iterate
 
-Claims: gd.loop (gradient descent, its step, Adagrad, clipping), learn.loop.
+Claims: gd.loop (gradient descent, its step, Adagrad, Adam, clipping), learn.loop, rnn.vanishing
+(clipping, the remedy for exploding gradients).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -65,11 +67,12 @@ def test_descent_with_a_safe_step_never_increases_a_convex_loss(case: Any) -> No
     assert np.all(np.diff(losses) <= 1e-9 * (1.0 + losses[:-1])), losses
 
 
-@pytest.mark.claim("gd.loop")
+@pytest.mark.claim("gd.loop", "rnn.vanishing")
 @pytest.mark.property
 @given(param_dicts(), st.floats(1e-3, 100.0))
 def test_clipping_never_increases_the_norm_and_keeps_the_direction(pg: Dicts,
                                                                    max_norm: float) -> None:
+    # the remedy for exploding gradients (rnn.vanishing): g ← g · min(1, max_norm/‖g‖)
     _, grads = pg
     clipped, norm = O.clip_by_norm(grads, max_norm)
     assert norm == O.global_norm(grads)
@@ -241,3 +244,36 @@ def test_adagrad_and_clipping_refuse_bad_arguments() -> None:
         O.clip_by_norm({"W": np.array([np.inf, 1.0])}, 1.0)
     with pytest.raises(TypeError, match=r"^global_norm: W must be a real array, got str"):
         O.global_norm({"W": "1.0"})
+
+
+# ---------------------------------------------------------------- Adam
+@pytest.mark.claim("gd.loop")
+@pytest.mark.torch
+def test_adam_takes_the_same_steps_as_torch_optim_adam() -> None:
+    rng = np.random.default_rng(3)
+    p0 = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=3)}
+    grads = [{k: rng.normal(size=v.shape) for k, v in p0.items()} for _ in range(5)]
+    adam, p = O.Adam(0.1), p0
+    tensors = {k: torch.tensor(v, requires_grad=True) for k, v in p0.items()}
+    opt = torch.optim.Adam(list(tensors.values()), lr=0.1)
+    for g in grads:
+        p = adam.step(p, g)
+        for k, t in tensors.items():
+            t.grad = torch.tensor(g[k])
+        opt.step()
+        for k, t in tensors.items():
+            assert_close(p[k], t.detach().numpy(), tolerance(np.float64, terms=4),
+                         what=f"Adam {k} after step {adam.t}")
+
+
+@pytest.mark.claim("convention.errors")
+@pytest.mark.errors
+def test_adam_refuses_bad_settings_and_mismatched_gradients() -> None:
+    with pytest.raises(ValueError, match=r"^Adam: lr must be a finite number > 0, got 0"):
+        O.Adam(0.0)
+    with pytest.raises(ValueError, match=r"^Adam: beta2 must be a number in \[0, 1\), got 1"):
+        O.Adam(0.1, beta2=1)
+    with pytest.raises(ValueError, match=r"^Adam: beta1 must be a number in \[0, 1\), got True"):
+        O.Adam(0.1, beta1=True)
+    with pytest.raises(ValueError, match=r"^Adam.step: grads must have the same names"):
+        O.Adam(0.1).step({"W": np.ones(2)}, {"V": np.ones(2)})

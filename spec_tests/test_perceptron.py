@@ -18,7 +18,9 @@ from hypothesis import given
 
 from conformance.strategies import LabelledPoints, labelled_points, separable_points
 from reference import perceptron as P
+from reference.activations import step
 from reference.fixtures import slide_case
+from reference.neuron import neuron
 from reference.tolerance import EXACT, assert_close
 
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
@@ -61,6 +63,11 @@ def test_step_perceptron_computes_the_gate_truth_table(name: str) -> None:
     x, w, b = case["inputs"]["x"], case["params"]["w"], case["params"]["b"]
     # the module's GATES are the hand-checked weights of the fixture
     assert P.GATES[name] == P.Gate(tuple(w), b)
+    # its linear part, the weighted sum w·x + b (a neuron with s = identity), by hand; the
+    # gate is the step of it
+    total = case["expected"]["sum"]
+    assert_close(neuron(x, w, b, "identity"), total, EXACT, what=f"{name}: w·x + b")
+    assert_close(step(total), case["expected"]["o"], EXACT, what=f"{name}: step(w·x + b)")
     assert_close(P.perceptron(x, w, b), case["expected"]["o"], EXACT, what=f"{name} gate")
     # its truth-table rows are binary_inputs' counting order
     assert_close(P.binary_inputs(len(w)), x, EXACT, what="binary_inputs")

@@ -17,7 +17,7 @@ import sympy as sp
 
 from reference import vanishing as V
 from reference.tolerance import assert_close, tolerance
-from spec_tests.helpers.symbolic import derive, symbols
+from spec_tests.helpers.symbolic import derive, sigma, symbols
 
 DEPTH = 4
 
@@ -27,7 +27,7 @@ def _sigmoid_chain() -> tuple[sp.Expr, dict[str, np.ndarray]]:
     x, y, w, b = symbols("x", ()), symbols("y", ()), symbols("w", DEPTH), symbols("b", DEPTH)
     a = x[()]
     for l in range(DEPTH):
-        a = 1 / (1 + sp.exp(-(w[l] * a + b[l])))
+        a = sigma(w[l] * a + b[l])
     return (a - y[()]) ** 2 / 2, {"x": x, "y": y, "w": w, "b": b}
 
 
@@ -36,8 +36,7 @@ def _sigmoid_chain() -> tuple[sp.Expr, dict[str, np.ndarray]]:
 @pytest.mark.sympy
 def test_the_bound_is_the_maximum_of_the_sigmoid_derivative() -> None:
     z = sp.Symbol("z", real=True)
-    sigma = 1 / (1 + sp.exp(-z))
-    d = sp.diff(sigma, z)
+    d = sp.diff(sigma(z), z)
     # σ' has its only critical point at 0, where it is 1/4; it vanishes at ±∞
     assert sp.solve(sp.diff(d, z), z) == [0]
     assert sp.simplify(d.subs(z, 0)) == sp.Rational(1, 4) == sp.nsimplify(V.SIGMOID_GRAD_BOUND)
@@ -54,8 +53,8 @@ def test_first_layer_gradient_of_a_sigmoid_chain_carries_one_sigma_prime_per_lay
     a, zs = x, []
     for l in range(DEPTH):
         zs.append(w[l] * a + b[l])
-        a = 1 / (1 + sp.exp(-zs[-1]))
-    s = [1 / (1 + sp.exp(-z)) for z in zs]
+        a = sigma(zs[-1])
+    s = [sigma(z) for z in zs]
     product = (a - y) * x * s[0] * (1 - s[0])
     for l in range(1, DEPTH):
         product *= w[l] * s[l] * (1 - s[l])

@@ -20,11 +20,13 @@ from hypothesis import strategies as st
 
 from conformance.strategies import WindowCase, arrays, finite_floats, window_cases
 from reference import window as Wd
+from reference.activations import ACTIVATIONS
+from reference.feedforward import dense
 from reference.fixtures import slide_case
 from reference.gradcheck import check_gradients
 from reference.tolerance import EXACT, assert_close, tolerance
 from spec_tests.helpers.oracles import assert_matches_torch
-from spec_tests.helpers.symbolic import derive, symbols
+from spec_tests.helpers.symbolic import derive, sigma, symbols
 
 WORDS, D, H = 5, 20, 8          # the slide: 5 word vectors of d = 4, x ∈ R^20, W ∈ R^{8×20}
 
@@ -56,10 +58,22 @@ def test_slide_window_gradients_are_f_z_and_delta_x_transpose_by_hand(name: str)
     case = slide_case(name)
     inp, exp, f = case["inputs"], case["expected"], case["params"]["f"]
     x = Wd.window_vector(inp["word_vectors"])
+    act = ACTIVATIONS[f]
+    # the hand-computed intermediates: z = Wx + b, a = f(z), f'(z), δ = U ∘ f'(z), s = Uᵀa
+    assert_close(dense(x[None], inp["W"], inp["b"], "identity")[0], exp["z"], EXACT,
+                 what=f"{name}: z = Wx + b")
+    assert_close(act.f(exp["z"]), exp["a"], EXACT, what=f"{name}: a = f(z)")
+    assert_close(act.df(exp["z"]), exp["f_prime"], EXACT, what=f"{name}: f'(z)")
+    U, f_prime = np.asarray(inp["U"], float), np.asarray(exp["f_prime"], float)
+    assert_close(exp["delta"], U * f_prime, EXACT, what=f"{name}: the fixture's δ = U ∘ f'(z)")
+    assert exp["s"] == float(U @ np.asarray(exp["a"], float)), f"{name}: the fixture's s = Uᵀa"
     assert float(Wd.score(x, inp["W"], inp["b"], inp["U"], f)) == exp["s"]
     g = Wd.score_backward(x, inp["W"], inp["b"], inp["U"], f)
+    assert_close(g.dU, exp["a"], EXACT, what=f"{name}: ∂s/∂U = f(z) = a")
     assert_close(g.dU, exp["ds_dU"], EXACT, what=f"{name}: ∂s/∂U = f(z)")
+    assert_close(g.db, exp["delta"], EXACT, what=f"{name}: ∂s/∂b = δ")
     assert_close(g.db, exp["ds_db"], EXACT, what=f"{name}: ∂s/∂b = δ = U ∘ f'(z)")
+    assert_close(g.dW, np.outer(exp["delta"], x), EXACT, what=f"{name}: ∂s/∂W = δxᵀ, hand δ")
     assert_close(g.dW, exp["ds_dW"], EXACT, what=f"{name}: ∂s/∂W = δxᵀ")
     assert_close(g.dx, exp["ds_dx"], EXACT, what=f"{name}: ∂s/∂x = Wᵀδ")
     assert g.dW.shape == (H, D)
@@ -73,6 +87,11 @@ def test_corrupt_window_objective_and_its_gradients_by_hand() -> None:
     x, x_c = Wd.window_vector(inp["word_vectors"]), Wd.window_vector(inp["word_vectors_c"])
     params = (inp["W"], inp["b"], inp["U"])
     assert_close(x_c, exp["x_c"], EXACT, what="x_c")
+    # the corrupt window's hand-computed z_c = Wx_c + b and a_c = f(z_c), and s_c = Uᵀa_c
+    assert_close(dense(x_c[None], inp["W"], inp["b"], "identity")[0], exp["z_c"], EXACT,
+                 what="z_c = Wx_c + b")
+    assert_close(ACTIVATIONS[f].f(exp["z_c"]), exp["a_c"], EXACT, what="a_c = f(z_c)")
+    assert exp["s_c"] == float(np.asarray(inp["U"], float) @ np.asarray(exp["a_c"], float))
     assert float(Wd.score(x_c, *params, f)) == exp["s_c"]
     for delta in case["params"]["deltas"]:
         J = Wd.objective(x, x_c, *params, f, delta=delta)
@@ -85,13 +104,12 @@ def test_corrupt_window_objective_and_its_gradients_by_hand() -> None:
     g, want = Wd.objective_backward(x, x_c, *params, f, delta=3), exp["gradients_delta_3"]
     for name in ("dU", "db", "dW", "dx", "dx_c"):
         assert_close(getattr(g, name), want[name], EXACT, what=f"Δ = 3: ∂J/∂{name[1:]}")
+    # ∂J/∂U = ∂s_c/∂U − ∂s/∂U = a_c − a, from the hand-computed activations of both windows
+    a = slide_case("window_paris_relu")["expected"]["a"]
+    assert_close(g.dU, np.subtract(exp["a_c"], a), EXACT, what="Δ = 3: ∂J/∂U = a_c − a")
 
 
 # ---------------------------------------------------------------- sympy
-def _sigmoid(v: Any) -> Any:
-    return 1 / (1 + sp.exp(-v))
-
-
 def _window_symbols() -> dict[str, np.ndarray]:
     # d = 1 keeps it small: 5 one-dimensional word vectors, x ∈ R^5, 2 hidden units
     return {"x": symbols("x", 5), "W": symbols("W", (2, 5)), "b": symbols("b", 2),
@@ -106,7 +124,7 @@ def _sym_score(f: Callable[[Any], Any], x: np.ndarray, W: np.ndarray, b: np.ndar
 
 def _score_sigmoid() -> tuple[sp.Expr, dict[str, np.ndarray]]:
     v = _window_symbols()
-    return _sym_score(_sigmoid, **v), v
+    return _sym_score(sigma, **v), v
 
 
 def _score_tanh() -> tuple[sp.Expr, dict[str, np.ndarray]]:
@@ -117,8 +135,8 @@ def _score_tanh() -> tuple[sp.Expr, dict[str, np.ndarray]]:
 def _objective_sigmoid() -> tuple[sp.Expr, dict[str, np.ndarray]]:
     v = _window_symbols()
     v["x_c"] = symbols("x_c", 5)
-    s = _sym_score(_sigmoid, v["x"], v["W"], v["b"], v["U"])
-    s_c = _sym_score(_sigmoid, v["x_c"], v["W"], v["b"], v["U"])
+    s = _sym_score(sigma, v["x"], v["W"], v["b"], v["U"])
+    s_c = _sym_score(sigma, v["x_c"], v["W"], v["b"], v["U"])
     return sp.Max(0, 1 + s_c - s), v               # J = max(0, Δ + s_c − s), Δ = 1
 
 

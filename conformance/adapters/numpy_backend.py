@@ -145,7 +145,7 @@ def lp_pool2d_backward(dy: Any, x: Any, kernel_size: Any, stride: Any) -> FloatA
 def rnn(x: Any, h0: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> Grads:
     """U = w_ih, W = w_hh, b = b_ih + b_hh (torch keeps two biases that only meet as a sum)."""
     s, _ = rnn_.rnn_forward(x, h0, w_ih, w_hh, np.add(b_ih, b_hh))
-    return s, s[-1]                                         # out, h_n = s_{T−1}
+    return s, s[-1].copy()                                  # out, h_n = s_{T−1} (not a view)
 
 
 def rnn_backward(d_out: Any, d_h_n: Any, x: Any, h0: Any, w_ih: Any, w_hh: Any, b_ih: Any,

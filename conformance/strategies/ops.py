@@ -13,8 +13,12 @@ values (no ties), L2 pooling no all-zero window, the margin loss no kink. This i
 
     @given(op_cases("conv2d"))
     def test_my_conv2d(case):
-        y = my_conv2d(*case.inputs.values(), *case.attrs.values())
-        assert y.shape == (case.inputs["x"].shape[0], case.inputs["w"].shape[0], *y.shape[2:])
+        x, w, b = case.inputs.values()
+        (sh, sw), (ph, pw) = case.attrs["stride"], case.attrs["padding"]
+        y = my_conv2d(x, w, b, (sh, sw), (ph, pw))
+        oh = (x.shape[2] + 2 * ph - w.shape[2]) // sh + 1      # (H + 2P − F)/S + 1
+        ow = (x.shape[3] + 2 * pw - w.shape[3]) // sw + 1
+        assert y.shape == (x.shape[0], w.shape[0], oh, ow)
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import Any, cast
 import numpy as np
 from hypothesis import strategies as st
 
-from conformance.cases import Case
+from conformance.cases import Case, f32
 from conformance.contract import op_spec
 from conformance.strategies.basic import arrays, dense_cases, shapes
 from conformance.strategies.conv import _axis, conv_cases, pool_cases
@@ -37,19 +41,14 @@ from conformance.strategies.recurrent import recurrent_cases
 __all__ = ["conv1d_cases", "op_cases"]
 
 
-def _f32(value: Any) -> np.ndarray:
-    """Values rounded to float32 numbers, held in float64."""
-    return np.asarray(value, dtype=np.float32).astype(np.float64)
-
-
 def _case(op: str, inputs: dict[str, Any], upstream: dict[str, Any],
           attrs: dict[str, Any] | None = None) -> Case:
     spec = op_spec(op)
     kinds = {a.name: a.kind for a in spec.inputs}
     return Case(op=op, source="property", name="drawn",
-                inputs={k: (np.asarray(v, dtype=np.int64) if kinds[k] == "index" else _f32(v))
+                inputs={k: (np.asarray(v, dtype=np.int64) if kinds[k] == "index" else f32(v))
                         for k, v in inputs.items()},
-                attrs=attrs or {}, upstream={k: _f32(v) for k, v in upstream.items()},
+                attrs=attrs or {}, upstream={k: f32(v) for k, v in upstream.items()},
                 about=f"{op}: drawn by Hypothesis", claims=spec.claims)
 
 
@@ -79,8 +78,8 @@ def _cross_entropy(draw: st.DrawFn) -> Case:
 def _max_margin(draw: st.DrawFn) -> Case:
     shape = draw(shapes(min_dims=0, max_dims=2, max_side=5), label="shape")
     delta = draw(st.sampled_from([1.0, 0.5, 0.0]), label="delta")
-    s = _f32(draw(arrays(shape, bound=3.0), label="s"))
-    s_c = _f32(draw(arrays(shape, bound=3.0), label="s_c"))
+    s = f32(draw(arrays(shape, bound=3.0), label="s"))
+    s_c = f32(draw(arrays(shape, bound=3.0), label="s_c"))
     s = np.where(np.abs(delta + s_c - s) < 1e-3, s + 0.5, s)   # away from the kink J = 0
     dJ = draw(arrays(shape, bound=2.0), label="dJ")
     return _case("max_margin", {"s": s, "s_c": s_c}, {"J": dJ}, {"delta": delta})

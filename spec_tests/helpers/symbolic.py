@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-__all__ = ["Derived", "derive", "symbols"]
+__all__ = ["Derived", "derive", "elementwise", "sigma", "symbols"]
 
 
 def symbols(name: str, shape: tuple[int, ...] | int, **assumptions: Any) -> np.ndarray:
@@ -26,6 +26,16 @@ def symbols(name: str, shape: tuple[int, ...] | int, **assumptions: Any) -> np.n
         suffix = "_".join(str(i) for i in idx)
         out[idx] = sp.Symbol(f"{name}_{suffix}" if suffix else name, real=True, **assumptions)
     return out
+
+
+def sigma(t: Any) -> Any:
+    """The logistic sigmoid σ(t) = 1/(1 + e^−t) of a SymPy expression (the lecture's formula)."""
+    return 1 / (1 + sp.exp(-t))
+
+
+def elementwise(fn: Callable[[Any], Any], a: Any) -> np.ndarray:
+    """``fn`` applied to every entry of an object array of SymPy expressions (σ, tanh, ...)."""
+    return np.vectorize(fn, otypes=[object])(a)
 
 
 @dataclass(frozen=True)
