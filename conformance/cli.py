@@ -118,9 +118,10 @@ def _check_run_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -
     their defaults otherwise."""
     given = [f"--{name}" for name in PROPERTY_ONLY if getattr(args, name) is not None]
     if given and not args.property:
-        parser.error(f"{', '.join(given)} only apply with --property (they choose and keep the "
-                     f"drawn cases); add --property or leave {'it' if len(given) == 1 else 'them'}"
-                     f" out")
+        verb = "applies" if len(given) == 1 else "apply"
+        parser.error(f"{', '.join(given)} only {verb} with --property (property mode draws the "
+                     f"cases they choose and keep); add --property or leave "
+                     f"{'it' if len(given) == 1 else 'them'} out")
     args.examples = DEFAULT_EXAMPLES if args.examples is None else args.examples
     args.seed = 0 if args.seed is None else args.seed
 
