@@ -13,7 +13,7 @@ arrays (the reference computes in float64), so callers may not write into their 
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ __all__ = [
     "IntArray",
     "as_float_array",
     "as_index_array",
+    "as_named_arrays",
     "as_sequence",
     "as_state",
     "check_shape",
@@ -127,6 +128,24 @@ def as_index_array(
         raise ValueError(f"{func}: {name} holds id {int(bad)}, outside [0, {size})")
     out: IntArray = arr.astype(np.int64, copy=False)
     return out
+
+
+def as_named_arrays(func: str, name: str, value: Any, names: Sequence[str],
+                    ndim: Mapping[str, int] | None = None) -> dict[str, FloatArray]:
+    """A mapping that holds exactly ``names`` (a model's parameters), each as a finite float64
+    array (of ``ndim[k]`` dimensions when given); shapes are the caller's to check.
+
+    Not a mapping: TypeError; other names than ``names``: ValueError listing both.
+    """
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{func}: {name} must be a mapping of exactly {list(names)} to arrays, "
+                        f"got {type(value).__name__}")
+    if set(value) != set(names):
+        raise ValueError(f"{func}: {name} must map exactly {list(names)} to arrays, got "
+                         f"{sorted(value)}")
+    return {k: as_float_array(func, f"{name}[{k!r}]", value[k],
+                              ndim=None if ndim is None else ndim[k], finite=True)
+            for k in names}
 
 
 def check_shape(func: str, name: str, arr: NDArray[Any], expected: tuple[int | None, ...],

@@ -44,6 +44,7 @@ from reference._checks import (
     IntArray,
     as_float_array,
     as_index_array,
+    as_named_arrays,
     fail,
     positive_int,
     positive_number,
@@ -104,12 +105,8 @@ def init_char_rnn(K: int, H: int, rng: Any) -> Params:
 
 
 def _params(func: str, params: Mapping[str, Any]) -> Params:
-    if not isinstance(params, Mapping) or set(params) != set(PARAM_NAMES):
-        got = sorted(params) if isinstance(params, Mapping) else type(params).__name__
-        raise TypeError(f"{func}: params must map exactly {list(PARAM_NAMES)} to arrays, got "
-                        f"{got}")
-    p = {k: as_float_array(func, f"params[{k!r}]", params[k], ndim=2 if k in "UWV" else 1,
-                           finite=True) for k in PARAM_NAMES}
+    p = as_named_arrays(func, "params", params, PARAM_NAMES,
+                        {k: 2 if k in "UWV" else 1 for k in PARAM_NAMES})
     H, K = p["U"].shape
     expected = {"U": (H, K), "W": (H, H), "V": (K, H), "b": (H,), "c": (K,)}
     for k, shape in expected.items():

@@ -43,6 +43,7 @@ from reference._checks import (
     IntArray,
     as_float_array,
     as_index_array,
+    as_named_arrays,
     fail,
     positive_int,
     positive_number,
@@ -81,12 +82,7 @@ class ConvNetOutputs(NamedTuple):
 
 
 def _params(func: str, params: Mapping[str, Any]) -> dict[str, FloatArray]:
-    if not isinstance(params, Mapping) or set(params) != set(PARAMETER_NAMES):
-        got = sorted(params) if isinstance(params, Mapping) else type(params).__name__
-        raise fail(func, f"params must be a mapping with exactly the keys "
-                         f"{list(PARAMETER_NAMES)}, got {got}")
-    return {k: as_float_array(func, f"params[{k!r}]", params[k], finite=True)
-            for k in PARAMETER_NAMES}
+    return as_named_arrays(func, "params", params, PARAMETER_NAMES)
 
 
 def _padding(func: str, K: FloatArray) -> int:

@@ -50,8 +50,8 @@ import numpy as np
 from reference._checks import (
     FloatArray,
     IntArray,
-    as_float_array,
     as_index_array,
+    as_named_arrays,
     fail,
     positive_int,
     positive_number,
@@ -150,12 +150,8 @@ def init_token_rnn(K_in: int, K_out: int, d: int, H: int, rng: Any,
 
 
 def _params(func: str, params: Mapping[str, Any]) -> Params:
-    if not isinstance(params, Mapping) or set(params) != set(PARAM_NAMES):
-        got = sorted(params) if isinstance(params, Mapping) else type(params).__name__
-        raise TypeError(f"{func}: params must map exactly the names {list(PARAM_NAMES)} to "
-                        f"arrays, got {got}")
-    p = {k: as_float_array(func, f"params[{k!r}]", params[k], ndim=2 if k in "EUWV" else 1,
-                           finite=True) for k in PARAM_NAMES}
+    p = as_named_arrays(func, "params", params, PARAM_NAMES,
+                        {k: 2 if k in "EUWV" else 1 for k in PARAM_NAMES})
     (K_in, d), (H, _), K = p["E"].shape, p["U"].shape, p["V"].shape[0]
     expected = {"E": (K_in, d), "U": (H, d), "W": (H, H), "b": (H,), "V": (K, H), "c": (K,)}
     for k, shape in expected.items():

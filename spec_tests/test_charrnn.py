@@ -109,7 +109,7 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
      r"^Characters.decode: ids holds id 2, outside \[0, 2\)"),
     ("init", lambda: C.init_char_rnn(0, 3, 0), ValueError,
      r"^init_char_rnn: K must be at least 1, got 0"),
-    ("params", lambda: C.char_rnn_loss([0], [1], np.zeros(3), {"U": P["U"]}), TypeError,
+    ("params", lambda: C.char_rnn_loss([0], [1], np.zeros(3), {"U": P["U"]}), ValueError,
      r"^char_rnn_loss: params must map exactly \['U', 'W', 'V', 'b', 'c'\] to arrays"),
     ("nan params", lambda: C.char_rnn_loss([0], [1], np.zeros(3), {**P, "V": P["V"] * np.nan}),
      ValueError, r"^char_rnn_loss: params\['V'\] must be finite"),

@@ -92,3 +92,18 @@ def test_rng_from_takes_a_generator_or_a_seed_only() -> None:
     assert C.rng_from("f", 7).integers(100) == np.random.default_rng(7).integers(100)
     with pytest.raises(TypeError, match="rng must be a numpy.random.Generator or an int seed"):
         C.rng_from("f", None)
+
+
+def test_as_named_arrays_wants_exactly_the_names_each_finite() -> None:
+    p = C.as_named_arrays("f", "params", {"W": [[1, 2]], "b": [0]}, ("W", "b"), {"W": 2, "b": 1})
+    assert p["W"].dtype == np.float64 and p["b"].shape == (1,)
+    with pytest.raises(TypeError, match=r"^f: params must be a mapping of exactly \['W'\] to "
+                                        r"arrays, got list"):
+        C.as_named_arrays("f", "params", [1], ("W",))
+    with pytest.raises(ValueError, match=r"^f: params must map exactly \['W', 'b'\] to arrays, "
+                                         r"got \['W'\]"):
+        C.as_named_arrays("f", "params", {"W": [1.0]}, ("W", "b"))
+    with pytest.raises(ValueError, match=r"^f: params\['W'\] must be 2-D, got 1-D"):
+        C.as_named_arrays("f", "params", {"W": [1.0]}, ("W",), {"W": 2})
+    with pytest.raises(ValueError, match=r"^f: params\['W'\] must be finite"):
+        C.as_named_arrays("f", "params", {"W": [np.nan]}, ("W",))

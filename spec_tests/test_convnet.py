@@ -123,10 +123,10 @@ def test_convnet_refuses_bad_parameters_by_name() -> None:
     rng = np.random.default_rng(0)
     params = N.init_convnet((1, 8, 8), 2, 3, 2, rng=rng)
     V = np.zeros((1, 1, 8, 8))
-    with pytest.raises(ValueError, match=r"^convnet_forward: params must be a mapping with exactly"
-                                         r" the keys \['K', 'b', 'W', 'b_fc'\], got \['K', 'W'"):
+    with pytest.raises(ValueError, match=r"^convnet_forward: params must map exactly"
+                                         r" \['K', 'b', 'W', 'b_fc'\] to arrays, got \['K', 'W'"):
         N.convnet_forward(V, {"K": params["K"], "W": params["W"]})
-    with pytest.raises(ValueError, match=r"^convnet_backward: params must be a mapping.*got list"):
+    with pytest.raises(TypeError, match=r"^convnet_backward: params must be a mapping.*got list"):
         N.convnet_backward(np.zeros((1, 2)), V, [1, 2])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"^convnet_forward: params\['K'\] must be square kernels"):
         N.convnet_forward(V, {**params, "K": np.zeros((2, 1, 3, 1))})
@@ -154,7 +154,7 @@ _V = np.zeros((3, 1, 8, 8))
 @pytest.mark.errors
 @pytest.mark.parametrize(("call", "kind", "words"), [
     (lambda: N.convnet_loss_and_grads({"K": _PARAMS["K"]}, _V, [0, 1, 0]), ValueError,
-     r"^convnet_loss_and_grads: params must be a mapping with exactly the keys"),
+     r"^convnet_loss_and_grads: params must map exactly \['K', 'b', 'W', 'b_fc'\]"),
     (lambda: N.convnet_loss_and_grads(_PARAMS, _V[0], [0, 1, 0]), ValueError,
      r"^convnet_loss_and_grads: V must be 4-D, got 3-D"),
     (lambda: N.convnet_loss_and_grads(_PARAMS, np.full_like(_V, np.inf), [0, 1, 0]),

@@ -217,10 +217,11 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
      r"got 3"),
     ("hidden sizes", lambda: LM.sentence_log_prob(P_BAD_U, [0, 1]), ValueError,
      r"^sentence_log_prob: params\['U'\] must have shape \(3, 2\)"),
-    ("missing param", lambda: LM.token_rnn_forward({"E": P3["E"]}, [[0]]), TypeError,
-     r"^token_rnn_forward: params must map exactly the names \['E', 'U', 'W', 'b', 'V', 'c'\]"),
+    ("missing param", lambda: LM.token_rnn_forward({"E": P3["E"]}, [[0]]), ValueError,
+     r"^token_rnn_forward: params must map exactly \['E', 'U', 'W', 'b', 'V', 'c'\] to arrays, "
+     r"got \['E'\]"),
     ("not a mapping", lambda: LM.token_rnn_forward([1, 2], [[0]]), TypeError,  # type: ignore[arg-type]
-     r"^token_rnn_forward: params must map exactly the names .* got list"),
+     r"^token_rnn_forward: params must be a mapping of exactly .* to arrays, got list"),
     ("nan param", lambda: LM.token_rnn_forward({**P3, "W": P3["W"] * np.nan}, [[0]]),
      ValueError, r"^token_rnn_forward: params\['W'\] must be finite"),
     ("token ids rank", lambda: LM.token_rnn_forward(P3, [0, 1]), ValueError,
