@@ -146,6 +146,17 @@ def _step_backward(
     return dx_t, ds_prev, dU, dW, db
 
 
+def _step_inputs(func: str, x_t: Any, s_prev: Any, U: Any, W: Any,
+                 b: Any) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """The checked inputs of one step: x_t [N, D] and s_prev [N, H] matching U [H, D]."""
+    U, W, b = _weights(func, U, W, b)
+    x_t = as_float_array(func, "x_t", x_t, ndim=2, finite=True)
+    if x_t.shape[1] != U.shape[1]:
+        raise fail(func, f"x_t has D = {x_t.shape[1]} features but U expects {U.shape[1]} "
+                         f"(x_t.shape = {x_t.shape}, U.shape = {U.shape})")
+    return x_t, as_state(func, "s_prev", s_prev, x_t.shape[0], U.shape[0]), U, W, b
+
+
 def rnn_step(x_t: Any, s_prev: Any, U: Any, W: Any, b: Any, f: str = "tanh") -> FloatArray:
     """One step of the cell: s_t = f(U x_t + W s_{t−1} + b).
 
@@ -158,12 +169,7 @@ def rnn_step(x_t: Any, s_prev: Any, U: Any, W: Any, b: Any, f: str = "tanh") -> 
     ValueError / TypeError on wrong ranks, mismatched D or H, nan or inf anywhere.
     """
     act = activation("rnn_step", f)
-    U, W, b = _weights("rnn_step", U, W, b)
-    x_t = as_float_array("rnn_step", "x_t", x_t, ndim=2, finite=True)
-    if x_t.shape[1] != U.shape[1]:
-        raise fail("rnn_step", f"x_t has D = {x_t.shape[1]} features but U expects "
-                               f"{U.shape[1]} (x_t.shape = {x_t.shape}, U.shape = {U.shape})")
-    s_prev = as_state("rnn_step", "s_prev", s_prev, x_t.shape[0], U.shape[0])
+    x_t, s_prev, U, W, b = _step_inputs("rnn_step", x_t, s_prev, U, W, b)
     return _step(x_t, s_prev, U, W, b, act)[1]
 
 
@@ -176,14 +182,8 @@ def rnn_step_backward(
     dW [H, H], db [H]), summed over the batch.
     """
     act = activation("rnn_step_backward", f)
-    U, W, b = _weights("rnn_step_backward", U, W, b)
-    x_t = as_float_array("rnn_step_backward", "x_t", x_t, ndim=2, finite=True)
-    if x_t.shape[1] != U.shape[1]:
-        raise fail("rnn_step_backward", f"x_t has D = {x_t.shape[1]} features but U expects "
-                                        f"{U.shape[1]} (U.shape = {U.shape})")
-    N, H = x_t.shape[0], U.shape[0]
-    s_prev = as_state("rnn_step_backward", "s_prev", s_prev, N, H)
-    ds_t = as_state("rnn_step_backward", "ds_t", ds_t, N, H)
+    x_t, s_prev, U, W, b = _step_inputs("rnn_step_backward", x_t, s_prev, U, W, b)
+    ds_t = as_state("rnn_step_backward", "ds_t", ds_t, *s_prev.shape)
     z_t = x_t @ U.T + s_prev @ W.T + b
     return _step_backward(ds_t, x_t, s_prev, z_t, U, W, act)
 
