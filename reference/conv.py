@@ -32,15 +32,18 @@ Conventions (CONVENTIONS.md)
   arithmetic in the message; it is never cropped.
 
 Implementation: the windows are copied once into a contiguous "im2col" matrix whose rows are
-the taps p = (c, u, v) and whose columns are the windows of the whole batch, one tap at a time
-(tap (u, v) of every window is one strided view of the padded batch); the slide's sum is then ONE
-matrix product, and so are ∂L/∂W and ∂L/∂pixel in the backward pass, whose col2im sends each
-tap's share back with one strided add. The ``_conv2d_*`` kernels keep the dtype they are given
-(the public functions validate and compute in float64); the benchmark times float32 with them.
+the taps p = (c, u, v) and whose columns are the windows, one tap at a time (tap (u, v) of every
+window is one strided view of the padded images); the slide's sum is then ONE matrix product, and
+so are ∂L/∂W and ∂L/∂pixel in the backward pass, whose col2im sends each tap's share back with one
+strided add. This runs on a few images at a time (reference._blocks: blocks of images whose
+im2col matrix fits in cache, on BLAS's threads), and ∂L/∂W and ∂L/∂b add up the blocks' sums.
+The ``_conv2d_*`` kernels keep the dtype they are given (the public functions validate and
+compute in float64); the benchmark times float32 with them.
 """
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Iterator
 from typing import Any, NamedTuple
@@ -48,6 +51,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from reference._blocks import for_each_block
 from reference._checks import (
     FloatArray,
     as_float_array,
@@ -183,33 +187,52 @@ def _im2col(x: NDArray[Any], kernel: Pair, stride: Pair, padding: Pair,
     return cols.reshape(c * kernel[0] * kernel[1], n * out[0] * out[1])
 
 
+def _cols_bytes(x: NDArray[Any], w: NDArray[Any], out: Pair) -> int:
+    """The bytes of one image's im2col columns (C·FH·FW × OH·OW values): a block's budget."""
+    return w[0].size * out[0] * out[1] * np.result_type(x, w).itemsize
+
+
 def _conv2d_forward(x: NDArray[Any], w: NDArray[Any], b: NDArray[Any] | None,
                     stride: Pair, padding: Pair, out: Pair) -> NDArray[Any]:
     k = w.shape[0]
-    cols = _im2col(x, w.shape[2:], stride, padding, out)  # [P = C·FH·FW, N·OH·OW]
-    y = (w.reshape(k, -1) @ cols).reshape(k, x.shape[0], *out)  # y_k = Σ_p W_kp · pixel_p
-    if b is not None:
-        y += b[:, None, None, None]                       # + b_k
-    return y.transpose(1, 0, 2, 3).copy()                 # [N, K, OH, OW]
+    y = np.empty((x.shape[0], k, *out), dtype=np.result_type(x, w))
+    w_rows = w.reshape(k, -1)                             # row k: kernel k's weights W_kp
+
+    def images(block: slice) -> None:                     # the images of one block of the batch
+        cols = _im2col(x[block], w.shape[2:], stride, padding, out)  # [P = C·FH·FW, n·OH·OW]
+        y_k = (w_rows @ cols).reshape(k, -1, *out)        # y_k = Σ_p W_kp · pixel_p
+        if b is not None:
+            y_k += b[:, None, None, None]                 # + b_k
+        y[block] = y_k.transpose(1, 0, 2, 3)              # [n, K, OH, OW]
+
+    for_each_block(x.shape[0], _cols_bytes(x, w, out), images)
+    return y
 
 
 def _conv2d_backward(dy: NDArray[Any], x: NDArray[Any], w: NDArray[Any], stride: Pair,
                      padding: Pair) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
-    n, c, h, wd = x.shape
+    c, h, wd = x.shape[1:]
     k, _, fh, fw = w.shape
     ph, pw = padding
     out = dy.shape[2:]
-    cols = _im2col(x, (fh, fw), stride, padding, out)    # pixel_p of every window [P, N·OH·OW]
-    delta = dy.transpose(1, 0, 2, 3).reshape(k, -1)       # ∂L/∂y                  [K, N·OH·OW]
-    db = delta.sum(axis=1)                                # ∂L/∂b_k = Σ_{n,i,j} ∂L/∂y_k
-    dw = (cols @ delta.T).T                               # ∂L/∂W_kp = Σ ∂L/∂y_k · pixel_p
-                                                          # (computed as [P, K], BLAS's faster way)
-    dcols = w.reshape(k, -1).T @ delta                    # ∂L/∂pixel_p = Σ_k W_kp · ∂L/∂y_k
-    dcols = dcols.reshape(c, fh, fw, n, *out)
-    dxp = np.zeros((c, n, h + 2 * ph, wd + 2 * pw), dtype=dcols.dtype)
-    for u, v, tap in _taps(dxp, (fh, fw), stride, out):  # every tap sends its share back to the
-        tap += dcols[:, u, v]                             # pixels it read; overlapping windows add
-    dx = dxp[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3).copy()
+    dx = np.empty(x.shape, dtype=np.result_type(dy, x, w))
+    w_rows = w.reshape(k, -1)
+
+    def images(block: slice) -> tuple[NDArray[Any], NDArray[Any]]:
+        cols = _im2col(x[block], (fh, fw), stride, padding, out)  # pixel_p of every window
+        delta = dy[block].transpose(1, 0, 2, 3).reshape(k, -1)    # ∂L/∂y     [K, n·OH·OW]
+        dcols = w_rows.T @ delta                          # ∂L/∂pixel_p = Σ_k W_kp · ∂L/∂y_k
+        dcols = dcols.reshape(c, fh, fw, -1, *out)
+        dxp = np.zeros((c, dcols.shape[3], h + 2 * ph, wd + 2 * pw), dtype=dx.dtype)
+        for u, v, tap in _taps(dxp, (fh, fw), stride, out):  # every tap sends its share back to
+            tap += dcols[:, u, v]                         # the pixels it read; overlaps add up
+        dx[block] = dxp[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3)
+        dw = (cols @ delta.T).T                           # ∂L/∂W_kp = Σ ∂L/∂y_k · pixel_p
+        return dw, delta.sum(axis=1)                      # (as [P, K]: BLAS's faster way round)
+
+    parts = for_each_block(x.shape[0], _cols_bytes(x, w, out), images)
+    dw = functools.reduce(np.add, (dw for dw, _ in parts))  # Σ over the blocks of the batch
+    db = functools.reduce(np.add, (db for _, db in parts))  # ∂L/∂b_k = Σ_{n,i,j} ∂L/∂y_k
     return dx, dw.reshape(w.shape), db
 
 

@@ -29,17 +29,20 @@ Implementation: a short loop over the KH·KW window taps, each a strided view of
 tap of every window at once (no loop over pixels). The average pool works along whole image rows
 where it can (it sums the window's rows first, at full width; when the windows tile x its
 gradient is the share repeated down and across), as contiguous runs are much cheaper than taps
-strided in both directions. The ``_*_pool`` kernels keep their dtype.
+strided in both directions. The max and average pools work through a large batch a few images
+at a time (reference._blocks: blocks that fit in cache, on BLAS's threads). The ``_*_pool``
+kernels keep their dtype.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
+from reference._blocks import for_each_block
 from reference._checks import FloatArray, as_float_array, fail, positive_pair
 from reference.conv import Pair, _output_size
 
@@ -90,18 +93,13 @@ def _taps(a: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> Iterator[ND
             yield a[:, :, u:u + sh * oh:sh, v:v + sw * ow:sw]
 
 
-def _fold(ufunc: np.ufunc, terms: Iterable[NDArray[Any]]) -> NDArray[Any]:
-    """terms[0] ∘ terms[1] ∘ ... for a binary ufunc ∘ (np.add, np.maximum), left to right, into
-    a new array (never a view of a term)."""
+def _fold(ufunc: np.ufunc, terms: Iterable[NDArray[Any]], out: NDArray[Any]) -> NDArray[Any]:
+    """out = terms[0] ∘ terms[1] ∘ ... for a binary ufunc ∘ (np.add, np.maximum), left to right."""
     items = iter(terms)
-    total = next(items)
-    second = next(items, None)
-    if second is None:
-        return total.copy()
-    total = ufunc(total, second)
+    np.copyto(out, next(items))
     for term in items:
-        ufunc(total, term, out=total)
-    return total
+        ufunc(out, term, out=out)
+    return out
 
 
 def _tiles(x: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> bool:
@@ -110,31 +108,49 @@ def _tiles(x: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> bool:
     return stride == kernel and (out[0] * kernel[0], out[1] * kernel[1]) == x.shape[2:]
 
 
+def _in_blocks(x: NDArray[Any], work: Callable[[slice], None]) -> None:
+    """Run work(block) over blocks of the batch: each image is pooled on its own, so a few
+    images at a time keep the temporaries in cache and the blocks can run on BLAS's threads."""
+    for_each_block(x.shape[0], x[0].nbytes, work)
+
+
 # ---------------------------------------------------------------- max
 def _max_pool(x: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> NDArray[Any]:
-    return _fold(np.maximum, _taps(x, kernel, stride, out))  # y = max_{u,v} x[SH·i+u, SW·j+v]
+    y = np.empty((*x.shape[:2], *out), dtype=x.dtype)
+
+    def images(b: slice) -> None:                         # y = max_{u,v} x[SH·i+u, SW·j+v]
+        _fold(np.maximum, _taps(x[b], kernel, stride, out), out=y[b])
+
+    _in_blocks(x, images)
+    return y
 
 
 def _max_pool_backward(dy: NDArray[Any], x: NDArray[Any], kernel: Pair, stride: Pair,
                        out: Pair) -> NDArray[Any]:
-    y = _max_pool(x, kernel, stride, out)
     tiles = _tiles(x, kernel, stride, out)
     dx = np.empty_like(x) if tiles else np.zeros_like(x)
-    unclaimed = np.ones(y.shape, dtype=bool)              # windows whose maximum is not found yet
-    first, share = np.empty(y.shape, dtype=bool), np.empty_like(dy)  # reused for every tap
     last = kernel[0] * kernel[1] - 1
-    for k, (tap, dtap) in enumerate(zip(_taps(x, kernel, stride, out),
-                                        _taps(dx, kernel, stride, out))):
-        if k < last:
-            np.equal(tap, y, out=first)
-            first &= unclaimed                            # the first maximum in row-major order
-            unclaimed ^= first
-        else:                                             # the last tap is the maximum of every
-            first = unclaimed                             # window not claimed before it
-        if tiles:                                         # (each pixel in one window only)
-            np.multiply(first, dy, out=dtap)              # gets the window's whole gradient
-        else:
-            dtap += np.multiply(first, dy, out=share)
+
+    def images(b: slice) -> None:
+        x_b, dy_b, dx_b = x[b], dy[b], dx[b]              # this block's images
+        y = _fold(np.maximum, _taps(x_b, kernel, stride, out),  # the window maxima again
+                  out=np.empty(dy_b.shape, dtype=x.dtype))
+        unclaimed = np.ones(y.shape, dtype=bool)          # windows whose maximum is not found yet
+        first, share = np.empty(y.shape, dtype=bool), np.empty_like(y)  # reused for every tap
+        for k, (tap, dtap) in enumerate(zip(_taps(x_b, kernel, stride, out),
+                                            _taps(dx_b, kernel, stride, out))):
+            if k < last:
+                np.equal(tap, y, out=first)
+                first &= unclaimed                        # the first maximum in row-major order
+                unclaimed ^= first
+            else:                                         # the last tap is the maximum of every
+                first = unclaimed                         # window not claimed before it
+            if tiles:                                     # (each pixel in one window only)
+                np.multiply(first, dy_b, out=dtap)        # gets the window's whole gradient
+            else:
+                dtap += np.multiply(first, dy_b, out=share)
+
+    _in_blocks(x, images)
     return dx
 
 
@@ -166,11 +182,17 @@ def max_pool2d_backward(dy: Any, x: Any, kernel_size: Any, stride: Any = None) -
 # ---------------------------------------------------------------- average
 def _avg_pool(x: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> NDArray[Any]:
     (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out
-    # Σ over a window = Σ over its columns v of Σ over its rows u: the rows first, at full width
-    rows = _fold(np.add, (x[:, :, u:u + sh * oh:sh, :] for u in range(kh)))  # [N, C, OH, W]
-    total = _fold(np.add, (rows[..., v:v + sw * ow:sw] for v in range(kw)))  # Σ_{u,v} x[SH·i+u,
-    total /= kh * kw                                      # SW·j+v] / (KH·KW)   [N, C, OH, OW]
-    return total
+    y = np.empty((*x.shape[:2], oh, ow), dtype=x.dtype)
+
+    def images(b: slice) -> None:
+        # Σ over a window = Σ over its columns v of Σ over its rows u: the rows first, full width
+        rows = _fold(np.add, (x[b, :, u:u + sh * oh:sh, :] for u in range(kh)),
+                     out=np.empty((*y[b].shape[:3], x.shape[3]), dtype=x.dtype))  # [n, C, OH, W]
+        total = _fold(np.add, (rows[..., v:v + sw * ow:sw] for v in range(kw)), out=y[b])
+        total /= kh * kw                                  # Σ_{u,v} x[SH·i+u, SW·j+v] / (KH·KW)
+
+    _in_blocks(x, images)
+    return y
 
 
 def _avg_pool_backward(dy: NDArray[Any], x: NDArray[Any], kernel: Pair, stride: Pair,
