@@ -40,6 +40,7 @@ from threadpoolctl import ThreadpoolController
 __all__ = ["BLOCK_BYTES", "blocks", "for_each_block", "threads"]
 
 R = TypeVar("R")
+_PREFIX = "nnspec-block"                        # the names of the threads that run blocks
 
 BLOCK_BYTES = 4 << 20
 """The bytes of temporaries one block may use: 4 MiB, so that two blocks at a time stay in the
@@ -88,7 +89,7 @@ class _Pool:
             if self.executor is None or self.key != (os.getpid(), workers):
                 if self.executor is not None and self.key[0] == os.getpid():
                     self.executor.shutdown(wait=False)
-                self.executor = ThreadPoolExecutor(workers, thread_name_prefix="nnspec-block")
+                self.executor = ThreadPoolExecutor(workers, thread_name_prefix=_PREFIX)
                 self.key = (os.getpid(), workers)
             with self.controller().limit(limits=1):
                 return list(self.executor.map(work, parts))
@@ -111,6 +112,6 @@ def for_each_block(n: int, item_bytes: int, work: Callable[[slice], R]) -> list[
     """
     parts = blocks(n, item_bytes)
     workers = threads() if len(parts) > 1 else 1
-    if workers == 1:
-        return [work(part) for part in parts]
+    if workers == 1 or threading.current_thread().name.startswith(_PREFIX):
+        return [work(part) for part in parts]   # (inside a block already: no second level)
     return _POOL.run(work, parts, workers)

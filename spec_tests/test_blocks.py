@@ -87,6 +87,18 @@ def test_blocks_run_on_blas_threads_holding_blas_to_one_and_come_back_in_order()
     assert all(set(counts) == {1} for _, counts in seen)
 
 
+def test_blocks_inside_a_block_run_in_that_block_s_thread() -> None:
+    def inner(part: slice) -> str:
+        return threading.current_thread().name
+
+    def outer(part: slice) -> set[str]:
+        return set(B.for_each_block(4, B.BLOCK_BYTES // 2, inner))
+
+    with threadpool_limits(2, user_api="blas"):
+        got = B.for_each_block(4, B.BLOCK_BYTES // 2, outer)       # would deadlock otherwise
+    assert all(len(names) == 1 and next(iter(names)).startswith("nnspec-block") for names in got)
+
+
 def test_with_one_blas_thread_the_blocks_run_in_order_in_the_calling_thread() -> None:
     names: list[str] = []
 
