@@ -230,8 +230,9 @@ _CLAIMS: tuple[Claim, ...] = (
     _c("rnn.topologies", _PART_III, "Topologies of Recurrent Neural Network",
        "One-to-one, one-to-many, many-to-one, many-to-many delayed and synced are compositions "
        "of the same cell.", "H",
-       ("reference.rnn.one_to_one", "reference.rnn.one_to_many", "reference.rnn.many_to_one",
-        "reference.rnn.many_to_many_delayed", "reference.rnn.many_to_many_synced")),
+       ("reference.topologies.one_to_one", "reference.topologies.one_to_many",
+        "reference.topologies.many_to_one", "reference.topologies.many_to_many_delayed",
+        "reference.topologies.many_to_many_synced")),
     _c("rnn.unroll", _PART_III, "Recurrent neural networks (unrolling)",
        "The unrolled network, one layer per step sharing weights, computes the same as the "
        "recurrence.", "T H", ("reference.rnn.rnn_unrolled",)),

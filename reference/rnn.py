@@ -1,6 +1,6 @@
 """The vanilla recurrent network and backpropagation through time (lecture: "Recurrent neural
-networks", "Topologies of Recurrent Neural Network", "No Magic Involved (in Theory)", "Vanishing and
-exploding gradients").
+networks", "No Magic Involved (in Theory)", "Vanishing and exploding gradients"; the topologies
+built from this cell are in reference.topologies).
 
     s_t = f(U x_t + W s_{t−1} + b)          the state, passed from step to step
     o_t = softmax(V s_t + c)                the output at step t
@@ -69,11 +69,6 @@ __all__ = [
     "RNNCache",
     "RNNGrads",
     "bptt_contributions",
-    "many_to_many_delayed",
-    "many_to_many_synced",
-    "many_to_one",
-    "one_to_many",
-    "one_to_one",
     "rnn_backward",
     "rnn_forward",
     "rnn_loss",
@@ -428,78 +423,3 @@ def bptt_contributions(cache: RNNCache, V: Any, c: Any, y_t: Any, t: int) -> BPT
         dU[k] = delta.T @ cache.x[k]                        # ∂z_k/∂U: x_kᵀ
         db[k] = delta.sum(axis=0)                           # ∂z_k/∂b: 1
     return BPTTTerms(dU, dW, db)
-
-
-# ---------------------------------------------------------------- topologies
-def _synced(func: str, x: Any, s0: Any, U: Any, W: Any, b: Any, V: Any, c: Any,
-            f: str) -> FloatArray:
-    act = activation(func, f)
-    x, s0, U, W, b = _sequence_inputs(func, x, s0, U, W, b)
-    V, c = _output_params(func, V, c, U.shape[0])
-    s, _ = _forward(x, s0, U, W, b, act)
-    return softmax(s[:-1] @ V.T + c)                        # o_t = softmax(V s_t + c)
-
-
-def many_to_many_synced(x: Any, s0: Any, U: Any, W: Any, b: Any, V: Any, c: Any,
-                        f: str = "tanh") -> FloatArray:
-    """Many to many, synced (sequence labelling): an output o_t for every input x_t.
-
-    Shapes: x [T, N, D], s0 [N, H], U, W, b as rnn_forward, V [K, H], c [K] → o [T, N, K].
-    """
-    return _synced("many_to_many_synced", x, s0, U, W, b, V, c, f)
-
-
-def many_to_one(x: Any, s0: Any, U: Any, W: Any, b: Any, V: Any, c: Any,
-                f: str = "tanh") -> FloatArray:
-    """Many to one (sentiment classification): read the sequence, one output from s_{T−1}.
-
-    Shapes: as many_to_many_synced → o [N, K].
-    """
-    return _synced("many_to_one", x, s0, U, W, b, V, c, f)[-1]
-
-
-def one_to_one(x: Any, U: Any, W: Any, b: Any, V: Any, c: Any, f: str = "tanh") -> FloatArray:
-    """One to one (a feed-forward network): one step from the zero state,
-    o = softmax(V f(U x + b) + c); W meets only the zero state, so it plays no part.
-
-    Shapes: x [N, D], U, W, b, V, c as many_to_one → o [N, K].
-    """
-    U, W, b = _weights("one_to_one", U, W, b)
-    x = as_float_array("one_to_one", "x", x, ndim=2, finite=True)
-    return _synced("one_to_one", x[None], np.zeros((x.shape[0], U.shape[0])), U, W, b, V, c,
-                   f)[0]
-
-
-def _positive_steps(func: str, steps: Any) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
-        raise TypeError(f"{func}: steps must be an integer, got {steps!r}")
-    if steps < 1:
-        raise fail(func, f"steps must be at least 1, got {steps}")
-    return int(steps)
-
-
-def one_to_many(x: Any, s0: Any, U: Any, W: Any, b: Any, V: Any, c: Any, steps: int,
-                f: str = "tanh") -> FloatArray:
-    """One to many (predict future states from a single observation): x at step 0, then zero
-    inputs, an output at each of ``steps`` steps.
-
-    Shapes: x [N, D], s0 [N, H], U, W, b, V, c as many_to_one → o [steps, N, K].
-    """
-    steps = _positive_steps("one_to_many", steps)
-    x = as_float_array("one_to_many", "x", x, ndim=2, finite=True)
-    inputs = np.zeros((steps, *x.shape))
-    inputs[0] = x                                           # [x, 0, ..., 0]
-    return _synced("one_to_many", inputs, s0, U, W, b, V, c, f)
-
-
-def many_to_many_delayed(x: Any, s0: Any, U: Any, W: Any, b: Any, V: Any, c: Any, steps: int,
-                         f: str = "tanh") -> FloatArray:
-    """Many to many, delayed (machine translation): read all of x, then write ``steps`` outputs
-    while the inputs are zero.
-
-    Shapes: x [T, N, D], s0, U, W, b, V, c as many_to_one → o [steps, N, K].
-    """
-    steps = _positive_steps("many_to_many_delayed", steps)
-    x = as_sequence("many_to_many_delayed", "x", x)
-    inputs = np.concatenate([x, np.zeros((steps, *x.shape[1:]))])  # [x_0 .. x_{T−1}, 0, ..., 0]
-    return _synced("many_to_many_delayed", inputs, s0, U, W, b, V, c, f)[-steps:]

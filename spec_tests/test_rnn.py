@@ -1,7 +1,7 @@
-"""Spec of reference.rnn (lecture: "Recurrent neural networks", "Topologies of Recurrent Neural
-Network", "No Magic Involved (in Theory)", "Vanishing and exploding gradients").
+"""Spec of reference.rnn (lecture: "Recurrent neural networks", "No Magic Involved (in Theory)",
+"Vanishing and exploding gradients"; the topologies are in test_topologies.py).
 
-Claims: rnn.cell, rnn.topologies, rnn.unroll, rnn.bptt, rnn.vanishing, lm.memory; convention
+Claims: rnn.cell, rnn.unroll, rnn.bptt, rnn.vanishing, lm.memory; convention
 time-major. Gradient clipping (reference.optim.clip_by_norm, the remedy for exploding gradients):
 its properties are in test_optim.py, its effect on an exploding BPTT gradient is checked here.
 """
@@ -23,9 +23,7 @@ from hypothesis import strategies as st
 
 from conformance.strategies import RecurrentCase, output_layers, recurrent_cases
 from reference import rnn as R
-from reference.feedforward import dense
 from reference.gradcheck import check_gradients
-from reference.losses import softmax
 from reference.optim import clip_by_norm, global_norm
 from reference.tolerance import EXACT, assert_close, tolerance
 from spec_tests.helpers.oracles import assert_matches_torch
@@ -386,53 +384,6 @@ def test_sequences_are_time_major_axis_0_is_time_axis_1_the_batch(case: Recurren
     assert np.array_equal(s2[:t], s[:t]), "a later input changed an earlier state"
 
 
-# ---------------------------------------------------------------- properties: topologies
-@pytest.mark.claim("rnn.topologies")
-@pytest.mark.property
-@given(recurrent_cases(max_t=6), st.data())
-def test_synced_many_to_one_and_one_to_one_are_the_same_cell_read_at_different_steps(
-        case: RecurrentCase, data: st.DataObject) -> None:
-    T, N, H = case.sizes["T"], case.sizes["N"], case.sizes["H"]
-    out = data.draw(output_layers(T, N, H), label="output layer")
-    params = (case.W_ih, case.W_hh, _b(case), out.V, out.c)
-    tol = _fwd_tol(case.sizes["D"] + H, T)
-    synced = R.many_to_many_synced(case.x, case.h0, *params)
-    assert synced.shape == (T, N, out.V.shape[0])
-    # an output for every input, each from the inputs up to its step only
-    for t in range(T):
-        assert_close(R.many_to_one(case.x[:t + 1], case.h0, *params), synced[t], tol,
-                     what=f"many_to_one(x_0..x_{t}) vs synced o_{t}")
-    # one to one is a feed-forward network: o = softmax(V f(U x + b) + c)
-    U, _, b, V, c = params
-    ffn = softmax(dense(dense(case.x[0], U, b, "tanh"), V, c, "identity"))
-    assert_close(R.one_to_one(case.x[0], *params), ffn, tol, what="one_to_one vs a 2-layer net")
-
-
-@pytest.mark.claim("rnn.topologies")
-@pytest.mark.property
-@given(recurrent_cases(max_t=5), st.integers(1, 4), st.data())
-def test_one_to_many_and_delayed_outputs_continue_the_state_on_zero_inputs(
-        case: RecurrentCase, steps: int, data: st.DataObject) -> None:
-    T, N, H, D = case.sizes["T"], case.sizes["N"], case.sizes["H"], case.sizes["D"]
-    out = data.draw(output_layers(T, N, H), label="output layer")
-    params = (case.W_ih, case.W_hh, _b(case), out.V, out.c)
-    tol = _fwd_tol(D + H, T + steps)
-    zero = np.zeros((N, D))
-    one_many = R.one_to_many(case.x[0], case.h0, *params, steps=steps)
-    assert one_many.shape == (steps, N, out.V.shape[0])
-    # one to many: the observation at step 0, then the state alone carries on
-    assert_close(one_many[0], R.many_to_one(case.x[:1], case.h0, *params), tol, what="o_0")
-    if steps > 1:
-        s_0 = R.rnn_step(case.x[0], case.h0, case.W_ih, case.W_hh, _b(case))
-        assert_close(one_many[1:], R.one_to_many(zero, s_0, *params, steps=steps - 1), tol,
-                     what="one_to_many continued from s_0")
-    # many to many, delayed: read everything, then write from the final state on zero inputs
-    delayed = R.many_to_many_delayed(case.x, case.h0, *params, steps=steps)
-    s, _ = R.rnn_forward(case.x, case.h0, case.W_ih, case.W_hh, _b(case))
-    assert_close(delayed, R.one_to_many(zero, s[-1], *params, steps=steps), tol,
-                 what="delayed outputs vs one_to_many from s_{T−1}")
-
-
 # ---------------------------------------------------------------- properties: memory
 def _bytes(cache: R.RNNCache) -> int:
     return sum(a.nbytes for a in cache if isinstance(a, np.ndarray))
@@ -545,7 +496,6 @@ V_, C_, Y_ = _rng.normal(size=(K_, H_)), _rng.normal(size=K_), _rng.integers(0, 
 S_, CACHE = R.rnn_forward(X, S0, U_, W_, B_)
 W_NAN = W_.copy()
 W_NAN[1, 2] = np.nan
-OUT = (V_, C_)
 
 BAD_INPUT: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("rank", lambda: R.rnn_forward(X[0], S0, U_, W_, B_), ValueError,
@@ -621,29 +571,11 @@ BAD_INPUT: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
      r"^bptt_contributions: y must have shape \(2,\)"),
     ("bptt t", lambda: R.bptt_contributions(CACHE, V_, C_, Y_[0], -1), ValueError,
      r"^bptt_contributions: t must be a step in \[0, 3\)"),
-    ("synced rank", lambda: R.many_to_many_synced(X[0], S0, U_, W_, B_, *OUT), ValueError,
-     r"^many_to_many_synced: x must be 3-D"),
-    ("many_to_one H", lambda: R.many_to_one(X, S0, U_, W_, B_, V_[:, :2], C_), ValueError,
-     r"^many_to_one: V must have shape \(K, H\) with H = 5"),
-    ("one_to_one rank", lambda: R.one_to_one(X, U_, W_, B_, *OUT), ValueError,
-     r"^one_to_one: x must be 2-D, got 3-D"),
-    ("one_to_one U", lambda: R.one_to_one(X[0], U_[0], W_, B_, *OUT), ValueError,
-     r"^one_to_one: U must be 2-D, got 1-D"),
-    ("one_to_many steps", lambda: R.one_to_many(X[0], S0, U_, W_, B_, *OUT, steps=0),
-     ValueError, r"^one_to_many: steps must be at least 1, got 0"),
-    ("one_to_many steps type", lambda: R.one_to_many(X[0], S0, U_, W_, B_, *OUT, steps=2.0),  # type: ignore[arg-type]
-     TypeError, r"^one_to_many: steps must be an integer, got 2.0"),
-    ("one_to_many rank", lambda: R.one_to_many(X, S0, U_, W_, B_, *OUT, steps=2), ValueError,
-     r"^one_to_many: x must be 2-D, got 3-D"),
-    ("delayed empty", lambda: R.many_to_many_delayed(X[:0], S0, U_, W_, B_, *OUT, steps=2),
-     ValueError, r"^many_to_many_delayed: x must be a non-empty sequence \[T, N, D\]"),
-    ("delayed s0", lambda: R.many_to_many_delayed(X, S0.T, U_, W_, B_, *OUT, steps=2),
-     ValueError, r"^many_to_many_delayed: s0 must have shape \(2, 5\), got \(5, 2\)"),
 ]
 
 
-@pytest.mark.claim("rnn.cell", "rnn.bptt", "rnn.unroll", "rnn.topologies", "rnn.vanishing",
-                   "convention.errors", "convention.time-major")
+@pytest.mark.claim("rnn.cell", "rnn.bptt", "rnn.unroll", "rnn.vanishing", "convention.errors",
+                   "convention.time-major")
 @pytest.mark.errors
 @pytest.mark.parametrize(("call", "kind", "message"), [c[1:] for c in BAD_INPUT],
                          ids=[c[0] for c in BAD_INPUT])
@@ -686,11 +618,3 @@ def test_non_finite_inputs_give_errors_not_nan() -> None:
         R.rnn_output(np.full_like(S_, np.inf), V_, C_)
     with pytest.raises(ValueError, match=r"^rnn_loss_backward: s must be finite"):
         R.rnn_loss_backward(np.full_like(S_, np.nan), V_, C_, Y_)
-    with pytest.raises(ValueError, match=r"^many_to_one: x must be finite"):
-        R.many_to_one(x_nan, S0, U_, W_, B_, *OUT)
-    with pytest.raises(ValueError, match=r"^many_to_many_delayed: s0 must be finite"):
-        R.many_to_many_delayed(X, s_inf, U_, W_, B_, *OUT, steps=2)
-    with pytest.raises(ValueError, match=r"^one_to_one: x must be finite"):
-        R.one_to_one(x_nan[2], U_, W_, B_, *OUT)
-    with pytest.raises(ValueError, match=r"^one_to_many: x must be finite"):
-        R.one_to_many(x_nan[2], S0, U_, W_, B_, *OUT, steps=2)
