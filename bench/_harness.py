@@ -52,8 +52,9 @@ and prints what the libraries report back:
   child prints what both report. Both counts are shown because they answer different questions:
   with one thread the two libraries' kernels are compared; with all cores, also how much of
   each side's work runs in parallel (torch's elementwise and pooling kernels do; of ours, the
-  matrix products do, and conv2d and pooling run blocks of images on the threads, see
-  reference/_blocks.py, but the LSTM's elementwise steps run on one core).
+  matrix products do, and conv2d, max pooling and the average pool's forward pass run blocks of
+  images on the threads, see reference/_blocks.py, but the LSTM's elementwise steps run on one
+  core).
 
 The exit status is 1 when a case misses its target in any configuration that was run.
 """

@@ -2,26 +2,36 @@
 
 Why
 ---
-conv2d and pooling treat every image of a batch on its own, and the obvious vectorised form works
-on the whole batch at once. Two things make that slow on a CPU:
+conv2d and max/average pooling treat every image of a batch on its own, and the obvious
+vectorised form works on the whole batch at once. Two things make that slow on a CPU:
 
 * whole-batch temporaries are large: conv2d's im2col matrix for 32 images of 16×32×32 with a 3×3
   kernel is 37 MB in float64, so every pass over it streams through main memory, while the same
-  matrix for 4 images (4.7 MB) stays in cache;
+  matrix for 2–3 images (2.4–3.5 MB) stays in cache;
 * NumPy runs each elementwise operation on one core (only its matrix products use more).
 
 So these kernels hand ``for_each_block`` a function of one block of the batch (a ``slice`` of the
-batch axis), and the blocks run on as many threads as NumPy's BLAS is set to use (NumPy releases
-the GIL inside its loops and matrix products). While blocks run side by side, BLAS is held to one
-thread each (threadpoolctl), so that the two levels of threads do not fight over the cores.
+batch axis), and the blocks run on as many threads as BLAS is set to use (NumPy releases the GIL
+inside its loops and matrix products).
+
+Side effect
+-----------
+While blocks run side by side, every BLAS library that threadpoolctl finds in the process is held
+to one thread, so that the two levels of threads do not fight over the cores (as scikit-learn does
+around its own parallel loops), and the setting is restored when the last block has finished.
+That setting is process-wide: a matrix product that another thread of the process computes
+meanwhile runs on one thread too. nnspec's own parallel sections take turns (a lock). A batch that
+fits in one block (every small input, so nearly every test) runs in the calling thread as plain
+NumPy and changes nothing.
 
 Guarantees
 ----------
 * The blocks depend only on the batch size and the bytes one image needs, never on the number of
-  threads: results are bit-for-bit the same with 1 thread or 8 (a block's partial sums, as conv2d's
-  ∂L/∂W, are returned in block order for the caller to add).
-* A batch that fits in one block (every small input, so nearly every test) runs in the calling
-  thread, as plain NumPy.
+  threads, and a block's partial sums (as conv2d's ∂L/∂W) come back in block order for the caller
+  to add: a batch of several blocks gives the same bits on 1 thread or 8. (A batch of one block is
+  plain NumPy, whose matrix products may differ in the last bits with BLAS's thread count.)
+* An exception in a block is raised in the caller after every block has finished.
+* A child made by ``os.fork`` starts with no pool and no lock held, whenever it is forked.
 * To change the number of threads, change BLAS's: ``threadpoolctl.threadpool_limits(1)`` (or
   OPENBLAS_NUM_THREADS=1 before NumPy is imported) makes the reference single-threaded too.
 """
@@ -32,7 +42,7 @@ import itertools
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import TypeVar
 
 from threadpoolctl import ThreadpoolController
@@ -51,24 +61,25 @@ faster than the whole batch, one thread)."""
 def blocks(n: int, item_bytes: int, budget: int | None = None) -> list[slice]:
     """The batch axis [0, n) cut into consecutive slices of about ``budget`` bytes each.
 
-    The count is ⌈n·item_bytes / budget⌉ rounded up to a multiple of 4 (at most n), so that 2 or
-    4 threads get equal shares; the sizes differ by at most one item. ``budget`` defaults to
-    BLOCK_BYTES (read at each call, so a test can shrink it).
+    The count is ⌈n·item_bytes / budget⌉ rounded up to a multiple of 4 (at most n, at least 1),
+    so that 2 or 4 threads get equal shares; the sizes differ by at most one item. ``budget``
+    defaults to BLOCK_BYTES (read at each call, so a test can shrink it).
     """
     budget = BLOCK_BYTES if budget is None else budget
     count = -(-n * max(1, item_bytes) // budget)          # ⌈n·item / budget⌉
     if count > 1:
         count = min(n, -(-count // 4) * 4)
+    count = max(1, count)                                 # an empty batch is one empty block
     edges = [i * n // count for i in range(count + 1)]
     return [slice(lo, hi) for lo, hi in itertools.pairwise(edges)]
 
 
 class _Pool:
-    """Threads for the blocks, and BLAS's thread setting, found once per process."""
+    """Threads for the blocks, and the BLAS libraries' thread setting."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()              # one parallel section at a time (see run)
-        self.key = (-1, 0)                        # (process id, threads) the executor was made for
+        self.workers = 0                          # the threads the executor was made with
         self.executor: ThreadPoolExecutor | None = None
         self.blas: ThreadpoolController | None = None
 
@@ -84,22 +95,35 @@ class _Pool:
     def run(self, work: Callable[[slice], R], parts: list[slice], workers: int) -> list[R]:
         # One caller at a time: two callers limiting and restoring BLAS's setting concurrently
         # could leave it at one thread. The executor is made again when the number of threads
-        # changes and after a fork (a child inherits the executor object but not its threads).
+        # changes.
         with self.lock:
-            if self.executor is None or self.key != (os.getpid(), workers):
-                if self.executor is not None and self.key[0] == os.getpid():
+            if self.executor is None or self.workers != workers:
+                if self.executor is not None:
                     self.executor.shutdown(wait=False)
                 self.executor = ThreadPoolExecutor(workers, thread_name_prefix=_PREFIX)
-                self.key = (os.getpid(), workers)
+                self.workers = workers
             with self.controller().limit(limits=1):
-                return list(self.executor.map(work, parts))
+                futures = [self.executor.submit(work, part) for part in parts]
+                wait(futures)                     # every block, even after one has failed
+        return [future.result() for future in futures]  # raises the first block's error
 
 
 _POOL = _Pool()
 
 
+def _forget_pool_in_child() -> None:  # pragma: no cover (runs in the child only)
+    # A forked child has only the thread that forked: no pool threads, and possibly a lock that
+    # one of the parent's threads was holding. It starts again with a fresh pool.
+    global _POOL
+    _POOL = _Pool()
+
+
+os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
 def threads() -> int:
-    """The number of threads the blocks run on: NumPy's BLAS setting (1 if no BLAS is found)."""
+    """The number of threads the blocks run on: the BLAS libraries' setting, the smallest if
+    several are loaded (1 if none is found)."""
     return _POOL.threads()
 
 
@@ -108,7 +132,8 @@ def for_each_block(n: int, item_bytes: int, work: Callable[[slice], R]) -> list[
     threads when there is more than one block and more than one thread.
 
     ``work`` must only read shared inputs and write to its own block of the outputs; what it
-    returns comes back in block order. Exceptions propagate to the caller.
+    returns comes back in block order. An exception in a block is raised here once every block
+    has finished (the first in block order).
     """
     parts = blocks(n, item_bytes)
     workers = threads() if len(parts) > 1 else 1

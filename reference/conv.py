@@ -188,7 +188,7 @@ def _im2col(x: NDArray[Any], kernel: Pair, stride: Pair, padding: Pair,
 
 
 def _cols_bytes(x: NDArray[Any], w: NDArray[Any], out: Pair) -> int:
-    """The bytes of one image's im2col columns (C·FH·FW × OH·OW values): a block's budget."""
+    """The bytes of one image's im2col columns (C·FH·FW × OH·OW values), the measure of a block."""
     return w[0].size * out[0] * out[1] * np.result_type(x, w).itemsize
 
 
@@ -198,14 +198,14 @@ def _conv2d_forward(x: NDArray[Any], w: NDArray[Any], b: NDArray[Any] | None,
     y = np.empty((x.shape[0], k, *out), dtype=np.result_type(x, w))
     w_rows = w.reshape(k, -1)                             # row k: kernel k's weights W_kp
 
-    def images(block: slice) -> None:                     # the images of one block of the batch
+    def one_block(block: slice) -> None:                  # a few images of the batch
         cols = _im2col(x[block], w.shape[2:], stride, padding, out)  # [P = C·FH·FW, n·OH·OW]
-        y_k = (w_rows @ cols).reshape(k, -1, *out)        # y_k = Σ_p W_kp · pixel_p
+        y_block = (w_rows @ cols).reshape(k, -1, *out)    # y_k = Σ_p W_kp · pixel_p, every k
         if b is not None:
-            y_k += b[:, None, None, None]                 # + b_k
-        y[block] = y_k.transpose(1, 0, 2, 3)              # [n, K, OH, OW]
+            y_block += b[:, None, None, None]             # + b_k
+        y[block] = y_block.transpose(1, 0, 2, 3)          # [n, K, OH, OW]
 
-    for_each_block(x.shape[0], _cols_bytes(x, w, out), images)
+    for_each_block(x.shape[0], _cols_bytes(x, w, out), one_block)
     return y
 
 
@@ -215,24 +215,27 @@ def _conv2d_backward(dy: NDArray[Any], x: NDArray[Any], w: NDArray[Any], stride:
     k, _, fh, fw = w.shape
     ph, pw = padding
     out = dy.shape[2:]
-    dx = np.empty(x.shape, dtype=np.result_type(dy, x, w))
+    dx = np.empty(x.shape, dtype=np.result_type(w, dy))
     w_rows = w.reshape(k, -1)
 
-    def images(block: slice) -> tuple[NDArray[Any], NDArray[Any]]:
+    def one_block(block: slice) -> tuple[NDArray[Any], NDArray[Any]]:
+        n = dy[block].shape[0]
         cols = _im2col(x[block], (fh, fw), stride, padding, out)  # pixel_p of every window
         delta = dy[block].transpose(1, 0, 2, 3).reshape(k, -1)    # ∂L/∂y     [K, n·OH·OW]
         dcols = w_rows.T @ delta                          # ∂L/∂pixel_p = Σ_k W_kp · ∂L/∂y_k
-        dcols = dcols.reshape(c, fh, fw, -1, *out)
-        dxp = np.zeros((c, dcols.shape[3], h + 2 * ph, wd + 2 * pw), dtype=dx.dtype)
+        dcols = dcols.reshape(c, fh, fw, n, *out)
+        dxp = np.zeros((c, n, h + 2 * ph, wd + 2 * pw), dtype=dx.dtype)
         for u, v, tap in _taps(dxp, (fh, fw), stride, out):  # every tap sends its share back to
             tap += dcols[:, u, v]                         # the pixels it read; overlaps add up
         dx[block] = dxp[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3)
         dw = (cols @ delta.T).T                           # ∂L/∂W_kp = Σ ∂L/∂y_k · pixel_p
-        return dw, delta.sum(axis=1)                      # (as [P, K]: BLAS's faster way round)
+                                                          # (as [P, K]: BLAS's faster way round)
+        db = delta.sum(axis=1)                            # ∂L/∂b_k = Σ_{n,i,j} ∂L/∂y_k
+        return dw, db
 
-    parts = for_each_block(x.shape[0], _cols_bytes(x, w, out), images)
-    dw = functools.reduce(np.add, (dw for dw, _ in parts))  # Σ over the blocks of the batch
-    db = functools.reduce(np.add, (db for _, db in parts))  # ∂L/∂b_k = Σ_{n,i,j} ∂L/∂y_k
+    parts = for_each_block(x.shape[0], _cols_bytes(x, w, out), one_block)
+    dw = functools.reduce(np.add, (dw for dw, _ in parts))  # the blocks' sums, added up
+    db = functools.reduce(np.add, (db for _, db in parts))
     return dx, dw.reshape(w.shape), db
 
 

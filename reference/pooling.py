@@ -29,13 +29,14 @@ Implementation: a short loop over the KH·KW window taps, each a strided view of
 tap of every window at once (no loop over pixels). The average pool works along whole image rows
 where it can (it sums the window's rows first, at full width; when the windows tile x its
 gradient is the share repeated down and across), as contiguous runs are much cheaper than taps
-strided in both directions. The max and average pools work through a large batch a few images
-at a time (reference._blocks: blocks that fit in cache, on BLAS's threads). The ``_*_pool``
-kernels keep their dtype.
+strided in both directions. Max pooling (forward and backward) and the average pool's forward
+pass work through a large batch a few images at a time (reference._blocks: blocks that fit in
+cache, on several threads). The ``_*_pool`` kernels keep their dtype.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
@@ -110,18 +111,20 @@ def _tiles(x: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> bool:
 
 def _in_blocks(x: NDArray[Any], work: Callable[[slice], None]) -> None:
     """Run work(block) over blocks of the batch: each image is pooled on its own, so a few
-    images at a time keep the temporaries in cache and the blocks can run on BLAS's threads."""
-    for_each_block(x.shape[0], x[0].nbytes, work)
+    images at a time keep the temporaries in cache and the blocks can run on several threads
+    (reference._blocks); a block is measured by the bytes of its images."""
+    for_each_block(x.shape[0], x.itemsize * math.prod(x.shape[1:]), work)
 
 
 # ---------------------------------------------------------------- max
 def _max_pool(x: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> NDArray[Any]:
     y = np.empty((*x.shape[:2], *out), dtype=x.dtype)
 
-    def images(b: slice) -> None:                         # y = max_{u,v} x[SH·i+u, SW·j+v]
-        _fold(np.maximum, _taps(x[b], kernel, stride, out), out=y[b])
+    def one_block(block: slice) -> None:
+        _fold(np.maximum, _taps(x[block], kernel, stride, out),  # y = max_{u,v} x[SH·i+u, SW·j+v]
+              out=y[block])
 
-    _in_blocks(x, images)
+    _in_blocks(x, one_block)
     return y
 
 
@@ -131,12 +134,12 @@ def _max_pool_backward(dy: NDArray[Any], x: NDArray[Any], kernel: Pair, stride: 
     dx = np.empty_like(x) if tiles else np.zeros_like(x)
     last = kernel[0] * kernel[1] - 1
 
-    def images(b: slice) -> None:
-        x_b, dy_b, dx_b = x[b], dy[b], dx[b]              # this block's images
+    def one_block(block: slice) -> None:
+        x_b, dy_b, dx_b = x[block], dy[block], dx[block]  # this block's images
         y = _fold(np.maximum, _taps(x_b, kernel, stride, out),  # the window maxima again
                   out=np.empty(dy_b.shape, dtype=x.dtype))
         unclaimed = np.ones(y.shape, dtype=bool)          # windows whose maximum is not found yet
-        first, share = np.empty(y.shape, dtype=bool), np.empty_like(y)  # reused for every tap
+        first, share = np.empty(y.shape, dtype=bool), np.empty_like(dy_b)  # reused for each tap
         for k, (tap, dtap) in enumerate(zip(_taps(x_b, kernel, stride, out),
                                             _taps(dx_b, kernel, stride, out))):
             if k < last:
@@ -150,7 +153,7 @@ def _max_pool_backward(dy: NDArray[Any], x: NDArray[Any], kernel: Pair, stride: 
             else:
                 dtap += np.multiply(first, dy_b, out=share)
 
-    _in_blocks(x, images)
+    _in_blocks(x, one_block)
     return dx
 
 
@@ -184,14 +187,15 @@ def _avg_pool(x: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> NDArray
     (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out
     y = np.empty((*x.shape[:2], oh, ow), dtype=x.dtype)
 
-    def images(b: slice) -> None:
+    def one_block(block: slice) -> None:
+        x_b = x[block]                                    # [n, C, H, W]
         # Σ over a window = Σ over its columns v of Σ over its rows u: the rows first, full width
-        rows = _fold(np.add, (x[b, :, u:u + sh * oh:sh, :] for u in range(kh)),
-                     out=np.empty((*y[b].shape[:3], x.shape[3]), dtype=x.dtype))  # [n, C, OH, W]
-        total = _fold(np.add, (rows[..., v:v + sw * ow:sw] for v in range(kw)), out=y[b])
+        rows = _fold(np.add, (x_b[:, :, u:u + sh * oh:sh, :] for u in range(kh)),
+                     out=np.empty((*x_b.shape[:2], oh, x_b.shape[3]), dtype=x.dtype))
+        total = _fold(np.add, (rows[..., v:v + sw * ow:sw] for v in range(kw)), out=y[block])
         total /= kh * kw                                  # Σ_{u,v} x[SH·i+u, SW·j+v] / (KH·KW)
 
-    _in_blocks(x, images)
+    _in_blocks(x, one_block)
     return y
 
 
