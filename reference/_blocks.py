@@ -74,7 +74,7 @@ def blocks(n: int, item_bytes: int, budget: int | None = None) -> list[slice]:
     return [slice(lo, hi) for lo, hi in itertools.pairwise(edges)]
 
 
-class _Pool:
+class _BlockThreads:
     """Threads for the blocks, and the BLAS libraries' thread setting."""
 
     def __init__(self) -> None:
@@ -108,14 +108,14 @@ class _Pool:
         return [future.result() for future in futures]  # raises the first block's error
 
 
-_POOL = _Pool()
+_POOL = _BlockThreads()
 
 
 def _forget_pool_in_child() -> None:  # pragma: no cover (runs in the child only)
     # A forked child has only the thread that forked: no pool threads, and possibly a lock that
     # one of the parent's threads was holding. It starts again with a fresh pool.
     global _POOL
-    _POOL = _Pool()
+    _POOL = _BlockThreads()
 
 
 os.register_at_fork(after_in_child=_forget_pool_in_child)

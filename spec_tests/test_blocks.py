@@ -92,7 +92,7 @@ def test_blocks_run_on_blas_threads_holding_blas_to_one_and_come_back_in_order()
 
 def test_blocks_inside_a_block_run_in_that_block_s_thread(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(B, "_POOL", B._Pool())                   # a deadlock stays in this pool
+    monkeypatch.setattr(B, "_POOL", B._BlockThreads())            # a deadlock stays in there
     monkeypatch.setattr(B, "threads", lambda: 2)
     got: list[set[str]] = []
 
