@@ -118,7 +118,8 @@ def _forget_pool_in_child() -> None:  # pragma: no cover (runs in the child only
     _POOL = _BlockThreads()
 
 
-os.register_at_fork(after_in_child=_forget_pool_in_child)
+if hasattr(os, "register_at_fork"):               # POSIX; there is no fork on Windows
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
 
 
 def threads() -> int:
