@@ -138,23 +138,13 @@ def _set_allocator(policy: str) -> str:
     return "steady (mallopt: mmap threshold 256 MiB, trim threshold 1 GiB, top pad 128 MiB)"
 
 
-def _openblas(query: str) -> Any:
-    """Ask the OpenBLAS that NumPy loaded for its core name or thread count (Linux only)."""
-    try:
-        maps = Path("/proc/self/maps").read_text(encoding="utf-8").split()
-    except OSError:
-        return None
-    for lib in sorted({p for p in maps if "openblas" in p and ".so" in p}):
-        handle = ctypes.CDLL(lib)
-        for prefix in ("scipy_openblas_", "openblas_"):
-            for suffix in ("64_", ""):
-                fn = getattr(handle, f"{prefix}{query}{suffix}", None)
-                if fn is not None:
-                    if query == "get_corename":
-                        fn.restype = ctypes.c_char_p
-                        return fn().decode()
-                    return int(fn())
-    return None
+def _numpy_openblas() -> dict[str, Any]:
+    """threadpoolctl's description of the OpenBLAS that NumPy loaded ({} if there is none): its
+    ``architecture`` (the core name) and ``num_threads``."""
+    from threadpoolctl import threadpool_info
+
+    libs = [lib for lib in threadpool_info() if lib["internal_api"] == "openblas"]
+    return next((lib for lib in libs if "numpy" in lib["filepath"]), libs[0] if libs else {})
 
 
 def _configure_child(isa: str, allocator: str, threads: int) -> list[str]:
@@ -176,13 +166,14 @@ def _configure_child(isa: str, allocator: str, threads: int) -> list[str]:
     import torch
 
     torch.set_num_threads(threads)
-    core, torch_isa = _openblas("get_corename") or "?", torch.backends.cpu.get_cpu_capability()
+    openblas = _numpy_openblas()
+    core, torch_isa = openblas.get("architecture") or "?", torch.backends.cpu.get_cpu_capability()
     avx512 = {"skylakex", "cooperlake", "sapphirerapids"}
     same = (core.lower() in avx512) == torch_isa.upper().startswith("AVX512")
     return [f"instruction sets: NumPy's OpenBLAS core {core}, torch {torch_isa}"
             f"{'' if same else '  (NOT matched)'}"
             + (f"  [{', '.join(changed)}]" if changed else "  [environment unchanged]"),
-            f"threads: OpenBLAS {_openblas('get_num_threads') or '?'}, torch "
+            f"threads: OpenBLAS {openblas.get('num_threads') or '?'}, torch "
             f"{torch.get_num_threads()} (os.cpu_count() = {os.cpu_count()})",
             f"allocator: {alloc}",
             f"numpy {np.__version__}, torch {torch.__version__}, "
