@@ -252,9 +252,10 @@ def build_cases(ops: Iterable[str], reference: Bound) -> list[Case]:
             rng = np.random.default_rng([seed, 1])
             bare = Case(op=op, source="golden", name=f"{i + 1:02d}", inputs=draft.inputs,
                         attrs=draft.attrs, about=draft.about, claims=spec.claims, seed=seed)
-            outs = complete(bare, reference).expected or {}
+            forward = complete(bare, reference)           # the outputs, to shape the upstream
+            outs = forward.expected or {}
             upstream = {name: _normal(rng, np.shape(v)) for name, v in outs.items()}
-            cases.append(complete(replace(bare, upstream=upstream), reference))
+            cases.append(complete(replace(forward, upstream=upstream), reference))  # + gradients
     return cases
 
 
