@@ -122,7 +122,12 @@ def convnet_backward(dlogits: Any, V: Any, params: Mapping[str, Any], *,
     """
     P = _params("convnet_backward", params)
     pad = _padding("convnet_backward", P["K"])
-    out = convnet_forward(V, P, pool=pool)
+    return _backward(dlogits, V, P, convnet_forward(V, P, pool=pool), pad, pool)
+
+
+def _backward(dlogits: Any, V: Any, P: Mapping[str, FloatArray], out: ConvNetOutputs, pad: int,
+              pool: int) -> tuple[FloatArray, dict[str, FloatArray]]:
+    """convnet_backward from the forward pass's outputs ``out`` (params already checked)."""
     dh, dW, db_fc = dense_backward(dlogits, out.h, P["W"], P["b_fc"], "identity")  # FC
     dp = dh.reshape(out.p.shape)                                                   # unflatten
     da = max_pool2d_backward(dp, out.a, pool)                                      # POOL
@@ -152,10 +157,10 @@ def convnet_loss_and_grads(params: Mapping[str, Any], V: Any, targets: Any, *,
     if t.shape[0] != V.shape[0]:
         raise fail(func, f"targets has {t.shape[0]} labels but V has {V.shape[0]} images "
                          f"(V.shape = {V.shape})")
-    logits = convnet_forward(V, P, pool=pool).logits
-    loss = cross_entropy(logits, t)
-    dlogits = cross_entropy_backward(logits, t)
-    _, grads = convnet_backward(dlogits, V, P, pool=pool)
+    out = convnet_forward(V, P, pool=pool)
+    loss = cross_entropy(out.logits, t)
+    dlogits = cross_entropy_backward(out.logits, t)
+    _, grads = _backward(dlogits, V, P, out, _padding(func, P["K"]), pool)  # (forward done once)
     return loss, grads
 
 

@@ -47,6 +47,7 @@ from reference._checks import (
     rng_from,
 )
 from reference.activations import step
+from reference.neuron import _neuron_inputs
 
 __all__ = [
     "GATES",
@@ -68,12 +69,7 @@ def perceptron(x: Any, w: Any, b: Any) -> FloatArray:
 
     Shapes: x [N, D] → o [N] (x [D] → a 0-d array); w [D]; b a scalar.
     """
-    x = as_float_array("perceptron", "x", x, ndim=(1, 2))
-    w = as_float_array("perceptron", "w", w, ndim=1, finite=True)
-    b = float(as_float_array("perceptron", "b", b, ndim=0, finite=True))
-    if x.shape[-1] != w.shape[0]:
-        raise fail("perceptron", f"x has {x.shape[-1]} inputs but w has {w.shape[0]} weights "
-                                 f"(x.shape = {x.shape}, w.shape = {w.shape})")
+    x, w, b = _neuron_inputs("perceptron", x, w, b)   # the neuron's inputs, checked alike
     return step(x @ w + b)        # o = step(Σ_i w_i x_i + b)
 
 

@@ -41,7 +41,12 @@ from reference._checks import (
 )
 from reference.activations import activation
 from reference.feedforward import Network, dense, init_mlp, mlp_backward, mlp_forward
-from reference.losses import cross_entropy, cross_entropy_backward, squared_error
+from reference.losses import (
+    cross_entropy,
+    cross_entropy_backward,
+    squared_error,
+    squared_error_backward,
+)
 from reference.optim import Params, gradient_descent
 
 __all__ = ["Autoencoder", "FineTuned", "Pretrained", "fine_tune", "pretrain_layerwise",
@@ -91,7 +96,7 @@ def train_autoencoder(X: Any, hidden: int, rng: Any, *, f: str = "sigmoid", step
 
     def loss_and_grads(p: Params) -> tuple[float, Params]:
         x_hat, cache = mlp_forward(X, (p["W"], p["W_dec"]), (p["b"], p["c"]), fs)
-        g = mlp_backward((x_hat - X) / X.shape[0], cache)    # ∂J/∂x̂ = (x̂ − x)/N
+        g = mlp_backward(squared_error_backward(x_hat, X), cache)  # ∂J/∂x̂ = (x̂ − x)/N
         return (squared_error(x_hat, X),
                 {"W": g.dWs[0], "b": g.dbs[0], "W_dec": g.dWs[1], "c": g.dbs[1]})
 
