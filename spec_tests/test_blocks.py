@@ -177,14 +177,22 @@ def test_a_forked_child_makes_its_own_pool(tiny_blocks: None) -> None:
 def test_a_child_forked_during_a_parallel_section_makes_its_own_pool(tiny_blocks: None) -> None:
     x = np.arange(2 * 8 * 5 * 5, dtype=float).reshape(2, 8, 5, 5)
     want = conv.conv2d(x, np.ones((1, 8, 3, 3))).sum()
+    started, forked = threading.Event(), threading.Event()
 
-    def work(part: slice) -> float | None:                        # the lock is held meanwhile
-        # (a child forked from an executor's thread exits with code 1 whatever it ran: CPython's
-        # concurrent.futures; the sum it sent back is what shows that it worked)
-        return _fork_child_conv()[0] if part.start == 0 else None
+    def work(part: slice) -> None:                                # holds the section open
+        started.set()
+        forked.wait(timeout=30)
 
     with threadpool_limits(2, user_api="blas"):
-        assert B.for_each_block(4, 2048, work)[0] == want
+        section = threading.Thread(target=B.for_each_block, args=(4, 2048, work), daemon=True)
+        section.start()                                           # another thread holds the lock
+        assert started.wait(timeout=20)
+        try:
+            got = _fork_child_conv()                              # forked by this (main) thread
+        finally:
+            forked.set()
+            section.join(timeout=20)
+    assert got == (want, 0)
 
 
 def _case(rng: np.random.Generator, dtype: Any = np.float64) -> dict[str, np.ndarray]:
