@@ -44,6 +44,11 @@ def test_synced_many_to_one_and_one_to_one_are_the_same_cell_read_at_different_s
     tol = _fwd_tol(case.sizes["D"] + H, T)
     synced = TOP.many_to_many_synced(case.x, case.h0, *params)
     assert synced.shape == (T, N, out.V.shape[0])
+    # the readout o_t = softmax(V s_t + c) of the cell's states s_t
+    s, _ = R.rnn_forward(case.x, case.h0, case.W_ih, case.W_hh, _b(case))
+    for t in range(T):
+        assert_close(synced[t], softmax(dense(s[t], out.V, out.c, "identity")), tol,
+                     what=f"synced o_{t} vs softmax(V s_{t} + c)")
     # an output for every input, each from the inputs up to its step only
     for t in range(T):
         assert_close(TOP.many_to_one(case.x[:t + 1], case.h0, *params), synced[t], tol,
@@ -52,6 +57,9 @@ def test_synced_many_to_one_and_one_to_one_are_the_same_cell_read_at_different_s
     U, _, b, V, c = params
     ffn = softmax(dense(dense(case.x[0], U, b, "tanh"), V, c, "identity"))
     assert_close(TOP.one_to_one(case.x[0], *params), ffn, tol, what="one_to_one vs a 2-layer net")
+    # W meets only the zero state: any other W gives the same outputs
+    assert_close(TOP.one_to_one(case.x[0], U, 3.0 * case.W_hh + 1.0, b, V, c), ffn, tol,
+                 what="one_to_one with another W")
 
 
 @pytest.mark.claim("rnn.topologies")
