@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from conformance.contract import OpSpec, op_spec
+from conformance.contract import Check, OpSpec, op_spec
 
 __all__ = [
     "BUILTIN",
@@ -120,6 +120,21 @@ class Bound:
             raise NotImplementedByBackend(f"{self.name} has no {op}")
         out = fn(*_arrays(spec, inputs), *_attrs(spec, attrs))
         return _outputs(out, what=f"{op} returned", names=[o.name for o in spec.outputs])
+
+    def outputs(self, op: str, inputs: Mapping[str, np.ndarray],
+                attrs: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """The op's outputs by the contract's output names."""
+        names = [o.name for o in op_spec(op).outputs]
+        return dict(zip(names, self.call_forward(op, inputs, attrs)))
+
+    def values(self, check: Check, op: str, inputs: Mapping[str, np.ndarray],
+               attrs: Mapping[str, Any], upstream: Mapping[str, np.ndarray]
+               ) -> dict[str, np.ndarray]:
+        """What a check compares: the outputs by name ("forward", ``upstream`` unused) or the
+        gradients by input name ("gradient")."""
+        if check == "forward":
+            return self.outputs(op, inputs, attrs)
+        return self.call_gradient(op, inputs, attrs, upstream)
 
     def call_gradient(self, op: str, inputs: Mapping[str, np.ndarray], attrs: Mapping[str, Any],
                       upstream: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -26,7 +26,7 @@ from conformance.cases import Case, golden_cases
 from conformance.contract import OPS, contract_markdown, op_spec
 from conformance.isolation import DEFAULT_TIMEOUT, Isolated
 from conformance.report import Result
-from conformance.runner import DEFAULT_EXAMPLES, DTYPES, Target, open_backend, run
+from conformance.runner import DEFAULT_EXAMPLES, DTYPES, Target, op_names, open_backend, run
 from conformance.slides import slides_of
 from reference.claims import REGISTRY
 
@@ -36,12 +36,10 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _op_list(text: str) -> list[str]:
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in OPS]
-    if unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown op(s) {', '.join(unknown)}; the contract's ops are {', '.join(OPS)}")
-    return names
+    try:
+        return op_names(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive_int(text: str) -> int:

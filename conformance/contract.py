@@ -47,6 +47,7 @@ __all__ = [
     "Accumulation",
     "Arg",
     "Attr",
+    "Check",
     "OpSpec",
     "SupportsVJP",
     "contract_markdown",
@@ -55,6 +56,8 @@ __all__ = [
 
 ArgKind = Literal["float", "index"]
 AttrKind = Literal["pair", "int", "float"]
+Check = Literal["forward", "gradient"]
+"""The two checks of an op: its outputs, and its gradients (of Σ upstream ∘ outputs)."""
 
 
 class SupportsVJP(Protocol):
@@ -103,6 +106,11 @@ class Accumulation:
     terms: int
     gradient_terms: int
     depth: int = 1
+
+    def terms_of(self, check: Check) -> int:
+        """The length of the largest sum behind a check: ``terms`` for "forward", else (a
+        gradient check) ``gradient_terms``."""
+        return self.terms if check == "forward" else self.gradient_terms
 
 
 AccumulationRule = Callable[[Mapping[str, np.ndarray], Mapping[str, Any]], Accumulation]

@@ -83,11 +83,8 @@ class Context:
         inputs = self.inputs if inputs is None else inputs
         attrs = self.attrs if attrs is None else attrs
         try:
-            if self.check == "forward":
-                outs = self.reference.call_forward(self.case.op, inputs, attrs)
-                return dict(zip((o.name for o in op_spec(self.case.op).outputs), outs))
             ups = self.case.upstream if upstream is None else upstream
-            return self.reference.call_gradient(self.case.op, inputs, attrs, ups)
+            return self.reference.values(self.check, self.case.op, inputs, attrs, ups)
         except (ValueError, TypeError, IndexError):  # pragma: no cover - mistakes keep to
             return None                              # geometries the reference accepts
 
@@ -147,8 +144,8 @@ def _float32(ctx: Context) -> Iterator[Candidate]:
         return
     acc = ctx.case.accumulation()
     gradient = ctx.check == "gradient"
-    tol32 = tolerance(np.float32, terms=acc.gradient_terms if gradient else acc.terms,
-                      depth=acc.depth, gradient=gradient)
+    tol32 = tolerance(np.float32, terms=acc.terms_of(ctx.check), depth=acc.depth,
+                      gradient=gradient)
     returned32 = any(np.asarray(v).dtype == np.float32 for v in ctx.got.values())
     within = all(compare(ctx.got[k], e, tol32).ok for k, e in ctx.expected.items())
     if within:

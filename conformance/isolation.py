@@ -48,7 +48,7 @@ from conformance.backends import (
     NotImplementedByBackend,
     load_backend,
 )
-from conformance.contract import OPS, op_spec
+from conformance.contract import OPS, Check, op_spec
 
 __all__ = ["CRASHED", "DEFAULT_TIMEOUT", "TIMED_OUT", "CallTimeout", "Isolated", "Outcome",
            "deadline", "invoke"]
@@ -60,7 +60,6 @@ TIMED_OUT = "timed out after"
 CRASHED = "crashed its process"
 """Words of the reasons of calls that never came back (property mode does not shrink them)."""
 
-Check = Literal["forward", "gradient"]
 Arrays = Mapping[str, np.ndarray]
 
 
@@ -133,11 +132,7 @@ def invoke(bound: Bound, op: str, check: Check, inputs: Arrays, attrs: Mapping[s
     try:
         with deadline(timeout), warnings.catch_warnings():
             warnings.simplefilter("ignore")     # overflow warnings show up as inf/nan anyway
-            if check == "forward":
-                outs = bound.call_forward(op, inputs, attrs)
-                values = dict(zip((o.name for o in op_spec(op).outputs), outs))
-            else:
-                values = bound.call_gradient(op, inputs, attrs, upstream)
+            values = bound.values(check, op, inputs, attrs, upstream)
     except (NotImplementedByBackend, NotImplementedError) as exc:
         what = str(exc) or f"{bound.name} does not implement {op} ({check})"
         return Outcome("skip", reason=f"not implemented: {what}", seconds=took())

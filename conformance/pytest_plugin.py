@@ -118,19 +118,19 @@ class NnspecSession:
 
     def ops(self) -> list[str]:
         """The ops of --nnspec-ops (all by default); a UsageError names unknown ones."""
-        from conformance.runner import _check_ops
+        from conformance.contract import OPS
+        from conformance.runner import op_names
 
         text = self.option("ops")
         try:
-            return _check_ops(None if text is None else [o.strip() for o in text.split(",")
-                                                         if o.strip()], "--nnspec-ops")
+            return list(OPS) if text is None else op_names(text)
         except ValueError as exc:
-            raise pytest.UsageError(str(exc)) from None
+            raise pytest.UsageError(f"--nnspec-ops: {exc}") from None
 
     def required(self) -> set[str]:
         """The ops of --nnspec-require whose missing checks fail: none, all (the option without
         a value) or the listed ones, as ``nnspec run --require [OPS]``."""
-        from conformance.runner import _check_ops
+        from conformance.runner import op_names
 
         text = self.option("require")
         if text is None:
@@ -138,10 +138,9 @@ class NnspecSession:
         if text == "all":
             return set(self.ops())
         try:
-            return set(_check_ops([o.strip() for o in text.split(",") if o.strip()],
-                                  "--nnspec-require"))
+            return set(op_names(text))
         except ValueError as exc:
-            raise pytest.UsageError(str(exc)) from None
+            raise pytest.UsageError(f"--nnspec-require: {exc}") from None
 
     def items(self, parent: pytest.Collector) -> Iterator[NnspecItem]:
         from conformance.runner import default_cases

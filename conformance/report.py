@@ -19,12 +19,12 @@ import numpy as np
 
 import reference
 from conformance.cases import Case
+from conformance.contract import Check
 from reference.tolerance import Tolerance
 
 __all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "Check", "Report", "Result", "Status"]
 
 Status = Literal["pass", "fail", "skip"]
-Check = Literal["forward", "gradient"]
 SCHEMA_NAME = "nnspec-conformance-report"
 SCHEMA_VERSION = 2
 """The version of the JSON report's layout; bumped on any incompatible change (2: per result
@@ -98,7 +98,7 @@ class Result:
             "worst_index": None if self.worst_index is None else list(self.worst_index),
             "tolerance": None if self.tolerance is None else {
                 "rtol": self.tolerance.rtol, "atol": self.tolerance.atol},
-            "terms": acc.terms if self.check == "forward" else acc.gradient_terms,
+            "terms": acc.terms_of(self.check),
             "depth": acc.depth,
             "gradient_style": self.style,
             "geometry": self.case.geometry(),

@@ -105,8 +105,8 @@ def _judge(case: Case, check: Check, got: Mapping[str, np.ndarray],
 def _tolerance(case: Case, check: Check, dtype: np.dtype) -> Tolerance:
     """The policy's tolerance for this case's accumulation; a case's own may only loosen it."""
     acc = case.accumulation()
-    tol = tolerance(dtype, terms=acc.terms if check == "forward" else acc.gradient_terms,
-                    depth=acc.depth, gradient=check == "gradient")
+    tol = tolerance(dtype, terms=acc.terms_of(check), depth=acc.depth,
+                    gradient=check == "gradient")
     if case.tolerance is None:
         return tol
     return Tolerance(max(tol.rtol, case.tolerance.rtol), max(tol.atol, case.tolerance.atol))
@@ -174,14 +174,21 @@ def default_cases(ops: Iterable[str] | None = None) -> list[Case]:
     return sorted(cases, key=lambda c: order.index(c.op))   # stable: slides first per op
 
 
-def _check_ops(ops: Iterable[str] | None, what: str) -> list[str]:
+def op_names(text: str) -> list[str]:
+    """The ops of a comma-separated list such as "conv2d, max_pool2d" (blanks ignored); a
+    ValueError names unknown ones (the CLI's --ops and --require, the pytest plugin's options)."""
+    return _check_ops([name.strip() for name in text.split(",") if name.strip()], None)
+
+
+def _check_ops(ops: Iterable[str] | None, what: str | None) -> list[str]:
     if ops is None:
         return list(OPS)
     names = [ops] if isinstance(ops, str) else list(ops)
     unknown = [o for o in names if o not in OPS]
     if unknown:
-        raise ValueError(f"{what}: unknown op(s) {', '.join(unknown)}; the contract's ops are "
-                         f"{', '.join(OPS)}")
+        message = (f"unknown op(s) {', '.join(unknown)}; the contract's ops are "
+                   f"{', '.join(OPS)}")
+        raise ValueError(message if what is None else f"{what}: {message}")
     return names
 
 

@@ -183,11 +183,16 @@ def token_rnn_forward(params: Mapping[str, Any], ids: Any) -> tuple[FloatArray, 
     Shapes: ids [T, N] in [0, K_in) → (logits [T, N, K_out], cache).
     """
     p = _params("token_rnn_forward", params)
-    ids = _ids("token_rnn_forward", "ids", ids, p["E"].shape[0])
+    cache = _token_rnn_states(p, _ids("token_rnn_forward", "ids", ids, p["E"].shape[0]))
+    return cache.s @ p["V"].T + p["c"], cache                # V s_t + c
+
+
+def _token_rnn_states(p: Params, ids: IntArray) -> TokenRNNCache:
+    """The states s_t of embedding → RNN from s_{−1} = 0 (checked inputs), in their cache."""
     x = embedding(ids, p["E"])                              # x_t = E[w_t]
     s0 = np.zeros((ids.shape[1], p["W"].shape[0]))
     s, cache = rnn_forward(x, s0, p["U"], p["W"], p["b"])   # s_t = tanh(U x_t + W s_{t−1} + b)
-    return s @ p["V"].T + p["c"], TokenRNNCache(ids, s, cache)   # V s_t + c
+    return TokenRNNCache(ids, s, cache)
 
 
 def token_rnn_loss_and_grads(params: Mapping[str, Any], ids: Any,
@@ -202,7 +207,7 @@ def token_rnn_loss_and_grads(params: Mapping[str, Any], ids: Any,
     if targets.shape != ids.shape:
         raise fail("token_rnn_loss_and_grads", f"targets must have the shape of ids "
                                                f"{ids.shape}, got {targets.shape}")
-    _, cache = token_rnn_forward(p, ids)
+    cache = _token_rnn_states(p, ids)                       # (the loss computes V s_t + c)
     loss = rnn_loss(cache.s, p["V"], p["c"], targets)
     ds, dV, dc = rnn_loss_backward(cache.s, p["V"], p["c"], targets)
     dx, _, dU, dW, db = rnn_backward(ds, cache.rnn)
