@@ -20,7 +20,8 @@ sum instead of mean         cross_entropy summed over the batch
 one-sided padding           zeros on one side only (P or 2P), or no padding at all
 stride ignored              stride 1 instead of S, or pooling with stride = window size
 wrong argument              gradients (or outputs) returned in the wrong order
-constant factor             the true values times a constant (−1, 2, 1/N, ...)
+all zeros                   zeros where the true values are not (a stub, an array never filled)
+constant factor             the true values times a nonzero constant (−1, 2, 1/N, ...)
 ==========================  ==================================================================
 
 Each mistake's values come from the reference itself, through the mistake's transformation:
@@ -407,6 +408,19 @@ def _wrong_argument(ctx: Context) -> Iterator[Candidate]:
                f"({', '.join(names)})", values)
 
 
+def _all_zeros(ctx: Context) -> Iterator[Candidate]:
+    """Arrays returned as zeros that should not be: a function not written yet, or an output
+    array allocated and never filled."""
+    zeros = [k for k, e in ctx.expected.items()
+             if np.shape(ctx.got[k]) == e.shape and np.any(e != 0) and not np.any(ctx.got[k])]
+    if zeros:
+        what = "gradients" if ctx.check == "gradient" else "outputs"
+        held = ", ".join(ctx.prefix(k) for k in zeros)
+        yield (f"returns all zeros ({held}) where the true {what} are not zero: not computed "
+               f"yet (a stub?), or an array allocated and never filled",
+               {**ctx.expected, **{k: np.zeros_like(ctx.expected[k]) for k in zeros}})
+
+
 def _factor(c: float) -> str:
     """``2``, ``1/4``, ``−1`` or ``0.7312``."""
     sign = "−" if c < 0 else ""
@@ -427,8 +441,8 @@ def _constant_factor(ctx: Context) -> Iterator[Candidate]:
         if np.count_nonzero(e) < 2 or not np.all(np.isfinite(g)):
             return
         factors[k] = float(np.sum(g * e)) / float(np.sum(e * e))
-    if not factors or any(np.isclose(c, 1.0) for c in factors.values()):
-        return
+    if not factors or any(np.isclose(c, 1.0) or np.isclose(c, 0.0) for c in factors.values()):
+        return                                            # (zeros: _all_zeros' business)
     values = {**ctx.expected, **{k: c * ctx.expected[k] for k, c in factors.items()}}
     scaled = ", ".join(f"{ctx.prefix(k)} × {_factor(c)}" for k, c in factors.items())
     what = "gradient" if ctx.check == "gradient" else "output"
@@ -460,6 +474,7 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("stride ignored", frozenset({"conv2d", "conv1d", "max_pool2d", "avg_pool2d",
                                          "lp_pool2d"}), ("conv.stride",), _stride_ignored),
     Mistake("wrong argument", None, None, _wrong_argument),
+    Mistake("all zeros", None, None, _all_zeros),
     Mistake("constant factor", None, None, _constant_factor),
 )
 """The well-known mistakes, tried in this order. In ``claims``, "{op}" stands for the op's own

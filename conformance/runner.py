@@ -145,7 +145,11 @@ def check_case(target: Target, case: Case, check: Check, dtype: Any = np.float64
     if result.status == "fail" and diagnose:
         from conformance.diagnosis import diagnose as find_mistake
 
-        found = find_mistake(case, check, outcome.values, dt, tol, reference)
+        try:
+            found = find_mistake(case, check, outcome.values, dt, tol, reference)
+        except Exception as exc:      # a diagnosis is advice: it must not end the run
+            found = (f"unknown: the diagnosis itself failed ({type(exc).__name__}: {exc}); the "
+                     f"check's failure above stands (please report this to nnspec)")
         result = replace(result, diagnosis=found)
     return result
 

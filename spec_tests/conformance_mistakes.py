@@ -141,6 +141,11 @@ gradients_swapped = types.SimpleNamespace(
     linear=TORCH.linear,
     linear_backward=lambda dy, x, w, b: (dy.T @ x, dy @ w, dy.sum(axis=0)))   # (dw, dx, db)
 unknown_mistake = types.SimpleNamespace(relu=lambda x: _relu(x) + 1e-3)
+sigmoid_stub = types.SimpleNamespace(                       # "not written yet": zeros out
+    sigmoid=np.zeros_like, sigmoid_backward=lambda dy, x: np.zeros_like(x))
+linear_dx_never_filled = types.SimpleNamespace(
+    linear=TORCH.linear,
+    linear_backward=lambda dy, x, w, b: (np.zeros_like(x), dy.T @ x, dy.sum(axis=0)))
 linear_weight_transposed = _autodiff("linear", lambda x, w, b: F.linear(x, w.T, b))
 transposed_input_weight = _autodiff(
     "rnn", lambda x, h0, w_ih, w_hh, b_ih, b_hh: _rnn(x, h0, w_ih.T, w_hh, b_ih, b_hh))

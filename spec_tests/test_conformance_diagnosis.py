@@ -125,6 +125,38 @@ def test_a_gradient_scaled_by_a_constant_is_named_where_two_elements_can_tell(
                                    f"act.relu]"}
 
 
+def test_a_stub_returning_zeros_is_named_and_the_run_goes_on() -> None:
+    """The most common unfinished backend: zeros where the values should be (factor 0 is not
+    "scaled by a constant": it used to divide by zero and end the run)."""
+    found = _diagnoses(mistakes.sigmoid_stub, "sigmoid")
+    zeros = ("returns all zeros ({}) where the true {} are not zero: not computed yet (a "
+             "stub?), or an array allocated and never filled [breaks {}act.sigmoid]")
+    assert found == {"forward": {zeros.format("y", "outputs", "")},
+                     "gradient": {zeros.format("dx", "gradients", "graph.backprop, ")}}
+
+
+def test_one_gradient_never_filled_is_named_by_its_name() -> None:
+    found = _diagnoses(mistakes.linear_dx_never_filled, "linear")
+    assert found == {"forward": set(), "gradient": {
+        "returns all zeros (dx) where the true gradients are not zero: not computed yet (a "
+        "stub?), or an array allocated and never filled [breaks graph.backprop, ff.layers]"}}
+
+
+def test_a_diagnosis_that_fails_itself_leaves_the_failure_and_the_run_standing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import conformance.diagnosis
+
+    def broken(*args: Any) -> str:
+        raise ZeroDivisionError("float division by zero")
+
+    monkeypatch.setattr(conformance.diagnosis, "diagnose", broken)
+    report = run(mistakes.unknown_mistake, ops=["relu"])
+    assert report.failures() and {r.diagnosis for r in report.failures()} == {
+        "unknown: the diagnosis itself failed (ZeroDivisionError: float division by zero); the "
+        "check's failure above stands (please report this to nnspec)"}
+    assert len(report.results) == sum(1 + c.has_gradient for c in default_cases(["relu"]))
+
+
 def test_a_max_pool_gradient_scaled_by_a_constant_is_named_past_the_stride_checks() -> None:
     found = _diagnoses(mistakes.max_pool_gradient_doubled, "max_pool2d")
     assert found["forward"] == set()
@@ -152,7 +184,8 @@ def test_max_pooling_with_the_window_as_stride_is_named() -> None:
 def test_an_unknown_mistake_says_so_plainly() -> None:
     found = _diagnoses(mistakes.unknown_mistake, "relu")
     assert found["forward"] == {"unknown: none of the well-known mistakes matches (tried "
-                                "float32 rounding, wrong argument, constant factor); compare "
+                                "float32 rounding, wrong argument, all zeros, constant factor); "
+                                "compare "
                                 "the worst element above"}
 
 
