@@ -343,7 +343,10 @@ OPS: dict[str, OpSpec] = {
             outputs=(Arg("J", _ANY, "elementwise, same shape as s"),),
             formula="J = max(0, Δ + s_c − s), elementwise",
             gradient="(ds, ds_c) = (−dJ, dJ) where J > 0, else (0, 0)",
-            notes=("The gradient at the kink Δ + s_c − s = 0 is 0; cases keep away from it.",),
+            notes=("At the kink Δ + s_c − s = 0 any slope in [0, 1] is a subgradient (nnspec "
+                   "takes 0, like relu'(0); torch's clamp gives 1, JAX's maximum ½): golden "
+                   "cases keep away from it and slide cases weigh it with an upstream 0, so "
+                   "any choice passes.",),
             claims=("window.margin", "convention.margin-delta"),
             reference=("reference.losses.max_margin", "reference.losses.max_margin_backward"),
             accumulation=_max_margin,

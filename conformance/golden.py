@@ -91,7 +91,18 @@ def _linear(rng: Rng, i: int) -> Draft:
                   "b": _normal(rng, (m,))})
 
 
+def _huge_logits(rng: Rng, n: int, c: int) -> np.ndarray:
+    """Rows around +1e4, −1e4 and ±800, a few units apart: exp overflows in float64 (beyond
+    ≈ 709) and float32 (≈ 88.7) unless the row's maximum is subtracted first (CONVENTIONS:
+    stable for |x| up to 1e4), while the results stay far from one-hot."""
+    centres = np.resize([1e4, -1e4, 800.0, -800.0], n)[:, None]
+    return f32(centres + rng.normal(0.0, 2.0, (n, c)))
+
+
 def _softmax(rng: Rng, i: int) -> Draft:
+    if i == 4:
+        return Draft("softmax: huge logits (|x| ≈ 1e4 and 800): exp overflows without the max "
+                     "shift", {"x": _huge_logits(rng, 4, 5)})
     about, shape, scale = [
         ("one class (C = 1): y = 1, no gradient", (1, 1), 1.0),
         ("a batch of rows", (3, 5), 2.0),
@@ -102,6 +113,10 @@ def _softmax(rng: Rng, i: int) -> Draft:
 
 
 def _cross_entropy(rng: Rng, i: int) -> Draft:
+    if i == 4:
+        return Draft("cross_entropy: huge logits (|x| ≈ 1e4 and 800): log-sum-exp overflows "
+                     "without the max shift", {"logits": _huge_logits(rng, 4, 5),
+                                               "targets": rng.integers(0, 5, 4)})
     about, n, c, scale = [
         ("N = 1, C = 1: loss 0", 1, 1, 1.0),
         ("a batch, the mean over N", 4, 5, 2.0),
@@ -221,8 +236,8 @@ def _embedding(rng: Rng, i: int) -> Draft:
 PLANS: dict[str, Planner] = {
     **{op: _elementwise(op) for op in ("step", "sigmoid", "tanh", "relu")},
     "linear": Planner(4, _linear),
-    "softmax": Planner(4, _softmax),
-    "cross_entropy": Planner(4, _cross_entropy),
+    "softmax": Planner(5, _softmax),
+    "cross_entropy": Planner(5, _cross_entropy),
     "max_margin": Planner(4, _max_margin),
     "conv2d": Planner(9, _conv2d),
     "conv1d": Planner(5, _conv1d),

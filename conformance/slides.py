@@ -167,13 +167,22 @@ def _window(f: dict[str, Any]) -> list[Case]:
 def _window_margin_cases(f: dict[str, Any]) -> list[Case]:
     inputs = {"s": _array(f["inputs"]["s"]), "s_c": _array(f["inputs"]["s_c"])}
     e = f["expected"]
+    delta = float(f["params"]["delta"])
+
+    def away_from_kink(d: float) -> dict[str, np.ndarray]:
+        # at the kink Δ + s_c − s = 0 any slope in [0, 1] is a subgradient (torch's clamp takes
+        # 1, JAX's maximum ½, nnspec 0): an upstream 0 there lets every choice pass
+        return {"J": np.where(d + inputs["s_c"] - inputs["s"] == 0, 0.0, 1.0)}
+
     return [
-        _case(f, "max_margin", inputs, attrs={"delta": float(f["params"]["delta"])},
+        _case(f, "max_margin", inputs, attrs={"delta": delta},
               expected={"J": _array(e["J"])},
-              grads={"s": _array(e["dJ_ds"]), "s_c": _array(e["dJ_ds_c"])}),
+              grads={"s": _array(e["dJ_ds"]), "s_c": _array(e["dJ_ds_c"])},
+              upstream=away_from_kink(delta)),
         _case(f, "max_margin", inputs, name=f"{f['name']}_no_margin", attrs={"delta": 0.0},
               expected={"J": _array(e["J_no_margin"])},
-              grads={"s": _array(e["dJ_ds_no_margin"]), "s_c": _array(e["dJ_ds_c_no_margin"])}),
+              grads={"s": _array(e["dJ_ds_no_margin"]), "s_c": _array(e["dJ_ds_c_no_margin"])},
+              upstream=away_from_kink(0.0)),
     ]
 
 

@@ -74,3 +74,27 @@ def test_pytorch_reproduces_every_slide_in_both_dtypes() -> None:
         bad = [r.line() for c in CASES for r in run_case(torch_backend, c, dtype)
                if r.status != "pass"]
         assert not bad, "\n".join(bad)
+
+
+@pytest.mark.infrastructure
+@pytest.mark.parametrize(("slope", "sign", "passes"), [(0.0, 1.0, True), (0.5, 1.0, True),
+                                                       (1.0, 1.0, True), (0.0, -1.0, False)])
+def test_any_subgradient_at_the_margin_kink_passes_the_slide_cases(slope: float, sign: float,
+                                                                   passes: bool) -> None:
+    """Δ + s_c − s = 0 happens on the slide (s = 4, s_c = 3, Δ = 1): nnspec's 0, torch's clamp
+    (1) and JAX's maximum (½) are all subgradients there and pass, while a wrong sign away from
+    the kink still fails."""
+    def max_margin_backward(dJ: np.ndarray, s: np.ndarray, s_c: np.ndarray,
+                            delta: float) -> tuple[np.ndarray, np.ndarray]:
+        d = delta + s_c - s
+        slope_of_d = np.where(d > 0, sign, np.where(d == 0, slope, 0.0))
+        return -dJ * slope_of_d, dJ * slope_of_d
+
+    backend = type("Margin", (), {
+        "max_margin": staticmethod(lambda s, s_c, delta: np.maximum(0.0, delta + s_c - s)),
+        "max_margin_backward": staticmethod(max_margin_backward)})()
+    cases = slides_of("max_margin")
+    assert any(np.any(c.attrs["delta"] + c.inputs["s_c"] - c.inputs["s"] == 0) for c in cases)
+    results = [r for c in cases for r in run_case(load_backend(backend), c)]
+    assert len(results) == 4
+    assert all(r.status == "pass" for r in results) is passes, [r.line() for r in results]
