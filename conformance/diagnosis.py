@@ -17,6 +17,7 @@ GRU update gate             h' = z ∘ n + (1 − z) ∘ h instead of (1 − z) 
 missing sqrt                L2 pooling returning Σ x² instead of √(Σ x²)
 average not divided         average pooling returning the window sum
 sum instead of mean         cross_entropy summed over the batch
+axes swapped                a per-axis stride, padding or window read as (W, H), not (H, W)
 one-sided padding           zeros on one side only (P or 2P), or no padding at all
 stride ignored              stride 1 instead of S, or pooling with stride = window size
 wrong argument              gradients (or outputs) returned in the wrong order
@@ -46,7 +47,10 @@ from conformance.contract import op_spec
 from conformance.report import Check
 from reference.tolerance import Tolerance, compare, tolerance
 
-__all__ = ["MISTAKES", "Context", "Mistake", "diagnose"]
+__all__ = ["FLOAT32_ARITHMETIC", "MISTAKES", "Context", "Mistake", "diagnose"]
+
+FLOAT32_ARITHMETIC = "matches float32 arithmetic"
+"""How the diagnosis "float32 rounding" begins."""
 
 Values = dict[str, np.ndarray]
 Candidate = tuple[str, Values]
@@ -151,7 +155,7 @@ def _float32(ctx: Context) -> Iterator[Candidate]:
     within = all(compare(ctx.got[k], e, tol32).ok for k, e in ctx.expected.items())
     if within:
         detail = "returned float32 arrays" if returned32 else "errors of float32 rounding"
-        yield (f"matches float32 arithmetic ({detail}): a float64 run expects the backend to "
+        yield (f"{FLOAT32_ARITHMETIC} ({detail}): a float64 run expects the backend to "
                f"compute in float64 throughout", {k: np.asarray(ctx.got[k], np.float64)
                                                  for k in ctx.expected})
 
@@ -318,11 +322,12 @@ def _one_sided_padding(ctx: Context) -> Iterator[Candidate]:
 
 
 def _padded_values(ctx: Context, cropped: np.ndarray, zero: Any, shape: tuple[int, ...],
-                   window: tuple[slice, ...], pads: list[tuple[int, int]]) -> Values | None:
-    """The reference on an input the backend padded itself (attribute padding 0); the input's
-    gradient cut back to the unpadded x."""
+                   window: tuple[slice, ...], pads: list[tuple[int, int]],
+                   attrs: Mapping[str, Any] | None = None) -> Values | None:
+    """The reference on an input the backend padded itself (attribute padding 0, the other
+    attributes the case's or ``attrs``); the input's gradient cut back to the unpadded x."""
     inputs = {**ctx.inputs, "x": cropped}
-    attrs = {**ctx.attrs, "padding": zero}
+    attrs = {**(ctx.attrs if attrs is None else attrs), "padding": zero}
     if ctx.check == "forward":
         return ctx.evaluate(inputs, attrs)
     y = (ctx.case.expected or {})["y"]
@@ -345,6 +350,31 @@ def _stride_ignored(ctx: Context) -> Iterator[Candidate]:
         yield from _stride_one(ctx, stride)
     if "kernel_size" in ctx.attrs and _pairs(ctx, "kernel_size") != stride:
         yield from _stride_is_window(ctx, _pairs(ctx, "kernel_size"), stride)
+
+
+def _axes_swapped(ctx: Context) -> Iterator[Candidate]:
+    """A pair (H, W) read the other way round, cropping what the swapped geometry does not fit
+    (as torch does). The gradient only where that gives the expected output shape (else the
+    case's upstream gradient does not fit the backend's output)."""
+    x = ctx.case.inputs["x"]
+    for name in ("stride", "padding", "kernel_size"):
+        pair = _pairs(ctx, name) if name in ctx.attrs else ()
+        if len(pair) != 2 or pair[0] == pair[1]:
+            continue
+        attrs = {**ctx.attrs, name: (pair[1], pair[0])}
+        kernel = attrs.get("kernel_size", ctx.case.inputs.get("w", x).shape[2:])
+        padding, stride = attrs.get("padding", (0, 0)), attrs["stride"]
+        pads = [(0, 0), (0, 0), *((p, p) for p in padding)]
+        padded = np.pad(x, pads)
+        if any(n < f for n, f in zip(padded.shape[2:], kernel)):
+            continue
+        fits = [((n - f) // s) * s + f for n, f, s in zip(padded.shape[2:], kernel, stride)]
+        window = (slice(None), slice(None), *(slice(0, n) for n in fits))
+        values = _padded_values(ctx, padded[window], (0, 0), padded.shape, window, pads, attrs)
+        if values is not None:
+            yield (f"matches the {name} {pair} applied the other way round, as "
+                   f"{(pair[1], pair[0])}: a pair is (H, W), its first number along the rows "
+                   f"(axis 2 of NCHW), as in torch", values)
 
 
 def _stride_one(ctx: Context, stride: tuple[int, ...]) -> Iterator[Candidate]:
@@ -469,6 +499,8 @@ MISTAKES: tuple[Mistake, ...] = (
             _average_not_divided),
     Mistake("sum instead of mean", frozenset({"cross_entropy"}), ("convention.ce-mean",),
             _sum_not_mean),
+    Mistake("axes swapped", frozenset({"conv2d", "max_pool2d", "avg_pool2d", "lp_pool2d"}),
+            ("convention.nchw",), _axes_swapped),
     Mistake("one-sided padding", frozenset({"conv2d", "conv1d"}), ("conv.padding",),
             _one_sided_padding),
     Mistake("stride ignored", frozenset({"conv2d", "conv1d", "max_pool2d", "avg_pool2d",

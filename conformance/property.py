@@ -34,6 +34,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 
 from conformance.backends import Bound, load_backend
 from conformance.cases import Case, complete
+from conformance.diagnosis import FLOAT32_ARITHMETIC
 from conformance.isolation import CRASHED, DEFAULT_TIMEOUT, TIMED_OUT
 from conformance.report import Check, Result
 from conformance.reproducer import script, write
@@ -212,19 +213,18 @@ def _shrunk(target: Target, search: _Search, check: Check, dtype: np.dtype,
             diagnose: bool, reproducers: str | Path | None, name: str,
             first: Case | None = None) -> Result:
     """The shrunk failure, checked again with diagnosis, its reproducer attached. A minimal case
-    can be too small to tell a mistake (one element is a multiple of any other): then the
-    diagnosis is taken from ``first``, the failing case as first drawn, if that tells."""
+    can be too small to tell one mistake from another (one element is a multiple of any other;
+    with H = 1 a stride along H does nothing): the failing case as first drawn, ``first``, is
+    diagnosed too, and where it names a mistake, that leads (see _diagnosis)."""
     failing = cast(Case, search.last_failing)             # a shrunk search that failed
     case = replace(failing, name=name, about=f"{failing.op}: the minimal failing case "
                                              f"Hypothesis found (seed {hypothesis_seed})")
     result = check_case(target, case, check, dtype, required=required, timeout=timeout,
                         reference=reference, diagnose=diagnose)
-    if (result.diagnosis or "").startswith("unknown") and first is not None:
+    if diagnose and result.status == "fail" and first is not None:
         before = check_case(target, first, check, dtype, required=required, timeout=timeout,
                             reference=reference, diagnose=True).diagnosis
-        if before and not before.startswith("unknown"):
-            result = replace(result, diagnosis=f"{before} (seen on the case as first drawn, "
-                                               f"{first.geometry()})")
+        result = replace(result, diagnosis=_diagnosis(result.diagnosis, before, first))
     note = (f"Hypothesis seed {hypothesis_seed}: failed at example {search.examples}, shrunk "
             f"to {case.geometry()}")
     if result.status != "fail":           # the backend gives different results on one input
@@ -243,6 +243,20 @@ def _shrunk(target: Target, search: _Search, check: Check, dtype: np.dtype,
                       note=note)
     return replace(result, reason=f"{result.reason} [{note}]", reproducer=text,
                    examples=search.examples)
+
+
+def _diagnosis(minimal: str | None, first: str | None, first_case: Case) -> str | None:
+    """The diagnosis of a shrunk failure from those of the minimal case and of the case as first
+    drawn: the first case's leads where it names a mistake, since its larger geometry tells more,
+    unless it is float32 rounding (the minimal case, not diagnosed so, fails beyond float32's
+    tolerance: rounding cannot be why)."""
+    if (not first or first == minimal or first.startswith("unknown")
+            or first.startswith(FLOAT32_ARITHMETIC)):
+        return minimal
+    seen = f"{first} (seen on the case as first drawn, {first_case.geometry()})"
+    if minimal is None or minimal.startswith("unknown"):
+        return seen
+    return f"{seen}; the minimal case alone also matches: {minimal}"
 
 
 def _passed(search: _Search, check: Check, hypothesis_seed: int, name: str) -> Result:

@@ -104,6 +104,9 @@ cross_entropy_summed = _autodiff("cross_entropy",
 one_sided_padding = _autodiff("conv2d", _pad_after_only)
 stride_ignored = _autodiff("conv2d", _stride_one_cropped)
 pool_stride_is_window = _autodiff("max_pool2d", lambda x, k, s: F.max_pool2d(x, k))
+conv_stride_swapped = _autodiff("conv2d", lambda x, w, b, s, p: F.conv2d(x, w, b, s[::-1], p))
+conv_padding_swapped = _autodiff("conv2d", lambda x, w, b, s, p: F.conv2d(x, w, b, s, p[::-1]))
+pool_window_swapped = _autodiff("avg_pool2d", lambda x, k, s: F.avg_pool2d(x, k[::-1], s))
 float32_linear = _autodiff("linear", _float32)
 
 

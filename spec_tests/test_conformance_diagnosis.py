@@ -125,6 +125,27 @@ def test_a_gradient_scaled_by_a_constant_is_named_where_two_elements_can_tell(
                                    f"act.relu]"}
 
 
+def _swapped(name: str, pairs: str) -> set[str]:
+    return {f"matches the {name} ({a}, {b}) applied the other way round, as ({b}, {a}): a pair "
+            f"is (H, W), its first number along the rows (axis 2 of NCHW), as in torch [breaks "
+            f"convention.nchw]" for a, b in (p.split(",") for p in pairs.split())}
+
+
+@pytest.mark.parametrize(("backend", "op", "forward"), [
+    (mistakes.conv_stride_swapped, "conv2d", _swapped("stride", "2,1 1,2")),
+    (mistakes.conv_padding_swapped, "conv2d", _swapped("padding", "2,1 0,1 1,0")),
+    (mistakes.pool_window_swapped, "avg_pool2d", _swapped("kernel_size", "2,3") | {None}),
+], ids=["stride", "padding", "window"])
+def test_a_pair_read_as_w_h_is_named_where_the_axes_differ(backend: Any, op: str,
+                                                           forward: set[str | None]) -> None:
+    """Swapped geometries that change the output's shape crop what does not fit, as torch
+    does; their gradients cannot take the case's upstream gradient (the backend raises: no
+    diagnosis), and a swapped window that does not fit at all is not diagnosed either."""
+    found = _diagnoses(backend, op)
+    assert found["forward"] == forward
+    assert found["gradient"] <= {None} | forward
+
+
 def test_a_stub_returning_zeros_is_named_and_the_run_goes_on() -> None:
     """The most common unfinished backend: zeros where the values should be (factor 0 is not
     "scaled by a constant": it used to divide by zero and end the run)."""

@@ -108,6 +108,29 @@ def test_a_gradient_failure_gets_its_own_minimal_case_and_a_vjp_reproducer() -> 
     assert _script_output(text=gradient.reproducer).startswith("dx: max abs error ")
 
 
+def test_the_case_as_first_drawn_leads_the_diagnosis_where_it_names_a_mistake() -> None:
+    """A minimal case can be too small to tell mistakes apart (with H = 1 a stride along H does
+    nothing): the larger case as first drawn leads; its float32 rounding never does, since the
+    minimal case fails beyond float32's tolerance."""
+    from conformance.cases import Case
+    from conformance.property import _diagnosis
+
+    first = Case(op="relu", source="drawn", name="d", inputs={"x": np.zeros((2, 3))})
+    swapped, ignored = "matches the stride (2, 1) applied ...", "matches stride 1 ..."
+    f32 = "matches float32 arithmetic (errors of float32 rounding): ..."
+    unknown = "unknown: none of the well-known mistakes matches"
+    seen = "(seen on the case as first drawn, x[2, 3])"
+    assert _diagnosis(ignored, swapped, first) == (
+        f"{swapped} {seen}; the minimal case alone also matches: {ignored}")
+    assert _diagnosis(unknown, swapped, first) == f"{swapped} {seen}"
+    assert _diagnosis(None, swapped, first) == f"{swapped} {seen}"
+    for minimal in (unknown, ignored, None):
+        assert _diagnosis(minimal, f32, first) == minimal
+        assert _diagnosis(minimal, unknown, first) == minimal
+        assert _diagnosis(minimal, None, first) == minimal
+    assert _diagnosis(ignored, ignored, first) == ignored
+
+
 def test_a_hang_fails_at_once_without_shrinking() -> None:
     forward, _ = property_check(load_backend(faults.sleeps), "relu", examples=30, timeout=0.2)
     assert forward.status == "fail" and forward.reproducer is None
