@@ -1,15 +1,25 @@
 """Hypothesis strategies for nnspec's ops, shared by the spec tests and by users' own tests.
 
-Every strategy draws sizes first and then arrays of consistent shapes; each ``draw`` carries a
-``label`` so that a shrunk failure reads well. Import what you need::
+Every strategy draws sizes first and then arrays of consistent shapes, float64 with bounded finite
+values unless its docstring says otherwise (each docstring states the sizes, value range, dtype and
+any guarantee). Draws carry a ``label`` that names, in the source, what they draw; inside
+``@composite`` Hypothesis uses the label only internally (for the draw's span in its choice
+record) and never prints it. A failing example prints as the drawn value's repr; the case
+strategies draw dataclasses, whose repr names every field (``DenseCase(x=array(...), W=...,
+b=...)``). Import what you need::
 
     from conformance.strategies import arrays, dense_cases, recurrent_cases
 
-Families live in submodules (``basic`` for values, shapes and layers; ``conv`` for valid
-convolution and pooling geometries; ``networks`` for deep networks; ``optim`` for named
-parameters and their gradients; ``perceptron`` for neurons and perceptron point sets;
-``recurrent`` for sequences; ``window`` for the window classifier;
-``losses`` for classification batches) and are re-exported here.
+Families live in submodules and are all re-exported here: ``basic`` (values, shapes, dense
+layers), ``conv`` (convolution and pooling geometries that fit), ``language`` (embedding lookups,
+output layers, token-RNN parameters), ``losses`` (classification batches), ``networks`` (deep
+fully connected networks), ``ops`` (whole conformance cases of a contract op), ``optim`` (named
+parameters and their gradients), ``perceptron`` (neurons and perceptron point sets),
+``recurrent`` (sequences and gate-stacked weights) and ``window`` (the window classifier).
+
+``op_cases(op)`` draws a ``conformance.cases.Case`` whose ``expected`` and ``expected_grads`` are
+None: ``conformance.cases.complete(case)`` fills them in with the NumPy reference (see
+``op_cases`` for an example).
 """
 
 from conformance.strategies.basic import *  # noqa: F403

@@ -25,7 +25,8 @@ __all__ = [
 
 
 def finite_floats(bound: float = 10.0) -> st.SearchStrategy[float]:
-    """Finite float64 values in [−bound, bound] (no nan, no inf, subnormals allowed)."""
+    """Finite float64 values in [−bound, bound] (``bound`` = 10 by default; no nan, no inf,
+    subnormals allowed)."""
     return st.floats(-bound, bound, allow_nan=False, allow_infinity=False, width=64)
 
 
@@ -37,7 +38,8 @@ def wide_floats() -> st.SearchStrategy[float]:
 def shapes(
     *, min_dims: int = 1, max_dims: int = 3, min_side: int = 1, max_side: int = 5
 ) -> st.SearchStrategy[tuple[int, ...]]:
-    """Array shapes of ``min_dims``..``max_dims`` axes, each of ``min_side``..``max_side``."""
+    """Array shapes (tuples of ints) of ``min_dims``..``max_dims`` axes (1..3 by default), each of
+    ``min_side``..``max_side`` (1..5 by default)."""
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
                             max_side=max_side)
 
@@ -48,7 +50,8 @@ def arrays(
     bound: float = 10.0,
     elements: st.SearchStrategy[float] | None = None,
 ) -> st.SearchStrategy[np.ndarray]:
-    """float64 arrays of ``shape`` (a shape or a strategy of shapes) with bounded finite values."""
+    """float64 arrays of ``shape`` (an int, a tuple or a strategy of shapes) with finite values in
+    [−bound, bound] (``bound`` = 10 by default), or values from ``elements`` if given."""
     values = finite_floats(bound) if elements is None else elements
     return hnp.arrays(np.float64, shape, elements=values)
 
@@ -68,7 +71,9 @@ class DenseCase:
 @st.composite
 def dense_cases(draw: st.DrawFn, *, max_n: int = 4, max_width: int = 6,
                 bound: float = 3.0) -> DenseCase:
-    """A dense layer's inputs: sizes first (N, D, M), then arrays of those shapes."""
+    """A dense layer's inputs: sizes first (N in 1..``max_n``, D and M in 1..``max_width``), then
+    float64 arrays x [N, D], W [M, D], b [M] with finite values in [−bound, bound] (``bound`` = 3
+    by default)."""
     n = draw(st.integers(1, max_n), label="N")
     d = draw(st.integers(1, max_width), label="D")
     m = draw(st.integers(1, max_width), label="M")

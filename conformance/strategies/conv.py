@@ -78,7 +78,13 @@ def _axis(draw: st.DrawFn, name: str, max_kernel: int, max_stride: int, max_padd
 def conv_geometries(draw: st.DrawFn, *, max_batch: int = 3, max_channels: int = 4,
                     max_kernels: int = 4, max_kernel: int = 4, max_stride: int = 3,
                     max_padding: int = 2, max_out: int = 4) -> ConvGeometry:
-    """A conv2d geometry that fits, per-axis kernel, stride and padding (square or not)."""
+    """A conv2d geometry that fits, per-axis kernel, stride and padding (square or not).
+
+    N in 1..``max_batch``, C in 1..``max_channels``, K in 1..``max_kernels``; per axis an output
+    size in 1..``max_out``, a kernel size in 1..``max_kernel``, a stride in 1..``max_stride`` and a
+    padding in 0..``max_padding`` with 2P < (O − 1)·S + F, so the input size H is at least 1 and
+    (H + 2P − F)/S + 1 = O exactly.
+    """
     n = draw(st.integers(1, max_batch), label="N")
     c = draw(st.integers(1, max_channels), label="C")
     k = draw(st.integers(1, max_kernels), label="K")
@@ -104,8 +110,10 @@ class ConvCase:
 @st.composite
 def conv_cases(draw: st.DrawFn, *, bias: bool | None = None, bound: float = 2.0,
                geometries: st.SearchStrategy[ConvGeometry] | None = None) -> ConvCase:
-    """A conv2d case: a geometry (``conv_geometries()`` by default), then arrays of its shapes
-    with values in [−bound, bound]. ``bias``: True, False, or None to draw either."""
+    """A conv2d case: a geometry that fits (from ``geometries``, ``conv_geometries()`` by
+    default), then float64 arrays of its shapes, x [N, C, H, W], w [K, C, FH, FW], b [K] and
+    dy [N, K, OH, OW], with finite values in [−bound, bound] (``bound`` = 2 by default).
+    ``bias``: True (b an array), False (b None), or None to draw either."""
     g = draw(conv_geometries() if geometries is None else geometries, label="geometry")
     with_bias = draw(st.booleans(), label="bias") if bias is None else bias
     return ConvCase(
@@ -149,8 +157,10 @@ class PoolGeometry:
 def pool_geometries(draw: st.DrawFn, *, max_batch: int = 3, max_channels: int = 4,
                     max_kernel: int = 3, max_stride: int = 3, max_out: int = 4,
                     overlap: bool = True) -> PoolGeometry:
-    """A pooling geometry that fits. ``overlap=False`` draws strides ≥ the window (distinct
-    patches, as the slides' pooling)."""
+    """A pooling geometry that fits (no padding): N in 1..``max_batch``, C in 1..``max_channels``;
+    per axis an output size in 1..``max_out``, a window in 1..``max_kernel`` and a stride in
+    1..max(``max_stride``, window); the input size is (O − 1)·S + F, so every window lies inside x.
+    ``overlap=False`` draws strides ≥ the window (distinct patches, as the slides' pooling)."""
     n = draw(st.integers(1, max_batch), label="N")
     c = draw(st.integers(1, max_channels), label="C")
     sizes = []
@@ -177,9 +187,14 @@ class PoolCase:
 @st.composite
 def pool_cases(draw: st.DrawFn, *, distinct: bool = False, bound: float = 2.0,
                geometries: st.SearchStrategy[PoolGeometry] | None = None) -> PoolCase:
-    """A pooling case. ``distinct=True`` draws x as a shuffled even grid of values in
-    [−bound, bound] (no ties, at least 2·bound/size apart), so that a max pool's gradient is
-    defined everywhere and finite differences can check it."""
+    """A pooling case: a geometry that fits (from ``geometries``, ``pool_geometries()`` by
+    default), then float64 arrays x [N, C, H, W] and dy [N, C, OH, OW] with finite values in
+    [−bound, bound] (``bound`` = 2 by default).
+
+    ``distinct=True`` draws x instead as a shuffled even grid of values inside (−bound, bound)
+    (no ties: neighbours 2·bound/size apart, size = x.size), so that a max pool's gradient is
+    defined everywhere and finite differences can check it.
+    """
     g = draw(pool_geometries() if geometries is None else geometries, label="geometry")
     if distinct:
         size = int(np.prod(g.x_shape))

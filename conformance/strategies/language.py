@@ -43,7 +43,9 @@ class EmbeddingCase:
 @st.composite
 def embedding_cases(draw: st.DrawFn, *, max_k: int = 5, max_d: int = 4, max_t: int = 6,
                     max_n: int = 3, bound: float = 3.0) -> EmbeddingCase:
-    """An embedding lookup with (often) repeated ids; sizes T, N, K, d first."""
+    """An embedding lookup with (often) repeated ids: sizes first (T in 1..``max_t``, N in
+    1..``max_n``, K in 1..``max_k``, d in 1..``max_d``), then int64 ids [T, N] in [0, K) and float64
+    E [K, d] and de [T, N, d] with finite values in [−bound, bound] (``bound`` = 3 by default)."""
     T = draw(st.integers(1, max_t), label="T")
     N = draw(st.integers(1, max_n), label="N")
     K = draw(st.integers(1, max_k), label="K")
@@ -67,7 +69,9 @@ class OutputLayer:
 @st.composite
 def output_layers(draw: st.DrawFn, T: int, N: int, H: int, *, max_k: int = 4,
                   bound: float = 1.0) -> OutputLayer:
-    """o_t = softmax(V s_t + c) for states [T, N, H] of known sizes, with targets; K drawn."""
+    """o_t = softmax(V s_t + c) for states [T, N, H] of known sizes, with targets: K drawn in
+    1..``max_k``, then float64 V [K, H] and c [K] with finite values in [−bound, bound]
+    (``bound`` = 1 by default) and int64 targets y [T, N] in [0, K)."""
     K = draw(st.integers(1, max_k), label="K")
     return OutputLayer(V=draw(arrays((K, H), bound=bound), label="V"),
                        c=draw(arrays((K,), bound=bound), label="c"),
@@ -86,9 +90,12 @@ class TokenModelCase:
 @st.composite
 def token_model_cases(draw: st.DrawFn, *, K_in: int, K_out: int, max_d: int = 3,
                       max_h: int = 4, bound: float = 2.0) -> TokenModelCase:
-    """Random parameters of a token RNN with the given vocabularies; d and H drawn first.
+    """Random parameters of a token RNN with the given vocabularies ``K_in`` and ``K_out``.
 
-    A language model over K words has K_in = K + 1 (the start symbol) and K_out = K.
+    d in 1..``max_d`` and H in 1..``max_h`` are drawn first, then float64 E [K_in, d], U [H, d],
+    W [H, H], b [H], V [K_out, H] and c [K_out] with finite values in [−bound, bound] (``bound`` =
+    2 by default). A language model over K words has K_in = K + 1 (the start symbol) and
+    K_out = K.
     """
     d = draw(st.integers(1, max_d), label="d")
     H = draw(st.integers(1, max_h), label="H")

@@ -27,7 +27,9 @@ class ClassificationCase:
 @st.composite
 def classification_cases(draw: st.DrawFn, *, max_n: int = 4, max_c: int = 5, bound: float = 10.0,
                          elements: st.SearchStrategy[float] | None = None) -> ClassificationCase:
-    """A batch of logits and targets, sizes first."""
+    """A batch of logits and targets: sizes first (N in 1..``max_n``, C in 1..``max_c``), then
+    float64 logits [N, C] with finite values in [−bound, bound] (``bound`` = 10 by default; values
+    from ``elements`` instead if given) and int64 targets [N] in [0, C)."""
     n = draw(st.integers(1, max_n), label="N")
     c = draw(st.integers(1, max_c), label="C")
     logits = draw(arrays((n, c), bound=bound, elements=elements), label="logits")

@@ -31,7 +31,12 @@ def network_cases(draw: st.DrawFn, *, min_layers: int = 1, max_layers: int = 3, 
                   max_width: int = 5, bound: float = 2.0,
                   activations: tuple[str, ...] = ("sigmoid", "tanh", "relu", "identity"),
                   biases: bool = True) -> NetworkCase:
-    """A network of ``min_layers``..``max_layers`` dense layers (``biases=False``: every b = 0)."""
+    """A network of L dense layers, L in ``min_layers``..``max_layers`` (1..3 by default).
+
+    N in 1..``max_n`` and every width M_0..M_L in 1..``max_width``; float64 x [N, M_0], W_l, b_l
+    (``biases=False``: every b = 0) and upstream [N, M_L] with finite values in [−bound, bound]
+    (``bound`` = 2 by default); each layer's activation drawn from ``activations``.
+    """
     depth = draw(st.integers(min_layers, max_layers), label="L")
     n = draw(st.integers(1, max_n), label="N")
     widths = [draw(st.integers(1, max_width), label=f"M_{i}") for i in range(depth + 1)]

@@ -19,6 +19,9 @@ values (no ties), L2 pooling no all-zero window, the margin loss no kink. This i
         oh = (x.shape[2] + 2 * ph - w.shape[2]) // sh + 1      # (H + 2P − F)/S + 1
         ow = (x.shape[3] + 2 * pw - w.shape[3]) // sw + 1
         assert y.shape == (x.shape[0], w.shape[0], oh, ow)
+
+A drawn case's ``expected`` values are None until ``conformance.cases.complete`` computes them
+with the reference (see ``op_cases``).
 """
 
 from __future__ import annotations
@@ -95,7 +98,13 @@ def _conv2d(draw: st.DrawFn) -> Case:
 @st.composite
 def conv1d_cases(draw: st.DrawFn, *, max_batch: int = 3, max_channels: int = 4,
                  max_kernels: int = 4, bound: float = 2.0) -> Case:
-    """A conv1d case that fits: x [N, C, L], w [K, C, F], b [K], stride S, padding P."""
+    """A conv1d Case that fits: x [N, C, L], w [K, C, F], b [K], upstream y [N, K, OL], attrs
+    stride S and padding P; ``expected`` None (see ``op_cases``).
+
+    N in 1..``max_batch``, C in 1..``max_channels``, K in 1..``max_kernels``, OL in 1..5, F in
+    1..4, S in 1..3, P in 0..2 with 2P < (OL − 1)·S + F (so L ≥ 1 and (L + 2P − F)/S + 1 = OL);
+    values float32 numbers held in float64, in [−bound, bound] (``bound`` = 2 by default).
+    """
     n = draw(st.integers(1, max_batch), label="N")
     c = draw(st.integers(1, max_channels), label="C")
     k = draw(st.integers(1, max_kernels), label="K")
@@ -150,6 +159,36 @@ _BUILDERS: dict[str, Callable[[], st.SearchStrategy[Case]]] = {
 
 def op_cases(op: str) -> st.SearchStrategy[Case]:
     """Conformance cases of ``op`` (a contract op name) drawn by Hypothesis, source "property".
+
+    A drawn ``conformance.cases.Case`` holds ``inputs`` (in the contract's order), ``attrs`` and
+    an ``upstream`` gradient for every output, but ``expected`` and ``expected_grads`` are None:
+    ``conformance.cases.complete(case)`` computes them with the NumPy reference (outputs by output
+    name; gradients of Σ upstream ∘ outputs by differentiable input name)::
+
+        from conformance.cases import complete
+
+        @given(op_cases("linear"))
+        def test_my_linear(case):
+            case = complete(case)                    # fills expected and expected_grads
+            x, w, b = case.inputs.values()
+            assert np.allclose(my_linear(x, w, b), case.expected["y"])
+
+    Float values are float32 numbers held in float64, index inputs int64. Per op (bounds are
+    closed intervals; upstream gradients in [−2, 2] unless stated):
+
+    - step, sigmoid, tanh, relu, softmax: x of 1..3 axes of 1..5, in [−10, 10].
+    - linear: ``dense_cases()`` (x [N, D], w [M, D], b [M], in [−3, 3]).
+    - cross_entropy: ``classification_cases()`` (logits in [−10, 10], int64 targets); the
+      upstream of the scalar loss in [−2, 2].
+    - max_margin: s_c of 0..2 axes of 1..5 in [−3, 3], s of the same shape in [−3, 3.5] (moved
+      by +0.5 where δ + s_c − s is within 1e-3 of the kink 0, so no case sits on it), attr delta
+      in {1, 0.5, 0}.
+    - conv2d: ``conv_cases(bias=True)``; conv1d: ``conv1d_cases()`` (values in [−2, 2]).
+    - max_pool2d, lp_pool2d: ``pool_cases(distinct=True)`` (no ties; for lp_pool2d a grid that
+      holds 0 is shifted by half a step, so no value is 0); avg_pool2d: ``pool_cases()``; values
+      in [−2, 2].
+    - rnn, lstm, gru: ``recurrent_cases(gates=1, 4, 3)``, values and upstream in [−1, 1].
+    - embedding: ``embedding_cases()`` (int64 ids, E and upstream in [−3, 3]).
 
     Raises KeyError (listing the contract's ops) for an unknown op.
     """

@@ -35,7 +35,9 @@ class NeuronCase:
 @st.composite
 def neuron_cases(draw: st.DrawFn, *, max_n: int = 4, max_d: int = 5,
                  bound: float = 3.0) -> NeuronCase:
-    """A neuron's inputs: sizes N, D first, then x, w, b and an upstream gradient."""
+    """A neuron's inputs: sizes first (N in 1..``max_n``, D in 1..``max_d``), then float64
+    x [N, D], w [D], b (a Python float) and an upstream gradient do [N], all finite in
+    [−bound, bound] (``bound`` = 3 by default)."""
     n = draw(st.integers(1, max_n), label="N")
     d = draw(st.integers(1, max_d), label="D")
     return NeuronCase(
@@ -65,7 +67,9 @@ def _grid_points(draw: st.DrawFn, n: int, d: int, side: int) -> np.ndarray:
 @st.composite
 def labelled_points(draw: st.DrawFn, *, max_n: int = 8, max_d: int = 3,
                     side: int = 2) -> LabelledPoints:
-    """Any labelling of a few grid points (separable or not; repeated points allowed)."""
+    """Any labelling of a few grid points (separable or not; repeated points allowed): N in
+    1..``max_n``, D in 1..``max_d``, X [N, D] float64 with integer coordinates in
+    [−side, side] (``side`` = 2 by default), y [N] float64 in {0, 1}; ``separator`` None."""
     n = draw(st.integers(1, max_n), label="N")
     d = draw(st.integers(1, max_d), label="D")
     X = _grid_points(draw, n, d, side)
@@ -78,7 +82,10 @@ def labelled_points(draw: st.DrawFn, *, max_n: int = 8, max_d: int = 3,
 def separable_points(draw: st.DrawFn, *, max_n: int = 12, max_d: int = 3,
                      side: int = 3) -> LabelledPoints:
     """Points labelled by a drawn separator w* (integers in [−2, 2], not all 0) and
-    b* = k + 1/2: w*·x + b* is a half-integer, so every point is at least 1/2 from the line."""
+    b* = k + 1/2, k an integer in [−side, side]: w*·x + b* is a half-integer, so every point is
+    at least 1/2 from the line. N in 1..``max_n``, D in 1..``max_d``, X [N, D] float64 with integer
+    coordinates in [−side, side] (``side`` = 3 by default), y [N] float64 in {0, 1} (one class
+    only is possible), ``separator`` = (w*, b*)."""
     n = draw(st.integers(1, max_n), label="N")
     d = draw(st.integers(1, max_d), label="D")
     w = np.array(draw(st.lists(st.integers(-2, 2), min_size=d, max_size=d)

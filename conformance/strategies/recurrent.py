@@ -37,7 +37,12 @@ class RecurrentCase:
 @st.composite
 def recurrent_cases(draw: st.DrawFn, *, gates: int = 1, max_t: int = 6, max_n: int = 3,
                     max_d: int = 4, max_h: int = 4, bound: float = 1.0) -> RecurrentCase:
-    """A recurrent case with ``gates`` stacked gate blocks; values in [−bound, bound]."""
+    """A recurrent case with G = ``gates`` stacked gate blocks (shapes as in RecurrentCase).
+
+    Sizes first (T in 1..``max_t``, N in 1..``max_n``, D in 1..``max_d``, H in 1..``max_h``), then
+    float64 arrays with finite values in [−bound, bound] (``bound`` = 1 by default); c0 is drawn
+    whatever G is (only the LSTM uses it).
+    """
     T = draw(st.integers(1, max_t), label="T")
     N = draw(st.integers(1, max_n), label="N")
     D = draw(st.integers(1, max_d), label="D")
@@ -59,7 +64,8 @@ def recurrent_cases(draw: st.DrawFn, *, gates: int = 1, max_t: int = 6, max_n: i
 @st.composite
 def token_sequences(draw: st.DrawFn, *, vocab: int = 5, max_t: int = 8,
                     max_n: int = 3) -> np.ndarray:
-    """Integer token ids [T, N] in [0, vocab), time-major."""
+    """int64 token ids [T, N] in [0, ``vocab``), time-major; T in 1..``max_t``, N in
+    1..``max_n``."""
     T = draw(st.integers(1, max_t), label="T")
     N = draw(st.integers(1, max_n), label="N")
     ids = draw(st.lists(st.integers(0, vocab - 1), min_size=T * N, max_size=T * N), label="ids")

@@ -38,7 +38,10 @@ class WindowCase:
 @st.composite
 def window_cases(draw: st.DrawFn, *, max_n: int = 3, max_words: int = 5, max_d: int = 4,
                  max_h: int = 8, bound: float = 2.0) -> WindowCase:
-    """A window case; ``N = 0`` in ``sizes`` means a single 1-D window, as on the slide."""
+    """A window case: sizes first (N in 0..``max_n``, k in 1..``max_words``, d in 1..``max_d``,
+    H in 1..``max_h``, D = k·d), then float64 arrays (shapes as in WindowCase) with finite values
+    in [−bound, bound] (``bound`` = 2 by default). ``N = 0`` in ``sizes`` means a single 1-D
+    window, as on the slide: x, x_c [D] and a scalar grad []."""
     n = draw(st.integers(0, max_n), label="N (0: one 1-D window)")
     k = draw(st.integers(1, max_words), label="k words")
     d = draw(st.integers(1, max_d), label="d")
