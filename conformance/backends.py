@@ -2,7 +2,9 @@
 
 Names: ``numpy`` (the reference itself), ``torch``, ``jax``, a name that an installed package
 registers in the entry-point group ``nnspec.backends``, or ``package.module:attribute`` (an object
-inside a module) or ``package.module`` (a module of contract functions). A class found that way is
+inside a module) or ``package.module`` (a module of contract functions; a top-level ``module``
+too). The ``nnspec`` command can import modules of the current directory, as ``python -m``
+can. A class found that way is
 instantiated without arguments. A third-party package registers itself with::
 
     [project.entry-points."nnspec.backends"]
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import importlib.util
 import inspect
 import sys
 from collections.abc import Callable, Mapping
@@ -240,11 +243,12 @@ def resolve(name: str) -> str:
         return BUILTIN[name]
     if name in (registered := _registered()):
         return registered[name].value
-    if ":" in name or "." in name:
-        return name
+    if ":" in name or "." in name or importlib.util.find_spec(name) is not None:
+        return name                                   # (the last: a top-level module)
     known = sorted({*BUILTIN, *registered})
-    raise BackendError(f"unknown backend {name!r}: use one of {', '.join(known)} or "
-                       f"package.module:attribute")
+    raise BackendError(f"unknown backend {name!r}: use one of {', '.join(known)}, a module "
+                       f"(package.module) or package.module:attribute; no module {name!r} "
+                       f"can be imported from here")
 
 
 def load_backend(backend: Any = "numpy", *, device: str | None = None) -> Bound:

@@ -14,6 +14,9 @@ usage error or a backend, op or file that cannot be loaded (with a message sayin
 from __future__ import annotations
 
 import argparse
+import io
+import math
+import os
 import sys
 import textwrap
 from collections import Counter
@@ -46,6 +49,14 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < math.inf:
+        raise argparse.ArgumentTypeError(
+            f"must be at least 0 and finite (seconds; 0: no limit), got {value:g}")
     return value
 
 
@@ -82,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     run_p.add_argument("--reproducers", metavar="DIR",
                        help="with --property, also write each failure's reproducer to DIR")
     run_p.set_defaults(parser=run_p)       # for its own usage line in _check_run_args
-    run_p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+    run_p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                        help=f"time limit of one backend call (default {DEFAULT_TIMEOUT:g} s; "
                             f"0: none)")
     run_p.add_argument("--isolate", action="store_true",
@@ -265,6 +276,15 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the flush at exit does not fail on the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):   # not a file (a test's StringIO)
+        pass
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the ``nnspec`` command with ``argv`` (default sys.argv[1:]); return the exit status."""
     out = out or sys.stdout
@@ -276,8 +296,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except SystemExit as exc:  # argparse's --help, --version and usage errors
         return int(exc.code or 0)
     commands = {"run": _cmd_run, "list": _cmd_list, "explain": _cmd_explain}
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.append(os.getcwd())      # a backend next to you imports, as with python -m
     try:
         return commands[args.command](args, out)
+    except BrokenPipeError:               # the reader stopped reading (nnspec list | head)
+        _quiet_stdout()
+        return EXIT_FAILED if args.command == "run" else EXIT_OK   # a cut run did not pass
     except (BackendError, ValueError, KeyError, OSError, argparse.ArgumentTypeError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"nnspec: error: {message}", file=sys.stderr)

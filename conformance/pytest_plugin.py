@@ -14,16 +14,26 @@ every slide and golden case check becomes one item named like the report's resul
 So ``-k conv2d``, ``-k "lstm and gradient"``, ``-x``, ``--lf`` and ``-n auto`` (pytest-xdist:
 every worker builds the same list and runs its share; the controller collects nothing) work as
 with any tests. A failure prints the check's reason, its diagnosis and (property mode) its
-reproducer; a check the backend does not implement is skipped. Conftest files of the rootdir
-still apply to the items (fixtures, hooks); those of subfolders (a project's tests/conftest.py)
-do not see them. Options: ``--nnspec-dtype``, ``--nnspec-ops``, ``--nnspec-require[=OPS]``,
-``--nnspec-property`` (``--nnspec-examples``, ``--nnspec-seed``), ``--nnspec-timeout``,
-``--nnspec-isolate``, ``--nnspec-device``.
+reproducer; a check the backend does not implement is skipped; an exception of nnspec itself
+(not a failed check) prints short, without pytest's frames (``--fulltrace`` shows them).
+
+Conftest files: the hooks of the rootdir's conftest.py (and of its parents') apply to the items,
+whatever paths or ``testpaths`` the run has (``pytest_collection_modifyitems``,
+``pytest_runtest_setup`` / ``_call`` / ``_teardown``, ``pytest_runtest_makereport``, ...);
+fixtures do not, autouse ones included (the items take no fixtures: do per-item setup in a
+``pytest_runtest_setup`` hook). Conftests of subfolders (a project's tests/conftest.py) do not
+touch the items, but pytest still imports those of the paths it is given, so their session-wide
+hooks (``pytest_configure``, reporting) run as in any run. Options: ``--nnspec-dtype``,
+``--nnspec-ops``, ``--nnspec-require[=OPS]``, ``--nnspec-property`` (``--nnspec-examples``,
+``--nnspec-seed``), ``--nnspec-timeout``, ``--nnspec-isolate``, ``--nnspec-device``; bad values
+are usage errors, as with ``nnspec run``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -36,6 +46,9 @@ if TYPE_CHECKING:
 __all__ = ["NnspecFailure", "NnspecItem", "NnspecSession"]
 
 SESSION = "nnspec-session"
+PROPERTY_ONLY = ("examples", "seed")
+"""Options that only mean something with ``--nnspec-property`` (``nnspec run`` refuses them
+without ``--property`` too)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,10 +69,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="also one Hypothesis property item per op")
     group.addoption("--nnspec-examples", type=int, default=None, metavar="N",
                     help="drawn cases per op with --nnspec-property (default 100)")
-    group.addoption("--nnspec-seed", type=int, default=0, metavar="S",
+    group.addoption("--nnspec-seed", type=int, default=None, metavar="S",
                     help="the Hypothesis seed of --nnspec-property (default 0)")
     group.addoption("--nnspec-timeout", type=float, default=None, metavar="SECONDS",
-                    help="time limit of one backend call (default 10 s)")
+                    help="time limit of one backend call (default 10 s; 0: none)")
     group.addoption("--nnspec-isolate", action="store_true",
                     help="run the backend in a child process (a crash fails one item)")
     group.addoption("--nnspec-device", metavar="DEV", default=None,
@@ -68,7 +81,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("nnspec_backend"):
-        config.pluginmanager.register(NnspecSession(config), SESSION)
+        session = NnspecSession(config)
+        session.check_options()           # on xdist's controller too, before any worker starts
+        config.pluginmanager.register(session, SESSION)
 
 
 class NnspecFailure(Exception):
@@ -89,6 +104,25 @@ class NnspecSession:
     def option(self, name: str) -> Any:
         return self.config.getoption(f"nnspec_{name}")
 
+    def check_options(self) -> None:
+        """Refuse what ``nnspec run`` refuses: property options without --nnspec-property,
+        fewer than 1 example, a negative or non-finite timeout (a UsageError naming the option,
+        what it got and what it expects)."""
+        given = [f"--nnspec-{name}" for name in PROPERTY_ONLY if self.option(name) is not None]
+        if given and not self.option("property"):
+            one = len(given) == 1
+            raise pytest.UsageError(
+                f"{', '.join(given)} only {'applies' if one else 'apply'} with --nnspec-property "
+                f"(property mode draws the cases they choose and keep); add --nnspec-property "
+                f"or leave {'it' if one else 'them'} out")
+        examples = self.option("examples")
+        if examples is not None and examples < 1:
+            raise pytest.UsageError(f"--nnspec-examples: must be at least 1, got {examples}")
+        seconds = self.option("timeout")
+        if seconds is not None and not 0 <= seconds < math.inf:
+            raise pytest.UsageError(f"--nnspec-timeout: must be at least 0 and finite (seconds; "
+                                    f"0: no limit), got {seconds:g}")
+
     # ------------------------------------------------------------ collection
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection(self, session: pytest.Session) -> bool | None:
@@ -102,7 +136,7 @@ class NnspecSession:
         try:
             self.target                   # noqa: B018 - loaded now, once per process
         except BackendError as exc:
-            raise pytest.UsageError(f"--nnspec-backend: {exc}") from None
+            raise pytest.UsageError(f"--nnspec-backend: {_our_options(str(exc))}") from None
         collector = NnspecCollector.from_parent(session, name="nnspec", nodeid="nnspec",
                                                 path=self.config.rootpath)
         try:
@@ -181,10 +215,11 @@ class NnspecSession:
         from conformance.property import property_check
         from conformance.runner import DEFAULT_EXAMPLES
 
-        examples = self.option("examples") or DEFAULT_EXAMPLES
-        return property_check(self.target, op, self.option("dtype"), examples=examples,
-                              seed=self.option("seed"), required=op in self.required(),
-                              timeout=self.timeout())
+        examples, seed = self.option("examples"), self.option("seed")
+        return property_check(self.target, op, self.option("dtype"),
+                              examples=DEFAULT_EXAMPLES if examples is None else examples,
+                              seed=0 if seed is None else seed,
+                              required=op in self.required(), timeout=self.timeout())
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         from conformance.isolation import Isolated
@@ -199,13 +234,25 @@ def _item(parent: pytest.Collector, name: str, **kwargs: Any) -> NnspecItem:
                                   **kwargs)
 
 
+def _our_options(text: str) -> str:
+    """``text`` (a reason or error of the harness, written for ``nnspec run``) with the CLI's
+    options named as this plugin's: ``--timeout changes it`` → ``--nnspec-timeout changes it``."""
+    for name in ("timeout", "device"):
+        text = text.replace(f"--{name} ", f"--nnspec-{name} ")
+    return text
+
+
 def _session(config: pytest.Config) -> NnspecSession:
     session: NnspecSession = config.pluginmanager.getplugin(SESSION)
     return session
 
 
-class NnspecCollector(pytest.Collector):
-    """The conformance cases of the chosen ops, as items."""
+class NnspecCollector(pytest.Directory):
+    """The conformance cases of the chosen ops, as items.
+
+    A Directory at the rootdir, so that pytest loads the conftest files of the rootdir (and of
+    its parents) before collecting it, as for any directory, and hooks of those files apply to
+    the items (``item.ihook``), whether or not the rootdir is among the paths of the run."""
 
     def collect(self) -> Iterator[NnspecItem]:
         return _session(self.config).items(self)
@@ -220,6 +267,7 @@ class NnspecItem(pytest.Item):
         self.case = case
         self.check = check
         self.op = op or (case.op if case is not None else "")
+        self.extra_keyword_matches.add("nnspec")  # -k nnspec (a Directory's name is no keyword)
 
     def runtest(self) -> None:
         session = _session(self.config)
@@ -229,6 +277,7 @@ class NnspecItem(pytest.Item):
             results = session.check(complete(self.case), self.check)
         else:
             results = session.property(self.op)
+        results = [replace(r, reason=_our_options(r.reason)) for r in results]
         for result in results:
             self.user_properties.append((result.id, result.reason))
         failed = [r for r in results if r.status == "fail"]
@@ -241,7 +290,18 @@ class NnspecItem(pytest.Item):
                      style: Any = None) -> str:
         if isinstance(excinfo.value, NnspecFailure):
             return "\n".join(r.explain() for r in excinfo.value.results)
-        return str(super().repr_failure(excinfo, style))
+        if self.config.getoption("fulltrace"):
+            return str(super().repr_failure(excinfo, style))
+        # not a check that failed: an exception of nnspec itself (or of what it does with the
+        # backend's output); its frames from runtest on, without pytest's and pluggy's
+        tb = excinfo.tb
+        while tb.tb_next is not None and tb.tb_frame.f_globals.get("__name__") != __name__:
+            tb = tb.tb_next
+        ours = pytest.ExceptionInfo.from_exc_info((excinfo.type, excinfo.value, tb))
+        long = self.config.getoption("tbstyle") == "long"
+        return (f"{excinfo.exconly()}\n(an error of nnspec's harness or of its call of the "
+                f"backend, not a failed check; --fulltrace shows pytest's frames too)\n"
+                f"{ours.getrepr(style='long' if long else 'short')}")
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
         return self.path, None, f"nnspec {self.name}"

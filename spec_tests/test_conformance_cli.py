@@ -87,8 +87,14 @@ def test_verbose_prints_every_check_and_require_turns_skips_into_failures() -> N
     (["run", "--ops", "conv3d"], "unknown op(s) conv3d; the contract's ops are step"),
     (["run", "--require", "conv3d"], "unknown op(s) conv3d"),
     (["run", "--dtype", "float16"], "invalid choice: 'float16'"),
+    (["run", "--timeout", "-1"], "argument --timeout: must be at least 0 and finite (seconds; "
+     "0: no limit), got -1"),
+    (["run", "--timeout", "inf"], "argument --timeout: must be at least 0 and finite"),
     (["run", "--json", "/nonexistent/dir/r.json", "--ops", "step", "-q"], "No such file"),
     (["explain", "conv3d"], "nnspec: error: no op 'conv3d' in the contract"),
+    (["run", "--backend", "nosuchmodule"], "nnspec: error: unknown backend 'nosuchmodule': use "
+     "one of jax, numpy, torch, a module (package.module) or package.module:attribute; no "
+     "module 'nosuchmodule' can be imported from here"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
     ([], "the following arguments are required: COMMAND"),
 ])
@@ -113,6 +119,33 @@ def test_property_options_without_property_are_usage_errors(
     # with --property they are taken
     code, text = nnspec("run", "--ops", "step", "--property", "--examples", "2", "--seed", "5")
     assert code == 0 and "property mode: 2 examples per op, Hypothesis seed 5" in text
+
+
+def test_a_module_of_the_current_directory_is_a_backend_by_its_bare_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``nnspec run --backend mylayers`` next to mylayers.py, as ``python -m`` would import it
+    (a console script's sys.path holds its own folder, not the current one)."""
+    (tmp_path / "nnspec_cwd_layers.py").write_text(
+        "import numpy as np\n\ndef relu(x):\n    return np.maximum(x, 0.0)\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    code, text = nnspec("run", "--backend", "nnspec_cwd_layers", "--ops", "relu", "-q")
+    assert code == 0 and text.startswith("PASSED: nnspec_cwd_layers"), text
+    assert sys.path[-1] == str(tmp_path)
+
+
+def test_a_closed_pipe_ends_the_command_quietly() -> None:
+    """``nnspec list | head -1``: the reader goes away; no "Broken pipe" error, exit 0 (a run
+    cut short this way exits 1: it did not pass)."""
+    import subprocess
+
+    for argv, status in ((["list"], 0), (["run", "--ops", "relu"], 1)):
+        child = subprocess.Popen([sys.executable, "-m", "conformance", *argv],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert child.stdout is not None and child.stderr is not None
+        child.stdout.close()                          # before the child writes anything
+        err = child.stderr.read().decode()
+        assert child.wait(timeout=60) == status and err == "", err
 
 
 def test_a_backend_that_cannot_be_loaded_prints_nothing_but_the_error(

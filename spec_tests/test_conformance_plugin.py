@@ -50,6 +50,11 @@ def test_k_selects_the_cases_of_one_op(pytester: pytest.Pytester) -> None:
     ids = [line for line in result.stdout.lines if line.startswith("nnspec::")]
     assert len(ids) == _checks(["conv2d"]) and "nnspec::conv2d[forward-golden-07]" in ids
     assert all(i.startswith("nnspec::conv2d[") for i in ids)
+    result = pytester.runpytest_inprocess("--nnspec-backend", "torch", "--nnspec-ops",
+                                          "conv2d,relu", "-k", "nnspec and relu",
+                                          "--collect-only", "-q")
+    ids = [line for line in result.stdout.lines if line.startswith("nnspec::")]
+    assert len(ids) == _checks(["relu"])                 # "nnspec" is a keyword of every item
 
 
 @pytest.mark.parametrize(("option", "message"), [
@@ -64,6 +69,63 @@ def test_unknown_backends_and_ops_are_usage_errors(pytester: pytest.Pytester, op
     result = pytester.runpytest_inprocess(*option)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert any(line.startswith(message) for line in result.errlines)
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    (["--nnspec-property", "--nnspec-examples", "0"],
+     "ERROR: --nnspec-examples: must be at least 1, got 0"),
+    (["--nnspec-property", "--nnspec-examples", "-3"],
+     "ERROR: --nnspec-examples: must be at least 1, got -3"),
+    (["--nnspec-timeout", "-1"],
+     "ERROR: --nnspec-timeout: must be at least 0 and finite (seconds; 0: no limit), got -1"),
+    (["--nnspec-timeout", "inf"], "ERROR: --nnspec-timeout: must be at least 0 and finite"),
+    (["--nnspec-examples", "5"], "ERROR: --nnspec-examples only applies with --nnspec-property "
+                                 "(property mode draws the cases they choose and keep); add "
+                                 "--nnspec-property or leave it out"),
+    (["--nnspec-seed", "1", "--nnspec-examples", "5"],
+     "ERROR: --nnspec-examples, --nnspec-seed only apply with --nnspec-property"),
+    (["--nnspec-device", "cuda"], "ERROR: --nnspec-backend: backend "
+                                  "'conformance.examples.student' has no device option (got "
+                                  "--nnspec-device cuda)"),
+], ids=["examples-0", "examples-negative", "timeout-negative", "timeout-inf",
+        "examples-without-property", "two-without-property", "device-named-as-ours"])
+def test_bad_option_values_are_usage_errors_as_with_nnspec_run(
+        pytester: pytest.Pytester, option: list[str], message: str) -> None:
+    """What ``nnspec run`` refuses (--examples below 1, property options without --property)
+    is a usage error naming the option here too, rather than 100 examples for 0, a Hypothesis
+    traceback for -3 or a timer error blamed on the backend for a negative timeout."""
+    result = pytester.runpytest_inprocess("--nnspec-backend", "conformance.examples.student",
+                                          "--nnspec-ops", "relu", *option)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert any(line.startswith(message) for line in result.errlines), result.errlines
+
+
+@pytest.mark.parametrize("paths", ["none", "testpaths", "argument"])
+def test_hooks_of_the_root_conftest_apply_and_fixtures_and_subfolder_conftests_do_not(
+        pytester: pytest.Pytester, paths: str) -> None:
+    """As the module docstring says: the rootdir's conftest hooks see the items however the run
+    names its paths; its autouse fixture does not run; tests/conftest.py never sees them."""
+    pytester.makeini("[pytest]\n" + ("testpaths = tests\n" if paths == "testpaths" else ""))
+    pytester.makeconftest(
+        "import pytest\n"
+        "def pytest_collection_modifyitems(items):\n"
+        "    del items[1:]\n"
+        "def pytest_runtest_call(item):\n"
+        "    pytest.skip(f'root conftest ran {item.name}')\n"
+        "@pytest.fixture(autouse=True)\n"
+        "def everywhere():\n"
+        "    raise RuntimeError('an autouse fixture ran')\n")
+    pytester.mkdir("tests").joinpath("conftest.py").write_text(
+        "def pytest_collection_modifyitems(items):\n"
+        "    raise RuntimeError('tests/conftest.py saw the items')\n"
+        "def pytest_runtest_setup(item):\n"
+        "    raise RuntimeError('tests/conftest.py saw an item')\n")
+    args = ["tests"] if paths == "argument" else []
+    result = pytester.runpytest_inprocess("--nnspec-backend", "torch", "--nnspec-ops", "relu",
+                                          "-rs", *args)
+    result.assert_outcomes(skipped=1)
+    first = default_cases(["relu"])[0]
+    assert f"root conftest ran relu[forward-{first.source}-{first.name}]" in result.stdout.str()
 
 
 def test_the_cases_run_as_tests_and_test_files_do_not(pytester: pytest.Pytester) -> None:
@@ -155,15 +217,43 @@ def test_the_xdist_controller_collects_nothing_itself() -> None:
     assert NnspecSession(config).pytest_collection(session=None) is None  # type: ignore[arg-type]
 
 
-def test_an_error_of_nnspec_itself_shows_as_a_plain_traceback(pytester: pytest.Pytester) -> None:
+def test_a_timeout_names_the_plugins_option(pytester: pytest.Pytester) -> None:
+    """The harness's reason says "--timeout changes it" (``nnspec run``'s option): the plugin
+    names its own."""
+    pytester.makepyfile(slow="import time\ndef relu(x):\n    time.sleep(5)\n    return x\n")
+    pytester.syspathinsert()
+    result = pytester.runpytest_inprocess("--nnspec-backend", "slow:", "--nnspec-ops", "relu",
+                                          "--nnspec-timeout", "0.05", "-x")
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str()
+    assert "relu timed out after 0.05 s (the limit per call; --nnspec-timeout changes it)" in text
+    assert " --timeout" not in text
+
+
+def test_an_error_of_nnspec_itself_shows_short_and_says_it_is_no_failed_check(
+        pytester: pytest.Pytester) -> None:
+    """An exception of the harness (not a failed check) shows its type and message, a line saying
+    what it is, and the frames from the item's runtest on: none of pytest's or pluggy's (some
+    900 lines of them before); --fulltrace still shows them."""
     pytester.makeconftest(
-        "import conformance.pytest_plugin as P\n"
+        "import conformance.runner as R\n"
         "def pytest_configure(config):\n"
-        "    P.NnspecSession.check = lambda self, case, check: 1 / 0\n")
+        "    config.saved = R._tolerance\n"
+        "    R._tolerance = lambda case, check, dtype: 1 / 0\n"
+        "def pytest_unconfigure(config):\n"
+        "    R._tolerance = config.saved\n")
     result = pytester.runpytest_inprocess("--nnspec-backend", "torch", "--nnspec-ops", "step",
                                           "-x", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
-    assert "ZeroDivisionError" in result.stdout.str()
+    text = result.stdout.str()
+    assert ("ZeroDivisionError: division by zero\n(an error of nnspec's harness or of its call "
+            "of the backend, not a failed check; --fulltrace shows pytest's frames too)") in text
+    assert "pytest_plugin.py:" in text and "runner.py:" in text and "in check_case" in text
+    assert "pluggy" not in text.replace("pluggy-", "") and "_pytest" not in text
+    assert len(result.stdout.lines) < 40, text
+    full = pytester.runpytest_inprocess("--nnspec-backend", "torch", "--nnspec-ops", "step",
+                                        "-x", "-p", "no:cacheprovider", "--fulltrace")
+    assert "_pytest" in full.stdout.str()
 
 
 def test_the_plugin_and_the_package_import_lazily() -> None:
