@@ -17,6 +17,7 @@ NumPy arrays, one per output or per differentiable input.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.metadata
 import importlib.util
@@ -28,7 +29,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from conformance.contract import Check, OpSpec, op_spec
+from conformance.contract import OPS, Check, OpSpec, op_spec
 
 __all__ = [
     "BUILTIN",
@@ -112,6 +113,21 @@ class Bound:
         if self.vjp_fn is not None:
             return "vjp"
         return None
+
+    def near_misses(self) -> dict[str, str]:
+        """The backend's public functions named almost as a contract function it lacks (another
+        case, underscores, a ``_forward``/``_fwd`` suffix, ``_grad``/``_bwd`` for
+        ``_backward``, a typo), each → the contract's name: why its op would be skipped."""
+        wanted = {name for op in OPS for name in (op, op_spec(op).backward_name)} | {"vjp"}
+        missing = {_plain(w): w for w in wanted if not callable(getattr(self.obj, w, None))}
+        found = {}
+        for attr in dir(self.obj):
+            if attr.startswith("_") or attr in wanted or not callable(getattr(self.obj, attr)):
+                continue
+            close = difflib.get_close_matches(_plain(attr), missing, n=1, cutoff=0.85)
+            if close:
+                found[attr] = missing[close[0]]
+        return found
 
     # ------------------------------------------------------------ calls
     def call_forward(self, op: str, inputs: Mapping[str, np.ndarray],
@@ -216,6 +232,17 @@ def _outputs(value: Any, *, what: str, names: list[str]) -> tuple[np.ndarray, ..
         raise BadOutput(f"{what} a {type(value).__name__}, expected a tuple of {len(names)} "
                         f"arrays ({', '.join(names)})")
     return (_array(value, what),)
+
+
+def _plain(name: str) -> str:
+    """A function name without case, underscores or the usual suffixes (see near_misses)."""
+    plain = name.lower().replace("_", "")
+    for suffix, same in (("forward", ""), ("fwd", ""), ("grad", "backward"), ("bwd", "backward"),
+                         ("backwards", "backward")):
+        if plain.endswith(suffix):
+            plain = plain.removesuffix(suffix) + same
+            break
+    return plain
 
 
 # ---------------------------------------------------------------- loading

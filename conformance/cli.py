@@ -178,8 +178,13 @@ def _run_loaded(args: argparse.Namespace, backend: str, target: Target,
         report.write_json(args.json)
     if args.junit:
         report.write_junit(args.junit)
+    if report.skipped and isinstance(target, Bound) and (misses := target.near_misses()):
+        names = ", ".join(f"{have} → {want}" for have, want in sorted(misses.items()))
+        print(f"hint: some functions look misnamed ({names}): nnspec calls the contract's "
+              f"names exactly (nnspec list)", file=out)
     print(report.summary(), file=out)
-    return EXIT_OK if report.ok else EXIT_FAILED
+    checked = report.passed or report.failed               # nothing checked is no pass
+    return EXIT_OK if report.ok and checked else EXIT_FAILED
 
 
 def _print_failures(failures: list[Result], limit: int, out: TextIO,

@@ -217,8 +217,9 @@ def _shrunk(target: Target, search: _Search, check: Check, dtype: np.dtype,
     with H = 1 a stride along H does nothing): the failing case as first drawn, ``first``, is
     diagnosed too, and where it names a mistake, that leads (see _diagnosis)."""
     failing = cast(Case, search.last_failing)             # a shrunk search that failed
-    case = replace(failing, name=name, about=f"{failing.op}: the minimal failing case "
-                                             f"Hypothesis found (seed {hypothesis_seed})")
+    case = replace(failing, name=name, seed=hypothesis_seed,
+                   about=f"{failing.op}: the minimal failing case Hypothesis found (seed "
+                         f"{hypothesis_seed})")
     result = check_case(target, case, check, dtype, required=required, timeout=timeout,
                         reference=reference, diagnose=diagnose)
     if diagnose and result.status == "fail" and first is not None:
@@ -261,7 +262,7 @@ def _diagnosis(minimal: str | None, first: str | None, first_case: Case) -> str 
 
 def _passed(search: _Search, check: Check, hypothesis_seed: int, name: str) -> Result:
     worst = search.worst[check]
-    return replace(worst, case=replace(worst.case, name=name,
+    return replace(worst, case=replace(worst.case, name=name, seed=hypothesis_seed,
                                        about=f"{worst.case.op}: the drawn case with the largest "
                                              f"error of {search.examples}"),
                    reason=f"{search.examples} examples (Hypothesis seed {hypothesis_seed}), "

@@ -243,7 +243,9 @@ class Report:
 def _cell(results: Iterable[Result]) -> str:
     """``pass 12  3.1e-16`` / ``FAIL 2/12  4.5e-02`` / ``skip`` / ``-`` (no cases).
 
-    The counts are of checked cases (a property-mode result counts its examples).
+    The counts are of checked cases (a property-mode result counts its examples). The error is
+    the largest of the failures where there are any (none shown if no failure has values to
+    compare: it raised, or returned another shape or no array), else of the passes.
     """
     results = list(results)
     if not results:
@@ -251,9 +253,10 @@ def _cell(results: Iterable[Result]) -> str:
     checked = [r for r in results if r.status != "skip"]
     if not checked:
         return "skip"
-    errors = [r.max_abs_error for r in checked if r.max_abs_error is not None]
-    worst = f"  {max(errors):.1e}" if errors else ""
     failed = sum(r.status == "fail" for r in checked)
+    judged = [r for r in checked if r.status == "fail"] if failed else checked
+    errors = [r.max_abs_error for r in judged if r.max_abs_error is not None]
+    worst = f"  {max(errors):.1e}" if errors else ""
     total = sum(r.examples for r in checked)
     skipped = len(results) - len(checked)
     tail = f" +{skipped} skip" if skipped else ""

@@ -99,7 +99,8 @@ def script(case: Case, check: Check, *, target: str | None, style: str | None, d
     title = f"nnspec reproducer: {case.op} {check}{f' ({note})' if note else ''}."
     about = ("Calls the backend directly on the failing case and prints how far each result is "
              f"from nnspec's expected values (allowed: {tol}, that is |got - expected| <= "
-             f"atol·max(1, max|expected|) + rtol·|expected|).")
+             f"atol·max(1, max|expected|) + rtol·|expected|), then PASS or FAIL; the exit "
+             f"status is 1 while it fails (for CI or git bisect run).")
     lines = [*textwrap.wrap('"""' + title, width=96), "",
              *textwrap.wrap(about + '"""', width=96), "import numpy as np", ""]
     if npz:
@@ -118,20 +119,28 @@ def script(case: Case, check: Check, *, target: str | None, style: str | None, d
             lines.append(f'    "{n}": {_literal(want, "float64")},')
         lines.append("}")
     lines += [f"{a.name} = {case.attrs[a.name]!r}" for a in op_spec(case.op).attrs]
+    lines += [f"rtol, atol = {tol.rtol!r}, {tol.atol!r}"]
     lines += ["", f"got = {call}",
               "if isinstance(got, dict):",
               "    got = [got[name] for name in expected]",
               "elif not isinstance(got, (tuple, list)) or len(got) != len(expected):",
               "    got = [got]",
+              "failing = []",
               "for (name, want), value in zip(expected.items(), got):",
               "    value = np.asarray(value, dtype=np.float64)",
               "    if value.shape != want.shape:",
               '        print(f"{name}: shape {value.shape}, expected {want.shape}")',
+              "        failing.append(name)",
               "        continue",
               "    error = np.abs(value - want)",
+              "    allowed = atol * max(1.0, np.abs(want).max(initial=0.0)) + rtol * np.abs(want)",
               "    worst = np.unravel_index(np.argmax(error), error.shape) if error.size else ()",
               '    print(f"{name}: max abs error {error.max(initial=0.0):.3g} at index "',
-              '          f"{tuple(int(i) for i in worst)}")']
+              '          f"{tuple(int(i) for i in worst)}")',
+              "    if not np.all(error <= allowed):             # (nan is never allowed)",
+              "        failing.append(name)",
+              'print(f"FAIL: {\', \'.join(failing)}" if failing else "PASS")',
+              "raise SystemExit(1 if failing else 0)"]
     return "\n".join(lines) + "\n"
 
 

@@ -122,8 +122,12 @@ class Comparison:
                 f" expected {self.expected_at_worst:.17g})"
             )
         verdict = "within" if self.ok else "exceeds"
+        # relative errors are measured where 0 is not expected: if every error sits on an
+        # expected 0, there is none to show
+        rel = (f"{self.max_rel_error:.3g}" if self.max_rel_error or not self.max_abs_error
+               else "undefined (every error is where 0 is expected)")
         return (
-            f"max abs error {self.max_abs_error:.3g}, max rel error {self.max_rel_error:.3g}"
+            f"max abs error {self.max_abs_error:.3g}, max rel error {rel}"
             f" {verdict} {self.tolerance}{where}"
         )
 

@@ -134,6 +134,32 @@ def test_a_module_of_the_current_directory_is_a_backend_by_its_bare_name(
     assert sys.path[-1] == str(tmp_path)
 
 
+misnamed = types.SimpleNamespace(Relu=lambda x: x, maxpool2d=lambda x, k, s: x,
+                                 conv2d_forward=lambda *a: a, sigmoid_grad=lambda dy, x: dy,
+                                 helper=lambda x: x, tanh=np.tanh)
+
+
+def test_a_backend_with_nothing_checked_exits_1_and_names_its_near_misses() -> None:
+    code, text = nnspec("run", "--backend", "spec_tests.test_conformance_cli:misnamed", "--ops",
+                        "relu,max_pool2d,conv2d,sigmoid", "-q")
+    assert code == 1 and text.splitlines()[1].startswith("NOTHING CHECKED: ")
+    assert text.splitlines()[0] == (
+        "hint: some functions look misnamed (Relu → relu, conv2d_forward → conv2d, maxpool2d → "
+        "max_pool2d, sigmoid_grad → sigmoid_backward): nnspec calls the contract's names "
+        "exactly (nnspec list)")
+    # tanh is checked: no longer "nothing checked", and the hint stays
+    code, text = nnspec("run", "--backend", "spec_tests.test_conformance_cli:misnamed",
+                        "--ops", "tanh,relu", "-q")
+    assert code == 0 and "hint: some functions look misnamed (Relu → relu, " in text
+
+
+def test_shipped_and_example_backends_have_no_near_misses() -> None:
+    from conformance.backends import load_backend
+
+    for name in ("numpy", "torch", "jax", "conformance.examples.student"):
+        assert load_backend(name).near_misses() == {}, name
+
+
 def test_a_closed_pipe_ends_the_command_quietly() -> None:
     """``nnspec list | head -1``: the reader goes away; no "Broken pipe" error, exit 0 (a run
     cut short this way exits 1: it did not pass)."""

@@ -38,13 +38,16 @@ TORCH = load_backend("torch")
 BUGGY = load_backend("conformance.examples.student_buggy")
 
 
-def _script_output(path: Path | None = None, text: str | None = None) -> str:
+def _script_output(path: Path | None = None, text: str | None = None, *,
+                   status: int = 1) -> str:
+    """What a reproducer prints; it must end with SystemExit(``status``): 1 while it fails."""
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exited:
         if path is not None:
             runpy.run_path(str(path), run_name="__main__")
         else:
             exec(compile(text or "", "<reproducer>", "exec"), {"__name__": "__main__"})
+    assert exited.value.code == status, out.getvalue()
     return out.getvalue()
 
 
@@ -80,15 +83,18 @@ def test_a_failure_is_shrunk_and_comes_with_its_seed_diagnosis_and_reproducer(
         "matches a true convolution (kernel flipped 180°)")
     assert forward.reproducer is not None
     assert "import conformance.examples.student_buggy as backend" in forward.reproducer
-    assert _script_output(text=forward.reproducer) == "y: max abs error 1 at index (0, 0, 0, 0)\n"
+    assert _script_output(text=forward.reproducer) == ("y: max abs error 1 at index (0, 0, 0, 0)\n"
+                                                       "FAIL: y\n")
 
 
 def test_runs_are_reproducible_and_the_seed_draws_other_cases(shrunk: list[Result]) -> None:
     assert [r.reason for r in property_check(BUGGY, "conv2d", examples=30)] == [
         r.reason for r in shrunk]
-    seeds = [[r.reason for r in property_check(TORCH, "conv2d", examples=10, seed=seed)]
-             for seed in (0, 1)]
+    runs = [property_check(TORCH, "conv2d", examples=10, seed=seed) for seed in (0, 1)]
+    seeds = [[r.reason for r in results] for results in runs]
     assert seeds[0] != seeds[1] and "Hypothesis seed 1" in seeds[1][0]
+    # the JSON report's "seed" of a property check is its Hypothesis seed, failing or not
+    assert [r.to_dict()["seed"] for r in (*runs[1], *shrunk)] == [1, 1, 0, 0]
 
 
 def test_a_gradient_failure_gets_its_own_minimal_case_and_a_vjp_reproducer() -> None:
@@ -182,7 +188,7 @@ def test_reproducers_are_written_with_their_arrays_in_an_npz_when_large(
     assert path == tmp_path / "conv2d_forward.py" and (tmp_path / "conv2d_forward.npz").exists()
     assert "np.load(Path(__file__).with_name(\"conv2d_forward.npz\"))" in text
     assert "np.array(" not in text
-    assert _script_output(path) == "y: max abs error 1 at index (0, 0, 0, 0)\n"
+    assert _script_output(path) == "y: max abs error 1 at index (0, 0, 0, 0)\nFAIL: y\n"
 
 
 def test_reproducers_import_the_backend_as_a_user_would() -> None:
@@ -247,9 +253,9 @@ def test_reproducers_of_backward_functions_call_them_with_the_upstream_first(
                     dtype="float32", tol=tolerance(np.float32))
     assert "got = backend.conv2d_backward(dy, x, w, b, stride, padding)" in text
     assert "dy = np.array([[[[1.0]]]], dtype=np.float32)" in text
-    assert _script_output(text=text) == ("dx: max abs error 0 at index (0, 0, 0, 0)\n"
-                                         "dw: max abs error 0 at index (0, 0, 0, 0)\n"
-                                         "db: max abs error 0 at index (0,)\n")
+    assert _script_output(text=text, status=0) == ("dx: max abs error 0 at index (0, 0, 0, 0)\n"
+                                                   "dw: max abs error 0 at index (0, 0, 0, 0)\n"
+                                                   "db: max abs error 0 at index (0,)\nPASS\n")
 
 
 # draws conv2d cases with seed 7 through a backend that hashes every input it is given; the

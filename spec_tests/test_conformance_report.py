@@ -62,6 +62,12 @@ def test_cells_show_counts_errors_and_skips(report: Report) -> None:
     assert _cell(tanh).endswith("+4 skip")
     shape = replace(forward[0], status="fail", max_abs_error=None)
     assert _cell([shape]) == "FAIL 1/1"
+    # a failure without values beside passes shows no error: the passes' would read as its own
+    passed = [replace(r, status="pass", max_abs_error=1e-16) for r in forward[1:]]
+    assert _cell([shape, *passed]) == "FAIL 1/4"
+    failed = replace(forward[1], status="fail", max_abs_error=0.5)
+    assert _cell([shape, failed, *passed[1:]]) == "FAIL 2/4  5.0e-01"
+    assert _cell(passed) == "pass 3  1.0e-16"
     drawn = replace(forward[0], case=replace(forward[0].case, source="property"))
     assert drawn.column == "property"
     assert replace(report, results=[drawn]).columns()[-1] == "property"

@@ -61,7 +61,7 @@ def _run(command: str, pytester: pytest.Pytester) -> str:
     if program == "nnspec":
         main(args, out=out)
     elif program == "python":
-        with contextlib.redirect_stdout(out):
+        with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):  # (its status)
             runpy.run_path(args[0], run_name="__main__")
     elif program == "cat":
         out.write(Path(args[0]).read_text(encoding="utf-8"))

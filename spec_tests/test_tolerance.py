@@ -70,6 +70,11 @@ def test_relative_error_is_only_measured_where_the_expected_value_is_not_zero() 
     result = compare([1e-3, 2.0], [0.0, 1.0], Tolerance(rtol=1.0, atol=1.0))
     assert result.max_rel_error == pytest.approx(1.0)
     assert result.max_abs_error == pytest.approx(1.0)
+    on_zeros = compare([0.5, 1.0], [0.0, 1.0], EXACT)           # the only error on a 0
+    assert on_zeros.max_rel_error == 0.0
+    assert on_zeros.describe().startswith("max abs error 0.5, max rel error undefined (every "
+                                          "error is where 0 is expected) exceeds ")
+    assert compare([0.0], [0.0], EXACT).describe().startswith("max abs error 0, max rel error 0 ")
 
 
 def test_the_module_docstring_examples_hold() -> None:
