@@ -17,6 +17,9 @@ GRU update gate             h' = z ∘ n + (1 − z) ∘ h instead of (1 − z) 
 missing sqrt                L2 pooling returning Σ x² instead of √(Σ x²)
 average not divided         average pooling returning the window sum
 sum instead of mean         cross_entropy summed over the batch
+softmax axis                softmax over the first axis, not the last
+embedding overwrite         ∂L/∂E assigned row by row, so a repeated id keeps one share only
+final state ignored         an RNN/LSTM/GRU backward that drops ∂L/∂h_n (or ∂L/∂c_n)
 axes swapped                a per-axis stride, padding or window read as (W, H), not (H, W)
 one-sided padding           zeros on one side only (P or 2P), or no padding at all
 stride ignored              stride 1 instead of S, or pooling with stride = window size
@@ -28,7 +31,9 @@ constant factor             the true values times a nonzero constant (−1, 2, 1
 Each mistake's values come from the reference itself, through the mistake's transformation:
 a permuted or flipped weight gives the reference's forward on the permuted weight and the
 gradient permuted back (the chain rule through a permutation); a transformed output g(y) gives
-g(y) and the reference's gradient for the upstream dy ∘ g'(y).
+g(y) and the reference's gradient for the upstream dy ∘ g'(y); a dropped upstream gradient gives
+the reference's gradient for the upstream with that part set to zero. One is written out: the
+embedding overwrite's ∂L/∂E (dE[ids] = dy), which no call of the reference gives.
 """
 
 from __future__ import annotations
@@ -291,6 +296,44 @@ def _sum_not_mean(ctx: Context) -> Iterator[Candidate]:
                f"cross_entropy is the mean over N, as torch's default reduction", values)
 
 
+def _softmax_axis(ctx: Context) -> Iterator[Candidate]:
+    """softmax over axis 0: the reference on the input with its first and last axes swapped
+    (the upstream gradient too), the results swapped back."""
+    x = ctx.case.inputs["x"]
+    if x.ndim < 2 or x.shape[0] == 1:
+        return
+    values = ctx.evaluate({"x": x.swapaxes(0, -1)},
+                          upstream={"y": np.swapaxes(ctx.case.upstream.get("y", x), 0, -1)})
+    if values is not None:
+        yield ("matches softmax over the first axis (each column summing to 1): nnspec, like "
+               "torch's softmax(dim=-1), normalises over the last axis (each row a distribution)",
+               {k: v.swapaxes(0, -1) for k, v in values.items()})
+
+
+def _embedding_overwrite(ctx: Context) -> Iterator[Candidate]:
+    ids, E = ctx.case.inputs["ids"].reshape(-1), ctx.case.inputs["E"]
+    if ctx.check != "gradient" or len(np.unique(ids)) == len(ids):
+        return
+    dE = np.zeros(E.shape)
+    dE[ids] = np.asarray(ctx.case.upstream["y"]).reshape(len(ids), -1)   # the last one stays
+    yield ("matches ∂L/∂E assigned row by row (dE[ids] = dy), so a repeated id keeps one share: "
+           "a row read k times gets the sum of its k upstream gradients (np.add.at)", {"E": dE})
+
+
+def _final_state_ignored(ctx: Context) -> Iterator[Candidate]:
+    if ctx.check != "gradient":
+        return
+    finals = [o.name for o in op_spec(ctx.case.op).outputs[1:]]      # h_n (and c_n)
+    for dropped in [*([n] for n in finals), *([finals] if len(finals) > 1 else [])]:
+        upstream = {k: np.zeros_like(v) if k in dropped else v
+                    for k, v in ctx.case.upstream.items()}
+        values = ctx.evaluate(upstream=upstream)
+        if values is not None:
+            names = " and ".join(f"∂L/∂{n}" for n in dropped)
+            yield (f"matches gradients that ignore {names}: the final state is an output of "
+                   f"its own, and its upstream gradient adds to the last step's", values)
+
+
 def _one_sided_padding(ctx: Context) -> Iterator[Candidate]:
     padding, stride = _pairs(ctx, "padding"), _pairs(ctx, "stride")
     if not any(padding):
@@ -499,6 +542,10 @@ MISTAKES: tuple[Mistake, ...] = (
             _average_not_divided),
     Mistake("sum instead of mean", frozenset({"cross_entropy"}), ("convention.ce-mean",),
             _sum_not_mean),
+    Mistake("softmax axis", frozenset({"softmax"}), None, _softmax_axis),
+    Mistake("embedding overwrite", frozenset({"embedding"}), None, _embedding_overwrite),
+    Mistake("final state ignored", frozenset({"rnn", "lstm", "gru"}), None,
+            _final_state_ignored),
     Mistake("axes swapped", frozenset({"conv2d", "max_pool2d", "avg_pool2d", "lp_pool2d"}),
             ("convention.nchw",), _axes_swapped),
     Mistake("one-sided padding", frozenset({"conv2d", "conv1d"}), ("conv.padding",),
@@ -553,5 +600,6 @@ def diagnose(case: Case, check: Check, got: Mapping[str, np.ndarray], dtype: Any
         for text, values in mistake.candidates(ctx):
             if _explains(ctx, values, loose):
                 return f"{text} [breaks {', '.join(_claims(mistake, ctx))}]"
+    shapes = any(np.shape(ctx.got[k]) != e.shape for k, e in ctx.expected.items())
     return (f"unknown: none of the well-known mistakes matches (tried {', '.join(tried)}); "
-            f"compare the worst element above")
+            f"compare the {'shapes' if shapes else 'worst element'} above")

@@ -104,6 +104,28 @@ cross_entropy_summed = _autodiff("cross_entropy",
 one_sided_padding = _autodiff("conv2d", _pad_after_only)
 stride_ignored = _autodiff("conv2d", _stride_one_cropped)
 pool_stride_is_window = _autodiff("max_pool2d", lambda x, k, s: F.max_pool2d(x, k))
+softmax_over_columns = _autodiff("softmax", lambda x: torch.softmax(x, dim=0))
+
+
+def _embedding_overwrite(dy: np.ndarray, ids: np.ndarray, E: np.ndarray) -> np.ndarray:
+    dE = np.zeros_like(E)
+    dE[ids.reshape(-1)] = dy.reshape(-1, E.shape[1])       # repeated ids: one share survives
+    return dE
+
+
+embedding_overwritten = types.SimpleNamespace(embedding=lambda ids, E: E[ids],
+                                              embedding_backward=_embedding_overwrite)
+
+
+def _final_states_dropped(op: str) -> types.SimpleNamespace:
+    """torch's vjp with the upstream gradients of h_n (and c_n) set to zero."""
+    def vjp(name: str, inputs: Arrays, attrs: dict[str, Any], cots: Arrays) -> Arrays:
+        return TORCH.vjp(name, inputs, attrs, (cots[0], *(np.zeros_like(c) for c in cots[1:])))
+    return types.SimpleNamespace(**{op: getattr(TORCH, op), "vjp": vjp})
+
+
+rnn_h_n_dropped = _final_states_dropped("rnn")
+lstm_final_states_dropped = _final_states_dropped("lstm")
 conv_stride_swapped = _autodiff("conv2d", lambda x, w, b, s, p: F.conv2d(x, w, b, s[::-1], p))
 conv_padding_swapped = _autodiff("conv2d", lambda x, w, b, s, p: F.conv2d(x, w, b, s, p[::-1]))
 pool_window_swapped = _autodiff("avg_pool2d", lambda x, k, s: F.avg_pool2d(x, k[::-1], s))
@@ -144,6 +166,7 @@ gradients_swapped = types.SimpleNamespace(
     linear=TORCH.linear,
     linear_backward=lambda dy, x, w, b: (dy.T @ x, dy @ w, dy.sum(axis=0)))   # (dw, dx, db)
 unknown_mistake = types.SimpleNamespace(relu=lambda x: _relu(x) + 1e-3)
+relu_flattened = types.SimpleNamespace(relu=lambda x: _relu(x).reshape(-1))
 sigmoid_stub = types.SimpleNamespace(                       # "not written yet": zeros out
     sigmoid=np.zeros_like, sigmoid_backward=lambda dy, x: np.zeros_like(x))
 linear_dx_never_filled = types.SimpleNamespace(

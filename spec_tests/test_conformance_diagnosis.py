@@ -146,6 +146,36 @@ def test_a_pair_read_as_w_h_is_named_where_the_axes_differ(backend: Any, op: str
     assert found["gradient"] <= {None} | forward
 
 
+def test_softmax_over_the_first_axis_is_named() -> None:
+    found = _diagnoses(mistakes.softmax_over_columns, "softmax")
+    axis = ("matches softmax over the first axis (each column summing to 1): nnspec, like "
+            "torch's softmax(dim=-1), normalises over the last axis (each row a distribution) "
+            "[breaks {}rnn.cell]")
+    assert found["forward"] == {axis.format("")}
+    assert found["gradient"] == {axis.format("graph.backprop, ")}
+
+
+def test_an_embedding_gradient_assigned_not_added_is_named_where_ids_repeat() -> None:
+    found = _diagnoses(mistakes.embedding_overwritten, "embedding")
+    assert found == {"forward": set(), "gradient": {
+        "matches ∂L/∂E assigned row by row (dE[ids] = dy), so a repeated id keeps one share: a "
+        "row read k times gets the sum of its k upstream gradients (np.add.at) [breaks "
+        "graph.backprop, embedding]"}}
+
+
+@pytest.mark.parametrize(("backend", "op", "dropped", "claim"), [
+    (mistakes.rnn_h_n_dropped, "rnn", "∂L/∂h_n", "rnn.cell"),
+    (mistakes.lstm_final_states_dropped, "lstm", "∂L/∂h_n and ∂L/∂c_n", "lstm.slide"),
+], ids=["rnn", "lstm"])
+def test_a_backward_that_drops_the_final_states_gradient_is_named(backend: Any, op: str,
+                                                                  dropped: str,
+                                                                  claim: str) -> None:
+    found = _diagnoses(backend, op)
+    assert found == {"forward": set(), "gradient": {
+        f"matches gradients that ignore {dropped}: the final state is an output of its own, "
+        f"and its upstream gradient adds to the last step's [breaks graph.backprop, {claim}]"}}
+
+
 def test_a_stub_returning_zeros_is_named_and_the_run_goes_on() -> None:
     """The most common unfinished backend: zeros where the values should be (factor 0 is not
     "scaled by a constant": it used to divide by zero and end the run)."""
@@ -208,6 +238,13 @@ def test_an_unknown_mistake_says_so_plainly() -> None:
                                 "float32 rounding, wrong argument, all zeros, constant factor); "
                                 "compare "
                                 "the worst element above"}
+
+
+def test_an_unknown_mistake_of_shape_points_at_the_shapes() -> None:
+    found = _diagnoses(mistakes.relu_flattened, "relu")
+    assert found["forward"] == {"unknown: none of the well-known mistakes matches (tried "
+                                "float32 rounding, wrong argument, all zeros, constant factor); "
+                                "compare the shapes above"}
 
 
 def test_a_float32_run_still_names_the_mistake_but_never_float32_rounding() -> None:
