@@ -15,6 +15,7 @@ transposed weight           w (or a gate's w_hh block) used transposed; dw retur
 gate order                  LSTM/GRU gate blocks read in another order (all permutations)
 GRU update gate             h' = z ∘ n + (1 − z) ∘ h instead of (1 − z) ∘ n + z ∘ h
 missing sqrt                L2 pooling returning Σ x² instead of √(Σ x²)
+tie rule                    a max-pool gradient split between tied maxima, or sent to the last
 average not divided         average pooling returning the window sum
 sum instead of mean         cross_entropy summed over the batch
 softmax axis                softmax over the first axis, not the last
@@ -45,6 +46,7 @@ from functools import partial
 from typing import Any
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from conformance.backends import Bound, load_backend
 from conformance.cases import Case
@@ -274,6 +276,35 @@ def _missing_sqrt(ctx: Context) -> Iterator[Candidate]:
     if values is not None:
         yield ("matches Σ x² without the square root: L2 pooling keeps √(Σ x²) of each "
                "window", values)
+
+
+def _tie_rule(ctx: Context) -> Iterator[Candidate]:
+    """The max-pool gradient where a window holds its maximum more than once: shared equally by
+    the tied elements, or sent to the last of them (row-major), not to the first."""
+    if ctx.check != "gradient":
+        return
+    x, dy = ctx.case.inputs["x"], ctx.case.upstream["y"]
+    (fh, fw), (sh, sw) = ctx.case.attrs["kernel_size"], ctx.case.attrs["stride"]
+    # the windows [N, C, OH, OW, FH, FW] and where each holds its maximum
+    windows = sliding_window_view(x, (fh, fw), axis=(2, 3))[:, :, ::sh, ::sw]
+    tied = windows == windows.max(axis=(4, 5), keepdims=True)
+    if not np.any(tied.sum(axis=(4, 5)) > 1):
+        return
+    flat = tied.reshape(*tied.shape[:4], -1)
+    last = np.zeros_like(flat)
+    np.put_along_axis(last, flat.shape[-1] - 1 - np.argmax(flat[..., ::-1], axis=-1)[..., None],
+                      True, axis=-1)
+    shares = {"split equally between the tied maxima": tied / tied.sum(axis=(4, 5),
+                                                                       keepdims=True),
+              "sent to the last tied maximum": last.reshape(tied.shape)}
+    for how, share in shares.items():
+        dx = np.zeros(x.shape)
+        for u in range(fh):
+            for v in range(fw):
+                dx[:, :, u:u + sh * dy.shape[2]:sh, v:v + sw * dy.shape[3]:sw] += (
+                    dy * share[..., u, v])
+        yield (f"matches the gradient {how}: nnspec, like torch, sends a window's whole "
+               f"gradient to its first maximum in row-major order", {"x": dx})
 
 
 def _constant_output(ctx: Context, k: float) -> Values | None:
@@ -538,6 +569,8 @@ MISTAKES: tuple[Mistake, ...] = (
             _gru_update),
     Mistake("missing sqrt", frozenset({"lp_pool2d"}), ("pool.l2", "convention.pooling"),
             _missing_sqrt),
+    Mistake("tie rule", frozenset({"max_pool2d"}), ("pool.max", "convention.pooling"),
+            _tie_rule),
     Mistake("average not divided", frozenset({"avg_pool2d"}), ("pool.avg", "convention.pooling"),
             _average_not_divided),
     Mistake("sum instead of mean", frozenset({"cross_entropy"}), ("convention.ce-mean",),

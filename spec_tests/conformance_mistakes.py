@@ -104,6 +104,16 @@ cross_entropy_summed = _autodiff("cross_entropy",
 one_sided_padding = _autodiff("conv2d", _pad_after_only)
 stride_ignored = _autodiff("conv2d", _stride_one_cropped)
 pool_stride_is_window = _autodiff("max_pool2d", lambda x, k, s: F.max_pool2d(x, k))
+def _pool_windows(x: torch.Tensor, k: Any, s: Any) -> torch.Tensor:
+    return x.unfold(2, k[0], s[0]).unfold(3, k[1], s[1])  # [N, C, OH, OW, KH, KW]
+
+
+# torch's amax shares the gradient between equal values; max(dim) sends it to the index it
+# returns, the first maximum, here of the window read backwards: the last one
+max_pool_ties_split = _autodiff("max_pool2d",
+                                lambda x, k, s: _pool_windows(x, k, s).amax(dim=(-2, -1)))
+max_pool_ties_last = _autodiff("max_pool2d", lambda x, k, s: _pool_windows(x, k, s).flip(
+    -2, -1).flatten(-2).max(dim=-1).values)
 softmax_over_columns = _autodiff("softmax", lambda x: torch.softmax(x, dim=0))
 
 

@@ -146,6 +146,17 @@ def test_a_pair_read_as_w_h_is_named_where_the_axes_differ(backend: Any, op: str
     assert found["gradient"] <= {None} | forward
 
 
+@pytest.mark.parametrize(("backend", "how"), [
+    (mistakes.max_pool_ties_split, "split equally between the tied maxima"),
+    (mistakes.max_pool_ties_last, "sent to the last tied maximum"),
+], ids=["split", "last"])
+def test_a_max_pool_gradient_breaking_the_tie_rule_is_named(backend: Any, how: str) -> None:
+    found = _diagnoses(backend, "max_pool2d")
+    assert found == {"forward": set(), "gradient": {
+        f"matches the gradient {how}: nnspec, like torch, sends a window's whole gradient to "
+        f"its first maximum in row-major order [breaks pool.max, convention.pooling]"}}
+
+
 def test_softmax_over_the_first_axis_is_named() -> None:
     found = _diagnoses(mistakes.softmax_over_columns, "softmax")
     axis = ("matches softmax over the first axis (each column summing to 1): nnspec, like "
