@@ -331,7 +331,7 @@ def _softmax_axis(ctx: Context) -> Iterator[Candidate]:
     """softmax over axis 0: the reference on the input with its first and last axes swapped
     (the upstream gradient too), the results swapped back."""
     x = ctx.case.inputs["x"]
-    if x.ndim < 2 or x.shape[0] == 1:
+    if x.ndim < 2:                                         # (the first axis is the last)
         return
     values = ctx.evaluate({"x": x.swapaxes(0, -1)},
                           upstream={"y": np.swapaxes(ctx.case.upstream.get("y", x), 0, -1)})

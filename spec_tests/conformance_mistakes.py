@@ -117,6 +117,12 @@ max_pool_ties_last = _autodiff("max_pool2d", lambda x, k, s: _pool_windows(x, k,
 softmax_over_columns = _autodiff("softmax", lambda x: torch.softmax(x, dim=0))
 
 
+def _embedding_add(dy: np.ndarray, ids: np.ndarray, E: np.ndarray) -> np.ndarray:
+    dE = np.zeros_like(E)
+    np.add.at(dE, ids.reshape(-1), dy.reshape(-1, E.shape[1]))
+    return dE
+
+
 def _embedding_overwrite(dy: np.ndarray, ids: np.ndarray, E: np.ndarray) -> np.ndarray:
     dE = np.zeros_like(E)
     dE[ids.reshape(-1)] = dy.reshape(-1, E.shape[1])       # repeated ids: one share survives
@@ -176,6 +182,10 @@ gradients_swapped = types.SimpleNamespace(
     linear=TORCH.linear,
     linear_backward=lambda dy, x, w, b: (dy.T @ x, dy @ w, dy.sum(axis=0)))   # (dw, dx, db)
 unknown_mistake = types.SimpleNamespace(relu=lambda x: _relu(x) + 1e-3)
+unknown_softmax = types.SimpleNamespace(softmax=lambda x: TORCH.softmax(x) + 1e-3)
+unknown_embedding = types.SimpleNamespace(embedding=lambda ids, E: E[ids],
+                                          embedding_backward=lambda dy, ids, E: _embedding_add(
+                                              dy, ids, E) + 1e-3)
 relu_flattened = types.SimpleNamespace(relu=lambda x: _relu(x).reshape(-1))
 sigmoid_stub = types.SimpleNamespace(                       # "not written yet": zeros out
     sigmoid=np.zeros_like, sigmoid_backward=lambda dy, x: np.zeros_like(x))

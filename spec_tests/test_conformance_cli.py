@@ -90,6 +90,7 @@ def test_verbose_prints_every_check_and_require_turns_skips_into_failures() -> N
     (["run", "--timeout", "-1"], "argument --timeout: must be at least 0 and finite (seconds; "
      "0: no limit), got -1"),
     (["run", "--timeout", "inf"], "argument --timeout: must be at least 0 and finite"),
+    (["run", "--timeout", "nan"], "argument --timeout: must be at least 0 and finite"),
     (["run", "--json", "/nonexistent/dir/r.json", "--ops", "step", "-q"], "No such file"),
     (["explain", "conv3d"], "nnspec: error: no op 'conv3d' in the contract"),
     (["run", "--backend", "nosuchmodule"], "nnspec: error: unknown backend 'nosuchmodule': use "
@@ -158,6 +159,35 @@ def test_shipped_and_example_backends_have_no_near_misses() -> None:
 
     for name in ("numpy", "torch", "jax", "conformance.examples.student"):
         assert load_backend(name).near_misses() == {}, name
+
+
+class _ClosedPipe(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+@pytest.mark.parametrize(("argv", "status"), [(["list"], 0), (["run", "--ops", "relu"], 1)])
+def test_a_closed_pipe_in_process_points_stdout_away_and_exits(
+        argv: list[str], status: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import conformance.cli
+
+    quieted: list[bool] = []
+    monkeypatch.setattr(conformance.cli, "_quiet_stdout", lambda: quieted.append(True))
+    assert main(argv, out=_ClosedPipe()) == status and quieted == [True]
+
+
+def test_a_timeout_is_taken_in_seconds_and_0_means_none() -> None:
+    for seconds in ("2.5", "0"):
+        code, text = nnspec("run", "--ops", "relu", "--timeout", seconds, "-q")
+        assert code == 0 and text.startswith("PASSED: numpy "), text
+
+
+def test_quieting_a_stdout_that_is_no_file_does_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from conformance.cli import _quiet_stdout
+
+    monkeypatch.setattr(sys, "stdout", io.StringIO())     # fileno(): UnsupportedOperation
+    _quiet_stdout()
+    assert sys.stdout.write("still here") == 10
 
 
 def test_a_closed_pipe_ends_the_command_quietly() -> None:

@@ -282,6 +282,20 @@ def _diagnosis(backend: Any, case: Case, check: int = 0) -> str | None:
     return run_case(load_backend(backend), case)[check].diagnosis
 
 
+def test_variants_that_would_change_nothing_are_not_offered() -> None:
+    """softmax over the first axis of a vector, or an overwritten ∂L/∂E where no id repeats,
+    is the right answer: a wrong result there is not blamed on them."""
+    vector = _case("softmax", {"x": (4,)})
+    assert _diagnosis(mistakes.softmax_over_columns, vector) is None       # passes
+    assert (_diagnosis(mistakes.unknown_softmax, vector) or "").startswith("unknown: ")
+    row = _case("softmax", {"x": (1, 4)})                  # over the column: ones
+    assert (_diagnosis(mistakes.softmax_over_columns, row) or "").startswith(
+        "matches softmax over the first axis")
+    once = _case("embedding", {"ids": np.array([2, 0, 1]), "E": (3, 2)})
+    assert _diagnosis(mistakes.embedding_overwritten, once, 1) is None     # passes
+    assert (_diagnosis(mistakes.unknown_embedding, once, 1) or "").startswith("unknown: ")
+
+
 def test_a_square_weight_used_transposed_is_named() -> None:
     case = _case("linear", {"x": (2, 3), "w": (3, 3), "b": (3,)})
     text = ("matches x w + b, the weight used transposed: nnspec keeps w as [M, D] (the slide's "
