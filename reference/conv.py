@@ -297,7 +297,7 @@ def _upstream(func: str, dy: Any, shape: tuple[int, ...]) -> FloatArray:
 
 # ---------------------------------------------------------------- conv2d
 def conv2d(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0) -> FloatArray:
-    """y[n, k, i, j] = Σ_p W_p · pixel_p + b_k: every kernel laid over every window.
+    """y[n, k, i, j] = Σ_p W_kp · pixel_p + b_k: every kernel k laid over every window (i, j).
 
     The sum runs over the taps p = (c, u, v) of a window, across all C input channels; the
     window of output (i, j) starts at pixel (SH·i, SW·j) of the zero-padded input.
@@ -330,8 +330,9 @@ def conv2d(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0) -> 
 
 def conv2d_backward(dy: Any, x: Any, w: Any, b: Any = None, stride: Any = 1,
                     padding: Any = 0) -> tuple[FloatArray, FloatArray, FloatArray | None]:
-    """Gradients of conv2d: ∂L/∂W_p = Σ ∂L/∂y · pixel_p, ∂L/∂pixel_p = Σ_k W_kp ∂L/∂y_k,
-    ∂L/∂b_k = Σ ∂L/∂y_k.
+    """Gradients of conv2d: ∂L/∂W_kp = Σ_{n,i,j} ∂L/∂y[n, k, i, j] · pixel_p of window (n, i, j),
+    ∂L/∂pixel_p = Σ_k W_kp ∂L/∂y_k (summed over the windows that read the pixel),
+    ∂L/∂b_k = Σ_{n,i,j} ∂L/∂y[n, k, i, j].
 
     Shapes: dy [N, K, OH, OW] and conv2d's arguments → (dx [N, C, H, W], dw [K, C, FH, FW],
     db [K], or None when b is None). A pixel read by several windows gets the sum of their

@@ -10,21 +10,24 @@ gradient descent (reference.optim) on cross-entropy (reference.losses). The task
 lecture's "kernels as feature detectors" turned round: told only which images show a vertical
 and which a horizontal bar, the network learns kernels that tell them apart.
 
+The slide's z_j (after f) is ``a[:, j]`` here; ``z`` is the value before the ReLU, and "*" is
+reference.conv's conv2d, cross-correlation (CONVENTIONS: Convolution), as in every framework.
+
 Notation
 --------
 N              batch size
-C, H, W        input channels, height, width
+C, H, Wd       input channels, height, width (Wd: W names the FC weights below)
 J              number of kernels K_j (the conv layer's output depth)
 F              kernel size (F × F), stride 1, zero padding P = (F − 1)/2 (the size is kept)
 Q              pooling window and stride (Q × Q max pool)
-D              flattened size J·(H/Q)·(W/Q) of the pooled maps
+D              flattened size J·(H/Q)·(Wd/Q) of the pooled maps
 M              number of classes
-V              input images [N, C, H, W]
+V              input images [N, C, H, Wd]
 K, b           kernels [J, C, F, F] and their biases [J]
-z              z_j = V * K_j + b_j, the conv layer's output [N, J, H, W]
+z              V * K_j + b_j, the conv layer's output before f [N, J, H, Wd]
 a              a = f(z) = ReLU(z), same shape: elementwise, so every unit keeps the receptive
                field of its z (the slide: "without affecting the receptive fields")
-p              max-pooled maps [N, J, H/Q, W/Q]
+p              max-pooled maps [N, J, H/Q, Wd/Q]
 h              p flattened per example [N, D] (channel-major, as torch.flatten on NCHW)
 W, b_fc        the FC layer's weights [M, D] (slide orientation, logits = W h + b_fc) and bias
 logits         class scores [N, M]
@@ -74,9 +77,9 @@ PARAMETER_NAMES = ("K", "b", "W", "b_fc")
 class ConvNetOutputs(NamedTuple):
     """Every intermediate of the forward pass, for reading and for the backward pass."""
 
-    z: FloatArray        # V * K_j + b_j      [N, J, H, W]
-    a: FloatArray        # ReLU(z)            [N, J, H, W]
-    p: FloatArray        # max pool of a      [N, J, H/Q, W/Q]
+    z: FloatArray        # V * K_j + b_j      [N, J, H, Wd]
+    a: FloatArray        # ReLU(z)            [N, J, H, Wd]
+    p: FloatArray        # max pool of a      [N, J, H/Q, Wd/Q]
     h: FloatArray        # p flattened        [N, D]
     logits: FloatArray   # W h + b_fc         [N, M]
 
@@ -92,11 +95,11 @@ def _padding(func: str, K: FloatArray) -> int:
 
 
 def convnet_forward(V: Any, params: Mapping[str, Any], *, pool: int = 2) -> ConvNetOutputs:
-    """CONV → RELU → POOL → FC: z_j = V * K_j + b_j, a = ReLU(z), p = maxpool(a),
-    logits = W·flatten(p) + b_fc.
+    """CONV → RELU → POOL → FC: z = V * K_j + b_j, a = ReLU(z) (the slide's z_j = f(V * K_j +
+    b_j)), p = maxpool(a), logits = W·flatten(p) + b_fc.
 
-    Shapes: V [N, C, H, W]; params K [J, C, F, F] (F odd), b [J], W [M, D], b_fc [M] with
-    D = J·(H/pool)·(W/pool) → ConvNetOutputs (logits [N, M]). The conv layer uses stride 1 and
+    Shapes: V [N, C, H, Wd]; params K [J, C, F, F] (F odd), b [J], W [M, D], b_fc [M] with
+    D = J·(H/pool)·(Wd/pool) → ConvNetOutputs (logits [N, M]). The conv layer uses stride 1 and
     zero padding (F − 1)/2, so z keeps the image size.
 
     Raises: ValueError for inconsistent shapes (named by the layer that finds them), an even F,
@@ -117,7 +120,7 @@ def convnet_backward(dlogits: Any, V: Any, params: Mapping[str, Any], *,
                      pool: int = 2) -> tuple[FloatArray, dict[str, FloatArray]]:
     """Backpropagation through FC, POOL, RELU and CONV, in reverse order.
 
-    Shapes: dlogits = ∂L/∂logits [N, M], V and params as convnet_forward → (∂L/∂V [N, C, H, W],
+    Shapes: dlogits = ∂L/∂logits [N, M], V and params as convnet_forward → (∂L/∂V [N, C, H, Wd],
     {"K": ∂L/∂K, "b": ∂L/∂b, "W": ∂L/∂W, "b_fc": ∂L/∂b_fc}).
     """
     P = _params("convnet_backward", params)
@@ -140,7 +143,7 @@ def convnet_loss_and_grads(params: Mapping[str, Any], V: Any, targets: Any, *,
                            pool: int = 2) -> tuple[float, dict[str, FloatArray]]:
     """Steps 1-3 of gradient descent: the mean cross-entropy of the logits and its gradients.
 
-    Shapes: params and V [N, C, H, W] as convnet_forward, targets [N] class ids in [0, M) →
+    Shapes: params and V [N, C, H, Wd] as convnet_forward, targets [N] class ids in [0, M) →
     (loss, grads keyed like params).
 
     Raises: ValueError / TypeError, naming convnet_loss_and_grads, for params without the four
@@ -167,7 +170,7 @@ def convnet_loss_and_grads(params: Mapping[str, Any], V: Any, targets: Any, *,
 def init_convnet(in_shape: tuple[int, int, int], kernels: int, kernel_size: int, classes: int,
                  *, pool: int = 2, rng: Any) -> Params:
     """Random initial parameters ("initialise the weights with random values"): He-scaled
-    normal weights, zero biases. ``in_shape`` is (C, H, W)."""
+    normal weights, zero biases. ``in_shape`` is (C, H, Wd)."""
     gen = rng_from("init_convnet", rng)
     c, h, w = (positive_int("init_convnet", "in_shape", s) for s in in_shape)
     j = positive_int("init_convnet", "kernels", kernels)
@@ -228,8 +231,9 @@ def train_bars_convnet(*, seed: int = 0, n_train: int = 200, n_test: int = 200,
                        steps: int = 150) -> TrainedConvNet:
     """Train CONV(3×3) → RELU → POOL(2×2) → FC on bars_dataset with full-batch gradient descent.
 
-    Everything random (data, initial weights) comes from ``seed``. With the defaults the
-    test accuracy reaches at least 95 % (spec_tests/test_convnet.py).
+    Everything random (data, initial weights) comes from ``seed``. With the defaults (lr 0.3 and
+    150 steps, chosen by hand for the spec's seeded runs) the test accuracy reaches at least 95 %
+    (spec_tests/test_convnet.py).
 
     Raises: TypeError / ValueError, naming train_bars_convnet, for a seed that is not an int or
     Generator, counts that are not integers ≥ 1, lr not a finite number > 0, an odd size or one

@@ -19,8 +19,10 @@ ONNX calls the first form ``linear_before_reset = 1``.) Only "reset after" is to
 Notation
 --------
 T, N, D, H   time steps, batch size, input width, hidden width
-x            the input sequence [T, N, D], time-major; x_t = x[t] is [N, D]
-h_t          the hidden state [N, H]; h0 the initial state
+t            the steps count t = 1..T, as in PyTorch, from h_0 (reference.rnn counts from 0 and
+             calls its initial state s_{−1}); the arrays are indexed from 0: x_t = x[t − 1]
+x            the input sequence [T, N, D], time-major; x_t = x[t − 1] is [N, D]
+h_t          the hidden state [N, H]; h0 (h_0) the initial state
 r, z, n      reset gate, update gate, candidate state, each [N, H]
 W_ih, W_hh   stacked weights [3H, D] and [3H, H], gate blocks (r, z, n) of H rows (PyTorch's
              weight_ih_l0, weight_hh_l0); W_in is the n block of W_ih, and so on
@@ -98,8 +100,9 @@ def gru_step(x_t: Any, h_prev: Any, W_ih: Any, W_hh: Any, b_ih: Any, b_hh: Any,
 
 
 class GRUCache(NamedTuple):
-    """What ``gru_backward`` needs from ``gru_forward``. h[0] = h_0 and h[t + 1] is the state
-    after step t (counting from 0), so h[t] is h_{t−1} of step t."""
+    """What ``gru_backward`` needs from ``gru_forward``. h[t] is h_t for t = 0..T (h[0] = h_0,
+    the initial state), so step t reads h[t − 1] and writes h[t]; r[t − 1], z[t − 1] ... hold
+    the gates of step t."""
 
     x: Array          # [T, N, D]
     h: Array          # [T + 1, N, H]
@@ -166,7 +169,8 @@ def gru_backward(d_out: Any, cache: GRUCache, dh_T: Any = None) -> GRUGrads:
         ∂L/∂a_n = ∂L/∂n ∘ (1 − n²)       (a_n the argument of n's tanh)
         after:  ∂L/∂r = ∂L/∂a_n ∘ hn,                ∂L/∂hn = ∂L/∂a_n ∘ r
         before: ∂L/∂r = (W_hnᵀ ∂L/∂a_n) ∘ h_{t−1},   ∂L/∂hn = ∂L/∂a_n
-        ∂L/∂h_{t−1} = ∂L/∂h_t ∘ z + W_hhᵀ [∂L/∂a_r, ∂L/∂a_z, ∂L/∂hn]  (+ (W_hnᵀ ∂L/∂a_n) ∘ r before)
+        after:  ∂L/∂h_{t−1} = ∂L/∂h_t ∘ z + W_hhᵀ [∂L/∂a_r, ∂L/∂a_z, ∂L/∂hn]
+        before: ∂L/∂h_{t−1} = ∂L/∂h_t ∘ z + W_hrᵀ ∂L/∂a_r + W_hzᵀ ∂L/∂a_z + (W_hnᵀ ∂L/∂a_n) ∘ r
 
     Shapes: d_out [T, N, H]; cache from ``gru_forward``; dh_T [N, H] (None means 0)
     → GRUGrads(dx [T, N, D], dh0 [N, H], dW_ih [3H, D], dW_hh [3H, H], db_ih [3H], db_hh [3H]).

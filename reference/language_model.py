@@ -13,6 +13,10 @@ distribution of the next word:
 
     x_t = E[w_{t−1}] (w_0 = <s>),  s_t = tanh(U x_t + W s_{t−1} + b),  o_t = softmax(V s_t + c)
 
+for the steps t = 1 .. L, from the state s_0 = 0. (reference.rnn counts its steps from 0 and calls
+the initial state s_{−1}; the arrays here are indexed from 0 too: step t is row t − 1.) The
+token-level functions read ``ids[t]`` at row t: x = E[ids], whatever the ids are.
+
 The same network with other targets is the sequence tagger of reference.tagging, so the token-level
 functions here (``token_rnn_*``) take any input and target ids.
 
@@ -23,7 +27,7 @@ d      embedding width
 H      state width
 L      sentence length (L time steps); ids are time-major [L, N], one sentence may be [L]
 E      embedding table [K_in, d]; for a language model K_in = K + 1, row K being <s>
-U, W, b, V, c as in reference.rnn: U [H, d], W [H, H], b [H], V [K, H], c [K]; s_{−1} = 0
+U, W, b, V, c as in reference.rnn: U [H, d], W [H, H], b [H], V [K, H], c [K]; s_0 = 0
 
 The end of a sentence (a decision of this specification)
 --------------------------------------------------------
@@ -178,7 +182,7 @@ class TokenRNNCache(NamedTuple):
 
 
 def token_rnn_forward(params: Mapping[str, Any], ids: Any) -> tuple[FloatArray, TokenRNNCache]:
-    """Logits V s_t + c of the network embedding → RNN (from s_{−1} = 0) → output layer.
+    """Logits V s_t + c of the network embedding → RNN (from a zero state) → output layer.
 
     Shapes: ids [T, N] in [0, K_in) → (logits [T, N, K_out], cache).
     """
@@ -188,8 +192,8 @@ def token_rnn_forward(params: Mapping[str, Any], ids: Any) -> tuple[FloatArray, 
 
 
 def _token_rnn_states(p: Params, ids: IntArray) -> TokenRNNCache:
-    """The states s_t of embedding → RNN from s_{−1} = 0 (checked inputs), in their cache."""
-    x = embedding(ids, p["E"])                              # x_t = E[w_t]
+    """The states s_t of embedding → RNN from a zero state (checked inputs), in their cache."""
+    x = embedding(ids, p["E"])                              # row t: E[ids[t]]
     s0 = np.zeros((ids.shape[1], p["W"].shape[0]))
     s, cache = rnn_forward(x, s0, p["U"], p["W"], p["b"])   # s_t = tanh(U x_t + W s_{t−1} + b)
     return TokenRNNCache(ids, s, cache)
@@ -281,9 +285,9 @@ def sample_sentence(params: Mapping[str, Any], length: int, rng: Any) -> IntArra
         raise fail("sample_sentence", f"a language model's E needs K + 1 = {K + 1} rows, got "
                                       f"{p['E'].shape[0]}")
     words = np.empty(length, dtype=np.int64)
-    s, previous = np.zeros((1, p["W"].shape[0])), K          # s_{−1} = 0, w_0 = <s>
+    s, previous = np.zeros((1, p["W"].shape[0])), K          # s_0 = 0, w_0 = <s>
     for t in range(length):
-        x_t = embedding([previous], p["E"])                 # x_t = E[w_{t−1}]
+        x_t = embedding([previous], p["E"])                 # x_t = E[w_{t−1}] (step t + 1)
         s = rnn_step(x_t, s, p["U"], p["W"], p["b"])        # s_t
         o = rnn_output(s, p["V"], p["c"])[0]                # o_t = p(· | w_<t)
         words[t] = previous = int(g.choice(K, p=o))

@@ -18,7 +18,9 @@ Conventions (CONVENTIONS.md)
 * max_margin's gradient at the kink Δ + s_c − s = 0 is taken as 0 (like relu'(0) = 0).
 
 Every ``*_backward`` returns the gradient of the loss times the upstream scalar ``grad``
-(1 by default) with respect to the forward's array arguments, in their order.
+(1 by default) with respect to the forward's array arguments, in their order. ``grad`` comes
+last and is optional, since a loss usually ends the chain; the layers' backward functions
+(dense_backward, conv2d_backward, rnn_backward, ...) take their upstream gradient first.
 """
 
 from __future__ import annotations
@@ -100,7 +102,8 @@ def binary_cross_entropy_with_logits(z: Any, y: Any) -> float:
 
 
 def binary_cross_entropy_with_logits_backward(z: Any, y: Any, grad: float = 1.0) -> FloatArray:
-    """∂J/∂z = (σ(z) − y)/n = (ŷ − y)/n: the "(ŷ − y)" of the lecture's punchline."""
+    """∂J/∂z = (σ(z) − y)/n = (ŷ − y)/n: the "(ŷ − y)" of the lecture's punchline, with
+    n = z.size (J is the mean over every element, where squared_error's is over the N rows)."""
     z = as_float_array("binary_cross_entropy_with_logits_backward", "z", z)
     y = as_float_array("binary_cross_entropy_with_logits_backward", "y", y)
     _same_shape("binary_cross_entropy_with_logits_backward", z, y, "z,y")

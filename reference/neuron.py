@@ -80,6 +80,10 @@ def neuron_backward(
 
     Shapes: do shaped like o ([N], or [] for a 1-D x), x [N, D] or [D], w [D], b scalar →
     (dx shaped like x, dw [D], db a float).
+
+    Raises
+    ------
+    ValueError : as ``neuron``, and ``do`` not shaped like o. TypeError : non-real input.
     """
     act = activation("neuron_backward", s)
     x, w, b = _neuron_inputs("neuron_backward", x, w, b)

@@ -93,7 +93,8 @@ def gradient_descent(
     loss_and_grads : steps 1-3, params → (loss, grads with the same names and shapes).
     params : the initial parameters (step 0: "initialise the weights with random values" is the
         caller's, with an explicit rng).
-    lr : the learning rate η of plain gradient descent.
+    lr : the learning rate η of plain gradient descent (unused when ``update`` is given: that
+        rule carries its own).
     steps : the largest number of iterations.
     tol : stop as soon as a loss ≤ tol is seen (``converged`` then says so).
     update : another update rule for step 4 (e.g. ``Adagrad(...).step``); plain

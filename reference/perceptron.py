@@ -254,9 +254,9 @@ def is_linearly_separable(X: Any, y: Any) -> bool:
 class InfeasibilityCertificate(NamedTuple):
     """The proof that no perceptron computes XOR.
 
-    Each requirement reads ``coefficients · (w_1, w_2, b)`` ≥ 0 (a positive example, non-strict)
-    or < 0 (a negative example, strict); adding them up with the multipliers gives the zero form
-    on both sides, hence 0 < 0.
+    Each requirement reads ``coefficients · (w_1, w_2, b)`` ≤ 0 (a positive example, non-strict:
+    the coefficients are −(x_1, x_2, 1)) or < 0 (a negative example, strict: (x_1, x_2, 1));
+    adding them up with the multipliers gives the zero form on the left, hence 0 < 0.
     """
 
     points: tuple[tuple[int, int], ...]

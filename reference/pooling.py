@@ -162,7 +162,8 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> FloatArray:
 
     Shapes: x [N, C, H, W] → y [N, C, OH, OW]. ``kernel_size`` and ``stride`` are an int or a
     pair (vertical, horizontal); the stride defaults to the window size. The slide's 2×2 max pool
-    with stride 2 maps [[1,1,2,4],[5,6,7,8],[3,2,1,0],[1,2,3,4]] to [[6, 8], [3, 4]].
+    with stride 2 maps [[1,1,2,4],[5,6,7,8],[3,2,1,0],[1,2,3,4]] (the input of the CS231n figure
+    the slide shows; the lecture's text keeps only the output) to [[6, 8], [3, 4]].
 
     Raises: ValueError for x not 4-D, a window larger than x or one that doesn't fit
     ((H − KH)/SH + 1 not whole), a stride < 1; TypeError for non-integer sizes.

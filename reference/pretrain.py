@@ -84,7 +84,8 @@ def train_autoencoder(X: Any, hidden: int, rng: Any, *, f: str = "sigmoid", step
     """Train one layer h = f(W x + b) to reconstruct x through x̂ = W_dec h + c, without labels.
 
     Random initial weights (init_mlp, from ``rng``), then ``steps`` steps of gradient descent on
-    J = 1/(2N) Σ_n ‖x̂_n − x_n‖². Shapes: X [N, D] → W [H, D], b [H], W_dec [D, H], c [D].
+    J = 1/(2N) Σ_n ‖x̂_n − x_n‖². Shapes: X [N, D], ``hidden`` = M → W [M, D], b [M],
+    W_dec [D, M], c [D].
     """
     X = as_float_array("train_autoencoder", "X", X, ndim=2, finite=True)
     hidden = positive_int("train_autoencoder", "hidden", hidden)
@@ -118,7 +119,8 @@ def pretrain_layerwise(X: Any, sizes: Sequence[int], rng: Any, *, f: str = "sigm
     """Greedy layer-wise pre-training on unlabelled X: train layer 1 as an autoencoder, freeze
     it, train layer 2 on its codes, freeze it, and so on.
 
-    Shapes: X [N, D]; sizes (M_1, ..., M_L) → a Network with W_l [M_l, M_{l−1}] (M_0 = D).
+    Shapes: X [N, D]; sizes (M_1, ..., M_L) → Pretrained: ``network``, the frozen encoders with
+    W_l [M_l, M_{l−1}] (M_0 = D), and each layer's autoencoder.
     The layers draw their random initial weights from ``rng`` one after the other, so the first
     k layers of a deeper stack equal a stack of k layers trained from the same seed: training a
     later layer never touches an earlier one.

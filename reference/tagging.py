@@ -9,8 +9,9 @@ softmax) with tags as targets instead of the next word:
 
 The toy task (generated in code) is a part-of-speech tagger whose answer needs the state: the
 words "fish", "watch", "park" and "train" are nouns in some places and verbs in others, and only
-the words before them tell which. A tagger that looks at one word at a time cannot be right about
-them more than half of the time.
+the words before them tell which. A tagger that looks at one word at a time can do no better than
+always answer the more frequent tag: NOUN, right about two times in three (the templates have two
+noun slots for one verb slot).
 
 Notation
 --------

@@ -25,7 +25,9 @@ s, s_c   scores of the true and the corrupt window, scalar or [N]
 
 The slide's sizes (k = 5, d = 4, H = 8) are the documented example; every size works. A batch
 of N windows gives N scores; its gradients with respect to the shared W, b, U are the sums over
-the batch of the single-window gradients, weighted by the upstream gradient ``grad``.
+the batch of the single-window gradients, weighted by the upstream gradient ``grad``. As in
+reference.losses, ``grad`` is the last argument and optional (1: the gradients of s or J
+itself), unlike the layers' backward functions, which take their upstream gradient first.
 """
 
 from __future__ import annotations
