@@ -250,7 +250,8 @@ def test_an_error_of_nnspec_itself_shows_short_and_says_it_is_no_failed_check(
             "of the backend, not a failed check; --fulltrace shows pytest's frames too)") in text
     assert "pytest_plugin.py:" in text and "runner.py:" in text and "in check_case" in text
     assert "pluggy" not in text.replace("pluggy-", "") and "_pytest" not in text
-    assert len(result.stdout.lines) < 40, text
+    failure = text[text.index("= FAILURES ="):text.index("short test summary info")]
+    assert len(failure.splitlines()) < 30, failure          # (the header varies: CI's profile)
     full = pytester.runpytest_inprocess("--nnspec-backend", "torch", "--nnspec-ops", "step",
                                         "-x", "-p", "no:cacheprovider", "--fulltrace")
     assert "_pytest" in full.stdout.str()
