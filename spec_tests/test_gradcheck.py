@@ -36,3 +36,16 @@ def test_check_gradients_accepts_the_right_gradient_and_rejects_a_wrong_one() ->
         check_gradients(f, {"x": x, "w": w}, up, {"x": 1.01 * right})
     with pytest.raises(ValueError, match=r"analytic names \['v'\] are not inputs"):
         check_gradients(f, {"x": x, "w": w}, up, {"v": right})
+
+
+def test_check_gradients_checks_every_gradient_it_is_given() -> None:
+    """A right ∂/∂x must not cover for a wrong ∂/∂w (nor the other way round)."""
+    x, w = np.array([0.3, -0.7]), np.array([1.5, 2.0])
+    f = lambda x, w: np.tanh(x * w)  # noqa: E731
+    up = np.array([1.0, -2.0])
+    dx, dw = (up * (1 - np.tanh(x * w) ** 2) * v for v in (w, x))
+    check_gradients(f, {"x": x, "w": w}, up, {"x": dx, "w": dw})
+    with pytest.raises(AssertionError, match="∂/∂w against finite differences"):
+        check_gradients(f, {"x": x, "w": w}, up, {"x": dx, "w": -dw})
+    with pytest.raises(AssertionError, match="∂/∂x against finite differences"):
+        check_gradients(f, {"x": x, "w": w}, up, {"w": dw, "x": 2 * dx})

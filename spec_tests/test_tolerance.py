@@ -55,6 +55,10 @@ def test_compare_reports_error_ratio_and_worst_index_passing_or_not() -> None:
 def test_compare_handles_shapes_nonfinite_values_and_empty_arrays() -> None:
     assert compare(np.zeros(2), np.zeros(3), EXACT).reason == "shape (2,), but should be (3,)"
     assert compare([np.inf, 1.0], [np.inf, 1.0], EXACT).ok
+    assert compare([-np.inf], [-np.inf], EXACT).ok
+    for got in (1.0, -np.inf, np.nan, 1e308):            # an infinity agrees only with itself
+        assert not compare([got], [np.inf], Tolerance(1.0, 1.0)).ok, got
+    assert not compare([np.inf], [1.0], Tolerance(1.0, 1.0)).ok
     assert not compare([np.nan, 1.0], [0.0, 1.0], Tolerance(1.0, 1.0)).ok
     assert compare(np.zeros((0, 3)), np.zeros((0, 3)), EXACT).ok
     assert compare(2.0, 2.0, EXACT).worst_index == ()
