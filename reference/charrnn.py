@@ -183,8 +183,15 @@ def train_char_rnn(text: str, *, H: int = 64, seq_length: int = 25, steps: int =
                    lr: float = 0.1, max_norm: float = 5.0, rng: Any = 0) -> CharRNN:
     """min-char-rnn's main loop: truncated BPTT over chunks, clip by norm, Adagrad.
 
-    ``losses[i]`` is step i's loss per character, L / seq_length; an untrained model starts near
-    log K. Only the initialisation is random.
+    The parameters start as init_char_rnn(K, H, rng) over the sorted characters of ``text``, the
+    state at zero. Step i reads the chunk at position p (inputs text[p:p+T], targets shifted by
+    one, T = seq_length) from the state the previous chunk left, takes char_rnn_loss's gradients,
+    clips them to the global norm ``max_norm`` and takes an Adagrad(lr) step; then p += T. A
+    chunk is used whenever its T + 1 characters fit; where the next one does not, position and
+    state start over at 0 (min-char-rnn starts over one chunk earlier: it tests p + T + 1 ≥ len,
+    this loop p + T + 1 > len, so the chunk that ends on the last character is read too).
+    ``losses[i]`` is step i's loss per character, L / seq_length, taken before its update; an
+    untrained model starts near log K. Only the initialisation is random.
     """
     chars = Characters.of(text)
     seq_length = positive_int("train_char_rnn", "seq_length", seq_length)

@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 from reference import charrnn as C
 from reference.fixtures import load_text
 from reference.gradcheck import check_gradients
-from reference.tolerance import assert_close, tolerance
+from reference.optim import Adagrad, clip_by_norm
+from reference.rnn import rnn_forward, rnn_output
+from reference.tolerance import Tolerance, assert_close, tolerance
 
 TEXT = load_text("text/neurons.txt")
 
@@ -69,6 +71,71 @@ def test_training_is_determined_by_its_seed() -> None:
     b = C.train_char_rnn(TEXT[:400], H=8, steps=20, rng=3)
     c = C.train_char_rnn(TEXT[:400], H=8, steps=20, rng=4)
     assert a.losses == b.losses and a.losses != c.losses
+
+
+@pytest.mark.claim("charrnn")
+@pytest.mark.behaviour
+def test_training_replays_as_chunks_with_carried_state_clipping_and_adagrad() -> None:
+    """Seven steps replayed by hand from the module docstring: the text is cut into chunks of T
+    characters (inputs text[p:p+T], targets shifted by one); the state is carried from chunk to
+    chunk; the gradient of char_rnn_loss is clipped by its global norm (max_norm 0.05, far below
+    the measured norms, so every step is clipped) and fed to Adagrad(lr); at the end of the text
+    position and state start over. The text has 3·T + 1 characters, so its last chunk ends
+    exactly on the last character: a chunk is used whenever its T + 1 characters fit, the
+    schedule is 0, T, 2T, 0, T, 2T, 0. Params, final state and losses must agree to 1e-12."""
+    T, H, lr, max_norm, steps, seed = 4, 6, 0.3, 0.05, 7, 5
+    text = "abcabdacbdbca"
+    assert len(text) == 3 * T + 1
+    got = C.train_char_rnn(text, H=H, seq_length=T, steps=steps, lr=lr, max_norm=max_norm,
+                           rng=seed)
+    chars = C.Characters.of(text)
+    data = chars.encode(text)
+    # the initialisation is the only randomness: init_char_rnn with the same rng
+    params = C.init_char_rnn(chars.size, H, seed)
+    starts = [p for p in range(0, len(text), T) if p + T + 1 <= len(text)]
+    assert starts == [0, T, 2 * T]
+    optimiser = Adagrad(lr)
+    s, losses, norms = np.zeros(H), [], []
+    for i in range(steps):
+        p = starts[i % len(starts)]
+        if p == 0:
+            s = np.zeros(H)                                 # back at the start: state too
+        loss, grads, s = C.char_rnn_loss(data[p:p + T], data[p + 1:p + T + 1], s, params)
+        clipped, norm = clip_by_norm(grads, max_norm)
+        norms.append(norm)
+        params = optimiser.step(params, clipped)
+        losses.append(loss / T)
+    assert min(norms) > 2 * max_norm, f"clipping must act on every step: norms {norms}"
+    tol = Tolerance(rtol=1e-12, atol=1e-12)
+    assert_close(got.losses, losses, tol, what="losses per character")
+    for k in ("U", "W", "V", "b", "c"):
+        assert_close(got.params[k], params[k], tol, what=f"params[{k!r}]")
+    assert_close(got.s, s, tol, what="the carried state s")
+    assert np.abs(s).max() > 1e-3, "the carried state must be non-trivial"
+
+
+@pytest.mark.claim("charrnn")
+@pytest.mark.behaviour
+def test_samples_are_drawn_from_the_models_next_character_distribution() -> None:
+    """Seed 7: a random model (weights N(0, 1), K = 5, H = 4) and a non-zero carried state. Each
+    step's distribution o_t is recomputed independently with reference.rnn (rnn_forward over
+    the one-hot prefix seed_id, ids[:t], then rnn_output); replaying the draws with
+    Generator.choice(K, p=o_t) on the same seed must give the very ids sample_chars returned."""
+    rng = np.random.default_rng(7)
+    K, H, n = 5, 4, 40
+    params = {k: v / 0.01 for k, v in C.init_char_rnn(K, H, rng).items()}   # N(0, 1)
+    params["b"], params["c"] = rng.normal(size=H), rng.normal(size=K)
+    s_prev = rng.normal(size=H)
+    seed_id = 2
+    ids = C.sample_chars(params, seed_id, n, rng=11, s_prev=s_prev)
+    replay = np.random.default_rng(11)
+    for t in range(n):
+        prefix = np.concatenate([[seed_id], ids[:t]])
+        x = np.eye(K)[prefix][:, None, :]                   # one-hot x_0 .. x_t, [t+1, 1, K]
+        states, _ = rnn_forward(x, s_prev[None], params["U"], params["W"], params["b"])
+        o = rnn_output(states[-1], params["V"], params["c"])[0]
+        assert ids[t] == replay.choice(K, p=o), f"step {t}: id {ids[t]} not drawn from o_t {o}"
+    assert len(set(ids.tolist())) >= 3, "the draws must explore the vocabulary"
 
 
 # ---------------------------------------------------------------- properties

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import sympy as sp
 from hypothesis import given
+from hypothesis import strategies as st
 
 from conformance.strategies import LabelledPoints, labelled_points, separable_points
 from reference import perceptron as P
@@ -167,6 +168,23 @@ def test_exact_separability_agrees_with_fourier_motzkin_and_proves_itself(
     _check_certificate(case.X, case.y, verdict)
 
 
+@pytest.mark.claim("perceptron.learning")
+@pytest.mark.property
+@given(labelled_points(), st.sampled_from([k for k in range(-6, 7) if k]),
+       st.integers(0, 2 ** 32 - 1))
+def test_rosenblatt_rule_from_zero_scales_with_the_learning_rate(case: LabelledPoints, k: int,
+                                                                 seed: int) -> None:
+    # from w = 0, b = 0 every update adds ±η (x, 1), so (w, b) stays η times the run with η = 1
+    # and every decision sign(w·x + b) is the same; η = 2^k keeps the arithmetic on the integer
+    # grid exact, so the comparison is exact
+    eta = 2.0 ** k
+    one = P.train_perceptron(case.X, case.y, epochs=20, lr=1.0, rng=seed, init_scale=0.0)
+    scaled = P.train_perceptron(case.X, case.y, epochs=20, lr=eta, rng=seed, init_scale=0.0)
+    assert scaled.mistakes == one.mistakes, (scaled.mistakes, one.mistakes)
+    assert np.array_equal(scaled.w, eta * one.w), (scaled.w, eta * one.w)
+    assert scaled.b == eta * one.b, (scaled.b, eta * one.b)
+
+
 # ---------------------------------------------------------------- behaviour
 @pytest.mark.claim("perceptron.gates", "perceptron.learning")
 @pytest.mark.behaviour
@@ -206,6 +224,28 @@ def test_rosenblatt_rule_separates_a_random_separable_cloud() -> None:
     result = P.train_perceptron(X, y, epochs=200, rng=3)
     assert result.converged, f"{result.epochs} epochs, mistakes {result.mistakes[-5:]}"
     assert np.array_equal(P.perceptron(X, result.w, result.b), y)
+
+
+@pytest.mark.claim("perceptron.learning")
+@pytest.mark.behaviour
+def test_each_seed_visits_the_examples_in_its_own_random_order() -> None:
+    """30 points of a separable 2-D cloud (seed 4), zero start, 50 epochs: the rule converges for
+    seeds 0-5 (Novikoff), the same seed repeats the run exactly, and the six seeds end on at least
+    three different (w, b, mistakes): from a zero start only the visiting order depends on the
+    seed, so a fixed order would make all six runs identical."""
+    rng = np.random.default_rng(4)
+    X = rng.uniform(-1, 1, (120, 2))
+    s = X @ np.array([0.8, -0.6]) + 0.1
+    keep = np.abs(s) >= 0.1
+    X, y = X[keep][:30], (s[keep][:30] > 0).astype(float)
+    assert 5 <= y.sum() <= 25, "both classes must be well represented"
+    runs = [P.train_perceptron(X, y, epochs=50, rng=seed, init_scale=0.0) for seed in range(6)]
+    assert all(r.converged for r in runs), [r.mistakes for r in runs]
+    again = P.train_perceptron(X, y, epochs=50, rng=2, init_scale=0.0)
+    assert np.array_equal(again.w, runs[2].w) and again.b == runs[2].b
+    assert again.mistakes == runs[2].mistakes
+    outcomes = {(tuple(r.w.tolist()), r.b, tuple(r.mistakes)) for r in runs}
+    assert len(outcomes) >= 3, f"only {len(outcomes)} different runs from six seeds"
 
 
 # ---------------------------------------------------------------- bad input
