@@ -27,6 +27,7 @@ from conformance.strategies import (
     conv1d_cases,
     conv_cases,
     conv_geometries,
+    shapes,
 )
 from reference import conv as C
 from reference.fixtures import slide_case
@@ -429,6 +430,22 @@ def test_conv_leaves_its_inputs_alone(case: ConvCase) -> None:
     C.zero_pad(case.x, case.padding)
     after = [a for a in (case.x, case.w, case.b, case.dy) if a is not None]
     assert all(np.array_equal(a, b) for a, b in zip(before, after))
+
+
+@pytest.mark.claim("conv.padding", "convention.no-mutation")
+@pytest.mark.property
+@pytest.mark.parametrize("padding", [0, (0, 0), (1, 0), 2])
+@given(arrays(shapes(min_dims=2, max_dims=4, max_side=4), bound=3.0))
+def test_zero_pad_returns_a_new_array_even_without_padding(padding: Any, x: np.ndarray) -> None:
+    """zero_pad "returns a new array": never x itself nor a view of it, also for padding 0, so
+    writing into the result leaves x as it was."""
+    before = x.copy()
+    out = C.zero_pad(x, padding)
+    assert out is not x and not np.shares_memory(out, x)
+    ph, pw = (padding, padding) if isinstance(padding, int) else padding
+    assert_close(out[..., ph:out.shape[-2] - ph, pw:out.shape[-1] - pw], x, EXACT, what="centre")
+    out[...] = 99.0
+    assert np.array_equal(x, before), "writing into zero_pad's result changed x"
 
 
 def _conv1d_textbook(x: np.ndarray, w: np.ndarray, b: np.ndarray, s: int,

@@ -96,6 +96,46 @@ def test_bars_dataset_is_seeded_and_balanced() -> None:
     assert np.array_equal(vertical, lab == 0)
 
 
+@pytest.mark.claim("convnet.stack")
+@pytest.mark.behaviour
+def test_init_convnet_scales_its_weights_by_he_over_the_whole_fan_in() -> None:
+    """in_shape (3, 8, 8), 1000 kernels of 3×3, 10 classes, pool 2, seed 7 (the docstring's "He
+    -scaled normal weights"): K [1000, 3, 3, 3] has std within 5 % of √(2/(C·F²)) = √(2/27),
+    each kernel's fan-in counting all C = 3 channels; W [10, 16 000] has std within 5 % of
+    √(2/D) with D = J·(H/q)·(W/q) = 16 000; the biases are zero.
+
+    Why 5 % is safe: the standard error of a std estimated from n normal draws is ≈ σ/√(2n),
+    0.4 % of σ for K's n = 27 000 and 0.2 % for W's n = 160 000, so 5 % is more than 10
+    standard errors; leaving C out of K's fan-in would make its std √3 times too large.
+    """
+    params = N.init_convnet((3, 8, 8), 1000, 3, 10, pool=2, rng=7)
+    assert params["K"].shape == (1000, 3, 3, 3) and params["W"].shape == (10, 16_000)
+    for name, fan_in in (("K", 3 * 3 * 3), ("W", 1000 * 4 * 4)):
+        expected = np.sqrt(2.0 / fan_in)
+        std = float(params[name].std())
+        assert abs(std / expected - 1) < 0.05, (name, std, expected)
+    assert not np.any(params["b"]) and not np.any(params["b_fc"])
+
+
+@pytest.mark.claim("convnet.stack")
+@pytest.mark.behaviour
+def test_bars_dataset_places_bars_on_every_line_and_at_every_offset() -> None:
+    """1000 near-noiseless 8×8 images, seed 11: bars are 4 pixels long, so each starts at one of
+    the offsets 0..4 along its line; every (orientation, line) and (orientation, offset) pair
+    occurs (each is expected about 1000/16 = 62 and 1000/10 = 100 times, so with a seed a missing
+    one can only mean the generator never draws it)."""
+    V, labels = N.bars_dataset(1000, 8, noise=1e-12, rng=11)
+    bar = np.round(V[:, 0]).astype(bool)                 # [n, 8, 8]
+    assert np.all(bar.sum(axis=(1, 2)) == 4)
+    rows, cols = bar.any(axis=2), bar.any(axis=1)        # [n, 8]: which rows / columns it touches
+    vertical = labels == 0                               # a vertical bar lies in one column
+    line = np.where(vertical, cols.argmax(axis=1), rows.argmax(axis=1))
+    start = np.where(vertical, rows.argmax(axis=1), cols.argmax(axis=1))
+    for label in (0, 1):
+        assert set(line[labels == label]) == set(range(8)), (label, np.unique(line))
+        assert set(start[labels == label]) == set(range(5)), (label, np.unique(start))
+
+
 # ---------------------------------------------------------------- properties
 @pytest.mark.claim("convnet.stack")
 @pytest.mark.property

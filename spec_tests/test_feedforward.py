@@ -328,6 +328,42 @@ def test_one_hidden_layer_approximates_a_continuous_kink() -> None:
     assert errors[0] > errors[1] > errors[2] and errors[2] < 0.02, errors
 
 
+@pytest.mark.claim("ff.layers")
+@pytest.mark.behaviour
+@pytest.mark.parametrize("gain", [1.0, np.sqrt(2.0)])
+def test_init_mlp_draws_each_layers_weights_with_std_gain_over_root_fan_in(gain: float) -> None:
+    """sizes (400, 300, 200), seed 5: W_1 [300, 400] and W_2 [200, 300] have an empirical std
+    within 5 % of gain/√D_l, D_l the layer's fan-in (400, then 300), and zero biases.
+
+    Why 5 % is safe: the standard error of a std estimated from n normal draws is ≈ σ/√(2n),
+    0.2 % of σ for n = 120 000 and 0.3 % for n = 60 000, so 5 % is more than 15 standard errors;
+    the fan-out scale gain/√M_l is 15 % (√(400/300)) and 22 % (√(300/200)) off.
+    """
+    net = FF.init_mlp((400, 300, 200), "relu", 5, gain=gain)
+    for W, b, fan_in in zip(net.Ws, net.bs, (400, 300)):
+        expected = gain / np.sqrt(fan_in)
+        assert abs(W.std() / expected - 1) < 0.05, (W.shape, W.std(), expected)
+        assert abs(W.mean()) < 0.05 * expected and not np.any(b)
+
+
+@pytest.mark.claim("hidden.universal")
+@pytest.mark.behaviour
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_one_hidden_layer_fits_off_centre_data_with_units_switching_at_samples(seed: int) -> None:
+    """sin 2x on [2, 5] (an interval that is not symmetric about 0), 200 samples, H = 32: every
+    hidden unit switches (W1 x + b1 = 0) at one of the samples, as b1 = −W1 c documents, and the
+    max error on 2001 points is below 1e-6 (seeds 0-2 reach below 1e-9; units switching at −c,
+    outside the data, leave errors above 1e-5)."""
+    x = np.linspace(2.0, 5.0, 200)[:, None]
+    grid = np.linspace(2.0, 5.0, 2001)[:, None]
+    net = FF.fit_one_hidden_layer(x, np.sin(2 * x), 32, seed)
+    switch = -net.bs[0] / net.Ws[0][:, 0]                 # W1 x + b1 = 0
+    nearest = np.min(np.abs(switch[:, None] - x[:, 0]), axis=1)
+    assert np.all(nearest < 1e-12), switch
+    error = float(np.max(np.abs(FF.mlp_forward(grid, *net)[0] - np.sin(2 * grid))))
+    assert error < 1e-6, error
+
+
 RANDOM_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
     "init_mlp": lambda rng: FF.init_mlp((3, 4, 2), "tanh", rng).Ws,
     "train_xor": lambda rng: FF.train_xor(rng, steps=5).network.Ws,

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from conformance.strategies import TokenModelCase, token_model_cases, token_sequences
 from reference import language_model as LM
 from reference.gradcheck import check_gradients
+from reference.optim import Adagrad
 from reference.tolerance import EXACT, assert_close, tolerance
 from spec_tests.helpers.oracles import assert_matches_torch
 
@@ -178,6 +179,41 @@ def test_trained_model_prefers_the_slides_word_order_and_word_choice(seed: int) 
     assert model.losses[0] > 3 * entropy and model.losses[-1] < 1.1 * entropy, model.losses[-1]
     words = model.vocab.decode(LM.sample_sentence(model.params, 4, seed))
     assert len(words.split()) == 4
+
+
+MIXED_LENGTHS = ["the cat is small", "walking home", "the dog is big", "dogs run home",
+                 "the tree is old", "cats walk home", "the house is small"]
+"""Sentences of three lengths in unequal numbers (4 words: 4, 2 words: 1, 3 words: 2)."""
+
+
+@pytest.mark.claim("lm.probability")
+@pytest.mark.behaviour
+def test_training_on_sentences_of_several_lengths_descends_the_mean_over_all_sentences() -> None:
+    """Seed 4, d = 3, H = 5, lr 0.1, 2 steps on MIXED_LENGTHS (lengths 4, 2, 3 in numbers 4, 1, 2).
+
+    The loss before each step is −(1/7) Σ_n log p(sentence_n), summed sentence by sentence; each
+    step is one Adagrad step on the mean over the 7 sentences of each sentence's own gradient
+    (not a mean over the length groups, not the last group only). Tolerance: the float64 policy
+    for a gradient over 7 sentences of up to 4 steps (≈ 4e-13 here).
+    """
+    sentences, d, H, lr, seed = MIXED_LENGTHS, 3, 5, 0.1, 4
+    assert sorted({len(s.split()) for s in sentences}) == [2, 3, 4]
+    model = LM.train_language_model(sentences, d=d, H=H, steps=2, lr=lr, rng=seed)
+    vocab = LM.Vocabulary.from_sentences(sentences)
+    assert model.vocab == vocab
+    ids = [vocab.encode(s) for s in sentences]
+    params = LM.init_token_rnn(vocab.size + 1, vocab.size, d, H, seed)   # as documented
+    adagrad = Adagrad(lr)
+    tol = tolerance(np.float64, terms=len(sentences), depth=4, gradient=True)
+    assert len(model.losses) == 2
+    for step in range(2):
+        loss = -np.mean([LM.sentence_log_prob(params, w) for w in ids])
+        assert_close(model.losses[step], loss, tol, what=f"loss before step {step + 1}")
+        per_sentence = [LM.lm_loss_and_grads(params, w[:, None])[1] for w in ids]
+        grads = {k: np.mean([g[k] for g in per_sentence], axis=0) for k in params}
+        params = adagrad.step(params, grads)
+    for k in params:
+        assert_close(model.params[k], params[k], tol, what=f"{k} after 2 Adagrad steps")
 
 
 # ---------------------------------------------------------------- bad input

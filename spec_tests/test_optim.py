@@ -157,6 +157,25 @@ def test_descent_stops_once_the_loss_reaches_tol_and_adagrad_plugs_in_as_step_fo
     assert ada.losses[-1] < 1e-3 < ada.losses[0], (ada.losses[0], ada.losses[-1])
 
 
+@pytest.mark.claim("gd.loop")
+@pytest.mark.behaviour
+def test_descent_stops_at_a_loss_equal_to_tol_not_only_below_it() -> None:
+    """The stopping rule is loss ≤ tol: a loss that is exactly 0.0 at the third prediction ends
+    the loop there with tol = 0 (converged, 3 losses, no step after it), the parameters being
+    those of that third prediction (two steps of η = 0.5 from θ = 4)."""
+    seen: list[float] = []
+
+    def exact_zero_at_third_call(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+        seen.append(float(params["theta"][0]))
+        loss = 0.0 if len(seen) == 3 else 1.0 / len(seen)
+        return loss, {"theta": np.ones(1)}
+
+    result = O.gradient_descent(exact_zero_at_third_call, {"theta": np.array([4.0])}, lr=0.5,
+                                steps=10, tol=0.0)
+    assert result.converged and result.losses == [1.0, 0.5, 0.0], result
+    assert seen == [4.0, 3.5, 3.0] and result.params["theta"][0] == 3.0
+
+
 @pytest.mark.claim("learn.loop")
 @pytest.mark.behaviour
 @pytest.mark.parametrize("seed", [0, 1])
