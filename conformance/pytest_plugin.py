@@ -26,7 +26,7 @@ touch the items, but pytest still imports those of the paths it is given, so the
 hooks (``pytest_configure``, reporting) run as in any run. Options: ``--nnspec-dtype``,
 ``--nnspec-ops``, ``--nnspec-require[=OPS]``, ``--nnspec-property`` (``--nnspec-examples``,
 ``--nnspec-seed``), ``--nnspec-timeout``, ``--nnspec-isolate``, ``--nnspec-device``; bad values
-are usage errors, as with ``nnspec run``.
+are usage errors, as with ``nnspec run``, and so is any of them without ``--nnspec-backend``.
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 __all__ = ["NnspecFailure", "NnspecItem", "NnspecSession"]
 
 SESSION = "nnspec-session"
+BACKEND_ONLY = ("dtype", "ops", "require", "property", "examples", "seed", "timeout", "isolate",
+                "device")
+"""Options that only mean something with ``--nnspec-backend``."""
 PROPERTY_ONLY = ("examples", "seed")
 """Options that only mean something with ``--nnspec-property`` (``nnspec run`` refuses them
 without ``--property`` too)."""
@@ -57,7 +60,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run nnspec's conformance cases against backend NAME (numpy, torch, "
                          "jax, a registered name or package.module:attribute) instead of the "
                          "test files")
-    group.addoption("--nnspec-dtype", choices=("float64", "float32"), default="float64",
+    group.addoption("--nnspec-dtype", choices=("float64", "float32"), default=None,
                     help="the dtype of the inputs and tolerances (default float64)")
     group.addoption("--nnspec-ops", metavar="OPS", default=None,
                     help="comma-separated ops to check (default: all)")
@@ -84,6 +87,13 @@ def pytest_configure(config: pytest.Config) -> None:
         session = NnspecSession(config)
         session.check_options()           # on xdist's controller too, before any worker starts
         config.pluginmanager.register(session, SESSION)
+        return
+    given = [f"--nnspec-{name}" for name in BACKEND_ONLY
+             if config.getoption(f"nnspec_{name}") not in (None, False)]
+    if given:                             # else they would be ignored, the project's tests run
+        verb = "applies" if len(given) == 1 else "apply"
+        raise pytest.UsageError(f"{', '.join(given)} only {verb} with --nnspec-backend NAME (the "
+                                f"backend to check)")
 
 
 class NnspecFailure(Exception):
@@ -208,7 +218,7 @@ class NnspecSession:
     def check(self, case: Case, check: Check) -> list[Result]:
         from conformance.runner import check_case
 
-        return [check_case(self.target, case, check, self.option("dtype"),
+        return [check_case(self.target, case, check, self.option("dtype") or "float64",
                            required=case.op in self.required(), timeout=self.timeout())]
 
     def property(self, op: str) -> list[Result]:
@@ -216,7 +226,7 @@ class NnspecSession:
         from conformance.runner import DEFAULT_EXAMPLES
 
         examples, seed = self.option("examples"), self.option("seed")
-        return property_check(self.target, op, self.option("dtype"),
+        return property_check(self.target, op, self.option("dtype") or "float64",
                               examples=DEFAULT_EXAMPLES if examples is None else examples,
                               seed=0 if seed is None else seed,
                               required=op in self.required(), timeout=self.timeout())

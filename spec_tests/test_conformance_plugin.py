@@ -100,6 +100,22 @@ def test_bad_option_values_are_usage_errors_as_with_nnspec_run(
     assert any(line.startswith(message) for line in result.errlines), result.errlines
 
 
+@pytest.mark.parametrize(("options", "message"), [
+    (["--nnspec-ops", "relu"], "ERROR: --nnspec-ops only applies with --nnspec-backend NAME (the "
+                               "backend to check)"),
+    (["--nnspec-dtype", "float32", "--nnspec-property"],
+     "ERROR: --nnspec-dtype, --nnspec-property only apply with --nnspec-backend NAME"),
+])
+def test_nnspec_options_without_a_backend_are_usage_errors_not_ignored(
+        pytester: pytest.Pytester, options: list[str], message: str) -> None:
+    """Forgetting --nnspec-backend would otherwise run the project's own tests in silence."""
+    pytester.makepyfile("def test_own():\n    pass\n")
+    result = pytester.runpytest_inprocess(*options)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert any(line.startswith(message) for line in result.errlines), result.errlines
+    assert pytester.runpytest_inprocess().ret == pytest.ExitCode.OK    # no options: untouched
+
+
 @pytest.mark.parametrize("paths", ["none", "testpaths", "argument"])
 def test_hooks_of_the_root_conftest_apply_and_fixtures_and_subfolder_conftests_do_not(
         pytester: pytest.Pytester, paths: str) -> None:
