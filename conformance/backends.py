@@ -122,7 +122,13 @@ class Bound:
         missing = {_plain(w): w for w in wanted if not callable(getattr(self.obj, w, None))}
         found = {}
         for attr in dir(self.obj):
-            if attr.startswith("_") or attr in wanted or not callable(getattr(self.obj, attr)):
+            if attr.startswith("_") or attr in wanted:
+                continue
+            try:
+                value = getattr(self.obj, attr)
+            except Exception:         # a property that fails: not a function anyway
+                continue
+            if not callable(value):
                 continue
             close = difflib.get_close_matches(_plain(attr), missing, n=1, cutoff=0.85)
             if close:

@@ -154,6 +154,28 @@ def test_a_backend_with_nothing_checked_exits_1_and_names_its_near_misses() -> N
     assert code == 0 and "hint: some functions look misnamed (Relu → relu, " in text
 
 
+class _Touchy:
+    """A backend whose property raises when read: the hint passes it over."""
+
+    relu = staticmethod(lambda x: np.maximum(x, 0.0))
+
+    @property
+    def Relu_grad(self) -> object:        # the near miss of relu_backward, as a property
+        raise RuntimeError("do not touch")
+
+    def Tanh(self, x: np.ndarray) -> np.ndarray:      # a near miss of tanh
+        return np.tanh(x)
+
+
+touchy = _Touchy()
+
+
+def test_the_hint_passes_over_attributes_that_fail_to_read() -> None:
+    code, text = nnspec("run", "--backend", "spec_tests.test_conformance_cli:touchy", "--ops",
+                        "relu,tanh", "-q")
+    assert code == 0 and text.startswith("hint: some functions look misnamed (Tanh → tanh)")
+
+
 def test_shipped_and_example_backends_have_no_near_misses() -> None:
     from conformance.backends import load_backend
 
