@@ -312,3 +312,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"nnspec: error: {message}", file=sys.stderr)
         return EXIT_USAGE
+
+
+if __name__ == "__main__":                # python -m conformance.cli, as python -m conformance
+    sys.exit(main())

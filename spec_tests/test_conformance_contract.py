@@ -77,8 +77,9 @@ def test_accumulation_counts_the_largest_sums() -> None:
     ce = op_spec("cross_entropy").accumulation({"logits": np.zeros((4, 5))}, {})
     assert (ce.terms, ce.gradient_terms) == (20, 5)
     assert op_spec("softmax").accumulation({"x": np.zeros(())}, {}).terms == 1
-    assert op_spec("linear").accumulation({"x": np.zeros((6, 16)), "w": np.zeros((8, 16))},
-                                          {}).terms == 17
+    linear = op_spec("linear").accumulation({"x": np.zeros((6, 16)), "w": np.zeros((8, 16))}, {})
+    # y sums D = 16 products and the bias; dx sums over M = 8 rows of w, dw and db over N = 6
+    assert (linear.terms, linear.gradient_terms) == (17, 8)
 
 
 def test_tolerances_grow_with_accumulation_and_are_looser_in_float32() -> None:

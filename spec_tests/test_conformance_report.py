@@ -88,6 +88,12 @@ def test_the_json_report_records_run_and_cases(report: Report, tmp_path: Path) -
     assert failed["max_abs_error"] > failed["tolerance"]["atol"]
     assert failed["worst_array"] == "y" and isinstance(failed["worst_index"], list)
     assert failed["error_ratio"] > 1 and "exceeds" in failed["reason"]
+    # each result's own status agrees with the summary, skips included
+    statuses = [r["status"] for r in doc["results"]]
+    assert {k: statuses.count(s) for k, s in (("passed", "pass"), ("failed", "fail"),
+                                              ("skipped", "skip"))} == {
+        k: doc["summary"][k] for k in ("passed", "failed", "skipped")}
+    assert statuses == [r.status for r in report.results]
 
 
 def test_junit_has_a_testcase_per_check(report: Report, tmp_path: Path) -> None:
