@@ -6,6 +6,7 @@ import io
 import json
 import runpy
 import sys
+import time
 import types
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -204,6 +205,18 @@ def test_a_timeout_is_taken_in_seconds_and_0_means_none() -> None:
         assert code == 0 and text.startswith("PASSED: numpy "), text
 
 
+def test_the_timeout_option_limits_each_call() -> None:
+    """--timeout reaches the calls: a relu that sleeps 60 s on one case fails at 0.2 s (not at the
+    default 10 s), and the run is over well within 5 s."""
+    start = time.perf_counter()
+    code, text = nnspec("run", "--backend", "spec_tests.conformance_faults:sleeps", "--ops",
+                        "relu", "--timeout", "0.2")
+    assert time.perf_counter() - start < 5.0
+    assert code == 1
+    assert ("FAIL relu[forward-golden-03]: relu timed out after 0.2 s (the limit per call; "
+            "--timeout changes it)") in text
+
+
 def test_quieting_a_stdout_that_is_no_file_does_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     from conformance.cli import _quiet_stdout
 
@@ -314,5 +327,9 @@ def test_python_dash_m_conformance_is_the_command(monkeypatch: pytest.MonkeyPatc
         # import hook cannot hand runpy the code of conformance.__main__
         runpy.run_path(str(Path(conformance.__file__).with_name("__main__.py")),
                        run_name="__main__")
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.startswith("PASSED: numpy")
+    with pytest.raises(SystemExit) as exit_info:              # python -m conformance.cli too
+        runpy.run_path(str(Path(conformance.__file__).with_name("cli.py")), run_name="__main__")
     assert exit_info.value.code == 0
     assert capsys.readouterr().out.startswith("PASSED: numpy")

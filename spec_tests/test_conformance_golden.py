@@ -48,6 +48,20 @@ def test_the_check_mode_reports_drift(monkeypatch: pytest.MonkeyPatch,
     assert "relu[golden-01]: stored but no longer generated" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("part", "key"), [
+    ("upstream", "y"), ("expected", "y"), ("expected_grads", "x")])
+def test_drift_of_any_stored_array_is_reported(part: str, key: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Upstream gradients, expected outputs and expected gradients are compared too, not only
+    the inputs: one stored array altered is one mismatch naming it."""
+    fresh = golden_cases(["relu"])
+    case = fresh[1]
+    change: dict[str, Any] = {part: {**getattr(case, part), key: getattr(case, part)[key] + 1.0}}
+    altered = [fresh[0], replace(case, **change), *fresh[2:]]
+    monkeypatch.setattr(G, "golden_cases", lambda: altered)
+    assert G.stored_mismatches(fresh) == [f"relu[golden-02]: {part} {key} differs"]
+
+
 _build_cases = G.build_cases
 
 

@@ -5,15 +5,21 @@ goes on in a fresh child. The faulty backends are in spec_tests/conformance_faul
 from __future__ import annotations
 
 import io
+import signal
 import sys
+import time
+import types
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from conformance.backends import BackendError, import_path
+from conformance.adapters.torch_backend import TorchBackend
+from conformance.backends import BackendError, import_path, load_backend
+from conformance.cases import golden_cases
 from conformance.cli import main
-from conformance.isolation import Isolated, _describe_exit
+from conformance.isolation import DEFAULT_TIMEOUT, Isolated, _describe_exit, invoke
 from conformance.runner import open_backend, run
 from spec_tests import conformance_faults
 
@@ -21,6 +27,7 @@ pytestmark = [pytest.mark.infrastructure,
               pytest.mark.skipif(sys.platform == "win32", reason="--isolate needs POSIX")]
 
 FAULTS = "spec_tests.conformance_faults"
+NO_MUTATION = "in place (nothing may change its inputs: convention.no-mutation)"
 
 
 @pytest.mark.parametrize(("name", "how"), [
@@ -39,11 +46,19 @@ def test_a_crash_fails_one_check_and_the_run_goes_on_in_a_new_process(name: str,
 
 
 def test_a_hang_is_killed_at_the_timeout() -> None:
+    """Killed at the limit, not long after: the hung call fails within 2 s of a 0.3 s limit and
+    the whole run (its 60 s sleep cut short, a fresh child for the rest) within 5 s. Measured on
+    the 2-core machine: the call 0.3 s, the run 0.3-0.4 s idle and under 1 s with both cores
+    busy; a timer 20× late (6 s) fails both bounds."""
     with Isolated(f"{FAULTS}:sleeps") as backend:
+        start = time.perf_counter()
         report = run(backend, ops=["relu"], timeout=0.3, isolate=True)
+        elapsed = time.perf_counter() - start
         assert backend.restarts == 1
     assert [r.reason for r in report.failures()] == [
         "relu timed out after 0.3 s (its process was killed; --timeout changes the limit)"]
+    assert 0.3 <= report.failures()[0].seconds < 2.0
+    assert elapsed < 5.0
     assert report.passed == len(report.results) - 1
 
 
@@ -97,3 +112,81 @@ def test_modules_are_found_by_their_own_name() -> None:
 
     assert import_path(student) == "conformance.examples.student"
     assert import_path(object()) is None
+
+
+# ---------------------------------------------------------------- in-process guards of invoke
+def _relu_backward_changing_x(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
+    dx = dy * (x > 0)
+    np.maximum(x, 0.0, out=x)              # right gradient, but x is clipped in place
+    return dx
+
+
+def _vjp_changing_x(op: str, inputs: tuple[np.ndarray, ...], attrs: dict[str, Any],
+                    cots: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    return (_relu_backward_changing_x(cots[0], inputs[0]),)
+
+
+@pytest.mark.parametrize(("backend", "fn"), [
+    (types.SimpleNamespace(relu=conformance_faults._relu,
+                           relu_backward=_relu_backward_changing_x), "relu_backward"),
+    (types.SimpleNamespace(relu=conformance_faults._relu, vjp=_vjp_changing_x), "vjp"),
+], ids=["backward", "vjp"])
+def test_a_gradient_call_that_changes_x_in_place_fails(backend: Any, fn: str) -> None:
+    """Not only the forward's x and the backward's dy are watched: x given to a backward or a
+    vjp must come back unchanged too, even when the gradient is right."""
+    x, dy = np.array([-1.0, 2.0]), np.array([1.0, 1.0])
+    outcome = invoke(load_backend(backend), "relu", "gradient", {"x": x}, {}, {"y": dy})
+    assert x.tolist() == [0.0, 2.0]                          # it did change x
+    assert outcome.status == "fail"
+    assert outcome.reason == f"{fn} modified its input x {NO_MUTATION}"
+
+
+TORCH = TorchBackend()
+
+
+def _vjp_zeroing_upstream(which: int) -> Any:
+    """torch's right vjp, after zeroing the ``which``-th upstream gradient in place (once the
+    gradient is computed: the values stay right, only the caller's array is changed)."""
+    def vjp(op: str, inputs: tuple[np.ndarray, ...], attrs: dict[str, Any],
+            cots: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+        grads = TORCH.vjp(op, inputs, attrs, cots)
+        cots[which][...] = 0.0
+        return grads
+    return vjp
+
+
+@pytest.mark.parametrize(("op", "which", "name"), [
+    ("rnn", 1, "dh_n"), ("lstm", 1, "dh_n"), ("lstm", 2, "dc_n")])
+def test_every_upstream_gradient_is_watched_not_only_the_first(op: str, which: int,
+                                                               name: str) -> None:
+    case = golden_cases([op])[0]
+    inputs = {k: np.array(v) for k, v in case.inputs.items()}
+    upstream = {k: np.array(v) for k, v in case.upstream.items()}
+    assert np.any(upstream[name[1:]] != 0)
+    backend = load_backend(types.SimpleNamespace(**{op: getattr(TORCH, op)},
+                                                 vjp=_vjp_zeroing_upstream(which)))
+    outcome = invoke(backend, op, "gradient", inputs, case.attrs, upstream)
+    assert outcome.status == "fail"
+    assert outcome.reason == f"vjp modified its input {name} {NO_MUTATION}"
+
+
+def test_calls_run_under_the_default_ten_second_timer_disarmed_afterwards() -> None:
+    """The limit is armed for the backend's call as given: with the default, the SIGALRM timer
+    the call runs under has just under 10 s left (waiting out 10 s would be too slow); with
+    None there is none; after the call the timer is off again."""
+    left: list[float] = []
+
+    def relu(x: np.ndarray) -> np.ndarray:
+        left.append(signal.getitimer(signal.ITIMER_REAL)[0])
+        return np.maximum(x, 0.0)
+
+    backend = load_backend(types.SimpleNamespace(relu=relu))
+    for timeout in (DEFAULT_TIMEOUT, 2.5, None):
+        outcome = invoke(backend, "relu", "forward", {"x": np.array([1.0])}, {}, {},
+                         timeout=timeout)
+        assert outcome.status == "ok"
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    default = invoke(backend, "relu", "forward", {"x": np.array([1.0])}, {}, {})
+    assert default.status == "ok"
+    assert 9.0 < left[0] <= 10.0 and 2.0 < left[1] <= 2.5 and left[2] == 0.0
+    assert 9.0 < left[3] <= 10.0                             # the default of invoke itself

@@ -5,6 +5,7 @@ seed, diagnosis and a reproducer that calls the backend directly; runs are repro
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -21,6 +22,7 @@ import pytest
 
 from conformance import reproducer as R
 from conformance.backends import load_backend
+from conformance.cases import Case
 from conformance.cli import main
 from conformance.contract import OPS
 from conformance.property import property_check
@@ -28,7 +30,7 @@ from conformance.report import Result
 from conformance.schema import validate
 from conformance.strategies import op_cases
 from conformance.strategies.ops import _BUILDERS
-from reference.tolerance import tolerance
+from reference.tolerance import Tolerance, tolerance
 from spec_tests import conformance_faults as faults
 
 pytestmark = pytest.mark.infrastructure
@@ -189,6 +191,57 @@ def test_reproducers_are_written_with_their_arrays_in_an_npz_when_large(
     assert "np.load(Path(__file__).with_name(\"conv2d_forward.npz\"))" in text
     assert "np.array(" not in text
     assert _script_output(path) == "y: max abs error 1 at index (0, 0, 0, 0)\nFAIL: y\n"
+
+
+# What a reproducer allows on y = relu(3) = 3 with REPRODUCER_TOL, by hand:
+# atol·max(1, max|y|) + rtol·|y| = 1e-5·3 + 1e-6·3 = 3.3e-5; two relu backends off by twice and
+# by half that, loadable by reproducers as spec_tests.test_conformance_property:<name>
+REPRODUCER_TOL = Tolerance(rtol=1e-6, atol=1e-5)
+ALLOWED_AT_3 = 3.3e-5
+relu_off_by_twice_the_allowed = types.SimpleNamespace(
+    relu=lambda x: np.maximum(x, 0.0) + 2 * ALLOWED_AT_3)
+relu_off_by_half_the_allowed = types.SimpleNamespace(
+    relu=lambda x: np.maximum(x, 0.0) + 0.5 * ALLOWED_AT_3)
+
+
+@pytest.mark.parametrize(("backend", "status", "printed"), [
+    ("relu_off_by_twice_the_allowed", 1, "y: max abs error 6.6e-05 at index (0,)\nFAIL: y\n"),
+    ("relu_off_by_half_the_allowed", 0, "y: max abs error 1.65e-05 at index (0,)\nPASS\n"),
+], ids=["twice", "half"])
+def test_a_reproducer_holds_the_backend_to_the_tolerance_it_states(backend: str, status: int,
+                                                                   printed: str) -> None:
+    """The script allows exactly its tolerance: twice the allowed error fails (exit 1), half of
+    it passes (exit 0)."""
+    case = Case(op="relu", source="property", name="d", inputs={"x": np.array([3.0])},
+                expected={"y": np.array([3.0])})
+    text = R.script(case, "forward", target=f"spec_tests.test_conformance_property:{backend}",
+                    style=None, dtype="float64", tol=REPRODUCER_TOL)
+    assert "rtol, atol = 1e-06, 1e-05" in text
+    assert _script_output(text=text, status=status) == printed
+
+
+def _drawn_inputs(seed: int) -> list[tuple[tuple[int, ...], str]]:
+    """The x (shape, hash of the values) of every case property mode gives a recording relu,
+    drawn with ``seed``."""
+    seen: list[tuple[tuple[int, ...], str]] = []
+
+    def relu(x: np.ndarray) -> np.ndarray:
+        digest = hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest()[:12]
+        seen.append((x.shape, digest))
+        return np.maximum(x, 0.0)
+
+    property_check(load_backend(types.SimpleNamespace(relu=relu)), "relu", examples=5,
+                   seed=seed)
+    return seen
+
+
+def test_the_seed_decides_which_cases_are_drawn() -> None:
+    """Not only the reported seed number: the same seed draws the same inputs, another seed
+    other inputs."""
+    first = _drawn_inputs(0)
+    assert len(first) >= 5
+    assert _drawn_inputs(0) == first
+    assert _drawn_inputs(1) != first
 
 
 def test_reproducers_import_the_backend_as_a_user_would() -> None:
