@@ -165,14 +165,14 @@ def zero_pad(x: Any, padding: Any) -> FloatArray:
 
 
 # ---------------------------------------------------------------- the kernels (any dtype)
-def _taps(a: NDArray[Any], kernel: Pair, stride: Pair,
-          out: Pair) -> Iterator[tuple[int, int, NDArray[Any]]]:
-    """Tap (u, v) of every window of a padded batch a [C, N, HP, WP], as a view [C, N, OH, OW]
-    holding pixel (SH·i + u, SW·j + v) for every window (i, j): the taps in row-major order."""
+def _taps(a: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> Iterator[NDArray[Any]]:
+    """Tap (u, v) of every window of a [·, ·, H, W] (two leading axes of any meaning), as a view
+    [·, ·, OH, OW] holding pixel (SH·i + u, SW·j + v) for every window (i, j); the taps in
+    row-major order, so the t-th is (u, v) = divmod(t, FW). Shared with reference.pooling."""
     (fh, fw), (sh, sw), (oh, ow) = kernel, stride, out
     for u in range(fh):
         for v in range(fw):
-            yield u, v, a[:, :, u:u + sh * oh:sh, v:v + sw * ow:sw]
+            yield a[:, :, u:u + sh * oh:sh, v:v + sw * ow:sw]
 
 
 def _im2col(x: NDArray[Any], kernel: Pair, stride: Pair, padding: Pair,
@@ -181,9 +181,9 @@ def _im2col(x: NDArray[Any], kernel: Pair, stride: Pair, padding: Pair,
     holds pixel_p of every window of the batch."""
     xp = _pad(x.transpose(1, 0, 2, 3), padding)           # [C, N, HP, WP], zero-padded
     c, n = xp.shape[:2]
-    cols = np.empty((c, *kernel, n, *out), dtype=x.dtype)  # [C, FH, FW, N, OH, OW]
-    for u, v, tap in _taps(xp, kernel, stride, out):
-        cols[:, u, v] = tap                               # pixel (u, v) of every window
+    cols = np.empty((c, kernel[0] * kernel[1], n, *out), dtype=x.dtype)  # [C, FH·FW, N, OH, OW]
+    for t, tap in enumerate(_taps(xp, kernel, stride, out)):
+        cols[:, t] = tap                                  # tap t = (u, v) of every window
     return cols.reshape(c * kernel[0] * kernel[1], n * out[0] * out[1])
 
 
@@ -223,10 +223,10 @@ def _conv2d_backward(dy: NDArray[Any], x: NDArray[Any], w: NDArray[Any], stride:
         cols = _im2col(x[block], (fh, fw), stride, padding, out)  # pixel_p of every window
         delta = dy[block].transpose(1, 0, 2, 3).reshape(k, -1)    # ∂L/∂y     [K, n·OH·OW]
         dcols = w_rows.T @ delta                          # ∂L/∂pixel_p = Σ_k W_kp · ∂L/∂y_k
-        dcols = dcols.reshape(c, fh, fw, n, *out)
+        dcols = dcols.reshape(c, fh * fw, n, *out)
         dxp = np.zeros((c, n, h + 2 * ph, wd + 2 * pw), dtype=dx.dtype)
-        for u, v, tap in _taps(dxp, (fh, fw), stride, out):  # every tap sends its share back to
-            tap += dcols[:, u, v]                         # the pixels it read; overlaps add up
+        for t, tap in enumerate(_taps(dxp, (fh, fw), stride, out)):  # every tap sends its share
+            tap += dcols[:, t]                            # back to the pixels it read; overlaps add
         dx[block] = dxp[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3)
         dw = (cols @ delta.T).T                           # ∂L/∂W_kp = Σ ∂L/∂y_k · pixel_p
                                                           # (as [P, K]: BLAS's faster way round)

@@ -171,6 +171,19 @@ def lstm_slide_step(x_t: Any, s_prev: Any, c_prev: Any, U: Mapping[str, Any],
 
 
 # ---------------------------------------------------------------- the concatenated form
+def _gates_to_state(a: FloatArray, c_prev: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """The cell from the four gates' pre-activations a [N, 4H], stacked as (i, f, g = C̃, o):
+    the concatenated and the stacked forms differ only in how they compute a."""
+    H = c_prev.shape[1]
+    i_t = sigmoid(a[:, 0:H])                        # i_t = σ(a_i)
+    f_t = sigmoid(a[:, H:2 * H])                    # f_t = σ(a_f)
+    C_tilde = tanh(a[:, 2 * H:3 * H])               # C̃_t = tanh(a_C)
+    o_t = sigmoid(a[:, 3 * H:4 * H])                # o_t = σ(a_o)
+    c_t = f_t * c_prev + i_t * C_tilde              # C_t = f_t ∘ C_{t−1} + i_t ∘ C̃_t
+    h_t = o_t * tanh(c_t)                           # h_t = o_t ∘ tanh(C_t)
+    return h_t, c_t
+
+
 def lstm_concat_step(x_t: Any, h_prev: Any, c_prev: Any, W: Any,
                      b: Any) -> tuple[FloatArray, FloatArray]:
     """One LSTM step in the concatenated form: k_t = σ(W_k·[h_{t−1}, x_t] + b_k) for k = i, f, o,
@@ -198,14 +211,8 @@ def lstm_concat_step(x_t: Any, h_prev: Any, c_prev: Any, W: Any,
     b = as_float_array(func, "b", b, ndim=1, finite=True)
     check_shape(func, "b", b, (4 * H,), f"4H, H = {H}")
     hx = np.concatenate([h_prev, x_t], axis=1)      # [h_{t−1}, x_t]
-    z = hx @ W.T + b                                # W·[h_{t−1}, x_t] + b, all four gates
-    i_t = sigmoid(z[:, 0:H])                        # i_t = σ(W_i·[h_{t−1}, x_t] + b_i)
-    f_t = sigmoid(z[:, H:2 * H])                    # f_t = σ(W_f·[h_{t−1}, x_t] + b_f)
-    C_tilde = tanh(z[:, 2 * H:3 * H])               # C̃_t = tanh(W_C·[h_{t−1}, x_t] + b_C)
-    o_t = sigmoid(z[:, 3 * H:4 * H])                # o_t = σ(W_o·[h_{t−1}, x_t] + b_o)
-    c_t = f_t * c_prev + i_t * C_tilde              # C_t = f_t ∘ C_{t−1} + i_t ∘ C̃_t
-    h_t = o_t * tanh(c_t)                           # h_t = o_t ∘ tanh(C_t)
-    return h_t, c_t
+    a = hx @ W.T + b                                # a_k = W_k·[h_{t−1}, x_t] + b_k, all four
+    return _gates_to_state(a, c_prev)
 
 
 # ---------------------------------------------------------------- the stacked form: the kernel
@@ -347,15 +354,8 @@ def lstm_step(x_t: Any, h_prev: Any, c_prev: Any, W_ih: Any, W_hh: Any, b_ih: An
     W_ih, W_hh, b_ih, b_hh = _stacked_weights(func, 4, x_t.shape[1], W_ih, W_hh, b_ih, b_hh)
     h_prev = as_state(func, "h_prev", h_prev, x_t.shape[0], W_hh.shape[1])
     c_prev = as_state(func, "c_prev", c_prev, x_t.shape[0], W_hh.shape[1])
-    H = h_prev.shape[1]
     a = x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh   # a = W_ih x_t + b_ih + W_hh h_{t−1} + b_hh
-    i_t = sigmoid(a[:, 0:H])                        # i_t = σ(a_i)
-    f_t = sigmoid(a[:, H:2 * H])                    # f_t = σ(a_f)
-    g_t = tanh(a[:, 2 * H:3 * H])                   # g_t = C̃_t = tanh(a_g)
-    o_t = sigmoid(a[:, 3 * H:4 * H])                # o_t = σ(a_o)
-    c_t = f_t * c_prev + i_t * g_t                  # C_t = f_t ∘ C_{t−1} + i_t ∘ C̃_t
-    h_t = o_t * tanh(c_t)                           # h_t = o_t ∘ tanh(C_t)
-    return h_t, c_t
+    return _gates_to_state(a, c_prev)               # the gates (i, f, g, o) and the cell
 
 
 def lstm_forward(x: Any, h0: Any, c0: Any, W_ih: Any, W_hh: Any, b_ih: Any,

@@ -37,7 +37,7 @@ cache, on several threads). The ``_*_pool`` kernels keep their dtype.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -45,7 +45,7 @@ from numpy.typing import NDArray
 
 from reference._blocks import for_each_block
 from reference._checks import FloatArray, as_float_array, fail, positive_pair
-from reference.conv import Pair, _output_size
+from reference.conv import Pair, _output_size, _taps
 
 __all__ = [
     "avg_pool2d",
@@ -84,14 +84,6 @@ def _upstream(func: str, dy: Any, g: _Pool) -> FloatArray:
         raise fail(func, f"dy must have the output's shape {(*g.x.shape[:2], *g.out)}, got "
                          f"{dy.shape}")
     return dy
-
-
-def _taps(a: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> Iterator[NDArray[Any]]:
-    """Tap (u, v) of every window, as a view [N, C, OH, OW] of a, taps in row-major order."""
-    (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out
-    for u in range(kh):
-        for v in range(kw):
-            yield a[:, :, u:u + sh * oh:sh, v:v + sw * ow:sw]
 
 
 def _fold(ufunc: np.ufunc, terms: Iterable[NDArray[Any]], out: NDArray[Any]) -> NDArray[Any]:
