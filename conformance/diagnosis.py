@@ -40,7 +40,7 @@ embedding overwrite's ∂L/∂E (dE[ids] = dy), which no call of the reference g
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -369,21 +369,12 @@ def _one_sided_padding(ctx: Context) -> Iterator[Candidate]:
     padding, stride = _pairs(ctx, "padding"), _pairs(ctx, "stride")
     if not any(padding):
         return
-    x, w = ctx.case.inputs["x"], ctx.case.inputs["w"]
-    axes, kernel = _spatial(ctx), w.shape[2:]
-    zero = _like(ctx.case.attrs["padding"], (0,) * len(axes))
+    kernel = ctx.case.inputs["w"].shape[2:]
     variants = [("none", 0), ("after", 2), ("before", 2), ("after", 1), ("before", 1)]
     for side, times in variants:
         pads = [(0, 0), (0, 0)] + [((p * times, 0) if side == "before" else (0, p * times))
                                    for p in padding]
-        padded = np.pad(x, pads)
-        # a backend that pads this way crops what does not fit the stride
-        fits = [((n - f) // s) * s + f for n, f, s in zip(padded.shape[2:], kernel, stride)]
-        if any(n < f for n, f in zip(padded.shape[2:], kernel)):
-            continue
-        window = (slice(None), slice(None), *(slice(0, n) for n in fits))
-        cropped = padded[window]
-        values = _padded_values(ctx, cropped, zero, padded.shape, window, pads)
+        values = _self_padded(ctx, pads, kernel, stride)
         if values is None:
             continue
         what = {"after": f"padding on one side only ({times}·P zeros after the end of each "
@@ -393,6 +384,26 @@ def _one_sided_padding(ctx: Context) -> Iterator[Candidate]:
                 "none": "no padding at all (the padding is ignored)"}[side]
         yield (f"matches {what}: nnspec pads P = {_like(ctx.case.attrs['padding'], padding)} "
                f"zeros on both sides of each axis", values)
+
+
+def _fitting(shape: tuple[int, ...], kernel: Sequence[int],
+             stride: Sequence[int]) -> tuple[slice, ...]:
+    """The part of an input [N, C, ...] that windows of ``kernel`` moving by ``stride`` cover
+    from the top-left: what a framework keeps of a geometry that does not fit (it crops)."""
+    fits = [((n - f) // s) * s + f for n, f, s in zip(shape[2:], kernel, stride)]
+    return (slice(None), slice(None), *(slice(0, n) for n in fits))
+
+
+def _self_padded(ctx: Context, pads: list[tuple[int, int]], kernel: Sequence[int],
+                 stride: Sequence[int], attrs: Mapping[str, Any] | None = None) -> Values | None:
+    """The reference on x padded by ``pads`` by the backend itself and cropped to what the
+    windows fit (None where a kernel is larger than that input); see _padded_values."""
+    padded = np.pad(ctx.case.inputs["x"], pads)
+    if any(n < f for n, f in zip(padded.shape[2:], kernel)):
+        return None
+    window = _fitting(padded.shape, kernel, stride)
+    zero = _like(ctx.case.attrs.get("padding", (0,) * len(kernel)), (0,) * len(kernel))
+    return _padded_values(ctx, padded[window], zero, padded.shape, window, pads, attrs)
 
 
 def _padded_values(ctx: Context, cropped: np.ndarray, zero: Any, shape: tuple[int, ...],
@@ -437,14 +448,8 @@ def _axes_swapped(ctx: Context) -> Iterator[Candidate]:
             continue
         attrs = {**ctx.attrs, name: (pair[1], pair[0])}
         kernel = attrs.get("kernel_size", ctx.case.inputs.get("w", x).shape[2:])
-        padding, stride = attrs.get("padding", (0, 0)), attrs["stride"]
-        pads = [(0, 0), (0, 0), *((p, p) for p in padding)]
-        padded = np.pad(x, pads)
-        if any(n < f for n, f in zip(padded.shape[2:], kernel)):
-            continue
-        fits = [((n - f) // s) * s + f for n, f, s in zip(padded.shape[2:], kernel, stride)]
-        window = (slice(None), slice(None), *(slice(0, n) for n in fits))
-        values = _padded_values(ctx, padded[window], (0, 0), padded.shape, window, pads, attrs)
+        pads = [(0, 0), (0, 0), *((p, p) for p in attrs.get("padding", (0, 0)))]
+        values = _self_padded(ctx, pads, kernel, attrs["stride"], attrs)
         if values is not None:
             yield (f"matches the {name} {pair} applied the other way round, as "
                    f"{(pair[1], pair[0])}: a pair is (H, W), its first number along the rows "
@@ -480,8 +485,7 @@ def _stride_is_window(ctx: Context, kernel: tuple[int, ...],
     if ctx.check == "gradient":
         return
     x = ctx.case.inputs["x"]
-    fits = [((n - f) // f) * f + f for n, f in zip(x.shape[2:], kernel)]
-    window = (slice(None), slice(None), *(slice(0, n) for n in fits))
+    window = _fitting(x.shape, kernel, kernel)
     values = ctx.evaluate({"x": x[window]}, {**ctx.attrs, "stride": tuple(kernel)})
     if values is not None:
         yield (f"matches stride = the window size {tuple(kernel)} (torch's default when the "
