@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import math
 import os
 import sys
 import textwrap
@@ -29,7 +28,18 @@ from conformance.cases import Case, golden_cases
 from conformance.contract import OPS, contract_markdown, op_spec
 from conformance.isolation import DEFAULT_TIMEOUT, Isolated
 from conformance.report import Result
-from conformance.runner import DEFAULT_EXAMPLES, DTYPES, Target, op_names, open_backend, run
+from conformance.runner import (
+    DEFAULT_EXAMPLES,
+    DTYPES,
+    PROPERTY_WHY,
+    Target,
+    count_problem,
+    only_with,
+    op_names,
+    open_backend,
+    run,
+    seconds_problem,
+)
 from conformance.slides import slides_of
 from reference.claims import REGISTRY
 
@@ -47,16 +57,15 @@ def _op_list(text: str) -> list[str]:
 
 def _positive_int(text: str) -> int:
     value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if problem := count_problem(value):
+        raise argparse.ArgumentTypeError(problem)
     return value
 
 
 def _seconds(text: str) -> float:
     value = float(text)
-    if not 0 <= value < math.inf:
-        raise argparse.ArgumentTypeError(
-            f"must be at least 0 and finite (seconds; 0: no limit), got {value:g}")
+    if problem := seconds_problem(value):
+        raise argparse.ArgumentTypeError(problem)
     return value
 
 
@@ -127,10 +136,7 @@ def _check_run_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -
     their defaults otherwise."""
     given = [f"--{name}" for name in PROPERTY_ONLY if getattr(args, name) is not None]
     if given and not args.property:
-        verb = "applies" if len(given) == 1 else "apply"
-        parser.error(f"{', '.join(given)} only {verb} with --property (property mode draws the "
-                     f"cases they choose and keep); add --property or leave "
-                     f"{'it' if len(given) == 1 else 'them'} out")
+        parser.error(only_with(given, "--property", PROPERTY_WHY))
     args.examples = DEFAULT_EXAMPLES if args.examples is None else args.examples
     args.seed = 0 if args.seed is None else args.seed
 

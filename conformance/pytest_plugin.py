@@ -31,7 +31,6 @@ are usage errors, as with ``nnspec run``, and so is any of them without ``--nnsp
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -91,9 +90,10 @@ def pytest_configure(config: pytest.Config) -> None:
     given = [f"--nnspec-{name}" for name in BACKEND_ONLY
              if config.getoption(f"nnspec_{name}") not in (None, False)]
     if given:                             # else they would be ignored, the project's tests run
-        verb = "applies" if len(given) == 1 else "apply"
-        raise pytest.UsageError(f"{', '.join(given)} only {verb} with --nnspec-backend NAME (the "
-                                f"backend to check)")
+        from conformance.runner import only_with
+
+        raise pytest.UsageError(only_with(given, "--nnspec-backend NAME", "the backend to check",
+                                          leave_out=False))
 
 
 class NnspecFailure(Exception):
@@ -118,20 +118,15 @@ class NnspecSession:
         """Refuse what ``nnspec run`` refuses: property options without --nnspec-property,
         fewer than 1 example, a negative or non-finite timeout (a UsageError naming the option,
         what it got and what it expects)."""
+        from conformance.runner import PROPERTY_WHY, count_problem, only_with, seconds_problem
+
         given = [f"--nnspec-{name}" for name in PROPERTY_ONLY if self.option(name) is not None]
         if given and not self.option("property"):
-            one = len(given) == 1
-            raise pytest.UsageError(
-                f"{', '.join(given)} only {'applies' if one else 'apply'} with --nnspec-property "
-                f"(property mode draws the cases they choose and keep); add --nnspec-property "
-                f"or leave {'it' if one else 'them'} out")
-        examples = self.option("examples")
-        if examples is not None and examples < 1:
-            raise pytest.UsageError(f"--nnspec-examples: must be at least 1, got {examples}")
-        seconds = self.option("timeout")
-        if seconds is not None and not 0 <= seconds < math.inf:
-            raise pytest.UsageError(f"--nnspec-timeout: must be at least 0 and finite (seconds; "
-                                    f"0: no limit), got {seconds:g}")
+            raise pytest.UsageError(only_with(given, "--nnspec-property", PROPERTY_WHY))
+        for name, check in (("examples", count_problem), ("timeout", seconds_problem)):
+            value = self.option(name)
+            if value is not None and (problem := check(value)):
+                raise pytest.UsageError(f"--nnspec-{name}: {problem}")
 
     # ------------------------------------------------------------ collection
     @pytest.hookimpl(tryfirst=True)

@@ -23,8 +23,9 @@ computed in float64 from the very same inputs. ``property=True`` adds Hypothesis
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,30 @@ def default_cases(ops: Iterable[str] | None = None) -> list[Case]:
     cases = slide_cases_for(wanted) + golden_cases(wanted)
     order = list(OPS)
     return sorted(cases, key=lambda c: order.index(c.op))   # stable: slides first per op
+
+
+# ---------------------------------------------------------------- options (CLI and plugin)
+PROPERTY_WHY = "property mode draws the cases they choose and keep"
+"""Why the property options (--examples, --seed, ...) need property mode."""
+
+
+def only_with(given: Sequence[str], needed: str, why: str, *, leave_out: bool = True) -> str:
+    """The message refusing the options ``given`` without the option ``needed``."""
+    one = len(given) == 1
+    text = f"{', '.join(given)} only {'applies' if one else 'apply'} with {needed} ({why})"
+    return text + (f"; add {needed} or leave {'it' if one else 'them'} out" if leave_out else "")
+
+
+def count_problem(value: int) -> str | None:
+    """What is wrong with a number of examples (``--examples``), or None."""
+    return None if value >= 1 else f"must be at least 1, got {value}"
+
+
+def seconds_problem(value: float) -> str | None:
+    """What is wrong with a time limit in seconds (``--timeout``; 0: none), or None."""
+    if 0 <= value < math.inf:
+        return None
+    return f"must be at least 0 and finite (seconds; 0: no limit), got {value:g}"
 
 
 def op_names(text: str) -> list[str]:
