@@ -6,7 +6,7 @@ shrunk to a minimal case and handed back with a diagnosis and a reproducer.
 For each op, Hypothesis draws up to ``examples`` valid cases (conformance.strategies.op_cases:
 geometries that fit, float32-exact values, an upstream gradient per output); the reference
 computes what each should give, and the backend's forward and gradient are checked exactly as a
-golden case is (conformance.runner.check_case, same tolerance policy). The run is reproducible:
+golden case is (conformance.checks.check_case, same tolerance policy). The run is reproducible:
 Hypothesis is seeded with ``seed`` (0 unless ``--seed``), keeps no example database and does not
 draw the constants it finds in the loaded modules' source, so the same seed draws the same cases
 in any process (derandomised, as CI wants). The first failure is shrunk
@@ -34,11 +34,11 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 
 from conformance.backends import Bound, load_backend
 from conformance.cases import Case, complete
+from conformance.checks import Target, _tolerance, check_case, default_cases
 from conformance.diagnosis import FLOAT32_ARITHMETIC
 from conformance.isolation import CRASHED, DEFAULT_TIMEOUT, TIMED_OUT
 from conformance.report import Check, Result
 from conformance.reproducer import script, write
-from conformance.runner import Target, _tolerance, check_case, default_cases
 from conformance.strategies.ops import op_cases
 
 __all__ = ["property_check", "property_settings"]

@@ -252,7 +252,7 @@ def test_an_error_of_nnspec_itself_shows_short_and_says_it_is_no_failed_check(
     what it is, and the frames from the item's runtest on: none of pytest's or pluggy's (some
     900 lines of them before); --fulltrace still shows them."""
     pytester.makeconftest(
-        "import conformance.runner as R\n"
+        "import conformance.checks as R\n"
         "def pytest_configure(config):\n"
         "    config.saved = R._tolerance\n"
         "    R._tolerance = lambda case, check, dtype: 1 / 0\n"
@@ -264,7 +264,7 @@ def test_an_error_of_nnspec_itself_shows_short_and_says_it_is_no_failed_check(
     text = result.stdout.str()
     assert ("ZeroDivisionError: division by zero\n(an error of nnspec's harness or of its call "
             "of the backend, not a failed check; --fulltrace shows pytest's frames too)") in text
-    assert "pytest_plugin.py:" in text and "runner.py:" in text and "in check_case" in text
+    assert "pytest_plugin.py:" in text and "checks.py:" in text and "in check_case" in text
     assert "pluggy" not in text.replace("pluggy-", "") and "_pytest" not in text
     failure = text[text.index("= FAILURES ="):text.index("short test summary info")]
     assert len(failure.splitlines()) < 30, failure          # (the header varies: CI's profile)
