@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from conformance.anatomy import _factor
 from conformance.backends import Bound, load_backend
 from conformance.cases import Case
 from conformance.contract import op_spec
@@ -527,15 +528,6 @@ def _all_zeros(ctx: Context) -> Iterator[Candidate]:
         yield (f"returns all zeros ({held}) where the true {what} are not zero: not computed "
                f"yet (a stub?), or an array allocated and never filled",
                {**ctx.expected, **{k: np.zeros_like(ctx.expected[k]) for k in zeros}})
-
-
-def _factor(c: float) -> str:
-    """``2``, ``1/4``, ``−1`` or ``0.7312``."""
-    sign = "−" if c < 0 else ""
-    for k, text in ((abs(c), "{k}"), (1.0 / abs(c), "1/{k}")):
-        if round(k) >= 1 and abs(k - round(k)) <= 1e-6 * k:
-            return sign + text.format(k=round(k))
-    return f"{c:.4g}"
 
 
 def _constant_factor(ctx: Context) -> Iterator[Candidate]:
