@@ -332,7 +332,7 @@ def _large(a: _Array) -> tuple[str, np.ndarray, str, str] | None:
         if x is not None:
             return ("large", np.abs(x) > LARGE, f"all where |x| > {LARGE:g}", "elsewhere exact")
     source = {"softmax": "x", "cross_entropy": "logits"}.get(a.op)
-    if source is not None and a.name == source:
+    if source is not None:                   # softmax's x and y, cross_entropy's logits
         x = a.input(source)
         if x is not None and x.ndim >= 1:
             rows = np.broadcast_to((np.abs(x) > LARGE).any(axis=-1, keepdims=True), x.shape)
@@ -481,7 +481,7 @@ def _row_factor(a: _Array) -> list[tuple[str, str]]:
         if c is None:
             return []
         factors[r] = c
-    if len(factors) < 2 or len(set(factors.values())) < 2:
+    if len(set(factors.values())) < 2 or "factor" in a.detail:     # one factor fits them all
         return []
     a.detail["row_factors"] = {str(r): c for r, c in factors.items()}
     shown = ", ".join(f"{r} ×{_factor(c)}" for r, c in list(factors.items())[:3])
