@@ -159,6 +159,20 @@ def _ranges(indices: Sequence[int], limit: int = 6) -> str:
     return text + (", …" if len(pieces) > limit else "")
 
 
+def _signed(c: float) -> str:
+    """``+0.3``, ``−1`` (4 significant digits)."""
+    return f"{c:+.4g}".replace("-", "−")
+
+
+def _values(got: float, expected: float) -> str:
+    """``got 1.50000012, expected 1.5``: as many digits as it takes to tell them apart."""
+    for digits in range(6, 18):
+        g, e = f"{got:.{digits}g}", f"{expected:.{digits}g}"
+        if g != e:
+            break
+    return f"got {g}, expected {e}"
+
+
 def _plural(n: int, word: str) -> str:
     return f"{word}s" if n != 1 else word
 
@@ -437,8 +451,7 @@ def _how(a: _Array) -> list[tuple[str, str]]:
     d = _constant_of(a, g - e, e)
     if d is not None:
         a.detail["offset"] = d
-        found.append((f"offset:{_tag_number(d)}", f"off by {'+' if d > 0 else ''}{_factor(d)}"
-                                                  f" there"))
+        found.append((f"offset:{d:.4g}", f"off by {_signed(d)} there"))
     found += _row_factor(a)
     found += _transpose(a)
     found += _permutation(a)
@@ -452,21 +465,16 @@ def _scale_of(a: _Array, g: np.ndarray, e: np.ndarray) -> float | None:
     if np.count_nonzero(e) < 2:
         return None
     c = float(np.dot(g, e) / np.dot(e, e))
-    nice = _nice(c) if c != 0 else None
-    for value in (nice, c):
+    for value in (_nice(c), c):
         if value is not None and a.fits(value * e, g):
             return value
     return None
 
 
 def _constant_of(a: _Array, d: np.ndarray, e: np.ndarray) -> float | None:
-    """The one constant d takes on the wrong elements (checked like a relation), or None."""
+    """The one constant d takes on the wrong elements (their mean, checked), or None."""
     mean = float(d.mean())
-    nice = _nice(mean) if mean != 0 else None
-    for value in (nice, mean):
-        if value is not None and value != 0 and a.fits(e + value):
-            return value
-    return None
+    return mean if a.fits(e + mean) else None
 
 
 def _row_factor(a: _Array) -> list[tuple[str, str]]:
@@ -620,8 +628,12 @@ def _text(a: _Array, wrong: int, places: list[_Place], how: list[tuple[str, str]
     located = [p for p in places if p.tag != "everywhere"]
     parts: list[str] = []
     every = next((p for p in places if p.tag == "everywhere"), None)
-    if a.expected.ndim == 0:
-        parts.append(f"{a.array} wrong: got {float(a.got):.6g}, expected {float(a.expected):.6g}")
+    if total == 1:
+        g, e = float(a.got.flat[0]), float(a.expected.flat[0])
+        ratio = g / e if e != 0 and np.isfinite(g) else None
+        nice = _nice(ratio) if ratio is not None else None
+        times = f" (×{_factor(nice)})" if nice is not None and a.fits(np.array([nice * e])) else ""
+        parts.append(f"{a.array} wrong: {_values(g, e)}{times}")
     elif located and located[0].tag.startswith("gate:") and _whole_blocks(a):
         parts.append(f"{a.array} wrong {located[0].phrase}; {located[0].rest}")
         located = located[1:]
@@ -632,8 +644,7 @@ def _text(a: _Array, wrong: int, places: list[_Place], how: list[tuple[str, str]
         located = located[1:]
     else:
         first = tuple(a.detail["first"])
-        parts.append(f"{count} (first at {first}: got {a.got[first]:.6g}, expected "
-                     f"{a.expected[first]:.6g})")
+        parts.append(f"{count} (first at {first}: {_values(a.got[first], a.expected[first])})")
     parts += [p.phrase for p in located]
     parts += [phrase for _, phrase in how if phrase]
     text = parts[0]

@@ -357,9 +357,10 @@ def test_factor_near_misses_and_exact_tolerances() -> None:
 def test_offset_zeros_and_their_near_misses() -> None:
     e = _image((2, 4))
     found = _one("tanh", "forward", "y", e - 0.25, e)
-    assert found.how == ("offset:-1/4",) and found.text.endswith("off by −1/4 there")
+    assert found.how == ("offset:-0.25",) and found.text.endswith("off by −0.25 there")
     off = _one("tanh", "forward", "y", e + 0.3, e)
     assert off.how == ("offset:0.3",) and off.to_dict()["offset"] == pytest.approx(0.3)
+    assert off.text.endswith("off by +0.3 there")
     near = e + 0.3
     near[1, 1] += 0.1
     assert _one("tanh", "forward", "y", near, e).how == ()
@@ -470,8 +471,15 @@ def test_nonfinite_values_with_their_first_index() -> None:
 
 def test_a_scalar_within_tolerance_and_odd_values() -> None:
     loss = _one("cross_entropy", "forward", "loss", 4.5, 1.5)
-    assert loss.text == "loss wrong: got 4.5, expected 1.5" and loss.how == ()
+    assert loss.text == "loss wrong: got 4.5, expected 1.5 (×3)" and loss.how == ()
     assert (loss.wrong, loss.total, loss.where) == (1, 1, ("everywhere",))
+    # one element: its ratio is shown when it reads as a factor, but it is no "how" tag
+    assert _one("cross_entropy", "forward", "loss", 4.6, 1.5).text == (
+        "loss wrong: got 4.6, expected 1.5")
+    assert _one("relu", "forward", "y", [[1.0 + 1e-9]], [[1.0]]).text == (
+        "y wrong: got 1.000000001, expected 1")
+    assert _one("relu", "forward", "y", [np.nan], [0.5]).text.startswith(
+        "y wrong: got nan, expected 0.5; 1 nan where finite values are expected")
     fine = _one("relu", "forward", "y", [1.0, 2.0], [1.0, 2.0])
     assert (fine.wrong, fine.text) == (0, "y within tolerance at all 2 elements")
     odd = anatomy("relu", "forward", "y", ["a", "b"], np.ones(2), TOL, {}, {})
