@@ -622,37 +622,34 @@ def _shape(array: str, g: np.ndarray, e: np.ndarray) -> Anatomy:
 
 
 def _text(a: _Array, wrong: int, places: list[_Place], how: list[tuple[str, str]]) -> str:
-    """One line: the count, the first place and its complement, the other places, the how."""
+    """One line: the count and the first place with its complement, the other places, the how
+    (within _MAX_TEXT characters: what does not fit is left out, other places first)."""
     total = a.expected.size
     count = f"{a.array} wrong at {wrong}/{total} elements"
     located = [p for p in places if p.tag != "everywhere"]
-    parts: list[str] = []
     every = next((p for p in places if p.tag == "everywhere"), None)
     if total == 1:
         g, e = float(a.got.flat[0]), float(a.expected.flat[0])
         ratio = g / e if e != 0 and np.isfinite(g) else None
         nice = _nice(ratio) if ratio is not None else None
         times = f" (×{_factor(nice)})" if nice is not None and a.fits(np.array([nice * e])) else ""
-        parts.append(f"{a.array} wrong: {_values(g, e)}{times}")
+        head = f"{a.array} wrong: {_values(g, e)}{times}"
     elif located and located[0].tag.startswith("gate:") and _whole_blocks(a):
-        parts.append(f"{a.array} wrong {located[0].phrase}; {located[0].rest}")
+        head = f"{a.array} wrong {located[0].phrase}; {located[0].rest}"
         located = located[1:]
     elif every is not None:
-        parts.append(f"{a.array} {every.phrase}")
+        head = f"{a.array} {every.phrase}"
     elif located:
-        parts.append(f"{count}, {located[0].phrase}; {located[0].rest}")
+        head = f"{count}, {located[0].phrase}; {located[0].rest}"
         located = located[1:]
     else:
         first = tuple(a.detail["first"])
-        parts.append(f"{count} (first at {first}: {_values(a.got[first], a.expected[first])})")
-    parts += [p.phrase for p in located]
-    parts += [phrase for _, phrase in how if phrase]
-    text = parts[0]
-    for part in parts[1:]:
-        if len(text) + 2 + len(part) > _MAX_TEXT:
-            break
-        text += f"; {part}"
-    return text
+        head = f"{count} (first at {first}: {_values(a.got[first], a.expected[first])})"
+    others = [p.phrase for p in located]
+    relations = [phrase for _, phrase in how if phrase]
+    while len("; ".join([head, *others, *relations])) > _MAX_TEXT and (others or relations):
+        (others or relations).pop()
+    return "; ".join([head, *others, *relations])
 
 
 def _whole_blocks(a: _Array) -> bool:

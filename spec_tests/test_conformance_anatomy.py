@@ -151,6 +151,8 @@ def test_border_and_interior_and_their_near_misses() -> None:
     inner = np.where(~border, e * 2, e)
     found = _one("conv2d", "forward", "y", inner, e)
     assert found.where == ("interior",) and "border rows/cols exact" in found.text
+    inner[1, 2, 0, 3] += 1.0                         # and one on the border
+    assert "interior" not in _one("conv2d", "forward", "y", inner, e).where
     # no interior (H = 2): every element is on the border, so "border" says nothing
     flat = _image((1, 1, 2, 5))
     assert _one("conv2d", "forward", "y", flat + 1, flat).where == ("everywhere",)
@@ -266,6 +268,8 @@ def test_first_and_last_step_of_a_recurrent_array() -> None:
     first[0] *= 2
     found = _one("gru", "forward", "out", first, e)
     assert found.where == ("step:first",) and "all at the first step (t = 0)" in found.text
+    first[1, 0, 0] += 1.0                            # and one at t = 1
+    assert "step:first" not in _one("gru", "forward", "out", first, e).where
     last = e.copy()
     last[3, 1] = 0.0
     found = _one("rnn", "gradient", "x", last, e)
@@ -405,6 +409,7 @@ def test_transposes_square_blocked_and_in_the_transposed_shape() -> None:
     assert shape.to_dict()["shape"] == [3, 2] and shape.to_dict()["expected_shape"] == [2, 3]
     other = _one("linear", "gradient", "w", np.zeros((3, 2)), wide)
     assert other.how == ("shape",) and other.text == "dw has shape (3, 2), expected (2, 3)"
+    assert "shape" not in _one("linear", "gradient", "w", np.zeros((2, 3)), wide).how
     h = 2
     w_hh = _image((3 * h, h))
     blocks = w_hh.reshape(3, h, h).transpose(0, 2, 1).reshape(3 * h, h)
@@ -467,6 +472,11 @@ def test_nonfinite_values_with_their_first_index() -> None:
     assert found.text == ("y wrong at 3/6 elements (first at (0, 0): got "
                           f"{got[0, 0]:.6g}, expected {e[0, 0]:.6g}); 1 nan and 1 inf where "
                           "finite values are expected (first at (1, 1))")
+    # near misses: an infinity where it is expected is right; a huge finite value is no nan
+    inf = np.array([np.inf, 1.0, 2.0])
+    assert _one("relu", "forward", "y", [np.inf, 1.0, 2.0], inf).wrong == 0
+    huge = _one("relu", "forward", "y", [np.inf, 1e300, 2.0], inf)
+    assert huge.wrong == 1 and "nonfinite" not in huge.how
 
 
 def test_a_scalar_within_tolerance_and_odd_values() -> None:
@@ -511,11 +521,17 @@ def test_odd_inputs_never_break_an_anatomy() -> None:
 
 
 def test_texts_stay_on_one_short_line_and_numbers_read_as_the_lecture_writes_them() -> None:
-    e = _image((6, 4, 5, 5))
+    e = _image((12, 12, 5, 5))
     got = e.copy()
-    got[[0, 2, 4], :, 0, :] *= -1                    # many tags at once
+    odd = np.arange(1, 12, 2)
+    got[odd[:, None], odd, 0, :] *= -1               # many tags at once
     found = _one("max_pool2d", "forward", "y", got, e)
-    assert len(found.text) <= 160 and found.where == ("border", "rows:0,2,4")
+    assert found.where == ("border", "rows:1,3,5,7,9,11", "channels:1,3,5,7,9,11")
+    assert found.how == ("factor:-1", "sign")
+    # too long for one line: the other places go first, the border and the factor stay
+    assert found.text == ("y wrong at 180/3600 elements, all on the border rows/cols; interior "
+                          "exact; only in batch rows 1, 3, 5, 7, 9, 11; ×−1 there (the sign "
+                          "flipped)")
     assert _ranges([0, 1, 2, 3, 5, 7, 8]) == "0–3, 5, 7, 8"
     assert _ranges([0, 2, 4, 6, 8, 10, 12]) == "0, 2, 4, 6, 8, 10, …"
     assert [_factor(c) for c in (3.0, -1 / 3, 0.0, 2.5)] == ["3", "−1/3", "0", "2.5"]
@@ -557,6 +573,22 @@ def test_location_tags_hold_exactly_when_the_mask_says_so(case: Any, c: float) -
         assert found.how[0] == f"factor:{_tag_number(c)}"
     else:
         assert found.how == ()
+
+
+@given(st.integers(1, 4).flatmap(lambda t: hnp.arrays(bool, (t, 2, 3))), st.integers(0, 2**16))
+def test_step_and_row_tags_of_time_major_arrays_hold_exactly_when_the_mask_says_so(
+        mask: np.ndarray, seed: int) -> None:
+    e = _image(mask.shape, seed)
+    found = _one("rnn", "gradient", "x", np.where(mask, e * 3, e), e)
+    if not mask.any():
+        return
+    t = mask.shape[0]
+    assert ("step:first" in found.where) == (t > 1 and not mask[1:].any())
+    assert ("step:last" in found.where) == (t > 1 and not mask[:-1].any())
+    batch = [n for n in range(2) if mask[:, n].any()]
+    assert [w for w in found.where if w.startswith("rows:")] == (
+        [f"rows:{batch[0]}"] if len(batch) == 1 else [])
+    assert found.to_dict()["steps"] == [s for s in range(t) if mask[s].any()]
 
 
 @given(hnp.arrays(bool, (12, 3)), st.integers(0, 2**16))
