@@ -131,7 +131,7 @@ def _nice(c: float) -> float | None:
 
 
 def _factor(c: float) -> str:
-    """``2``, ``1/4``, ``−1`` or ``0.7312`` (a factor, an offset, as the text prints it)."""
+    """``2``, ``1/4``, ``−1`` or ``0.7312``: a factor as the lecture writes it."""
     nice = _nice(c)
     if nice is None:
         return f"{c:.4g}"
@@ -139,9 +139,15 @@ def _factor(c: float) -> str:
     return sign + (f"{round(abs(nice))}" if abs(nice) >= 1 else f"1/{round(1 / abs(nice))}")
 
 
+def _shown(c: float) -> str:
+    """A factor found in the data: as ``_factor`` writes it, but with all its digits when it is
+    only close to a whole number or its inverse (``2.0000015``, not ``2``)."""
+    return _factor(c) if _nice(c) in (None, c) else f"{c:.10g}"
+
+
 def _tag_number(c: float) -> str:
-    """A number for a tag: as ``_factor`` prints it, with an ASCII minus (``-1``, ``1/2``)."""
-    return _factor(c).replace("−", "-")
+    """A factor for a tag: as ``_shown`` writes it, with an ASCII minus (``-1``, ``1/2``)."""
+    return _shown(c).replace("−", "-")
 
 
 def _ranges(indices: Sequence[int], limit: int = 6) -> str:
@@ -445,7 +451,7 @@ def _how(a: _Array) -> list[tuple[str, str]]:
     if c is not None and c != 0:
         a.detail["factor"] = c
         flipped = " (the sign flipped)" if c == -1 else ""
-        found.append((f"factor:{_tag_number(c)}", f"×{_factor(c)} there{flipped}"))
+        found.append((f"factor:{_tag_number(c)}", f"×{_shown(c)} there{flipped}"))
         if flipped:
             found.append(("sign", ""))
     d = _constant_of(a, g - e, e)
@@ -492,7 +498,7 @@ def _row_factor(a: _Array) -> list[tuple[str, str]]:
     if len(set(factors.values())) < 2 or "factor" in a.detail:     # one factor fits them all
         return []
     a.detail["row_factors"] = {str(r): c for r, c in factors.items()}
-    shown = ", ".join(f"{r} ×{_factor(c)}" for r, c in list(factors.items())[:3])
+    shown = ", ".join(f"{r} ×{_shown(c)}" for r, c in list(factors.items())[:3])
     more = ", …" if len(factors) > 3 else ""
     return [("row-factor", f"a factor per {a.layout.rows_word} ({shown}{more})")]
 

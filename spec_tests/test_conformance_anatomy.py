@@ -354,6 +354,8 @@ def test_factor_near_misses_and_exact_tolerances() -> None:
                                               f"{single[1]:.6g}, expected {e[0, 1]:.6g})")
     ints = np.array([[3.0, 6.0, 9.0], [1.0, 2.0, 7.0]])
     assert _one("linear", "forward", "y", ints / 3, ints, tol=EXACT).how == ("factor:1/3",)
+    close = _one("linear", "forward", "y", e * 2.0000015, e)
+    assert close.how == ("factor:2.0000015",) and close.text.endswith("×2.0000015 there")
     ulp = ints * (1 + 2.2e-16)                       # wrong under EXACT, by rounding only
     assert _one("linear", "forward", "y", ulp, ints, tol=EXACT).how == ()
 
@@ -536,6 +538,7 @@ def test_texts_stay_on_one_short_line_and_numbers_read_as_the_lecture_writes_the
     assert _ranges([0, 2, 4, 6, 8, 10, 12]) == "0, 2, 4, 6, 8, 10, …"
     assert [_factor(c) for c in (3.0, -1 / 3, 0.0, 2.5)] == ["3", "−1/3", "0", "2.5"]
     assert [_tag_number(c) for c in (-2.0, 0.5, -0.25)] == ["-2", "1/2", "-1/4"]
+    assert _tag_number(2.0000015) == "2.0000015"      # close to 2, but not 2: all its digits
 
 
 # ---------------------------------------------------------------- properties
