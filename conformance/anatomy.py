@@ -646,7 +646,7 @@ def _text(a: _Array, wrong: int, places: list[_Place], how: list[tuple[str, str]
     elif every is not None:
         head = f"{a.array} {every.phrase}"
     elif located:
-        head = f"{count}, {located[0].phrase}; {located[0].rest}"
+        head = "; ".join(filter(None, [f"{count}, {located[0].phrase}", located[0].rest]))
         located = located[1:]
     else:
         first = tuple(a.detail["first"])

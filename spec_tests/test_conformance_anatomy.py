@@ -29,6 +29,7 @@ def _one(op: str, check: str, name: str, got: Any, expected: Any, inputs: Any = 
     result = anatomy(op, check, name, np.asarray(got, dtype=np.float64),
                      np.asarray(expected, dtype=np.float64), tol, inputs or {}, attrs or {})
     assert len(result.text) <= 160, result.text
+    assert "\n" not in result.text and not result.text.endswith(("; ", ";", ",")), result.text
     json.dumps(result.to_dict(), allow_nan=False)       # JSON-ready, whatever the case
     return result
 
@@ -287,7 +288,8 @@ def test_grows_with_t_and_its_near_misses() -> None:
     steps = np.array([0.0, 0.1, 0.2, 0.4, 0.8])[:, None, None]
     found = _one("lstm", "forward", "out", e + steps, e)
     assert found.where == ("grows-with-t",)
-    assert "the error grows step by step from t = 1 to t = 4" in found.text
+    assert found.text == "out wrong at 8/10 elements, the error grows step by step from t = 1 " \
+                         "to t = 4"
     back = _one("lstm", "gradient", "x", e + steps[::-1], e)
     assert back.where == ("grows-with-t",)
     assert "from t = 3 back to t = 0" in back.text
