@@ -588,7 +588,7 @@ def anatomy(op: str, check: str, name: str, got: Any, expected: Any, tol: Tolera
     try:
         g = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
-        return Anatomy(array, e.size, e.size, (), ("shape",),
+        return Anatomy(array, e.size, e.size, (), (),
                        f"{array} is not an array of numbers ({type(got).__name__})",
                        {"expected_shape": list(e.shape)})
     if g.shape != e.shape:
@@ -675,4 +675,4 @@ def anatomies(op: str, check: str, got: Mapping[str, Any], expected: Mapping[str
                               if spec is not None else ())]
     names = [n for n in order if n in expected] + [n for n in expected if n not in order]
     found = [anatomy(op, check, n, got[n], expected[n], tol, inputs, attrs) for n in names]
-    return [x for x in found if x.wrong]
+    return [x for x in found if x.wrong or "shape" in x.how]     # (an empty array's shape)

@@ -497,7 +497,7 @@ def test_a_scalar_within_tolerance_and_odd_values() -> None:
     fine = _one("relu", "forward", "y", [1.0, 2.0], [1.0, 2.0])
     assert (fine.wrong, fine.text) == (0, "y within tolerance at all 2 elements")
     odd = anatomy("relu", "forward", "y", ["a", "b"], np.ones(2), TOL, {}, {})
-    assert (odd.how, odd.text) == (("shape",), "y is not an array of numbers (list)")
+    assert (odd.wrong, odd.how, odd.text) == (2, (), "y is not an array of numbers (list)")
 
 
 def test_anatomies_are_in_the_contract_order_and_leave_passing_arrays_out() -> None:
@@ -505,6 +505,9 @@ def test_anatomies_are_in_the_contract_order_and_leave_passing_arrays_out() -> N
     got = {"b": np.ones(2) * 2, "x": np.ones((2, 3)), "w": np.zeros((2, 3))}
     found = anatomies("linear", "gradient", got, e, TOL, {}, {})
     assert [a.array for a in found] == ["dw", "db"]
+    empty = anatomies("linear", "forward", {"y": np.zeros((2, 0))}, {"y": np.zeros((0, 3))}, TOL,
+                      {}, {})
+    assert [(a.array, a.wrong, a.how) for a in empty] == [("y", 0, ("shape",))]
     outside = anatomies("not_an_op", "forward", {"q": np.ones(2)}, {"q": np.zeros(2)}, TOL, {},
                         {})
     assert [a.array for a in outside] == ["q"]
