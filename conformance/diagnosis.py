@@ -48,7 +48,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from conformance.anatomy import Anatomy, anatomies
+from conformance.anatomy import Anatomy, _factor, anatomies
 from conformance.backends import Bound, load_backend
 from conformance.cases import Case, complete, f32
 from conformance.consistency import Consistency, Target, self_consistency
@@ -737,15 +737,6 @@ def _all_zeros(ctx: Context) -> Iterator[Candidate]:
         yield (f"returns all zeros: {held} (not computed yet, a stub?, an array allocated and "
                f"never filled, or a computation that gives 0 here)",
                {**ctx.expected, **{k: np.zeros_like(ctx.expected[k]) for k in zeros}})
-
-
-def _factor(c: float) -> str:
-    """``2``, ``1/4``, ``−1`` or ``0.7312``."""
-    sign = "−" if c < 0 else ""
-    for k, text in ((abs(c), "{k}"), (1.0 / abs(c), "1/{k}")):
-        if round(k) >= 1 and abs(k - round(k)) <= 1e-6 * k:
-            return sign + text.format(k=round(k))
-    return f"{c:.4g}"
 
 
 def _constant_factor(ctx: Context) -> Iterator[Candidate]:
