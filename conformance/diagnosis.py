@@ -699,6 +699,115 @@ def _output_size(ctx: Context) -> Iterator[Candidate]:
                f"left out): the output size is ⌊(n + 2P − F)/S⌋ + 1", {"y": y[short]})
 
 
+def _truncated(ctx: Context, carry_h: bool, carry_c: bool) -> Values:
+    """The gradients of a recurrent backward that does not pass ∂L/∂h_t (``carry_h`` False)
+    and/or ∂L/∂c_t (``carry_c`` False) back to step t − 1: step by step from the last, each
+    step's gradient by the reference on that one step from its true states, with only what is
+    carried passed on."""
+    op, i = ctx.case.op, ctx.case.inputs
+    lstm = op == "lstm"
+    x, up = i["x"], ctx.case.upstream
+    weights = {k: v for k, v in i.items() if k.startswith(("w_", "b_"))}
+    out = ctx.reference.outputs(op, i, ctx.case.attrs)["out"]
+    T = x.shape[0]
+    h_prev = [i["h0"], *out[:-1]]
+    c_prev = ([i["c0"]] + [ctx.reference.outputs(op, {**i, "x": x[:t]}, ctx.case.attrs)["c_n"]
+                           for t in range(1, T)]) if lstm else []
+    grads = {k: np.zeros(np.shape(v)) for k, v in i.items()}
+    dh = np.asarray(up["h_n"], np.float64)
+    dc = np.asarray(up["c_n"], np.float64) if lstm else np.zeros(0)
+    for t in reversed(range(T)):
+        states = {"h0": h_prev[t], **({"c0": c_prev[t]} if lstm else {})}
+        ups = {"out": up["out"][t:t + 1], "h_n": dh, **({"c_n": dc} if lstm else {})}
+        step = ctx.reference.call_gradient(op, {"x": x[t:t + 1], **states, **weights},
+                                           ctx.case.attrs, ups)
+        grads["x"][t] = step["x"][0]
+        for k in weights:
+            grads[k] += step[k]
+        dh = step["h0"] if carry_h or t == 0 else np.zeros_like(dh)
+        if lstm:
+            dc = step["c0"] if carry_c or t == 0 else np.zeros_like(step["c0"])
+    grads["h0"] = dh
+    if lstm:
+        grads["c0"] = dc
+    return grads
+
+
+def _through_time(ctx: Context) -> Iterator[Candidate]:
+    """Backpropagation that stops at each step: ∂L/∂h_t not passed to step t − 1 (LSTM: nor
+    ∂L/∂c_t)."""
+    if ctx.check != "gradient" or ctx.case.inputs["x"].shape[0] < 2:
+        return
+    lstm = ctx.case.op == "lstm"
+    yield ("matches a backward that does not pass ∂L/∂h_t back to step t − 1"
+           + (" (nor ∂L/∂c_t)" if lstm else "") + ": backpropagation through time carries "
+           "each step's gradient to the step before", _truncated(ctx, False, False))
+    if lstm:
+        yield ("matches a backward that passes ∂L/∂c_t but not ∂L/∂h_t back to step t − 1: "
+               "h_{t−1} feeds every gate of step t", _truncated(ctx, False, True))
+
+
+def _cell_path(ctx: Context) -> Iterator[Candidate]:
+    """The LSTM's cell path c_t = f ∘ c_{t−1} + ... left out of the backward."""
+    if ctx.check != "gradient" or ctx.case.inputs["x"].shape[0] < 2:
+        return
+    yield ("matches a backward without the cell path (∂L/∂c_t not passed to c_{t−1} through "
+           "f ∘ c_{t−1}): the cell state carries the gradient back, which is what lets an LSTM "
+           "learn long ranges", _truncated(ctx, True, False))
+
+
+def _recurrence(ctx: Context, cell: Callable[[np.ndarray, np.ndarray, np.ndarray],
+                                             tuple[np.ndarray, np.ndarray]]) -> Values:
+    """Outputs of a recurrence whose step is ``cell(a, h, c) -> (h, c)`` on the stacked
+    pre-activations a = w_ih x_t + b_ih + w_hh h + b_hh (GRU: see _gru_cells)."""
+    i = {k: np.asarray(v, np.float64) for k, v in ctx.case.inputs.items()}
+    h, c = i["h0"], i.get("c0", i["h0"])
+    outs = []
+    for x_t in i["x"]:
+        h, c = cell(x_t @ i["w_ih"].T + i["b_ih"], h, c)
+        outs.append(h)
+    values = {"out": np.stack(outs), "h_n": h}
+    return {**values, "c_n": c} if ctx.case.op == "lstm" else values
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * a))          # σ without overflow
+
+
+def _gate_nonlinearity(ctx: Context) -> Iterator[Candidate]:
+    """A gate's σ and tanh exchanged, or h_t = o ∘ c_t without the tanh (forward only: no
+    upstream gradient fits what such a forward's gradient would need, and the consistency
+    verdict says whether the backward follows it)."""
+    if ctx.check != "gradient" and ctx.case.op in ("lstm", "gru"):
+        h = ctx.case.inputs["h0"].shape[1]
+        w_hh, b_hh = (np.asarray(ctx.case.inputs[k], np.float64) for k in ("w_hh", "b_hh"))
+        if ctx.case.op == "lstm":
+            variants = {"g with σ instead of tanh": (_sigmoid, _sigmoid, np.tanh),
+                        "i, f and o with tanh instead of σ": (np.tanh, np.tanh, np.tanh),
+                        "h_t = o ∘ c_t, without the tanh": (_sigmoid, np.tanh, None)}
+            for what, (gate, g_act, squash) in variants.items():
+                def cell(a: np.ndarray, hp: np.ndarray, cp: np.ndarray, gate: Any = gate,
+                         g_act: Any = g_act, squash: Any = squash
+                         ) -> tuple[np.ndarray, np.ndarray]:
+                    z = a + hp @ w_hh.T + b_hh
+                    i_, f, g, o = (z[:, k * h:(k + 1) * h] for k in range(4))
+                    c = gate(f) * cp + gate(i_) * g_act(g)
+                    return gate(o) * (c if squash is None else squash(c)), c
+                yield (f"matches the LSTM with {what}: i, f, o = σ(·), g = tanh(·), "
+                       f"h_t = o ∘ tanh(c_t)", _recurrence(ctx, cell))
+        else:
+            def gru_cell(a: np.ndarray, hp: np.ndarray, cp: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
+                b = hp @ w_hh.T + b_hh
+                r = _sigmoid(a[:, :h] + b[:, :h])
+                z = _sigmoid(a[:, h:2 * h] + b[:, h:2 * h])
+                n = _sigmoid(a[:, 2 * h:] + r * b[:, 2 * h:])
+                new = (1 - z) * n + z * hp
+                return new, new
+            yield ("matches the GRU with n = σ(·) instead of tanh(·): the candidate state is a "
+                   "tanh", _recurrence(ctx, gru_cell))
+
+
 def _wrong_argument(ctx: Context) -> Iterator[Candidate]:
     names = list(ctx.expected)
     failing = [k for k in names if not _close(ctx.got[k], ctx.expected[k], ctx.tol)]
@@ -804,6 +913,10 @@ MISTAKES: tuple[Mistake, ...] = (
             "backward"),
     Mistake("final state ignored", frozenset({"rnn", "lstm", "gru"}), None,
             _final_state_ignored, "backward"),
+    Mistake("no backprop through time", frozenset({"rnn", "lstm", "gru"}), ("rnn.bptt",),
+            _through_time, "backward"),
+    Mistake("cell path dropped", frozenset({"lstm"}), ("lstm.slide",), _cell_path, "backward"),
+    Mistake("gate nonlinearity", frozenset({"lstm", "gru"}), ("{op}",), _gate_nonlinearity),
     Mistake("axes swapped", frozenset({"conv2d", "max_pool2d", "avg_pool2d", "lp_pool2d"}),
             ("convention.nchw",), _axes_swapped),
     Mistake("one-sided padding", frozenset({"conv2d", "conv1d"}), ("conv.padding",),

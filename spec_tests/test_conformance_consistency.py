@@ -366,3 +366,60 @@ def test_all_zeros_is_not_named_where_a_specific_mistake_explains_the_zeros() ->
     for text in _diagnoses(dropped, "max_margin", "forward"):
         assert text is not None and "all zeros" not in text, text
         assert text.startswith("matches the margin dropped"), text
+
+
+def _truncated_backend(op: str, carry_h: bool, carry_c: bool) -> Any:
+    """A recurrent backend (torch's forward) whose backward stops carrying ∂L/∂h (and/or ∂L/∂c)
+    to the step before: torch.autograd through a forward with the carried states detached."""
+    def step_detached(x: torch.Tensor, h0: torch.Tensor, *rest: torch.Tensor) -> Any:
+        lstm = op == "lstm"
+        c = rest[0] if lstm else None
+        w = rest[1:] if lstm else rest
+        h, outs = h0, []
+        for t, x_t in enumerate(x):
+            h_in = h if (carry_h or t == 0) else h.detach()
+            if lstm:
+                assert c is not None
+                c_in = c if (carry_c or t == 0) else c.detach()
+                _, h, c = _torch_lstm(x_t[None], h_in, c_in, *w)
+            else:
+                pre = x_t @ w[0].T + w[2] + h_in @ w[1].T + w[3]
+                h = torch.tanh(pre)
+            outs.append(h)
+        return (torch.stack(outs), h, c) if lstm else (torch.stack(outs), h)
+
+    return _autodiff(op, step_detached)
+
+
+@pytest.mark.parametrize(("op", "carry_h", "carry_c", "begins"), [
+    ("rnn", False, False, "matches a backward that does not pass ∂L/∂h_t back to step t − 1"),
+    ("lstm", False, False, "matches a backward that does not pass ∂L/∂h_t back to step t − 1 "
+                           "(nor ∂L/∂c_t)"),
+    ("lstm", True, False, "matches a backward without the cell path"),
+], ids=["rnn-no-bptt", "lstm-no-bptt", "lstm-cell-path"])
+def test_a_backward_that_stops_at_each_step_is_named(op: str, carry_h: bool, carry_c: bool,
+                                                      begins: str) -> None:
+    failures = [r for r in _failures(_truncated_backend(op, carry_h, carry_c), op)
+                if r.check == "gradient"]
+    assert failures and all(r.case.inputs["x"].shape[0] > 1 for r in failures)
+    assert all(r.diagnosis and r.diagnosis.startswith(begins) for r in failures), [
+        r.diagnosis for r in failures]
+    assert {r.consistency.verdict for r in failures if r.consistency} == {"backward"}
+
+
+def test_an_lstm_without_the_tanh_of_its_cell_is_named() -> None:
+    def no_tanh(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, w_ih: torch.Tensor,
+                w_hh: torch.Tensor, b_ih: torch.Tensor, b_hh: torch.Tensor) -> Any:
+        outs = []
+        for x_t in x:
+            i, f, g, o = (x_t @ w_ih.T + b_ih + h @ w_hh.T + b_hh).chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * c
+            outs.append(h)
+        return torch.stack(outs), h, c
+
+    failures = _failures(_autodiff("lstm", no_tanh), "lstm")
+    forward = {r.diagnosis for r in failures if r.check == "forward"}
+    assert forward and all(t and t.startswith("matches the LSTM with h_t = o ∘ c_t, without the "
+                                              "tanh") for t in forward), forward
+    assert {r.consistency.verdict for r in failures if r.consistency} == {"forward"}
