@@ -43,7 +43,7 @@ import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -1011,6 +1011,7 @@ class Diagnosis:
 def _named(ctx: Context, verdict: str | None) -> tuple[list[Named], list[str]]:
     loose = Tolerance(4 * ctx.tol.rtol, 4 * ctx.tol.atol)
     found: list[Named] = []
+    partial: list[Named] = []
     tried: list[str] = []
     for mistake in MISTAKES:
         if not mistake.applies(ctx) or not _allowed(mistake, ctx, verdict):
@@ -1022,7 +1023,68 @@ def _named(ctx: Context, verdict: str | None) -> tuple[list[Named], list[str]]:
             if _explains(ctx, values, loose):
                 found.append(Named(mistake.name, text, _claims(mistake, ctx)))
                 break
-    return found, tried
+            rows = None if mistake.name in GENERIC or partial else _rows_explained(
+                ctx, values, loose)
+            if rows is not None:
+                partial.append(Named(mistake.name, f"partly {text} (it explains {rows})",
+                                     _claims(mistake, ctx)))
+    return (found or partial), tried
+
+
+def _batch_axis(op: str, name: str, ndim: int) -> int | None:
+    """The axis of a contract array that runs over the batch: N's, or the first of an array of
+    any shape ("[...]", "[..., C]") with at least two axes; None for a weight or a loss."""
+    spec = op_spec(op)
+    arg = next((a for a in (*spec.inputs, *spec.outputs) if a.name == name), None)
+    letters = [] if arg is None else arg.shape.strip("[]").replace(" ", "").split(",")
+    if "N" in letters:
+        return letters.index("N")
+    return 0 if letters and letters[0] == "..." and ndim >= 2 else None
+
+
+def _rows_explained(ctx: Context, values: Values, loose: Tolerance) -> str | None:
+    """"the failing batch rows 0, 1 of 4, not 3" where the mistake explains every failing array
+    on some of the batch rows that fail but not on all (or the backend is right on rows where
+    the mistake would make it wrong); None otherwise, or where the arrays have no batch axis."""
+    if not values:
+        return None
+    axes = {k: _batch_axis(ctx.case.op, k, ctx.expected[k].ndim) for k in values}
+    if any(a is None or np.shape(ctx.got[k]) != ctx.expected[k].shape
+           or np.shape(values[k]) != ctx.expected[k].shape for k, a in axes.items()):
+        return None
+    sizes = {ctx.expected[k].shape[cast(int, a)] for k, a in axes.items()}
+    if len(sizes) != 1:
+        return None
+    (n,) = sizes
+    explained, failing = [], []
+    def part(k: str, arr: Any, row: int) -> np.ndarray:
+        return np.take(np.asarray(arr, np.float64), row, axis=cast(int, axes[k]))
+
+    spared = []
+    for row in range(n):
+        if any(not _close(part(k, ctx.got[k], row), part(k, ctx.expected[k], row), ctx.tol)
+               for k in values):
+            failing.append(row)
+            if all(_close(part(k, ctx.got[k], row), part(k, v, row), loose)
+                   for k, v in values.items()):
+                explained.append(row)
+        elif any(not _close(part(k, v, row), part(k, ctx.expected[k], row), ctx.tol)
+                 for k, v in values.items()):
+            spared.append(row)            # right, where the mistake would make it wrong
+    rest = [r for r in failing if r not in explained]
+    if not explained or not (rest or spared):
+        return None
+    text = f"the failing batch row{'s' if len(explained) > 1 else ''} {_listing(explained)} of {n}"
+    if rest:
+        text += f", not {_listing(rest)}"
+    if spared:
+        text += (f"; row{'s' if len(spared) > 1 else ''} {_listing(spared)} "
+                 f"{'are' if len(spared) > 1 else 'is'} right where it would be wrong")
+    return text
+
+
+def _listing(rows: list[int]) -> str:
+    return ", ".join(str(r) for r in rows)
 
 
 def _with_upstream(case: Case, reference: Bound) -> Case:

@@ -423,3 +423,23 @@ def test_an_lstm_without_the_tanh_of_its_cell_is_named() -> None:
     assert forward and all(t and t.startswith("matches the LSTM with h_t = o ∘ c_t, without the "
                                               "tanh") for t in forward), forward
     assert {r.consistency.verdict for r in failures if r.consistency} == {"forward"}
+
+
+def test_a_mistake_that_explains_some_batch_rows_only_is_labelled_partial() -> None:
+    """A softmax backward that keeps the Jacobian's diagonal only for the first row (a loop that
+    breaks early): the diagonal mistake explains that row and not the others, and says so."""
+    def backward(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
+        y = _softmax(x)
+        dx = y * (dy - np.sum(dy * y, axis=-1, keepdims=True))
+        dx[0] = dy[0] * y[0] * (1 - y[0])
+        return dx
+
+    failures = [r for r in _failures(types.SimpleNamespace(softmax=_softmax,
+                                                           softmax_backward=backward),
+                                     "softmax") if r.check == "gradient"]
+    assert failures
+    for r in failures:
+        assert r.diagnosis and r.diagnosis.startswith("partly matches the Jacobian's diagonal "
+                                                      "only"), r.diagnosis
+        assert "(it explains the failing batch row 0 of " in r.diagnosis
+        assert "right where it would be wrong)" in r.diagnosis
