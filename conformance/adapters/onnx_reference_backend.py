@@ -11,6 +11,7 @@ float64 alike.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import onnx
@@ -28,5 +29,5 @@ class OnnxReferenceBackend(OnnxBackend):
     version = f"{onnx.__version__} (onnx.reference, opset {OPSET})"
 
     def evaluate(self, built: OnnxModel) -> Sequence[np.ndarray]:
-        outputs: list[np.ndarray] = ReferenceEvaluator(built.proto).run(None, built.feeds)
-        return outputs
+        # run(None, ...) gives every output as a list (a dict only with intermediate results)
+        return cast(list[np.ndarray], ReferenceEvaluator(built.proto).run(None, built.feeds))
