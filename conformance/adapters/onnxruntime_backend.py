@@ -1,10 +1,11 @@
 """The ``onnxruntime`` backend: ONNX Runtime's CPU execution provider behind the contract, forward
 only.
 
-Each call builds the op's one-node ONNX model (conformance.adapters.onnx_models, shared with the
-``onnx-reference`` backend) and runs it in an ``InferenceSession`` on the CPU, one intra-op thread
-(the conformance cases are small; one thread keeps runs reproducible on a shared machine). ONNX
-Runtime's inference sessions have no gradients, so every gradient check is "not implemented".
+Each call builds the op's ONNX model (conformance.adapters.onnx_models: one standard operator, or
+a few where ONNX has none for the op; the same models as the ``onnx-reference`` backend) and runs
+it in an ``InferenceSession`` on the CPU, one intra-op thread (the conformance cases are small;
+one thread keeps runs reproducible on a shared machine). ONNX Runtime's inference sessions have
+no gradients, so every gradient check is "not implemented".
 
 float64: ONNX Runtime's CPU provider has double kernels for some operators only (1.32: none for
 Conv, AveragePool, LpPool and RNN, so a session cannot be created; LSTM and GRU register double
