@@ -50,7 +50,8 @@ from conformance.contract import OPS
 __all__ = ["BUILDERS", "GRU_ORDER", "LSTM_ORDER", "OPSET", "OnnxBackend", "OnnxModel", "model"]
 
 OPSET = 21
-"""The ONNX opset of every model: recent, and run by ONNX Runtime 1.18 and later."""
+"""The ONNX opset of every model (onnx 1.16 and onnxruntime 1.18 are the first to know it, the
+extra's lower bounds)."""
 
 LSTM_ORDER = (0, 3, 1, 2)
 """ONNX's LSTM gate blocks i, o, f, c as positions of the contract's i, f, g, o."""
