@@ -16,6 +16,10 @@ from hypothesis.extra import numpy as hnp
 
 from conformance.anatomy import Anatomy, _factor, _ranges, _tag_number, anatomies, anatomy
 from conformance.backends import load_backend
+from conformance.cases import complete
+from conformance.checks import _tolerance
+from conformance.contract import OPS
+from conformance.runner import default_cases
 from reference.tolerance import EXACT, Tolerance, tolerance, within_tolerance
 
 pytestmark = pytest.mark.infrastructure
@@ -544,6 +548,35 @@ def test_texts_stay_on_one_short_line_and_numbers_read_as_the_lecture_writes_the
     assert [_factor(c) for c in (3.0, -1 / 3, 0.0, 2.5)] == ["3", "−1/3", "0", "2.5"]
     assert [_tag_number(c) for c in (-2.0, 0.5, -0.25)] == ["-2", "1/2", "-1/4"]
     assert _tag_number(2.0000015) == "2.0000015"      # close to 2, but not 2: all its digits
+
+
+@pytest.mark.parametrize("op", list(OPS))
+def test_every_golden_and_slide_case_of_every_op_gets_a_true_anatomy(op: str) -> None:
+    """A backend doubling a random part of every array, on every case: each anatomy counts the
+    elements the tolerance rule finds wrong, tags the doubling where it can be told, and leaves
+    out the arrays it left right."""
+    rng = np.random.default_rng(sum(map(ord, op)))
+    for case in (complete(c) for c in default_cases([op])):
+        for check in ("forward", "gradient") if case.has_gradient else ("forward",):
+            expected = case.expected if check == "forward" else case.expected_grads
+            assert expected is not None
+            tol = _tolerance(case, check, np.dtype(np.float64))
+            got, wrong = {}, {}
+            for name, e in expected.items():
+                e = np.asarray(e, dtype=np.float64)
+                got[name] = np.where(rng.random(e.shape) < 0.5, 2 * e, e)
+                wrong[name] = ~within_tolerance(got[name], e, tol)
+            found = anatomies(op, check, got, expected, tol, case.inputs, case.attrs)
+            prefix = "d" if check == "gradient" else ""
+            assert [a.array for a in found] == [prefix + n for n in expected if wrong[n].any()]
+            for a in found:
+                mask = wrong[a.array[len(prefix):]]
+                assert (a.wrong, a.total) == (int(mask.sum()), mask.size), case.name
+                assert len(a.text) <= 160 and a.text.startswith(a.array), a.text
+                assert ("everywhere" in a.where) == bool(
+                    mask.all() or mask[np.asarray(expected[a.array[len(prefix):]]) != 0].all())
+                if a.wrong >= 2:                # (one element: any factor would fit it)
+                    assert a.how[0] == "factor:2" and "row-factor" not in a.how, (case.name, a)
 
 
 # ---------------------------------------------------------------- properties
