@@ -28,8 +28,10 @@ step:first/last     recurrent [T, N, ·] arrays (x, out): only at t = 0 / t = T 
 grows-with-t        recurrent [T, N, ·] arrays: the wrong steps are consecutive, at least 3, and
                     the largest error of each grows step by step (by more than the tolerance)
                     towards the last step, or back towards the first
-rows:<list>         only in these batch rows (axis 0; axis 1 of time-major [T, N, ·] arrays),
-                    or rows of a weight (linear's w, embedding's E, conv's kernels)
+rows:<list>         only in these batch rows (axis 0 of an array of two axes or more; axis 1 of
+                    time-major [T, N, ·] arrays), or rows of a weight (linear's w, embedding's
+                    E, an RNN's w_ih/w_hh, conv's kernels); not for stacked gate weights (their
+                    rows are the gate blocks') nor vectors
 channels:<list>     only in these channels (axis 1 of [N, C, ...] images and sequences, and of
                     conv kernels [K, C, ...])
 ==================  ==========================================================================
@@ -39,8 +41,8 @@ two, since any one number is a multiple of any other):
 
 ==================  ==========================================================================
 factor:<c>          got = c · expected (c by least squares, then checked; printed 2, 1/2, -1,
-                    0.7312); factor -1 is also tagged "sign"
-offset:<c>          got − expected is one constant c
+                    0.7312, all digits when only close to a whole number); -1 is also "sign"
+offset:<c>          got − expected is one constant c (4 significant digits)
 zeros               got is 0 where expected is not
 row-factor          a constant factor per row (the rows of "rows:"), not the same in all rows
 transpose           got = expectedᵀ (2-D; also a stacked weight's gate blocks, each transposed,
@@ -54,7 +56,10 @@ shape               another shape (no element tags then)
 ==================  ==========================================================================
 
 A relation is checked under the check's own tolerance, but never tighter than a few float64
-ulps, so that an exact (slide) tolerance still recognises ``e / 3`` as a factor 1/3.
+ulps, so that an exact (slide) tolerance still recognises ``e / 3`` as a factor 1/3. The text
+says "exact" of elements within the tolerance, and no more than the tags do: it starts with the
+count and the first place (or, for a single element, got and expected), then the other places
+and the relations, and leaves out what does not fit in 160 characters (other places first).
 """
 
 from __future__ import annotations
