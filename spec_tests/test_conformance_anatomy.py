@@ -73,7 +73,8 @@ def test_a_conv_padding_bug_shows_as_border_rows_the_issues_first_line() -> None
     assert dx.text == "dx wrong at 12/48 elements, all on the border rows/cols; interior exact"
     assert (dx.wrong, dx.total, dx.where, dx.how) == (12, 48, ("border",), ())
     assert dx.to_dict() == {"array": "dx", "wrong": 12, "total": 48, "where": ["border"],
-                            "how": [], "text": dx.text, "first": [0, 0, 0, 0]}
+                            "how": [], "text": dx.text, "first": [0, 0, 0, 0],
+                            "sides": ["top", "bottom"]}
 
 
 def _lstm(seed: int = 2, h: int = 16, t: int = 4) -> tuple[dict[str, np.ndarray],
@@ -145,6 +146,7 @@ def test_border_and_interior_and_their_near_misses() -> None:
     border = _border(e.shape)
     got = np.where(border, e + 1.0, e)
     found = _one("max_pool2d", "gradient", "x", got, e)
+    assert found.to_dict()["sides"] == ["top", "bottom", "left", "right"]
     assert found.where == ("border",) and found.text.startswith(
         f"dx wrong at {border.sum()}/{e.size} elements, all on the border rows/cols; "
         f"interior exact")
@@ -165,6 +167,7 @@ def test_border_and_interior_and_their_near_misses() -> None:
     found = _one("conv1d", "gradient", "x", np.where(_border(seq.shape, (2,)), seq * 3, seq),
                  seq)
     assert found.where == ("border",) and "border positions; interior exact" in found.text
+    assert found.to_dict()["sides"] == ["first", "last"]
 
 
 def test_x_equal_zero_for_relu_prime_at_zero() -> None:
@@ -601,6 +604,12 @@ def test_location_tags_hold_exactly_when_the_mask_says_so(case: Any, c: float) -
     border = _border(e.shape)
     assert ("border" in found.where) == (not (mask & ~border).any() and (~border).any())
     assert ("interior" in found.where) == (not (mask & border).any())
+    if "border" in found.where:                      # the sides named hold every wrong element
+        h, w = np.indices(e.shape[2:])
+        lines = {"top": h == 0, "bottom": h == e.shape[2] - 1, "left": w == 0,
+                 "right": w == e.shape[3] - 1}
+        covered = np.logical_or.reduce([lines[side] for side in found.to_dict()["sides"]])
+        assert not (mask & ~covered).any()
     assert ("everywhere" in found.where) == bool(mask.all())
     rows = [t for t in found.where if t.startswith("rows:")]
     touched = [n for n in range(e.shape[0]) if mask[n].any()]
