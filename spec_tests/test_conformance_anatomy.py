@@ -17,9 +17,8 @@ from hypothesis.extra import numpy as hnp
 from conformance.anatomy import Anatomy, _factor, _ranges, _tag_number, anatomies, anatomy
 from conformance.backends import load_backend
 from conformance.cases import complete
-from conformance.checks import _tolerance
+from conformance.checks import _tolerance, default_cases
 from conformance.contract import OPS
-from conformance.runner import default_cases
 from reference.tolerance import EXACT, Tolerance, tolerance, within_tolerance
 
 pytestmark = pytest.mark.infrastructure
