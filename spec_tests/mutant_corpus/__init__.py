@@ -73,7 +73,7 @@ class Mutant:
             raise ValueError(f"{self.id}: dtype {self.dtype!r}")
 
 
-FAMILIES = ("activations", "linear", "losses")
+FAMILIES = ("activations", "linear", "losses", "convolution", "pooling")
 """The modules of the corpus, one per op family, each with its ``MUTANTS``."""
 
 
