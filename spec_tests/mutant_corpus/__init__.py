@@ -73,7 +73,8 @@ class Mutant:
             raise ValueError(f"{self.id}: dtype {self.dtype!r}")
 
 
-FAMILIES = ("activations", "linear", "losses", "convolution", "pooling")
+FAMILIES = ("activations", "linear", "losses", "convolution", "pooling", "recurrent",
+            "embedding")
 """The modules of the corpus, one per op family, each with its ``MUTANTS``."""
 
 
