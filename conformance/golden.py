@@ -12,8 +12,11 @@ within the tolerance policy.
 The cases are designed to expose bugs, not just to exist: asymmetric multi-channel kernels (a
 symmetric kernel cannot tell convolution from correlation), distinct random weights for every gate
 (equal gates hide a swapped gate order), non-square inputs, kernels and strides, repeated token
-ids, edge shapes (N = 1, T = 1, C = 1, 1×1 kernels, kernel = input size), and ties only where ties
-are the point (step(0), relu'(0), the max-pool tie rule).
+ids, edge shapes (N = 1, T = 1, C = 1, 1×1 kernels, kernel = input size), ties only where ties
+are the point (step(0), relu'(0), the max-pool tie rule), and a case for every promise of
+stability: |x| from 30 to 1e4 for sigmoid and tanh, rows spanning ±800 and ±1e4 for softmax and
+cross-entropy, saturated gates for the recurrent ops (spec_tests/mutant_corpus/ holds the
+realistic mistakes each of them kills).
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ def _elementwise(op: str) -> Planner:
     ]
 
     def plan(rng: Rng, i: int) -> Draft:
-        if i == len(plans):
+        if i == len(plans):                              # sigmoid and tanh: stability
             return Draft(f"{op}: |x| from 30 to 1e4 (exp overflows beyond 88.7 in float32 and "
                          f"709.8 in float64): stable for any finite x",
                          {"x": _huge_elementwise(rng)})
@@ -85,7 +88,7 @@ def _elementwise(op: str) -> Planner:
         if zeros:
             x[::3] = 0.0
         return Draft(f"{op}: {about}", {"x": x})
-    return Planner(len(plans) + 1, plan)
+    return Planner(len(plans) + (op in ("sigmoid", "tanh")), plan)
 
 
 def _huge_elementwise(rng: Rng) -> np.ndarray:
@@ -259,9 +262,10 @@ def _recurrent(op: str, gates: int) -> Planner:
 
 def _saturated(rng: Rng, op: str, gates: int) -> Draft:
     """One input feature at ±1e4 at step 0 and ±800 at step 1 drives the gates'
-    pre-activations to thousands and hundreds (either sign), the later steps are ordinary: σ and tanh must saturate to exactly 0, 1
-    or ±1 without inf or nan (CONVENTIONS: stable for any finite x), and the gradient of the
-    ordinary steps still flows back through the saturated ones."""
+    pre-activations to thousands and hundreds (either sign), the later steps are ordinary: σ
+    and tanh must saturate to exactly 0, 1 or ±1 without inf or nan (CONVENTIONS: stable for
+    any finite x), and the gradient of the ordinary steps still flows back through the
+    saturated ones."""
     t, n, d, h = 5, 2, 3, 4
     g = gates * h
     x = _normal(rng, (t, n, d))
