@@ -37,6 +37,11 @@ def _clipped_tanh(x: torch.Tensor) -> torch.Tensor:
     return (e - 1.0) / (e + 1.0)
 
 
+def _sinh_over_cosh(x: np.ndarray) -> np.ndarray:
+    t = torch.as_tensor(x)
+    return (torch.sinh(t) / torch.cosh(t)).numpy()           # inf/inf = nan beyond |x| ≈ 710
+
+
 def _half(op: str) -> types.SimpleNamespace:
     """torch's op, its outputs and gradients returned in float16 (an autocast left on)."""
     return types.SimpleNamespace(**{
@@ -65,7 +70,7 @@ STEP = [
     mutant("step-surrogate-gradient", "step",
            "a surrogate gradient dx = dy ∘ σ(x)(1 − σ(x)) in place of 0",
            "backward-only", backward("step", lambda dy, x: dy * _sigma(x) * (1 - _sigma(x))), G,
-           "backward", ["dx"], where=["everywhere"]),
+           "backward", ["dx"]),
     mutant("step-flattened", "step", "the output flattened to one axis", "forward-only",
            backward("step", lambda dy, x: np.zeros_like(x),
                     forward=lambda x: (x >= 0).astype(x.dtype).reshape(-1)), F, "forward",
@@ -143,7 +148,7 @@ TANH = [
     mutant("tanh-sinh-over-cosh", "tanh",
            "forward sinh(x)/cosh(x) (nan beyond |x| ≈ 710) next to a correct backward",
            "edge-only", backward("tanh", lambda dy, x: dy * (1 - np.tanh(x) ** 2),
-                                 forward=lambda x: np.sinh(x) / np.cosh(x)), F,
+                                 forward=_sinh_over_cosh), F,
            "forward-only", ["y"],
            named="unstable", where=["large"], how=["nonfinite"]),
     mutant("tanh-clip-300", "tanh",

@@ -100,6 +100,8 @@ def _np_rnn_backend(mistake: str | None) -> types.SimpleNamespace:
     return types.SimpleNamespace(rnn=TORCH.rnn, rnn_backward=_np_rnn_backward(mistake))
 
 
+RNN_ALL = ["out", "h_n", "dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh"]
+
 RNN = [
     mutant("rnn-w_hh-transposed", "rnn", "s_{t−1} w_hh in place of w_hh s_{t−1}",
            "consistent-forward", autodiff("rnn", lambda x, h0, wi, wh, bi, bh: rnn_steps(
@@ -108,7 +110,7 @@ RNN = [
            named="transposed weight"),
     mutant("rnn-w_ih-transposed", "rnn", "x_t w_ih in place of w_ih x_t", "consistent-forward",
            autodiff("rnn", lambda x, h0, wi, wh, bi, bh: rnn_steps(x, h0, wi.T, wh, bi, bh)),
-           FG, "forward", ["out", "h_n"], named="transposed weight"),
+           FG, "forward", [], named="transposed weight"),
     mutant("rnn-h_n-gradient-dropped", "rnn", "backward starts from ∂L/∂out only: ∂L/∂h_n unused",
            "backward-only", _upstream_dropped("rnn", (1,)), G, "backward",
            ["dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh"], named="final state ignored"),
@@ -142,29 +144,29 @@ RNN = [
            ["out", "h_n", "dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh"]),
     mutant("rnn-skips-last-step", "rnn", "the loop runs for t in range(T − 1)",
            "consistent-forward", autodiff("rnn", lambda x, h0, *w: rnn_steps(
-               x, h0, *w, steps=max(len(x) - 1, 1))), FG, "forward",
-           ["out", "h_n", "dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh"], how=["shape"]),
+               x, h0, *w, steps=max(len(x) - 1, 1))), FG, "forward", ["out", "h_n"]),
     mutant("rnn-h0-ignored", "rnn", "the state starts at zero, h0 unused", "consistent-forward",
            autodiff("rnn", lambda x, h0, *w: rnn_steps(x, 0 * h0, *w)), FG, "forward",
-           ["out", "h_n", "dh0", "dw_hh"]),
+           RNN_ALL),
     mutant("rnn-b_hh-ignored", "rnn", "only b_ih added: the hidden bias b_hh left out",
            "consistent-forward", autodiff("rnn", lambda x, h0, wi, wh, bi, bh: rnn_steps(
-               x, h0, wi, wh, bi, 0 * bh)), FG, "forward", ["out", "h_n", "db_hh"],
+               x, h0, wi, wh, bi, 0 * bh)), FG, "forward", RNN_ALL,
            named="bias ignored"),
     mutant("rnn-b_ih-twice", "rnn", "b_ih added twice, b_hh not at all", "consistent-forward",
            autodiff("rnn", lambda x, h0, wi, wh, bi, bh: rnn_steps(
-               x, h0, wi, wh, bi, bi + 0 * bh)), FG, "forward", ["out", "h_n", "db_ih", "db_hh"]),
+               x, h0, wi, wh, bi, bi + 0 * bh)), FG, "forward", RNN_ALL),
     mutant("rnn-h_n-is-first", "rnn", "h_n = out[0], not out[T − 1]", "consistent-forward",
-           autodiff("rnn", partial(rnn_steps, last=0)), FG, "forward", ["h_n"]),
+           autodiff("rnn", partial(rnn_steps, last=0)), FG, "forward",
+           ["h_n", *RNN_ALL[2:]]),
     mutant("rnn-unstable-tanh", "rnn", "tanh as (e^2a − 1)/(e^2a + 1): nan for large a",
            "edge-only", autodiff("rnn", partial(rnn_steps, act=_unstable_tanh)), FG, "forward",
-           ["out", "h_n"], named="unstable", how=["nonfinite"]),
+           RNN_ALL, named="unstable", how=["nonfinite"]),
     mutant("rnn-float32", "rnn", "computed in float32 in a float64 run", "float32-only",
            autodiff("rnn", in_float32(rnn_steps)), FG, "both",
            ["out", "h_n", "dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh"],
            named="float32 rounding"),
     mutant("rnn-tf32", "rnn", "a float32 run with TF32 matmuls", "float32-only",
-           autodiff("rnn", on_tf32(rnn_steps)), FG, "both", ["out", "h_n"], dtype="float32"),
+           autodiff("rnn", on_tf32(rnn_steps)), FG, "both", RNN_ALL, dtype="float32"),
 ]
 
 
@@ -203,8 +205,7 @@ LSTM = [
            G, "backward", LSTM_GRADS, named="cell path dropped"),
     mutant("lstm-no-bptt", "lstm", "h detached between steps: no gradient through h_{t−1}",
            "backward-only", gradient_of("lstm", partial(lstm_steps, carry_h=lambda h: h.detach())),
-           G, "backward", ["dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh"],
-           named="no backprop through time"),
+           G, "backward", LSTM_GRADS, named="no backprop through time"),
     mutant("lstm-forget-bias-one", "lstm", "1 added to the forget gate's pre-activation (Keras's "
            "unit_forget_bias on top of the given biases)", "consistent-forward",
            autodiff("lstm", partial(lstm_steps, forget_bias=1.0)), FG, "forward", LSTM_ALL),
@@ -301,7 +302,7 @@ GRU = [
            "consistent-forward", autodiff("gru", _gru_gates([0, 2, 2])), FG, "forward", GRU_ALL),
     mutant("gru-h0-ignored", "gru", "the state starts at zero, h0 unused", "consistent-forward",
            autodiff("gru", lambda x, h0, *w: gru_steps(x, 0 * h0, *w)), FG, "forward",
-           ["out", "h_n", "dh0", "dw_hh"]),
+           GRU_ALL),
     mutant("gru-unstable-sigmoid", "gru", "gates σ(a) = e^a/(1 + e^a): nan for large a",
            "edge-only", autodiff("gru", partial(gru_steps, acts=(
                _unstable_sigmoid, _unstable_sigmoid, torch.tanh))), FG, "forward", GRU_ALL,
