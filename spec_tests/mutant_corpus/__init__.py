@@ -23,9 +23,13 @@ fails : the checks that must fail under the default cases (slide and golden); th
 verdict : the self-consistency truth (DIAGNOSIS_VOCAB): "forward" (the gradient is the derivative
     of the backend's own wrong forward), "backward" (the forward is right, the backward is not its
     derivative), "forward-only" (the forward is wrong, the gradient is the true one), "both".
-arrays : the arrays that are wrong on some default case, by their vocab names (y, dx, dw_hh...).
+arrays : the arrays that come back wrong on some default case, by their vocab names (y, dx,
+    dw_hh...). A check that fails by an exception (an upstream gradient of the right shape
+    against a wrong-shaped output, an input of the wrong layout) returns no array, so names none.
 named : the catalogue key that IS this mistake, or None when no key describes it exactly.
-where, how : anatomy tags (DIAGNOSIS_VOCAB) that must hold on the failing arrays; may be empty.
+where, how : anatomy tags (DIAGNOSIS_VOCAB) that hold on every array of ``arrays``, on each case
+    where it comes back wrong, so a right anatomy includes them; may be empty (only tags that
+    surely hold are listed, not every tag that does).
 
 ``ALL`` is every mutant, family by family; ``by_id`` finds one. Mutants are expectations from
 reasoning about the bug, never from running the diagnosis.

@@ -117,6 +117,9 @@ MAX_POOL = [
            "OH = (H − FH)/SH: the last row and column of windows missing", "geometry",
            autodiff("max_pool2d", _drop_last_window(tF.max_pool2d)), FG, "forward", ["y"],
            named="output size", how=["shape"]),
+    mutant("maxpool-squeezed", "max_pool2d", "y.squeeze(): one image, one channel or a 1×1 "
+           "output loses its axes", "edge-only", autodiff("max_pool2d", lambda x, k, s: (
+               tF.max_pool2d(x, k, s).squeeze())), FG, "forward", ["y"], how=["shape"]),
     mutant("maxpool-is-average", "max_pool2d", "the window's mean in place of its max",
            "consistent-forward", autodiff("max_pool2d", tF.avg_pool2d), FG, "forward",
            ["y", "dx"]),

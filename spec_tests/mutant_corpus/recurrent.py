@@ -161,6 +161,12 @@ RNN = [
     mutant("rnn-unstable-tanh", "rnn", "tanh as (e^2a − 1)/(e^2a + 1): nan for large a",
            "edge-only", autodiff("rnn", partial(rnn_steps, act=_unstable_tanh)), FG, "forward",
            RNN_ALL, named="unstable", how=["nonfinite"]),
+    mutant("rnn-out-squeezed", "rnn", "out.squeeze(): one step (T = 1) or one sequence (N = 1) "
+           "loses its axis", "edge-only", autodiff("rnn", lambda *a: (lambda o, h: (
+               o.squeeze(), h))(*rnn_steps(*a))), FG, "forward", ["out"], how=["shape"]),
+    mutant("rnn-ten-step-buffer", "rnn", "states kept in a buffer of max_len = 10 steps: "
+           "longer sequences are cut", "edge-only", autodiff("rnn", lambda x, h0, *w: rnn_steps(
+               x, h0, *w, steps=min(len(x), 10))), FG, "forward", ["out", "h_n"]),
     mutant("rnn-float32", "rnn", "computed in float32 in a float64 run", "float32-only",
            autodiff("rnn", in_float32(rnn_steps)), FG, "both",
            ["out", "h_n", "dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh"],
@@ -307,6 +313,9 @@ GRU = [
            "edge-only", autodiff("gru", partial(gru_steps, acts=(
                _unstable_sigmoid, _unstable_sigmoid, torch.tanh))), FG, "forward", GRU_ALL,
            named="unstable", how=["nonfinite"]),
+    mutant("gru-ten-step-buffer", "gru", "states kept in a buffer of max_len = 10 steps: "
+           "longer sequences are cut", "edge-only", autodiff("gru", lambda x, h0, *w: gru_steps(
+               x[:10], h0, *w)), FG, "forward", ["out", "h_n"]),
     mutant("gru-float32", "gru", "computed in float32 in a float64 run", "float32-only",
            autodiff("gru", in_float32(gru_steps)), FG, "both", GRU_ALL,
            named="float32 rounding"),
