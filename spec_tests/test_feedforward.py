@@ -73,6 +73,31 @@ def test_two_two_one_with_step_units_and_adjusting_a_weight_changes_the_function
 
 @pytest.mark.claim("ff.example")
 @pytest.mark.slides
+def test_two_two_one_with_six_distinct_weights_by_hand() -> None:
+    """The slide's case has W23 = W14 = −2, so a two_two_one that mixes those two weights up
+    (in3 = W13·a1 + W14·a2, in4 = W23·a1 + W24·a2) passes it. This hand-computed case has six
+    distinct weights and inputs on which exchanging any two weights changes a5 (the fixture
+    holds a5 for each of the 15 exchanges): that bug, tried, fails here."""
+    case = slide_case("two_two_one_distinct_weights")
+    a1, a2 = case["inputs"]["a1"], case["inputs"]["a2"]
+    p, e = case["params"], case["expected"]
+    assert len(set(p["W"].values())) == 6, "the weights must be distinct"
+    out = FF.two_two_one(a1, a2, p["W"], p["g"])
+    for unit in ("a3", "a4", "a5"):
+        assert_close(getattr(out, unit), e[unit], EXACT, what=unit)
+    _check_unit_inputs(case, "W", "")
+    swapped = e["a5_after_swapping"]
+    assert len(swapped) == 15
+    for pair, a5 in swapped.items():
+        first, second = pair.split(",")
+        W = {**p["W"], first: p["W"][second], second: p["W"][first]}
+        assert a5 != e["a5"], f"exchanging {pair} must change the function"
+        assert_close(FF.two_two_one(a1, a2, W, p["g"]).a5, a5, EXACT,
+                     what=f"a5 with {first} and {second} exchanged")
+
+
+@pytest.mark.claim("ff.example")
+@pytest.mark.slides
 def test_two_two_one_relu_gradients_by_hand() -> None:
     case = slide_case("two_two_one_relu")
     a1, a2 = case["inputs"]["a1"], case["inputs"]["a2"]
