@@ -133,3 +133,19 @@ def test_collection_without_jax_skips_its_tests_instead_of_failing(tmp_path: Pat
     assert proc.returncode == 0, out[-3000:]
     assert "SKIPPED [1] spec_tests/test_conformance_jax_backend.py" in out, out[-3000:]
     assert "test_claims.py::test_every_test_names_a_registered_claim" in out, out[-3000:]
+
+
+def test_generator_tests_are_listed_apart_and_never_count_as_a_behaviour_oracle() -> None:
+    """A test of a data generator or an initialiser (marker ``generator``) names the claim it
+    serves, but the table lists it apart and the coverage check does not take it for the
+    claim's behaviour test. Bug it catches: the table printing generator tests as
+    **behaviour** (as it did when they carried that marker)."""
+    from spec_tests.helpers.claims import GENERATOR_LABEL
+
+    rows = [{"nodeid": "spec_tests/test_x.py::test_data", "claims": ["window.training"],
+             "markers": ["generator"]}]
+    by = group(rows)
+    assert not by["window.training"].get("behaviour")
+    line = next(r for r in render_table(rows).splitlines() if r.startswith("| `window.training`"))
+    assert f"**{GENERATOR_LABEL}**: `test_x.py::test_data`" in line
+    assert "**behaviour**" not in line

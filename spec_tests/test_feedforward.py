@@ -355,7 +355,7 @@ def test_one_hidden_layer_approximates_a_continuous_kink() -> None:
 
 
 @pytest.mark.claim("ff.layers")
-@pytest.mark.behaviour
+@pytest.mark.generator
 @pytest.mark.parametrize("gain", [1.0, np.sqrt(2.0)])
 def test_init_mlp_draws_each_layers_weights_with_std_gain_over_root_fan_in(gain: float) -> None:
     """sizes (400, 300, 200), seed 5: W_1 [300, 400] and W_2 [200, 300] have an empirical std
@@ -531,7 +531,7 @@ RANDOM_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
 
 
 @pytest.mark.claim("convention.seeded")
-@pytest.mark.behaviour
+@pytest.mark.generator
 @pytest.mark.parametrize("name", sorted(RANDOM_FUNCTIONS))
 def test_random_functions_follow_their_seed_and_leave_the_global_rng_alone(name: str) -> None:
     fn = RANDOM_FUNCTIONS[name]

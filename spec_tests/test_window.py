@@ -346,7 +346,7 @@ def test_trained_scorer_puts_held_out_locations_a_margin_above_corrupt_windows(s
 
 
 @pytest.mark.claim("window.training")
-@pytest.mark.behaviour
+@pytest.mark.generator
 def test_toy_corpus_windows_are_centred_on_every_word_and_split_by_the_centre() -> None:
     """Generator check (not an oracle of the claim): every word is a centre once, padding
     extends the sentences, true windows have a location at the centre and corrupt ones never."""
