@@ -138,7 +138,8 @@ _CLAIMS: tuple[Claim, ...] = (
        "\"Initializing the weights randomly and training all layers at once does hardly work\"; "
        "pre-training on unannotated data first does. Measured on a 4-layer sigmoid network with "
        "24 labels: at the same 300 fine-tuning steps pre-training wins on 5 of 5 seeds (0-4; the "
-       "spec runs 0-2), held-out accuracy ≥ 0.98 against chance; with 1500 steps random init reaches ≥ 0.98 as well, so "
+       "spec runs 0-2), held-out accuracy ≥ 0.98 against chance; with 1500 steps random init "
+       "reaches ≥ 0.98 as well, so "
        "here pre-training speeds training up rather than making it possible.", "B",
        ("reference.pretrain.pretrain_layerwise", "reference.pretrain.fine_tune")),
     _c("learn.loop", _PART_I, "How to learn the weights",

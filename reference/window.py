@@ -288,7 +288,8 @@ def toy_window_corpus(n: int, rng: Any, *, half: int = 2) -> WindowData:
     half = positive_int("toy_window_corpus", "half", half)
     g = rng_from("toy_window_corpus", rng)
     index = {w: i for i, w in enumerate(WINDOW_WORDS)}
-    true, corrupt = [], []
+    true: list[list[int]] = []
+    corrupt: list[list[int]] = []
     for template in np.asarray(WINDOW_TEMPLATES)[g.integers(0, len(WINDOW_TEMPLATES), n)]:
         words = [w if w not in _SLOTS else _SLOTS[w][g.integers(0, len(_SLOTS[w]))]
                  for w in str(template).split()]
@@ -331,9 +332,9 @@ def train_window_scorer(data: WindowData, rng: Any, *, d: int = 4, hidden: int =
     from ``data.corrupt``; the loss is the mean of J over the pairs, and its gradients (from
     objective_backward, ∂J/∂x and ∂J/∂x_c added into the rows of the words they came from)
     update E, W, b and U with Adagrad. Training stops early when every pair of a step already
-    wins by the margin (J = 0 on all of them: nothing left to update). Random initial values from ``rng``: E ~ N(0, 1),
-    W ~ N(0, 1/(k·d)), U ~ N(0, 1/H), b = 0. The slide's sizes are the defaults: d = 4,
-    H = 8, windows of k = 5 words (x ∈ R^20).
+    wins by the margin (J = 0 on all of them: nothing left to update). Random initial values
+    from ``rng``: E ~ N(0, 1), W ~ N(0, 1/(k·d)), U ~ N(0, 1/H), b = 0. The slide's sizes are
+    the defaults: d = 4, H = 8, windows of k = 5 words (x ∈ R^20).
 
     Shapes: data.true [N, k], data.corrupt [M, k] (ids into WINDOW_WORDS) → WindowScorer.
     """

@@ -15,9 +15,9 @@ jax = pytest.importorskip("jax", reason="JAX is optional: pip install 'nnspec[ja
 import jax.numpy as jnp  # noqa: E402
 
 from conformance.adapters.jax_backend import JaxBackend  # noqa: E402
-from conformance.cases import Case, golden_cases
-from conformance.contract import OPS
-from conformance.runner import run
+from conformance.cases import Case, golden_cases  # noqa: E402
+from conformance.contract import OPS  # noqa: E402
+from conformance.runner import run  # noqa: E402
 
 pytestmark = pytest.mark.infrastructure
 

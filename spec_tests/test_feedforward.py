@@ -404,7 +404,8 @@ def test_one_hidden_layer_trained_by_gradient_descent_fits_better_as_it_grows(ta
     (The least-squares fits above are the second view: the hidden layer drawn, the output
     solved.) A bug it catches: train_regression stepping along +∂J (ascent) or never updating
     the hidden layer leaves the 16-unit error above the tolerance."""
-    fn, lo, hi, tol = {"sin": (np.sin, -np.pi, np.pi, 0.03), "abs": (np.abs, -1.0, 1.0, 0.1)}[target]
+    fn, lo, hi, tol = {"sin": (np.sin, -np.pi, np.pi, 0.03),
+                       "abs": (np.abs, -1.0, 1.0, 0.1)}[target]
     x = np.linspace(lo, hi, 100)[:, None]
     grid = np.linspace(lo, hi, 2001)[:, None]
     errors = {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import tracemalloc
-
 from collections.abc import Callable
 from functools import cache
 from itertools import pairwise

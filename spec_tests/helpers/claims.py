@@ -21,7 +21,8 @@ GENERATOR_LABEL = "generator/initialiser (not an oracle)"
 """How the table labels tests of data generators and initialisers (marker ``generator``): they
 name the claim whose behaviour tests rely on them, but do not count as its behaviour oracle."""
 
-__all__ = ["GENERATOR_LABEL", "ROOT", "TABLE_END", "TABLE_START", "collect_report", "render_table", "tests_by_claim"]
+__all__ = ["GENERATOR_LABEL", "ROOT", "TABLE_END", "TABLE_START", "collect_report",
+           "render_table", "tests_by_claim"]
 
 
 def collect_report() -> list[dict[str, Any]]:
