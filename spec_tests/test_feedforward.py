@@ -653,3 +653,36 @@ def test_training_helpers_refuse_bad_settings() -> None:
         FF.fit_one_hidden_layer(x, x, 4, 0, scale=0.0)
     with pytest.raises(ValueError, match=r"^fit_one_hidden_layer: y must be finite"):
         FF.fit_one_hidden_layer(x, np.full_like(x, np.nan), 4, 0)
+
+
+@pytest.mark.claim("hidden.depth", "hidden.universal", "convention.errors")
+@pytest.mark.errors
+def test_depth_and_regression_helpers_refuse_bad_input_by_name() -> None:
+    x = np.linspace(-1, 1, 10)[:, None]
+    with pytest.raises(ValueError, match=r"^train_regression: x has 10 samples but y has 9"):
+        FF.train_regression(x, x[:9], (4,), 0)
+    with pytest.raises(ValueError, match=r"^train_regression: sizes must list the hidden layer "
+                                         r"widths \(at least one\), got \(\)"):
+        FF.train_regression(x, x, (), 0)
+    with pytest.raises(ValueError, match=r"^train_regression: sizes\[1\] must be at least 1"):
+        FF.train_regression(x, x, (4, 0), 0)
+    with pytest.raises(ValueError, match=r"^train_regression: activation must be one of"):
+        FF.train_regression(x, x, (4,), 0, f="sign")
+    with pytest.raises(ValueError, match=r"^train_regression: steps must be at least 1"):
+        FF.train_regression(x, x, (4,), 0, steps=0)
+    with pytest.raises(ValueError, match=r"^tent_network: k must be at least 1, got 0"):
+        FF.tent_network(0)
+    net = FF.tent_network(2)
+    with pytest.raises(TypeError, match=r"^linear_pieces: network must be a Network, got tuple"):
+        FF.linear_pieces(tuple(net), 0.0, 1.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^linear_pieces: only relu and identity layers are "
+                                         r"piecewise linear, got 'tanh'"):
+        FF.linear_pieces(FF.init_mlp((1, 3, 1), ("tanh", "identity"), 0), 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"^linear_pieces: the network must have 1 input and 1 "
+                                         r"output, got 2 and 1"):
+        FF.linear_pieces(FF.init_mlp((2, 3, 1), "relu", 0), 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"^linear_pieces: lo must be below hi, got lo = 1.0, "
+                                         r"hi = 1.0"):
+        FF.linear_pieces(net, 1.0, 1.0)
+    with pytest.raises(ValueError, match=r"^linear_pieces: hi must be finite"):
+        FF.linear_pieces(net, 0.0, np.inf)
