@@ -473,6 +473,12 @@ def test_one_hidden_layer_of_h_relu_units_has_at_most_h_plus_1_pieces(hidden: in
     kinks = np.linspace(-0.9, 0.9, hidden)
     exact = FF.Network((np.ones((hidden, 1)), W2), (-kinks, np.zeros(1)), ("relu", "identity"))
     assert FF.linear_pieces(exact, -1.0, 1.0) == hidden + 1
+    # a unit whose output weight is 0 bends where the output does not: one piece fewer
+    W2_silent = W2.copy()
+    W2_silent[0, 0] = 0.0
+    silent = FF.Network((np.ones((hidden, 1)), W2_silent), (-kinks, np.zeros(1)),
+                        ("relu", "identity"))
+    assert FF.linear_pieces(silent, -1.0, 1.0) == hidden
 
 
 DEPTH_K, DEPTH_RMSE = 4, 0.05
