@@ -113,7 +113,9 @@ _CLAIMS: tuple[Claim, ...] = (
        ("reference.feedforward.XOR_NETWORK", "reference.feedforward.train_xor")),
     _c("hidden.universal", _PART_I, "Hidden-Layer",
        "A network with one hidden layer is a universal approximator: it fits a continuous target "
-       "to a stated tolerance, better as the hidden layer grows.", "B",
+       "to a stated tolerance, better as the hidden layer grows (trained by gradient descent on "
+       "sin and |x|, seeds 0-2; and, as a second view, fitted by least squares on random "
+       "features).", "B",
        ("reference.feedforward.fit_one_hidden_layer", "reference.feedforward.train_regression")),
     _c("hidden.depth", _PART_I, "Hidden-Layer",
        "Not all functions can be represented efficiently with a single hidden layer, so we still "
@@ -296,7 +298,8 @@ _CLAIMS: tuple[Claim, ...] = (
     _c("lstm.long-range", _PART_III, "Long-Short-Term Memory (LSTM)",
        "Gating fights vanishing gradients: along the cell path ∂c_T/∂c_0 = Π f_t (exactly so when "
        "the gates do not see the state), and an LSTM learns a dependency a vanilla RNN of the "
-       "same size does not.", "Y B", ("reference.lstm.lstm_backward",)),
+       "same size does not (measured on seeds 0-5: the LSTM on 6 of 6, the RNN on 0 of 6; the "
+       "spec runs 0-2).", "Y B", ("reference.lstm.lstm_backward",)),
     _c("gru", _PART_III, "Conclusion (LSTMs, GRUs)",
        "The GRU is the other gated RNN.", "T H",
        ("reference.gru.gru_step", "reference.gru.gru_forward", "reference.gru.gru_backward")),
@@ -305,7 +308,8 @@ _CLAIMS: tuple[Claim, ...] = (
        "T H", ("reference.embedding.embedding", "reference.embedding.embedding_backward",
                "reference.embedding.one_hot")),
     _c("seq.labelling", _PART_III, "Conclusion (Sequence Labelling)",
-       "Sequence labelling with a synced many-to-many RNN.", "B",
+       "Sequence labelling with a synced many-to-many RNN (measured on seeds 0-5: every "
+       "held-out word tagged right on 6 of 6; the spec runs 0-2).", "B",
        ("reference.tagging.train_tagger", "reference.tagging.tag")),
     _c("cnn.text", _PART_III, "Conclusion (CNNs for text)",
        "CNNs for text: 1-D convolution over word vectors, the kernel covering the whole "

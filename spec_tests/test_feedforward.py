@@ -8,7 +8,7 @@ convention.seeded for every random function of Part I's networks).
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import pairwise
+from itertools import combinations, pairwise
 from typing import Any
 
 import numpy as np
@@ -76,8 +76,10 @@ def test_two_two_one_with_step_units_and_adjusting_a_weight_changes_the_function
 def test_two_two_one_with_six_distinct_weights_by_hand() -> None:
     """The slide's case has W23 = W14 = −2, so a two_two_one that mixes those two weights up
     (in3 = W13·a1 + W14·a2, in4 = W23·a1 + W24·a2) passes it. This hand-computed case has six
-    distinct weights and inputs on which exchanging any two weights changes a5 (the fixture
-    holds a5 for each of the 15 exchanges): that bug, tried, fails here."""
+    distinct weights and inputs on which exchanging any two weights changes a5: that bug,
+    tried, fails here. The 15 exchanged networks are worked out below in integer arithmetic by
+    the slide's formula (an oracle independent of the reference), each differs from the
+    fixture's a5, and the reference computes each of them."""
     case = slide_case("two_two_one_distinct_weights")
     a1, a2 = case["inputs"]["a1"], case["inputs"]["a2"]
     p, e = case["params"], case["expected"]
@@ -86,13 +88,21 @@ def test_two_two_one_with_six_distinct_weights_by_hand() -> None:
     for unit in ("a3", "a4", "a5"):
         assert_close(getattr(out, unit), e[unit], EXACT, what=unit)
     _check_unit_inputs(case, "W", "")
-    swapped = e["a5_after_swapping"]
-    assert len(swapped) == 15
-    for pair, a5 in swapped.items():
-        first, second = pair.split(",")
-        W = {**p["W"], first: p["W"][second], second: p["W"][first]}
-        assert a5 != e["a5"], f"exchanging {pair} must change the function"
-        assert_close(FF.two_two_one(a1, a2, W, p["g"]).a5, a5, EXACT,
+
+    def by_the_formula(W: dict[str, int]) -> list[int]:
+        """a5 = step(W35·step(W13·a1 + W23·a2) + W45·step(W14·a1 + W24·a2)), in integers."""
+        step = [int(v >= 0) for v in range(-20, 21)]       # step(v) = step[v + 20]
+        return [step[W["W35"] * step[W["W13"] * x + W["W23"] * y + 20]
+                     + W["W45"] * step[W["W14"] * x + W["W24"] * y + 20] + 20]
+                for x, y in zip(map(int, a1), map(int, a2))]
+
+    weights = {k: int(v) for k, v in p["W"].items()}
+    assert by_the_formula(weights) == e["a5"]
+    for first, second in combinations(sorted(weights), 2):
+        W = {**weights, first: weights[second], second: weights[first]}
+        want = by_the_formula(W)
+        assert want != e["a5"], f"exchanging {first} and {second} must change the function"
+        assert_close(FF.two_two_one(a1, a2, W, p["g"]).a5, np.array(want, float), EXACT,
                      what=f"a5 with {first} and {second} exchanged")
 
 
