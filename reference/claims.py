@@ -113,8 +113,18 @@ _CLAIMS: tuple[Claim, ...] = (
        ("reference.feedforward.XOR_NETWORK", "reference.feedforward.train_xor")),
     _c("hidden.universal", _PART_I, "Hidden-Layer",
        "A network with one hidden layer is a universal approximator: it fits a continuous target "
-       "to a stated tolerance, better as the hidden layer grows.", "B",
-       ("reference.feedforward.fit_one_hidden_layer",)),
+       "to a stated tolerance, better as the hidden layer grows (trained by gradient descent on "
+       "sin and |x|, seeds 0-2; and, as a second view, fitted by least squares on random "
+       "features).", "B",
+       ("reference.feedforward.fit_one_hidden_layer", "reference.feedforward.train_regression")),
+    _c("hidden.depth", _PART_I, "Hidden-Layer",
+       "Not all functions can be represented efficiently with a single hidden layer, so we still "
+       "need deep networks: the tent map composed k times has 2^k linear pieces from 2k ReLU "
+       "units in k layers, one hidden layer of H ReLU units has at most H + 1; fitted, a shallow "
+       "network needs 8-16 times the deep one's units to come within RMSE 0.05 of t^4 (seeds "
+       "0-3).", "Y H B",
+       ("reference.feedforward.tent_network", "reference.feedforward.linear_pieces",
+        "reference.feedforward.fit_one_hidden_layer")),
     _c("ff.layers", _PART_I, "Feed Forward Neural Networks",
        "Layers are fully connected, of any depth and width chosen by hand; each is "
        "a = f(Wx + b).", "T H",
@@ -126,6 +136,14 @@ _CLAIMS: tuple[Claim, ...] = (
        "layer 2, ...; fine-tuning then trains all layers on labelled data.", "B",
        ("reference.pretrain.pretrain_layerwise", "reference.pretrain.fine_tune",
         "reference.pretrain.train_autoencoder")),
+    _c("pretrain.random-init", _PART_I, "Going from Shallow to Deep Neural Networks",
+       "\"Initializing the weights randomly and training all layers at once does hardly work\"; "
+       "pre-training on unannotated data first does. Measured on a 4-layer sigmoid network with "
+       "24 labels: at the same 300 fine-tuning steps pre-training wins on 5 of 5 seeds (0-4; the "
+       "spec runs 0-2), held-out accuracy ≥ 0.98 against chance; with 1500 steps random init "
+       "reaches ≥ 0.98 as well, so "
+       "here pre-training speeds training up rather than making it possible.", "B",
+       ("reference.pretrain.pretrain_layerwise", "reference.pretrain.fine_tune")),
     _c("learn.loop", _PART_I, "How to learn the weights",
        "Learning: random initial weights → predict → compare with the truth → error → feed it "
        "back to update the weights.", "B",
@@ -144,6 +162,13 @@ _CLAIMS: tuple[Claim, ...] = (
        "with f' = f(1 − f) for logistic f; J's gradient is zero where J = 0.", "Y T H",
        ("reference.window.score_backward", "reference.window.objective",
         "reference.window.objective_backward")),
+    _c("window.training", _PART_I, "Objective for a single window",
+       "Each window with a location at its centre should score +1 higher than any window "
+       "without a named entity at its centre: trained with J = max(0, 1 + s_c − s) on a "
+       "generated corpus, held-out location windows beat held-out corrupt windows by the margin "
+       "in ≥ 99 % of pairs (seeds 0-4) and outscore every one of them.", "B",
+       ("reference.window.toy_window_corpus", "reference.window.train_window_scorer",
+        "reference.window.window_scores")),
     _c("graph.backprop", _PART_I, "Computation Graphs",
        "A network is a computation graph; backpropagation is the chain rule applied node by node "
        "in reverse topological order.", "Y T H",
@@ -273,7 +298,8 @@ _CLAIMS: tuple[Claim, ...] = (
     _c("lstm.long-range", _PART_III, "Long-Short-Term Memory (LSTM)",
        "Gating fights vanishing gradients: along the cell path ∂c_T/∂c_0 = Π f_t (exactly so when "
        "the gates do not see the state), and an LSTM learns a dependency a vanilla RNN of the "
-       "same size does not.", "Y B", ("reference.lstm.lstm_backward",)),
+       "same size does not (measured on seeds 0-5: the LSTM on 6 of 6, the RNN on 0 of 6; the "
+       "spec runs 0-2).", "Y B", ("reference.lstm.lstm_backward",)),
     _c("gru", _PART_III, "Conclusion (LSTMs, GRUs)",
        "The GRU is the other gated RNN.", "T H",
        ("reference.gru.gru_step", "reference.gru.gru_forward", "reference.gru.gru_backward")),
@@ -282,7 +308,8 @@ _CLAIMS: tuple[Claim, ...] = (
        "T H", ("reference.embedding.embedding", "reference.embedding.embedding_backward",
                "reference.embedding.one_hot")),
     _c("seq.labelling", _PART_III, "Conclusion (Sequence Labelling)",
-       "Sequence labelling with a synced many-to-many RNN.", "B",
+       "Sequence labelling with a synced many-to-many RNN (measured on seeds 0-5: every "
+       "held-out word tagged right on 6 of 6; the spec runs 0-2).", "B",
        ("reference.tagging.train_tagger", "reference.tagging.tag")),
     _c("cnn.text", _PART_III, "Conclusion (CNNs for text)",
        "CNNs for text: 1-D convolution over word vectors, the kernel covering the whole "

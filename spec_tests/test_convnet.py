@@ -82,7 +82,7 @@ def test_convnet_learns_vertical_from_horizontal_bars_to_95_percent() -> None:
 
 
 @pytest.mark.claim("convnet.stack")
-@pytest.mark.behaviour
+@pytest.mark.generator
 def test_bars_dataset_is_seeded_and_balanced() -> None:
     V, labels = N.bars_dataset(400, 8, rng=3)
     V2, labels2 = N.bars_dataset(400, 8, rng=np.random.default_rng(3))
@@ -97,7 +97,7 @@ def test_bars_dataset_is_seeded_and_balanced() -> None:
 
 
 @pytest.mark.claim("convnet.stack")
-@pytest.mark.behaviour
+@pytest.mark.generator
 def test_init_convnet_scales_its_weights_by_he_over_the_whole_fan_in() -> None:
     """in_shape (3, 8, 8), 1000 kernels of 3×3, 10 classes, pool 2, seed 7 (the docstring's "He
     -scaled normal weights"): K [1000, 3, 3, 3] has std within 5 % of √(2/(C·F²)) = √(2/27),
@@ -118,7 +118,7 @@ def test_init_convnet_scales_its_weights_by_he_over_the_whole_fan_in() -> None:
 
 
 @pytest.mark.claim("convnet.stack")
-@pytest.mark.behaviour
+@pytest.mark.generator
 def test_bars_dataset_places_bars_on_every_line_and_at_every_offset() -> None:
     """1000 near-noiseless 8×8 images, seed 11: bars are 4 pixels long, so each starts at one of
     the offsets 0..4 along its line; every (orientation, line) and (orientation, offset) pair

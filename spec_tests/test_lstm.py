@@ -386,9 +386,9 @@ def _backward(kind: str, rec_cache: Any, dh_T: np.ndarray) -> dict[str, np.ndarr
 
 
 @cache
-def _trained(kind: str) -> dict[str, np.ndarray]:
+def _trained(kind: str, seed: int = SEED) -> dict[str, np.ndarray]:
     """Train an LSTM or a vanilla tanh RNN (same H, init scale, data, Adam, clipping, steps)."""
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(seed)
     H, k = HIDDEN, 1.0 / np.sqrt(HIDDEN)
 
     def init(*shape: int) -> np.ndarray:               # PyTorch's U(−1/√H, 1/√H)
@@ -420,13 +420,23 @@ def _recall_mse(kind: str, p: dict[str, np.ndarray]) -> float:
 
 @pytest.mark.claim("lstm.long-range")
 @pytest.mark.behaviour
-def test_lstm_recalls_a_value_across_40_noisy_steps_that_a_vanilla_rnn_of_its_size_cannot() -> None:
-    """Seed 0, H = 8, 400 Adam steps (lr 0.02, clip 1) on batches of 32: the LSTM's held-out MSE
-    must be ≤ 0.02 (Var y = 0.33) and the same-size tanh RNN's ≥ 0.2 (it stays near the mean)."""
-    lstm_mse = _recall_mse("lstm", _trained("lstm"))
-    rnn_mse = _recall_mse("rnn", _trained("rnn"))
-    assert lstm_mse <= LSTM_MAX_MSE, f"the LSTM did not learn to recall: MSE {lstm_mse:.4f}"
-    assert rnn_mse >= RNN_MIN_MSE, f"the vanilla RNN recalled after all: MSE {rnn_mse:.4f}"
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lstm_recalls_a_value_across_40_noisy_steps_that_a_vanilla_rnn_of_its_size_cannot(
+        seed: int) -> None:
+    """H = 8, 400 Adam steps (lr 0.02, clip 1) on batches of 32, the seed drawing the initial
+    weights and every batch: the LSTM's held-out MSE must be ≤ 0.02 (Var y = 0.33) and the
+    same-size tanh RNN's ≥ 0.2 (it stays near the mean).
+
+    Rate, measured over seeds 0-5 (the test runs 0-2, each costs seconds): the LSTM recalls on
+    6 of 6 (MSE 0.0007, 0.0006, 0.0012, 0.0005, 0.0001, 0.0029), the RNN on 0 of 6 (MSE 0.338,
+    0.338, 0.342, 0.339, 0.341, 0.342). A bug it catches: an LSTM whose cell path is cut
+    (c_t = g ∘ i, the forget gate's term lost) recalls nothing, like the RNN."""
+    lstm_mse = _recall_mse("lstm", _trained("lstm", seed))
+    rnn_mse = _recall_mse("rnn", _trained("rnn", seed))
+    assert lstm_mse <= LSTM_MAX_MSE, f"seed {seed}: the LSTM did not learn to recall: MSE " \
+                                     f"{lstm_mse:.4f}"
+    assert rnn_mse >= RNN_MIN_MSE, f"seed {seed}: the vanilla RNN recalled after all: MSE " \
+                                   f"{rnn_mse:.4f}"
 
 
 @pytest.mark.claim("lstm.gates", "lstm.long-range")
