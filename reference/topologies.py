@@ -14,10 +14,10 @@ U [H, D], W [H, H], b [H], V [K, H], c [K]; outputs o [..., N, K]; ``steps`` = S
 The applications, trained (the second half of this module)
 ---------------------------------------------------------
 * many to one, "sentiment classification": ``sentiment_sentences`` generates short sentences of
-  filler words with one sentiment word, negated by a "not" right before it in half of them; the
-  label is its polarity, flipped by the negation. Every word occurs equally often with either
-  label, so no single word (and no bag of words without order) gives the answer: the state must
-  carry "was the previous word *not*?" into the sentiment word and the verdict to the end.
+  filler words with one sentiment word and one "not", which negates it when it stands right
+  before it; the label is the polarity, flipped by the negation. Every sentence holds the same
+  kinds of words, so no bag of words gives the answer: the state must carry "was the previous
+  word *not*?" into the sentiment word and the verdict to the end.
 * many to many, delayed, "translation": ``reversal_data`` asks for the input sequence of symbols
   in reverse order, written after the whole input has been read (the output of step 0 needs the
   last input, the last output the first: nothing can be written before everything was read).
@@ -164,27 +164,31 @@ def sentiment_sentences(n: int, length: int = 6, *, rng: Any) -> tuple[IntArray,
     """``n`` sentences of ``length`` word ids (of SENTIMENT_WORDS) and their sentiment.
 
     Each sentence is filler words with one sentiment word (positive or negative with equal
-    odds) at a random position ≥ 1; in half the sentences the word right before it is "not".
-    Label 1 = positive: the word's polarity, flipped by "not". So "not" and every sentiment word
-    occur equally often with either label (a bag of words says nothing), and only the order —
-    "not" immediately before the word — decides.
+    odds) at a random position ≥ 1 and exactly one "not": in half the sentences right before the
+    sentiment word (negating it), in the others anywhere else. Label 1 = positive: the word's
+    polarity, flipped when the "not" stands right before it. Every sentence holds the same kinds
+    of words (one "not", one sentiment word of either polarity), so its bag of words says nothing
+    about the label (50 %): only the order — "not" immediately before the word — decides.
 
     Shapes: → (ids [n, length] batch-major, labels [n] in {0, 1}).
     """
     func = "sentiment_sentences"
     gen = rng_from(func, rng)
     n, length = positive_int(func, "n", n), positive_int(func, "length", length)
-    if length < 2:
-        raise fail(func, f"length must be at least 2 (\"not\" and a sentiment word), got {length}")
+    if length < 3:
+        raise fail(func, f"length must be at least 3 (a \"not\" away from the sentiment word "
+                         f"must fit), got {length}")
     ids = np.asarray(_FILLERS)[gen.integers(0, len(_FILLERS), (n, length))]
     positive = gen.integers(0, 2, n).astype(bool)
     negated = gen.integers(0, 2, n).astype(bool)
     where = gen.integers(1, length, n)                      # the sentiment word's position
     word = np.where(positive, np.asarray(_POSITIVE)[gen.integers(0, 2, n)],
                     np.asarray(_NEGATIVE)[gen.integers(0, 2, n)])
+    elsewhere = gen.integers(0, length - 2, n)              # a position not in {where − 1, where}
+    elsewhere += 2 * (elsewhere >= where - 1)
     rows = np.arange(n)
     ids[rows, where] = word
-    ids[rows[negated], where[negated] - 1] = _NOT            # "not" right before it
+    ids[rows, np.where(negated, where - 1, elsewhere)] = _NOT
     return ids.astype(np.int64), (positive ^ negated).astype(np.int64)
 
 
