@@ -359,6 +359,7 @@ def conv_stack_backward(dlogits: Any, V: Any, params: Mapping[str, Any], *, f: s
     like params).
     """
     func = "conv_stack_backward"
+    _stack_params(func, params)
     out = conv_stack_forward(V, params, f=f, pool=pool, pool_kind=pool_kind, padding=padding)
     return _stack_backward(func, dlogits, V, params, out, f, pool, pool_kind, padding)
 
