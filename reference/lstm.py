@@ -70,16 +70,14 @@ from numpy.typing import NDArray
 
 from reference._checks import (
     FloatArray,
+    IntArray,
     as_float_array,
+    as_index_array,
+    as_named_arrays,
     as_sequence,
     as_state,
     check_shape,
     fail,
-)
-from reference._checks import (
-    IntArray,
-    as_index_array,
-    as_named_arrays,
     positive_int,
     positive_number,
     rng_from,
@@ -92,17 +90,17 @@ from reference.optim import Adam, DescentResult, clip_by_norm, gradient_descent
 __all__ = [
     "SLIDE_GATES",
     "SUBJECT_WORDS",
-    "SubjectLSTM",
-    "subject_loss_and_grads",
-    "subject_sequences",
-    "train_subject_lstm",
     "LSTMCache",
     "LSTMGrads",
+    "SubjectLSTM",
     "lstm_backward",
     "lstm_concat_step",
     "lstm_forward",
     "lstm_slide_step",
     "lstm_step",
+    "subject_loss_and_grads",
+    "subject_sequences",
+    "train_subject_lstm",
 ]
 
 Array = NDArray[Any]   # float64 through the public API; the kernel keeps any floating dtype
@@ -452,7 +450,7 @@ _SUBJECT_PARAMS = ("W_ih", "W_hh", "b", "V", "c")
 
 
 def subject_sequences(n: int, length: int = 12, *, p_new: float = 0.25,
-                      rng: Any) -> tuple[IntArray, IntArray, IntArray]:
+                      rng: Any) -> tuple[IntArray, IntArray, NDArray[np.bool_]]:
     """``n`` word sequences of SUBJECT_WORDS: a subject first, then fillers, and at each later
     step a new subject with probability ``p_new``; the target at every step is the gender of the
     most recent subject (0 male, 1 female), so at a new subject the old one's must be forgotten.

@@ -29,12 +29,11 @@ Training parameters are a dict {"U", "W", "b", "V", "c"}.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from collections.abc import Mapping
-from dataclasses import dataclass
 
 from reference._checks import (
     FloatArray,

@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.strategies import RecurrentCase, arrays, recurrent_cases
+from reference.embedding import one_hot
 from reference.gradcheck import check_gradients
 from reference.losses import squared_error_backward
-from reference.embedding import one_hot
 from reference.lstm import (
     SLIDE_GATES,
     SUBJECT_WORDS,
