@@ -337,16 +337,16 @@ def conv_stack_forward(V: Any, params: Mapping[str, Any], *, f: str = "relu", po
     pool_f, _ = _pool_of(func, pool_kind)
     q = positive_int(func, "pool", pool)
     a = as_float_array(func, "V", V, ndim=4, finite=True)
-    zs, as_ = [], []
+    zs, acts = [], []
     for K, b in layers:
         z = conv2d(a, K, b, 1, _pad_of(func, padding, K))    # z_l = a_{l−1} * K_l + b_l
         a = act.f(z)                                        # a_l = f(z_l)
         zs.append(z)
-        as_.append(a)
+        acts.append(a)
     p = pool_f(a, q)                                        # POOL
     h = p.reshape(p.shape[0], -1)
     logits = dense(h, W, b_fc, "identity")                  # FC: W h + b_fc
-    return ConvStackOutputs(tuple(zs), tuple(as_), p, h, logits)
+    return ConvStackOutputs(tuple(zs), tuple(acts), p, h, logits)
 
 
 def conv_stack_backward(dlogits: Any, V: Any, params: Mapping[str, Any], *, f: str = "relu",

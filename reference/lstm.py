@@ -462,6 +462,8 @@ def subject_sequences(n: int, length: int = 12, *, p_new: float = 0.25,
     gen = rng_from(func, rng)
     n, length = positive_int(func, "n", n), positive_int(func, "length", length)
     p_new = positive_number(func, "p_new", p_new)
+    if p_new > 1:
+        raise fail(func, f"p_new is a probability, at most 1, got {p_new}")
     subject = gen.random((length, n)) < p_new
     subject[0] = True                                       # every sequence opens with a subject
     female = gen.integers(0, 2, (length, n))

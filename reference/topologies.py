@@ -283,11 +283,11 @@ def train_sentiment_rnn(*, seed: int = 0, n_train: int = 512, n_test: int = 500,
     H, steps = positive_int(func, "H", H), positive_int(func, "steps", steps)
     lr = positive_number(func, "lr", lr)
     ids, labels = sentiment_sentences(n_train, length, rng=gen)
-    V = len(SENTIMENT_WORDS)
-    descent = _train(one_hot(ids.T, V), labels[None], H, 2, lr, steps, gen)
+    vocab = len(SENTIMENT_WORDS)
+    descent = _train(one_hot(ids.T, vocab), labels[None], H, 2, lr, steps, gen)
     ids_test, labels_test = sentiment_sentences(n_test, length, rng=gen)
     p = descent.params
-    o = many_to_one(one_hot(ids_test.T, V), np.zeros((n_test, H)), p["U"], p["W"], p["b"],
+    o = many_to_one(one_hot(ids_test.T, vocab), np.zeros((n_test, H)), p["U"], p["W"], p["b"],
                     p["V"], p["c"])
     return TrainedTopology(descent, *_accuracies(o[None], labels_test[None]))
 

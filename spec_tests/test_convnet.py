@@ -13,12 +13,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
 from reference import convnet as N
 from reference.conv import conv2d
+from reference.gradcheck import check_gradients
 from reference.losses import cross_entropy_backward
 from reference.tolerance import assert_close, tolerance
 from spec_tests.helpers.oracles import assert_matches_torch
@@ -438,3 +439,24 @@ def test_conv_stack_refuses_bad_input_by_name() -> None:
         N.linear_stack_kernel({**params, "K2": np.zeros((2, 3, 3, 3))})
     with pytest.raises(ValueError, match=r"^train_signed_bars: activation must be one of"):
         N.train_signed_bars(f="cube")
+
+
+@pytest.mark.claim("convnet.depth")
+@pytest.mark.property
+@settings(max_examples=6)
+@given(st.integers(1, 3), st.sampled_from(["relu", "tanh", "identity"]),
+       st.sampled_from(["max", "avg"]), st.sampled_from(["same", "valid"]),
+       st.integers(0, 2**32 - 1))
+def test_conv_stack_gradients_match_finite_differences(depth: int, act: str, kind: str,
+                                                       padding: str, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    size = 2 * depth + 4 if padding == "valid" else 4       # the last maps are 4×4 either way
+    params = N.init_conv_stack((1, size, size), (2,) * depth, 3, 2, padding=padding, rng=rng)
+    for k in params:
+        if k.startswith("b"):
+            params[k] = rng.normal(0, 0.5, params[k].shape)
+    V, targets = rng.normal(size=(2, 1, size, size)), rng.integers(0, 2, 2)
+    opts: dict[str, Any] = {"f": act, "pool_kind": kind, "padding": padding}
+    _, grads = N.conv_stack_loss_and_grads(params, V, targets, **opts)
+    check_gradients(lambda **p: N.conv_stack_loss_and_grads(p, V, targets, **opts)[0], params,
+                    1.0, grads)

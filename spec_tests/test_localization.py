@@ -14,11 +14,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reference import localization as LZ
 from reference.convnet import init_conv_stack
+from reference.gradcheck import check_gradients
 from spec_tests.helpers.oracles import assert_matches_torch
 
 
@@ -90,3 +91,16 @@ def test_localisation_refuses_bad_input_by_name() -> None:
         LZ.located_bars(2, 2, rng=0)
     with pytest.raises(ValueError, match=r"^train_localizer: kernels must be at least 1"):
         LZ.train_localizer(kernels=0)
+
+
+@pytest.mark.claim("app.localization")
+@pytest.mark.property
+@settings(max_examples=4)
+@given(st.integers(0, 2**32 - 1))
+def test_two_headed_gradients_match_finite_differences(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    params = init_conv_stack((1, 3, 3), (2,), 3, 4, pool=1, rng=rng)
+    V, labels, centre = LZ.located_bars(3, 3, rng=rng)
+    _, grads = LZ.localization_loss_and_grads(params, V, labels, centre)
+    check_gradients(lambda **p: LZ.localization_loss_and_grads(p, V, labels, centre)[0], params,
+                    1.0, grads)

@@ -622,5 +622,7 @@ def test_subject_task_refuses_bad_input_by_name() -> None:
                                 ("b", (4,)), ("V", (2, 1)), ("c", (2,)))}, [[0]], [[2]])
     with pytest.raises(ValueError, match=r"^subject_sequences: p_new must be a finite number > 0"):
         subject_sequences(3, rng=0, p_new=0.0)
+    with pytest.raises(ValueError, match=r"^subject_sequences: p_new is a probability, at most 1"):
+        subject_sequences(3, rng=0, p_new=1.5)
     with pytest.raises(TypeError, match=r"^train_subject_lstm: rng must be a numpy.random"):
         train_subject_lstm(seed=None)  # type: ignore[arg-type]

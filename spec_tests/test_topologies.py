@@ -19,6 +19,7 @@ from conformance.strategies import RecurrentCase, output_layers, recurrent_cases
 from reference import rnn as R
 from reference import topologies as TOP
 from reference.feedforward import dense
+from reference.gradcheck import check_gradients
 from reference.losses import softmax
 from reference.tolerance import assert_close, tolerance
 
@@ -272,3 +273,15 @@ def test_the_trainers_and_their_data_refuse_bad_input_by_name(
         call: Callable[[], Any], kind: type[Exception], message: str) -> None:
     with pytest.raises(kind, match=message):
         call()
+
+
+@pytest.mark.claim("rnn.many-to-one", "rnn.delayed")
+@pytest.mark.property
+@given(st.integers(2, 5), st.integers(1, 5), st.integers(0, 2**32 - 1))
+def test_readout_gradients_match_finite_differences(T: int, S: int, seed: int) -> None:
+    S = min(S, T)
+    rng = np.random.default_rng(seed)
+    params = TOP.init_topology_rnn(3, 4, 3, rng=rng)
+    x, y = rng.normal(size=(T, 2, 3)), rng.integers(0, 3, (S, 2))
+    _, grads = TOP.readout_loss_and_grads(params, x, y)
+    check_gradients(lambda **p: TOP.readout_loss_and_grads(p, x, y)[0], params, 1.0, grads)
