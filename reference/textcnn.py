@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -132,8 +132,7 @@ def _backward(dlogits: Any, P: Mapping[str, FloatArray], ids: IntArray,
     du = dz * relu_grad(out.u)                                            # ReLU
     dX, dK, db = conv1d_backward(du, word_channels(out.V), P["K"], P["b"])  # convolution
     dE = embedding_backward(dX.transpose(0, 2, 1), ids, P["E"])           # lookup
-    assert db is not None                                                 # b is given
-    return {"E": dE, "K": dK, "b": db, "W": dW, "b_fc": db_fc}
+    return {"E": dE, "K": dK, "b": cast(FloatArray, db), "W": dW, "b_fc": db_fc}  # b is given
 
 
 def text_cnn_loss_and_grads(params: Mapping[str, Any], ids: Any,
