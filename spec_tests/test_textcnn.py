@@ -66,7 +66,7 @@ def test_text_cnn_loss_and_every_gradient_match_torch(n_s: int, n: int, vocab: i
 
 @pytest.mark.claim("cnn.text-classifier")
 @pytest.mark.property
-@settings(max_examples=8)
+@settings(max_examples=4)
 @given(st.sampled_from(SHAPES), st.integers(0, 2**32 - 1))
 def test_text_cnn_gradients_match_finite_differences(shape: tuple[int, ...], seed: int) -> None:
     params, ids, labels = _case(*shape, seed=seed)
