@@ -66,6 +66,23 @@ def test_pending_claims_are_reported() -> None:
         warnings.warn(f"{len(pending)} claims are pending: {', '.join(pending)}", stacklevel=1)
 
 
+def test_mentioned_entries_give_their_reason_and_claim_nothing_testable(
+        report: list[dict[str, Any]]) -> None:
+    """A "mentioned" entry (the slides name it without a method) must say why it is not
+    specified, and can have no oracles, reference functions or tests: a test of it would mean it
+    is specified after all (then it is an active claim)."""
+    mentioned = [c for c in REGISTRY.values() if c.status == "mentioned"]
+    bad = [c.id for c in mentioned if not c.reason.strip() or c.oracles or c.functions]
+    assert not bad, f"mentioned entries need a reason and no oracles or functions: {bad}"
+    tested = {cid for row in report for cid in row["claims"]} & {c.id for c in mentioned}
+    assert not tested, f"tests name mentioned (unspecified) entries: {sorted(tested)}"
+    stray = [c.id for c in REGISTRY.values() if c.reason and c.status != "mentioned"]
+    assert not stray, f"only mentioned entries carry a reason: {stray}"
+    table = render_table(report)
+    for c in mentioned:
+        assert f"| `{c.id}` *(mentioned, not specified)* |" in table and c.reason in table
+
+
 def test_registry_functions_of_active_claims_exist() -> None:
     missing = []
     for c in REGISTRY.values():

@@ -71,9 +71,12 @@ def _row(claim: Claim, by_marker: dict[str, list[str]]) -> str:
         if names:
             label = GENERATOR_LABEL if marker == "generator" else marker
             tests.append(f"**{label}**: " + ", ".join(f"`{n}`" for n in names))
-    if not claim.oracles:  # a convention: any test checks it
+    if claim.status == "mentioned":  # nothing to specify: the reason instead of tests
+        tests = [f"not specified: {claim.reason}"]
+    elif not claim.oracles:  # a convention: any test checks it
         tests = [", ".join(f"`{n}`" for n in sorted({n for v in by_marker.values() for n in v}))]
-    status = "" if claim.status == "active" else " *(pending)*"
+    status = {"active": "", "pending": " *(pending)*",
+              "mentioned": " *(mentioned, not specified)*"}[claim.status]
     oracles = " ".join(claim.oracles) or "—"
     statement = claim.statement.replace("|", "\\|")
     return (f"| `{claim.id}`{status} | {statement} | {functions} | {oracles} | "
