@@ -37,7 +37,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from conformance.backends import Bound
-from conformance.cases import Case
+from conformance.cases import Case, f32
 from conformance.contract import op_spec
 from conformance.isolation import DEFAULT_TIMEOUT, Isolated, call
 from reference.gradcheck import directional_derivative
@@ -145,17 +145,8 @@ def kinks(op: str, inputs: Mapping[str, np.ndarray], attrs: Mapping[str, Any],
 
 
 # ---------------------------------------------------------------- the probe
-def _forward_ok(target: Target, case: Case, dtype: np.dtype, timeout: float | None) -> bool:
-    """The backend's forward on the case, in the run's dtype, within the forward tolerance."""
-    spec = op_spec(case.op)
-    inputs = {a.name: np.array(case.inputs[a.name],
-                               dtype=np.int64 if a.kind == "index" else dtype)
-              for a in spec.inputs}
-    outcome = call(target, case.op, "forward", inputs, case.attrs, {}, timeout)
-    if outcome.values is None:
-        return False
-    tol = case.tolerance_for("forward", dtype)
-    return all(compare(outcome.values[k], e, tol).ok for k, e in (case.expected or {}).items())
+ELEMENTWISE = frozenset({"step", "sigmoid", "tanh", "relu", "max_margin"})
+"""Ops whose outputs each depend on the same element of each input: probed element by element."""
 
 
 def _cast(case: Case, dtype: type) -> dict[str, np.ndarray]:
@@ -164,8 +155,39 @@ def _cast(case: Case, dtype: type) -> dict[str, np.ndarray]:
             for a in spec.inputs}
 
 
-ELEMENTWISE = frozenset({"step", "sigmoid", "tanh", "relu", "max_margin"})
-"""Ops whose outputs each depend on the same element of each input: probed element by element."""
+@dataclass(frozen=True)
+class _Checks:
+    """The forward and gradient checks as the run judges them (its dtype, its tolerances), the
+    gradient's elements on a kink of the spec excused."""
+
+    forward_ok: bool
+    gradient_ok: dict[str, bool]
+    problem: str = ""                        # why the gradient could not be called
+
+    @classmethod
+    def of(cls, target: Target, case: Case, dtype: np.dtype, timeout: float | None,
+           on_kink: Mapping[str, np.ndarray]) -> _Checks:
+        inputs = _cast(case, dtype.type)
+        out = call(target, case.op, "forward", inputs, case.attrs, {}, timeout)
+        tol = case.tolerance_for("forward", dtype)
+        forward_ok = out.values is not None and all(
+            compare(out.values[k], e, tol).ok for k, e in (case.expected or {}).items())
+        names = [a.name for a in op_spec(case.op).differentiable]
+        if not case.has_gradient or target.gradient_style(case.op) is None:
+            return cls(forward_ok, {})
+        upstream = {k: np.array(v, dtype=dtype) for k, v in case.upstream.items()}
+        grads = call(target, case.op, "gradient", inputs, case.attrs, upstream, timeout)
+        if grads.values is None:
+            return cls(forward_ok, dict.fromkeys(names, False), grads.reason)
+        tol = case.tolerance_for("gradient", dtype)
+        expected = case.expected_grads or {}
+        ok = {}
+        for k in names:
+            g, e = np.asarray(grads.values[k], np.float64), np.asarray(expected[k], np.float64)
+            if k in on_kink and g.shape == e.shape:
+                g = np.where(on_kink[k], e, g)           # any subgradient at a kink
+            ok[k] = compare(g, e, tol).ok
+        return cls(forward_ok, ok)
 
 
 def self_consistency(target: Target, case: Case, dtype: Any = np.float64,
@@ -173,30 +195,40 @@ def self_consistency(target: Target, case: Case, dtype: Any = np.float64,
     """The self-consistency verdict on ``case`` (with its expected values and gradients, see
     conformance.cases.complete) for the backend ``target``; see the module docstring.
 
-    An elementwise op's forward is differentiated element by element (one step up and one down
-    per input); any other op's along one random direction through all its inputs and, only where
-    that disagrees with the backend's gradient, along one direction per input, to say which
-    gradients disagree. Where the slopes just before and just after the case's inputs differ,
-    the backend's forward has a kink there (perhaps not where the spec's has one): those
-    elements, or that direction, are left out.
+    Whether the forward and each gradient are right is judged as the run's checks judge it (its
+    dtype, its tolerances; a gradient's elements on a kink of the spec excused). Whether the
+    backend's gradient is the derivative of its forward: an elementwise op's forward is
+    differentiated element by element (one step up and one down per input), any other op's
+    along one random direction through all its inputs and, only where that disagrees with the
+    backend's gradient and the forward is wrong, along one direction per input, to say which
+    gradients disagree. Where the slopes just before and just after the case's inputs differ, the
+    backend's forward has a kink there (perhaps not where the spec's has one): those elements,
+    or that direction, are left out. Where the backend's forward returns another shape than the
+    spec's, its derivative is taken along an upstream gradient of its own shape; where it returns
+    nan or inf, those elements are left out, and a finite gradient of a non-finite forward is
+    not its derivative.
     """
     dt = np.dtype(dtype)
-    forward_ok = _forward_ok(target, case, dt, timeout)
-    if not case.has_gradient or target.gradient_style(case.op) is None:
-        right = "right" if forward_ok else "wrong"
+    names = [a.name for a in op_spec(case.op).differentiable]
+    on_kink = kinks(case.op, {k: np.asarray(v, np.float64) for k, v in case.inputs.items()},
+                    case.attrs, near=1e-9 * max(1.0, *(float(np.max(np.abs(case.inputs[k]),
+                                                                    initial=0.0))
+                                                     for k in names)))
+    checks = _Checks.of(target, case, dt, timeout, on_kink)
+    if not checks.gradient_ok:
+        right = "right" if checks.forward_ok else "wrong"
         why = ("the case has no upstream gradient" if not case.has_gradient else
                f"the backend has no gradient of {case.op} to compare")
-        return Consistency("unknown" if forward_ok else "forward",
-                           f"the forward is {right} ({why})", forward_ok)
-    probe = _Probing.start(target, case, timeout)
+        return Consistency("unknown" if checks.forward_ok else "forward",
+                           f"the forward is {right} ({why})", checks.forward_ok)
+    probe = _Probing.start(target, case, timeout, checks, seed)
     if isinstance(probe, str):
-        return Consistency("backward" if forward_ok else "both", probe, forward_ok)
-    probe.forward_ok = forward_ok
-    if case.op in ELEMENTWISE:
-        probes = [probe.elementwise(k) for k in probe.names]
-    else:
-        probes = probe.by_direction(seed)
-    return _verdict(forward_ok, tuple(probes), probe.left_out, probe.dtype)
+        return Consistency("backward" if checks.forward_ok else "both", probe, checks.forward_ok)
+    elementwise = case.op in ELEMENTWISE and not probe.own_shape
+    probes = probe.elementwise() if elementwise else probe.by_direction()
+    precision = probe.precision(dt)
+    return _verdict(checks.forward_ok, tuple(probes), probe.left_out, probe.dtype, precision,
+                    probe.notes)
 
 
 @dataclass
@@ -207,27 +239,55 @@ class _Probing:
     target: Target
     case: Case
     timeout: float | None
+    checks: _Checks
     probe: type[np.floating[Any]]
     inputs: dict[str, np.ndarray]
-    upstream: dict[str, np.ndarray]
-    base: dict[str, np.ndarray] | None             # the forward at the case (None: it failed)
-    got: dict[str, np.ndarray]                     # the backend's gradients
-    expected: dict[str, np.ndarray]                # the spec's gradients
+    upstream: dict[str, np.ndarray]                # along which the forward is differentiated
+    base: dict[str, np.ndarray]                    # the forward at the case
+    got: dict[str, np.ndarray]                     # the backend's gradients for ``upstream``
+    expected: dict[str, np.ndarray]                # the spec's gradients (for the case's)
     on_kink: dict[str, np.ndarray]                 # the spec's kinks, by input
     names: list[str]
-    forward_ok: bool = False                       # the forward check's verdict
+    own_shape: bool                                # upstream shaped like the backend's output
+    directions: dict[str, np.ndarray]
+    notes: list[str]
+    finite_where_not: bool = False                 # a finite gradient of a non-finite forward
     scale: float = 0.0                             # Σ |upstream ∘ y| at the last probe
     noise: float = 0.0                             # rounding's share of the last quotient
 
     @classmethod
-    def start(cls, target: Target, case: Case, timeout: float | None) -> _Probing | str:
+    def start(cls, target: Target, case: Case, timeout: float | None, checks: _Checks,
+              seed: int) -> _Probing | str:
         probe: type[np.floating[Any]] = np.float64
         inputs = _cast(case, np.float64)
         base = call(target, case.op, "forward", inputs, case.attrs, {}, timeout)
-        if base.values is not None and any(v.dtype == np.float32 for v in base.values.values()):
+        if base.values is None:
+            return f"your forward could not be evaluated: {base.reason}"
+        if any(v.dtype == np.float32 for v in base.values.values()):
             probe = np.float32
             inputs = _cast(case, np.float32)
+            base = call(target, case.op, "forward", inputs, case.attrs, {}, timeout)
+            if base.values is None:  # pragma: no cover - it ran in float64 a moment ago
+                return f"your forward could not be evaluated: {base.reason}"
+        values = {k: np.asarray(v, np.float64) for k, v in (base.values or {}).items()}
+        notes: list[str] = []
+        rng = np.random.default_rng(seed)
         upstream = {k: np.array(v, dtype=probe) for k, v in case.upstream.items()}
+        own_shape = any(values[k].shape != u.shape for k, u in upstream.items())
+        if own_shape:
+            upstream = {k: np.asarray(f32(rng.standard_normal(values[k].shape)), probe)
+                        for k in upstream}
+            shapes = ", ".join(f"{k} {list(values[k].shape)}" for k in upstream)
+            notes.append(f"differentiated along an upstream gradient of your output's shape "
+                         f"({shapes})")
+        finite_where_not = False
+        if case.op not in ELEMENTWISE and not all(np.all(np.isfinite(values[k]))
+                                                  for k in upstream):
+            full = call(target, case.op, "gradient", inputs, case.attrs, upstream, timeout)
+            finite_where_not = full.values is not None and all(
+                bool(np.all(np.isfinite(v))) for v in full.values.values())
+            upstream = {k: np.where(np.isfinite(values[k]), u, 0).astype(probe)
+                        for k, u in upstream.items()}
         grads = call(target, case.op, "gradient", inputs, case.attrs, upstream, timeout)
         if grads.values is None:
             return f"the backend's gradient could not be evaluated: {grads.reason}"
@@ -236,11 +296,19 @@ class _Probing:
         spread = max(1.0, *(float(np.max(np.abs(inputs[k]), initial=0.0)) for k in names))
         on_kink = kinks(case.op, {k: np.asarray(v, np.float64) for k, v in inputs.items()},
                         case.attrs, near=10 * step * spread)
-        return cls(target, case, timeout, probe, inputs, upstream,
-                   None if base.values is None else dict(base.values),
-                   {k: np.asarray(grads.values[k]) for k in names},
+        got = {k: np.asarray(grads.values[k]) for k in names}
+        directions = {}
+        for k in names:
+            v = rng.standard_normal(np.shape(inputs[k]))
+            if k in on_kink:
+                v[on_kink[k]] = 0.0
+            if got[k].shape == v.shape:
+                v[~np.isfinite(got[k])] = 0.0
+            size = max(1.0, float(np.max(np.abs(inputs[k]), initial=0.0)))
+            directions[k] = size * v / max(1e-300, float(np.max(np.abs(v), initial=0.0)))
+        return cls(target, case, timeout, checks, probe, inputs, upstream, values, got,
                    {k: np.asarray((case.expected_grads or {})[k], np.float64) for k in names},
-                   on_kink, names)
+                   on_kink, names, own_shape, directions, notes, finite_where_not)
 
     @property
     def dtype(self) -> str:
@@ -258,6 +326,29 @@ class _Probing:
     def left_out(self) -> int:
         return sum(int(m.sum()) for m in self.on_kink.values())
 
+    def precision(self, run: np.dtype) -> str | None:
+        """In a float32 run of a backend probed in float64: which checks fail in float32 only
+        (the forward and the gradients right in float64, at float64's tolerance)."""
+        if run == np.float64 or self.dtype != "float64" or self.own_shape:
+            return None
+        case = self.case
+        tol = case.tolerance_for("forward", np.float64)
+        if not all(compare(self.base[k], e, tol).ok for k, e in (case.expected or {}).items()):
+            return None
+        tol = case.tolerance_for("gradient", np.float64)
+        for k in self.names:
+            g = self.got[k].astype(np.float64)
+            if g.shape != self.expected[k].shape:
+                return None
+            if k in self.on_kink:
+                g = np.where(self.on_kink[k], self.expected[k], g)
+            if not compare(g, self.expected[k], tol).ok:
+                return None
+        wrong = [] if self.checks.forward_ok else ["the forward"]
+        bad = [f"d{k}" for k, ok in self.checks.gradient_ok.items() if not ok]
+        wrong += [f"the gradient ({', '.join(bad)})"] if bad else []
+        return " and ".join(wrong) or None
+
     def forward(self, moved: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         out = call(self.target, self.case.op, "forward", {**self.inputs, **moved},
                    self.case.attrs, {}, self.timeout)
@@ -266,14 +357,14 @@ class _Probing:
         for name, u in self.upstream.items():
             if np.shape(out.values[name]) != u.shape:
                 raise _NoForward(f"it returns {name} of shape {list(np.shape(out.values[name]))}"
-                                 f" for the upstream gradient's {list(u.shape)}")
+                                 f" near the case, {list(u.shape)} at it")
         return {k: np.asarray(v, np.float64) for k, v in out.values.items()}
 
     def shape_problem(self, k: str) -> Probe | None:
-        if self.got[k].shape == self.expected[k].shape:
+        if self.got[k].shape == np.shape(self.inputs[k]):
             return None
         return Probe(f"d{k}", None, None, (), False, False,
-                     f"shape {list(self.got[k].shape)} for {list(self.expected[k].shape)}")
+                     f"shape {list(self.got[k].shape)} for {list(np.shape(self.inputs[k]))}")
 
     def _close(self, a: np.ndarray, b: np.ndarray, keep: np.ndarray,
                noise: np.ndarray | float = 0.0) -> bool:
@@ -281,110 +372,120 @@ class _Probing:
         rounding ``noise`` of a difference quotient, and 1e-12 of the largest |b|."""
         noise = np.broadcast_to(noise, a.shape)[keep]
         a, b = a[keep], b[keep]
-        return bool(np.all(np.isfinite(a)) and np.all(np.abs(a - b) <= self.rtol * (
-            np.abs(a) + np.abs(b)) + noise + 1e-12 * (1.0 + float(np.max(np.abs(b),
-                                                                         initial=0.0)))))
+        return bool(np.all(np.abs(a - b) <= self.rtol * (np.abs(a) + np.abs(b)) + noise
+                           + 1e-12 * (1.0 + float(np.max(np.abs(b), initial=0.0)))))
+
+    def _spec(self, k: str, v: np.ndarray) -> tuple[float, ...]:
+        return () if self.own_shape else (float(np.sum(self.expected[k] * v)),)
 
     # ------------------------------------------------------------ element by element
-    def elementwise(self, k: str) -> Probe:
+    def elementwise(self) -> list[Probe]:
+        return [self._elementwise(k) for k in self.names]
+
+    def _elementwise(self, k: str) -> Probe:
         """∂(Σ upstream ∘ y)/∂k element by element, for an op whose every output element
         depends on the same element of k: one step up and one step down for all elements."""
+        true = self.checks.gradient_ok[k]
         problem = self.shape_problem(k)
         if problem is not None:
-            return problem
+            return replace(problem, true=true)
         x = self.inputs[k]
         h = self.step * np.maximum(1.0, np.abs(x.astype(np.float64)))
         (name, u), = self.upstream.items()
-        spec_kink = self.on_kink.get(k, np.zeros(x.shape, dtype=bool))
         g = self.got[k].astype(np.float64)
-        e = self.expected[k]
-        true = self._close(g, e, ~spec_kink)
+        ones = np.ones(x.shape)
         try:
-            if self.base is None:
-                raise _NoForward("the forward could not be evaluated at the case")
-            y0 = self.base[name].astype(np.float64)
+            y0 = self.base[name]
             up = self.forward({k: (x + h).astype(self.probe)})[name]
             down = self.forward({k: (x - h).astype(self.probe)})[name]
         except _NoForward as exc:
-            return Probe(f"d{k}", None, (float(np.sum(g)),), (float(np.sum(e)),), None, true,
+            return Probe(f"d{k}", None, (float(np.sum(g)),), self._spec(k, ones), None, true,
                          str(exc))
-        u64 = u.astype(np.float64)
-        # what rounding alone can make of a difference quotient: a few ulps of f over h
-        noise = 8 * float(np.finfo(self.probe).eps) * (np.abs(up) + np.abs(down)) / h
-        after, before = (up - y0) / h, (y0 - down) / h
-        own_kink = ~(np.abs(after - before) <= self.rtol * (np.abs(after) + np.abs(before))
-                     + 2 * noise + 1e-9)
-        numeric = u64 * (up - down) / (2 * h)
-        keep = ~own_kink
-        consistent = self._close(g, numeric, keep, np.abs(u64) * noise)
+        u64 = np.broadcast_to(u.astype(np.float64), y0.shape)
+        finite = np.isfinite(y0) & np.isfinite(up) & np.isfinite(down)
+        # a finite gradient where the forward is not finite, or the other way round
+        mismatch = bool(np.any((~np.isfinite(y0) & np.isfinite(g) & (u64 != 0))
+                               | (np.isfinite(y0) & ~np.isfinite(g))))
+        with np.errstate(invalid="ignore", over="ignore"):
+            # what rounding alone can make of a difference quotient: a few ulps of f over h
+            noise = 8 * float(np.finfo(self.probe).eps) * (np.abs(up) + np.abs(down)) / h
+            after, before = (up - y0) / h, (y0 - down) / h
+            own_kink = ~(np.abs(after - before) <= self.rtol * (np.abs(after) + np.abs(before))
+                         + 2 * noise + 1e-9)
+            numeric = u64 * (up - down) / (2 * h)
+        spec_kink = self.on_kink.get(k, np.zeros(x.shape, dtype=bool))
+        keep = finite & ~own_kink & ~spec_kink & np.isfinite(g)
+        consistent = not mismatch and self._close(g, numeric, keep, np.abs(u64) * noise)
         return Probe(f"d{k}", (float(np.sum(numeric[keep])),), (float(np.sum(g[keep])),),
-                     (float(np.sum(e[keep])),), consistent, true)
+                     self._spec(k, keep.astype(np.float64)), consistent, true)
 
     # ------------------------------------------------------------ along directions
-    def by_direction(self, seed: int) -> list[Probe]:
-        rng = np.random.default_rng(seed)
-        directions = {}
-        for k in self.names:
-            v = rng.standard_normal(self.expected[k].shape)
-            if k in self.on_kink:
-                v[self.on_kink[k]] = 0.0
-            size = max(1.0, float(np.max(np.abs(self.inputs[k]), initial=0.0)))
-            directions[k] = size * v / max(1e-300, float(np.max(np.abs(v), initial=0.0)))
-        problems = [p for k in self.names if (p := self.shape_problem(k)) is not None]
+    def by_direction(self) -> list[Probe]:
+        problems = [replace(p, true=self.checks.gradient_ok[p.name[1:]])
+                    for k in self.names if (p := self.shape_problem(k)) is not None]
         shaped = [k for k in self.names if self.shape_problem(k) is None]
         if not shaped:
             return problems
-        joint = self._along(shaped, directions)
-        if joint.consistent or (joint.consistent is False and self.forward_ok):
+        joint = self._along(shaped)
+        right = self.checks.forward_ok and not self.own_shape
+        if joint.consistent or (joint.consistent is False and right):
             # consistent: so is each input; a right forward's derivative is the spec's
             # gradient, so each input's agreement with it is its agreement with the spec
             return problems + [replace(p, consistent=bool(joint.consistent or p.true))
-                               for p in (self._along([k], directions, numeric=False)
-                                         for k in shaped)]
-        return problems + [self._along([k], directions) for k in shaped]
+                               for p in (self._along([k], numeric=False) for k in shaped)]
+        if joint.consistent is None:
+            return problems + [replace(self._along([k], numeric=False), problem=joint.problem)
+                               for k in shaped]
+        return problems + [self._along([k]) for k in shaped]
 
-    def _along(self, moving: list[str], directions: Mapping[str, np.ndarray],
-               numeric: bool = True) -> Probe:
+    def _along(self, moving: list[str], numeric: bool = True) -> Probe:
         def dot(grads: Mapping[str, np.ndarray], k: str) -> float:
-            return float(np.sum(np.asarray(grads[k], np.float64) * directions[k]))
+            d = self.directions[k]
+            with np.errstate(invalid="ignore"):
+                return float(np.sum(np.where(d != 0, np.asarray(grads[k], np.float64) * d, 0.0)))
 
         mine = sum(dot(self.got, k) for k in moving)
-        theirs = sum(dot(self.expected, k) for k in moving)
-        terms = sum(float(np.sum(np.abs(np.asarray(g[k], np.float64) * directions[k])))
-                    for g in (self.got, self.expected) for k in moving)
-        finite = all(bool(np.all(np.isfinite(self.got[k]))) for k in moving)
-        true = finite and abs(mine - theirs) <= self.rtol * terms + 1e-12
+        theirs = () if self.own_shape else (sum(dot(self.expected, k) for k in moving),)
+        terms = sum(dot({k: np.abs(self.got[k]) * np.sign(self.directions[k])}, k)
+                    for k in moving)                 # Σ |g ∘ d| over the directions' elements
+        true = all(self.checks.gradient_ok[k] for k in moving)
         label = ", ".join(f"d{k}" for k in moving)
+        if self.finite_where_not:
+            return Probe(label, None, (mine,), theirs, False, true,
+                         "your gradient is finite where your forward is not")
         if not numeric:
-            return Probe(label, None, (mine,), (theirs,), None, true)
+            return Probe(label, None, (mine,), theirs, None, true)
         try:
-            slopes = self._slopes(moving, directions)
+            slopes = self._slopes(moving)
         except _NoForward as exc:
-            return Probe(label, None, (mine,), (theirs,), None, true, str(exc))
+            return Probe(label, None, (mine,), theirs, None, true, str(exc))
         if slopes is None:
-            return Probe(label, None, (mine,), (theirs,), None, true,
+            return Probe(label, None, (mine,), theirs, None, true,
                          "it has a kink at the case's inputs along the direction tried")
+        finite = all(bool(np.all(np.isfinite(self.got[k][self.directions[k] != 0])))
+                     for k in moving)
         consistent = finite and abs(mine - slopes) <= self.rtol * (terms + abs(slopes)) + (
             self.noise + 1e-12)
-        return Probe(label, (slopes,), (mine,), (theirs,), consistent, true)
+        return Probe(label, (slopes,), (mine,), theirs, consistent, true)
 
-    def _slopes(self, moving: list[str], directions: Mapping[str, np.ndarray]) -> float | None:
+    def _slopes(self, moving: list[str]) -> float | None:
         """The central difference along the directions, or None where the slopes before and
         after differ at every step tried (a kink of the backend's forward)."""
-        def loss(t: float) -> float:
-            moved = {k: (self.inputs[k] + t * directions[k]).astype(self.probe) for k in moving}
-            out = self.forward(moved)
-            # Σ |u ∘ y|: the size of the terms whose rounding the difference quotient sees
-            self.scale = sum(float(np.sum(np.abs(u.astype(np.float64) * out[n])))
-                             for n, u in self.upstream.items())
-            return sum(float(np.sum(u.astype(np.float64) * out[n]))
-                       for n, u in self.upstream.items())
+        def total(out: Mapping[str, np.ndarray]) -> tuple[float, float]:
+            terms = [np.where(u == 0, 0.0, u.astype(np.float64) * out[n])
+                     for n, u in self.upstream.items()]
+            value = sum(float(np.sum(t)) for t in terms)
+            if not np.isfinite(value):
+                raise _NoForward("it is not finite near the case")
+            return value, sum(float(np.sum(np.abs(t))) for t in terms)
 
-        seen: dict[float, float] = {}
-        if self.base is not None and all(self.base[n].shape == u.shape
-                                         for n, u in self.upstream.items()):
-            seen[0.0] = sum(float(np.sum(u.astype(np.float64) * self.base[n]))
-                            for n, u in self.upstream.items())
+        def loss(t: float) -> float:
+            moved = {k: (self.inputs[k] + t * self.directions[k]).astype(self.probe)
+                     for k in moving}
+            value, self.scale = total(self.forward(moved))
+            return value
+
+        seen: dict[float, float] = {0.0: total(self.base)[0]}
 
         def cached(t: float) -> float:
             if t not in seen:
@@ -410,8 +511,8 @@ def _names(probes: Sequence[Probe]) -> str:
     return ", ".join(p.name for p in probes)
 
 
-def _verdict(forward_ok: bool, probes: tuple[Probe, ...], left_out: int,
-             dtype: str) -> Consistency:
+def _verdict(forward_ok: bool, probes: tuple[Probe, ...], left_out: int, dtype: str,
+             precision: str | None = None, notes: Sequence[str] = ()) -> Consistency:
     many = "s" if left_out != 1 else ""
     kinked = f", leaving out the {left_out} element{many} on a kink" if left_out else ""
     aside = f" ({kinked[2:]})" if kinked else ""
@@ -423,8 +524,18 @@ def _verdict(forward_ok: bool, probes: tuple[Probe, ...], left_out: int,
         if blind:
             text += (f"; your forward could not be differentiated for {_names(blind)}: "
                      f"{blind[0].problem}")
+        if notes:
+            text += f" ({'; '.join(notes)})"
         return Consistency(verdict, text, forward_ok, probes, left_out, dtype)
 
+    if precision is not None:
+        verdict: Verdict = ("both" if "forward" in precision and "gradient" in precision else
+                            "forward-only" if "forward" in precision else "backward")
+        return build(verdict, f"in float64 your forward and backward are right (and "
+                              f"consistent); in float32 {precision} "
+                              f"{'are' if ' and ' in precision else 'is'} wrong: a mistake of "
+                              f"float32 precision (float16 or TF32 products, a cast, an "
+                              f"overflow)")
     if forward_ok:
         if not untrue:
             on = (f"the difference sits on the element{many} on a kink" if left_out else
@@ -445,9 +556,12 @@ def _verdict(forward_ok: bool, probes: tuple[Probe, ...], left_out: int,
     if probes and not inconsistent and not blind:
         return build("forward", f"your backward is the derivative of your forward (central "
                                 f"differences{kinked}); the forward is what is wrong")
+    if not inconsistent:
+        return build("unknown", "the forward is wrong; whether your backward is its derivative "
+                                "cannot be told")
     if not untrue:
         return build("forward-only", f"the backward gives the spec's gradient, but the forward "
-                                     f"is wrong: for {_names(inconsistent or probes)} your "
+                                     f"is wrong: for {_names(inconsistent)} your "
                                      f"backward is not the derivative of your forward (central "
                                      f"differences{kinked})")
     neither = [p for p in untrue if p in inconsistent] or untrue

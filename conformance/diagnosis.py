@@ -53,11 +53,11 @@ from conformance.backends import Bound, load_backend
 from conformance.cases import Case, complete, f32
 from conformance.consistency import Consistency, Target, self_consistency
 from conformance.contract import op_spec
-from conformance.report import Check
+from conformance.report import Check, Result
 from reference.tolerance import Tolerance, compare, tolerance
 
 __all__ = ["FLOAT32_ARITHMETIC", "GENERIC", "MISTAKES", "Context", "Diagnosis", "Mistake", "Named",
-           "diagnose"]
+           "diagnose", "reconcile"]
 
 FLOAT32_ARITHMETIC = "matches float32 arithmetic"
 """How the diagnosis "float32 rounding" begins."""
@@ -224,6 +224,7 @@ def _transposed_weight(ctx: Context) -> Iterator[Candidate]:
                        "(the slide's W, torch.nn.Linear.weight) and computes x wᵀ + b", values)
         return
     h = inputs["h0"].shape[1]
+    yield from _one_block_transposed(ctx, h)
     options = [("w_hh",)] + ([("w_ih",), ("w_ih", "w_hh")] if inputs["x"].shape[2] == h else [])
     for names in options:
         changed = {k: _blocks_transposed(inputs[k], h) for k in names}
@@ -232,6 +233,21 @@ def _transposed_weight(ctx: Context) -> Iterator[Candidate]:
             which = " and ".join(names)
             yield (f"matches {which} used transposed in every gate (h {names[-1]} where nnspec, "
                    f"like PyTorch, computes {names[-1]} h, i.e. h {names[-1]}ᵀ)", values)
+
+
+def _one_block_transposed(ctx: Context, h: int) -> Iterator[Candidate]:
+    """One gate's block of w_hh used transposed, the others right (a slip in one line)."""
+    gates = _GATES.get(ctx.case.op, ())
+    for j, gate in enumerate(gates):
+        def flip(k: str, w: np.ndarray, j: int = j) -> np.ndarray:
+            w = np.array(w, dtype=np.float64)
+            w[j * h:(j + 1) * h] = w[j * h:(j + 1) * h].T.copy()
+            return w
+        values = _gradient_of_permuted(ctx, {"w_hh": flip("w_hh", ctx.case.inputs["w_hh"])},
+                                       flip)
+        if values is not None:
+            yield (f"matches the {gate} block of w_hh used transposed (rows {j * h}–"
+                   f"{(j + 1) * h - 1}), the other gates right", values)
 
 
 _GATES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
@@ -336,11 +352,20 @@ def _constant_output(ctx: Context, k: float) -> Values | None:
 
 
 def _average_not_divided(ctx: Context) -> Iterator[Candidate]:
-    fh, fw = ctx.case.attrs["kernel_size"]
-    values = _constant_output(ctx, float(fh * fw))
-    if values is not None and fh * fw > 1:
-        yield (f"matches the window sum, not divided by the window size FH·FW = {fh * fw}: "
-               f"average pooling keeps the mean of each window", values)
+    """The window sum, or the sum divided by the wrong count (FH or FW alone, SH·SW)."""
+    (fh, fw), (sh, sw) = ctx.case.attrs["kernel_size"], ctx.case.attrs["stride"]
+    counts = [(1, "not divided by the window size"), (fh, "divided by FH only"),
+              (fw, "divided by FW only"), (sh * sw, "divided by the stride's SH·SW")]
+    tried = {fh * fw}
+    for count, how in counts:
+        if count in tried:
+            continue
+        tried.add(count)
+        values = _constant_output(ctx, fh * fw / count)
+        if values is not None:
+            yield ((f"matches the window sum, {how} FH·FW = {fh * fw}" if count == 1 else
+                    f"matches the window sum {how} ({count}), not by the window size FH·FW = "
+                    f"{fh * fw}") + ": average pooling keeps the mean of each window", values)
 
 
 def _sum_not_mean(ctx: Context) -> Iterator[Candidate]:
@@ -630,11 +655,45 @@ def _margin_arguments_swapped(ctx: Context) -> Iterator[Candidate]:
                "must beat the corrupt one's, J = max(0, Δ + s_c − s)", values)
 
 
+LARGE = 20.0
+"""An input beyond this in absolute value is large enough for an unstable formula to overflow
+somewhere inside (exp of a sum of such numbers, a square of a product, ...)."""
+
+
 def _unstable(ctx: Context) -> Iterator[Candidate]:
     """The textbook formulas without the max shift (log-sum-exp, a stable σ), in the run's
-    dtype: exp overflows to inf beyond about 88 (float32) or 709 (float64), and inf/inf is nan."""
+    dtype: exp overflows to inf beyond about 88 (float32) or 709 (float64), and inf/inf is nan;
+    then, for any op, inf or nan only where the inputs are large and right values elsewhere."""
+    yield from _unstable_formulas(ctx)
+    got = {k: np.asarray(ctx.got[k], np.float64) for k in ctx.expected}
+    if any(got[k].shape != e.shape for k, e in ctx.expected.items()):
+        return
+    bad = {k: ~np.isfinite(g) & np.isfinite(ctx.expected[k]) for k, g in got.items()}
+    if not any(b.any() for b in bad.values()):
+        return
+    large = {k: np.abs(np.asarray(v, np.float64)) > LARGE for k, v in ctx.case.inputs.items()
+             if np.asarray(v).dtype.kind == "f"}
+    if not any(m.any() for m in large.values()):
+        return
+    x = large.get("x")
+    if ctx.case.op in ("step", "sigmoid", "tanh", "relu") and x is not None:
+        if any(b.shape == x.shape and (b & ~x).any() for b in bad.values()):
+            return                                # non-finite where x is not large
+    biggest = max(float(np.max(np.abs(v))) for k, v in ctx.case.inputs.items() if k in large)
+    where = ", ".join(f"{ctx.prefix(k)} at {int(b.sum())}" for k, b in bad.items() if b.any())
+    yield (f"matches an unstable formula: inf or nan ({where} elements) on a case whose inputs "
+           f"reach |{biggest:.3g}|, the right values elsewhere: an exp (or a square) of a large "
+           f"number overflows ({ctx.dtype.name} ends near {np.finfo(ctx.dtype).max:.1e}); the "
+           f"contract promises finite results for any finite input",
+           {k: np.where(bad[k], got[k], e) for k, e in ctx.expected.items()})
+
+
+def _unstable_formulas(ctx: Context) -> Iterator[Candidate]:
+    """The textbook formulas of sigmoid, tanh, softmax and cross-entropy, unshifted."""
     dt = ctx.dtype
     names = {"sigmoid": "x", "tanh": "x", "softmax": "x", "cross_entropy": "logits"}
+    if ctx.case.op not in names:
+        return
     x = np.asarray(ctx.case.inputs[names[ctx.case.op]], dt)
     if not np.any(np.abs(x) > np.log(np.finfo(dt).max) / 2):
         return
@@ -670,14 +729,17 @@ def _unstable(ctx: Context) -> Iterator[Candidate]:
 
 
 def _bias_ignored(ctx: Context) -> Iterator[Candidate]:
+    """The biases (all of them, or one of a recurrent op's two) never added, their gradient 0."""
     biases = [k for k in ("b", "b_ih", "b_hh") if k in ctx.case.inputs]
-    changed = {k: np.zeros_like(ctx.case.inputs[k]) for k in biases}
-    values = ctx.evaluate(inputs={**ctx.inputs, **changed})
-    if values is None:  # pragma: no cover - zeros fit wherever the bias did
-        return
-    if ctx.check == "gradient":
-        values = {**values, **{k: np.zeros_like(values[k]) for k in biases}}
-    yield (f"matches the bias left out ({', '.join(biases)} never added, its gradient 0)", values)
+    for left in [biases] + ([[k] for k in biases] if len(biases) > 1 else []):
+        changed = {k: np.zeros_like(ctx.case.inputs[k]) for k in left}
+        values = ctx.evaluate(inputs={**ctx.inputs, **changed})
+        if values is None:  # pragma: no cover - zeros fit wherever the bias did
+            continue
+        if ctx.check == "gradient":
+            values = {**values, **{k: np.zeros_like(values[k]) for k in left}}
+        yield (f"matches the bias left out ({', '.join(left)} never added, its gradient 0)",
+               values)
 
 
 def _output_size(ctx: Context) -> Iterator[Candidate]:
@@ -781,37 +843,47 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
 
 
 def _gate_nonlinearity(ctx: Context) -> Iterator[Candidate]:
-    """A gate's σ and tanh exchanged, or h_t = o ∘ c_t without the tanh (forward only: no
-    upstream gradient fits what such a forward's gradient would need, and the consistency
-    verdict says whether the backward follows it)."""
-    if ctx.check != "gradient" and ctx.case.op in ("lstm", "gru"):
-        h = ctx.case.inputs["h0"].shape[1]
-        w_hh, b_hh = (np.asarray(ctx.case.inputs[k], np.float64) for k in ("w_hh", "b_hh"))
-        if ctx.case.op == "lstm":
-            variants = {"g with σ instead of tanh": (_sigmoid, _sigmoid, np.tanh),
-                        "i, f and o with tanh instead of σ": (np.tanh, np.tanh, np.tanh),
-                        "h_t = o ∘ c_t, without the tanh": (_sigmoid, np.tanh, None)}
-            for what, (gate, g_act, squash) in variants.items():
-                def cell(a: np.ndarray, hp: np.ndarray, cp: np.ndarray, gate: Any = gate,
-                         g_act: Any = g_act, squash: Any = squash
-                         ) -> tuple[np.ndarray, np.ndarray]:
-                    z = a + hp @ w_hh.T + b_hh
-                    i_, f, g, o = (z[:, k * h:(k + 1) * h] for k in range(4))
-                    c = gate(f) * cp + gate(i_) * g_act(g)
-                    return gate(o) * (c if squash is None else squash(c)), c
-                yield (f"matches the LSTM with {what}: i, f, o = σ(·), g = tanh(·), "
-                       f"h_t = o ∘ tanh(c_t)", _recurrence(ctx, cell))
-        else:
-            def gru_cell(a: np.ndarray, hp: np.ndarray, cp: np.ndarray
-                         ) -> tuple[np.ndarray, np.ndarray]:
-                b = hp @ w_hh.T + b_hh
-                r = _sigmoid(a[:, :h] + b[:, :h])
-                z = _sigmoid(a[:, h:2 * h] + b[:, h:2 * h])
-                n = _sigmoid(a[:, 2 * h:] + r * b[:, 2 * h:])
-                new = (1 - z) * n + z * hp
-                return new, new
-            yield ("matches the GRU with n = σ(·) instead of tanh(·): the candidate state is a "
-                   "tanh", _recurrence(ctx, gru_cell))
+    """A gate's σ and tanh exchanged (each gate alone, or all of i, f, o), or h_t = o ∘ c_t
+    without the tanh (forward only: the consistency verdict says whether the backward follows
+    it)."""
+    if ctx.check == "gradient" or ctx.case.op not in ("lstm", "gru"):
+        return
+    h = ctx.case.inputs["h0"].shape[1]
+    w_hh, b_hh = (np.asarray(ctx.case.inputs[k], np.float64) for k in ("w_hh", "b_hh"))
+    swap = {_sigmoid: np.tanh, np.tanh: _sigmoid}
+    if ctx.case.op == "lstm":
+        right: dict[str, Any] = {"i": _sigmoid, "f": _sigmoid, "g": np.tanh, "o": _sigmoid}
+        variants = {f"{g} with {'tanh' if act is _sigmoid else 'σ'} instead of "
+                    f"{'σ' if act is _sigmoid else 'tanh'}": ({**right, g: swap[act]}, True)
+                    for g, act in right.items()}
+        variants["i, f and o with tanh instead of σ"] = ({**right, "i": np.tanh,
+                                                          "f": np.tanh, "o": np.tanh}, True)
+        variants["h_t = o ∘ c_t, without the tanh"] = (right, False)
+        for what, (acts, squash) in variants.items():
+            def cell(a: np.ndarray, hp: np.ndarray, cp: np.ndarray, acts: Any = acts,
+                     squash: bool = squash) -> tuple[np.ndarray, np.ndarray]:
+                z = a + hp @ w_hh.T + b_hh
+                i_, f, g, o = (z[:, k * h:(k + 1) * h] for k in range(4))
+                c = acts["f"](f) * cp + acts["i"](i_) * acts["g"](g)
+                return acts["o"](o) * (np.tanh(c) if squash else c), c
+            yield (f"matches the LSTM with {what}: i, f, o = σ(·), g = tanh(·), "
+                   f"h_t = o ∘ tanh(c_t)", _recurrence(ctx, cell))
+        return
+    right = {"r": _sigmoid, "z": _sigmoid, "n": np.tanh}
+    for gate, act in right.items():
+        acts = {**right, gate: swap[act]}
+
+        def gru_cell(a: np.ndarray, hp: np.ndarray, cp: np.ndarray, acts: Any = acts
+                     ) -> tuple[np.ndarray, np.ndarray]:
+            b = hp @ w_hh.T + b_hh
+            r = acts["r"](a[:, :h] + b[:, :h])
+            z = acts["z"](a[:, h:2 * h] + b[:, h:2 * h])
+            n = acts["n"](a[:, 2 * h:] + r * b[:, 2 * h:])
+            new = (1 - z) * n + z * hp
+            return new, new
+        yield (f"matches the GRU with {gate} = {'tanh' if act is _sigmoid else 'σ'}(·) instead "
+               f"of {'σ' if act is _sigmoid else 'tanh'}(·): r, z = σ(·), n = tanh(·)",
+               _recurrence(ctx, gru_cell))
 
 
 def _wrong_argument(ctx: Context) -> Iterator[Candidate]:
@@ -854,17 +926,29 @@ def _all_zeros(ctx: Context) -> Iterator[Candidate]:
                {**ctx.expected, **{k: np.zeros_like(ctx.expected[k]) for k in zeros}})
 
 
+def _whole(c: float) -> bool:
+    """c is ±k or ±1/k for a whole k up to 1024 (to a few ulps)."""
+    for k in (abs(c), 1.0 / abs(c) if c else 0.0):
+        if 1 <= round(k) <= 1024 and abs(k - round(k)) <= 1e-9 * k:
+            return True
+    return False
+
+
 def _constant_factor(ctx: Context) -> Iterator[Candidate]:
-    """The true values times c (least squares); only where at least two elements are nonzero,
-    since any single number is a multiple of any other."""
+    """The true values times c (least squares). Any single number is a multiple of any other,
+    and a few numbers nearly so: with fewer than 8 non-zero elements, only a whole-number factor
+    or its inverse (2, −1, 1/N, ...) is evidence enough."""
     factors: dict[str, float] = {}
     for k, e in ctx.expected.items():
         g = np.asarray(ctx.got[k], dtype=np.float64)
         if g.shape != e.shape or _close(g, e, ctx.tol):
             continue
-        if np.count_nonzero(e) < 2 or not np.all(np.isfinite(g)):
+        if not np.any(e) or not np.all(np.isfinite(g)):
             return
-        factors[k] = float(np.sum(g * e)) / float(np.sum(e * e))
+        c = float(np.sum(g * e)) / float(np.sum(e * e))
+        if np.count_nonzero(e) < 8 and not _whole(c):
+            return
+        factors[k] = c
     if not factors or any(np.isclose(c, 1.0) or np.isclose(c, 0.0) for c in factors.values()):
         return                                            # (zeros: _all_zeros' business)
     values = {**ctx.expected, **{k: c * ctx.expected[k] for k, c in factors.items()}}
@@ -911,8 +995,7 @@ MISTAKES: tuple[Mistake, ...] = (
             _margin),
     Mistake("arguments swapped", frozenset({"max_margin"}), ("window.margin",),
             _margin_arguments_swapped),
-    Mistake("unstable", frozenset({"sigmoid", "tanh", "softmax", "cross_entropy"}),
-            ("convention.stable",), _unstable),
+    Mistake("unstable", None, ("convention.stable",), _unstable, "either"),
     Mistake("bias ignored", frozenset({"linear", "conv2d", "conv1d", "rnn", "lstm", "gru"}),
             ("{op}",), _bias_ignored),
     Mistake("embedding overwrite", frozenset({"embedding"}), None, _embedding_overwrite,
@@ -931,7 +1014,7 @@ MISTAKES: tuple[Mistake, ...] = (
                                          "lp_pool2d"}), ("conv.stride",), _stride_ignored),
     Mistake("output size", frozenset({"conv2d", "conv1d", "max_pool2d", "avg_pool2d",
                                       "lp_pool2d"}), ("conv.grid-size",), _output_size),
-    Mistake("wrong argument", None, None, _wrong_argument, "either"),
+    Mistake("wrong argument", None, None, _wrong_argument, "backward"),
     Mistake("all zeros", None, None, _all_zeros, "either"),
     Mistake("constant factor", None, None, _constant_factor, "either"),
 )
@@ -994,12 +1077,21 @@ class Named:
     name: str
     text: str
     claims: tuple[str, ...]
+    also: tuple[str, ...] = ()       # mistakes that give the very same numbers on this case
+    unexplained: tuple[str, ...] = ()  # failing cases of the same check it does not explain
 
     def line(self) -> str:
-        return f"{self.text} [breaks {', '.join(self.claims)}]"
+        text = self.text
+        if self.unexplained:
+            shown = ", ".join(self.unexplained[:3]) + (
+                f" and {len(self.unexplained) - 3} more" if len(self.unexplained) > 3 else "")
+            text = (f"on this case only: {text} (it does not explain the failures of {shown}, "
+                    f"so it may be a coincidence of this case's numbers)")
+        return f"{text} [breaks {', '.join(self.claims)}]"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "text": self.text, "claims": list(self.claims)}
+        return {"name": self.name, "text": self.text, "claims": list(self.claims),
+                "also": list(self.also), "unexplained": list(self.unexplained)}
 
 
 @dataclass(frozen=True)
@@ -1017,6 +1109,7 @@ class Diagnosis:
 def _named(ctx: Context, verdict: str | None) -> tuple[list[Named], list[str]]:
     loose = Tolerance(4 * ctx.tol.rtol, 4 * ctx.tol.atol)
     found: list[Named] = []
+    seen: list[Values] = []
     partial: list[Named] = []
     tried: list[str] = []
     for mistake in MISTAKES:
@@ -1027,7 +1120,18 @@ def _named(ctx: Context, verdict: str | None) -> tuple[list[Named], list[str]]:
         tried.append(mistake.name)
         for text, values in mistake.candidates(ctx):
             if _explains(ctx, values, loose):
-                found.append(Named(mistake.name, text, _claims(mistake, ctx)))
+                same = next((i for i, v in enumerate(seen) if values and v and all(
+                    _close(values[k], v[k], loose) for k in values if k in v)), None)
+                if same is None:
+                    found.append(Named(mistake.name, text, _claims(mistake, ctx)))
+                    seen.append(values)
+                else:                     # the same numbers: this case cannot tell them apart
+                    first = found[same]
+                    found[same] = Named(first.name, f"{first.text}; or, with the same numbers "
+                                                    f"on this case, {text}",
+                                        first.claims + tuple(c for c in _claims(mistake, ctx)
+                                                             if c not in first.claims),
+                                        (*first.also, mistake.name))
                 break
             rows = None if mistake.name in GENERIC or partial else _rows_explained(
                 ctx, values, loose)
@@ -1132,3 +1236,28 @@ def diagnose(case: Case, check: Check, got: Mapping[str, np.ndarray], dtype: Any
         text = (f"unknown: no well-known mistake explains all of it (tried {', '.join(tried)}); "
                 f"see {look}")
     return Diagnosis(text, tuple(found), consistency, tuple(parts))
+
+
+def reconcile(results: Sequence[Result], earlier: Sequence[Result] = ()) -> list[Result]:
+    """``results`` with each named mistake checked against the other failures of the same op
+    and check (in ``results`` and ``earlier``): one that does not explain them all is labelled
+    "on this case only", with the cases it leaves unexplained. Two mistakes can give the same
+    numbers on one case (a symmetric kernel flipped, Δ = 0.5 doubled or fixed at 1, a bias of
+    0 left out), so a name one case alone supports may be a coincidence of its numbers."""
+    failing = [r for r in (*earlier, *results) if r.status == "fail" and r.diagnosis]
+    out = []
+    for result in results:
+        if not result.mistakes:
+            out.append(result)
+            continue
+        peers = [r for r in failing if r.case.op == result.case.op and r.check == result.check
+                 and r is not result]
+        mistakes = []
+        for named in result.mistakes:
+            names = {named.name, *named.also}
+            missed = tuple(f"{r.case.source}-{r.case.name}" for r in peers
+                           if not names & {n for m in r.mistakes for n in (m.name, *m.also)})
+            mistakes.append(replace(named, unexplained=missed))
+        text = "; ".join(n.line() for n in mistakes)
+        out.append(replace(result, mistakes=tuple(mistakes), diagnosis=text))
+    return out

@@ -169,20 +169,34 @@ def run(backend: Any = "numpy", *, ops: Iterable[str] | None = None, dtype: Any 
         if progress is not None:
             progress(result)
 
+    def settle(batch: list[Result], earlier: Sequence[Result] = ()) -> None:
+        """Record an op's results once its named mistakes are checked against its other
+        failures (conformance.diagnosis.reconcile)."""
+        if diagnose and any(r.mistakes for r in batch):
+            from conformance.diagnosis import reconcile
+
+            batch = reconcile(batch, earlier)
+        for result in batch:
+            record(result)
+
     try:
+        pending: list[Result] = []
         for case in chosen:
-            for result in run_case(target, case, dt, required=case.op in required,
-                                   reference=reference, timeout=timeout, diagnose=diagnose):
-                record(result)
+            if pending and pending[-1].case.op != case.op:
+                settle(pending)
+                pending = []
+            pending += run_case(target, case, dt, required=case.op in required,
+                                reference=reference, timeout=timeout, diagnose=diagnose)
+        settle(pending)
         if property:
             from conformance.property import property_check
 
             for op in names:
-                for result in property_check(target, op, dt, examples=examples, seed=seed,
-                                             required=op in required, timeout=timeout,
-                                             reference=reference, diagnose=diagnose,
-                                             reproducers=reproducers):
-                    record(result)
+                settle(property_check(target, op, dt, examples=examples, seed=seed,
+                                      required=op in required, timeout=timeout,
+                                      reference=reference, diagnose=diagnose,
+                                      reproducers=reproducers),
+                       [r for r in results if r.case.op == op])
     finally:
         if isinstance(target, Isolated) and target is not backend:
             target.close()

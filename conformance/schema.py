@@ -51,7 +51,9 @@ _ANATOMY = {"type": "object",             # structured detail beyond these field
                            "text": {"type": "string"}},
             "required": ["array", "wrong", "total", "where", "how", "text"]}
 _MISTAKE = _object({"name": {"type": "string"}, "text": {"type": "string"},
-                    "claims": {"type": "array", "items": {"type": "string"}}})
+                    "claims": {"type": "array", "items": {"type": "string"}},
+                    "also": {"type": "array", "items": {"type": "string"}},
+                    "unexplained": {"type": "array", "items": {"type": "string"}}})
 
 _RESULT = _object({
     "id": {"type": "string"},

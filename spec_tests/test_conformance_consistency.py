@@ -165,14 +165,23 @@ def test_a_backend_computing_in_float32_is_probed_in_float32() -> None:
     assert probed == {"float32": "forward"}
 
 
-def test_what_cannot_be_differentiated_or_called_is_said() -> None:
+def test_a_forward_of_another_shape_is_differentiated_along_its_own_shape() -> None:
+    """A relu returning its output flattened (a reshape slip), its backward written for that
+    output: the case's upstream gradient does not fit, so the probe draws one of the backend's
+    own output shape, and the backward is found to be the derivative of the forward."""
     flat = types.SimpleNamespace(relu=lambda x: _relu(x).ravel(),
-                                 relu_backward=lambda dy, x: dy * (x > 0))
-    texts = {r.consistency.text for r in _failures(flat, "relu")
-             if r.consistency is not None and r.check == "forward" and np.ndim(
-                 r.case.inputs["x"]) > 1}
-    assert texts and all("your forward could not be differentiated for dx: it returns y of "
-                         "shape" in t for t in texts)
+                                 relu_backward=lambda dy, x: np.reshape(dy, x.shape) * (x > 0))
+    failures = [r for r in _failures(flat, "relu") if r.check == "forward"
+                and np.ndim(r.case.inputs["x"]) > 1]
+    assert failures
+    for r in failures:
+        assert r.consistency is not None and r.consistency.verdict == "forward"
+        size = int(np.size(r.case.inputs["x"]))
+        assert r.consistency.text.endswith(f"(differentiated along an upstream gradient of your "
+                                           f"output's shape (y [{size}]))")
+
+
+def test_what_cannot_be_called_is_said() -> None:
     raising = types.SimpleNamespace(relu=lambda x: 2 * _relu(x),
                                     relu_backward=lambda dy, x: 1 / 0)
     texts = {r.consistency.text for r in _failures(raising, "relu")

@@ -117,12 +117,29 @@ def test_gradient_mistakes_are_named_and_the_forward_still_passes(backend: Any, 
 ])
 def test_a_gradient_scaled_by_a_constant_is_named_where_two_elements_can_tell(
         backend: Any, text: str) -> None:
+    """A whole-number factor (or its inverse) is evidence even on one element (golden-04): a
+    wrong value is next to never exactly twice the right one."""
     report = run(backend, ops=["relu"])
     by_id = {r.id: r.diagnosis for r in report.failures()}
-    assert by_id.pop("relu[gradient-golden-04]").startswith("unknown: ")    # a single element
+    assert "relu[gradient-golden-04]" in by_id
     assert set(by_id.values()) == {f"matches the true gradient {text}: the backward has a "
                                    f"factor too many or too few [breaks graph.backprop, "
                                    f"act.relu]"}
+
+
+def test_a_factor_that_is_no_whole_number_needs_many_elements() -> None:
+    """× 1.37 on four elements is no evidence of a factor (any few numbers are nearly
+    proportional to a few others); on eight or more it is."""
+    from conformance.cases import complete
+    from conformance.diagnosis import diagnose
+
+    for n, named in ((4, False), (9, True)):
+        case = complete(_case("relu", {"x": np.linspace(0.5, 2.0, n)}))
+        got = {"y": 1.37 * np.asarray((case.expected or {})["y"])}
+        found = diagnose(case, "forward", got, np.float64, tolerance(np.float64))
+        assert bool(found.mistakes) is named, found.text
+        if named:
+            assert found.text.startswith("matches the true output scaled by a constant (y × 1.37)")
 
 
 def _swapped(name: str, pairs: str) -> set[str]:
@@ -256,14 +273,16 @@ def test_max_pooling_with_the_window_as_stride_is_named() -> None:
 def test_an_unknown_mistake_says_so_plainly() -> None:
     found = _diagnoses(mistakes.unknown_mistake, "relu")
     assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried "
-                                "float32 rounding, relu at zero, wrong argument, all zeros, "
+                                "float32 rounding, relu at zero, unstable, wrong argument, all "
+                                "zeros, "
                                 "constant factor); see the anatomy line"}   # (no gradient)
 
 
 def test_an_unknown_mistake_of_shape_points_at_the_shapes() -> None:
     found = _diagnoses(mistakes.relu_flattened, "relu")
     assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried "
-                                "float32 rounding, relu at zero, wrong argument, all zeros, "
+                                "float32 rounding, relu at zero, unstable, wrong argument, all "
+                                "zeros, "
                                 "constant factor); see the shapes above"}
 
 
