@@ -1,7 +1,8 @@
 """Finding a backend by name and calling it through the contract.
 
-Names: ``numpy`` (the reference itself), ``torch``, ``jax``, a name that an installed package
-registers in the entry-point group ``nnspec.backends``, or ``package.module:attribute`` (an object
+Names: ``numpy`` (the reference itself), ``torch``, ``jax``, the real frameworks ``keras``,
+``tinygrad`` and ``mygrad`` (optional extras), a name that an installed package registers in the
+entry-point group ``nnspec.backends``, or ``package.module:attribute`` (an object
 inside a module) or ``package.module`` (a module of contract functions; a top-level ``module``
 too). The ``nnspec`` command can import modules of the current directory, as ``python -m``
 can. A class found that way is
@@ -50,6 +51,10 @@ BUILTIN: dict[str, str] = {
     "jax": "conformance.adapters.jax_backend:JaxBackend",
     "onnxruntime": "conformance.adapters.onnxruntime_backend:OnnxRuntimeBackend",
     "onnx-reference": "conformance.adapters.onnx_reference_backend:OnnxReferenceBackend",
+    # real frameworks, each an optional extra (nnspec[keras], nnspec[tinygrad], nnspec[mygrad])
+    "keras": "conformance.adapters.keras_backend:KerasBackend",
+    "tinygrad": "conformance.adapters.tinygrad_backend:TinygradBackend",
+    "mygrad": "conformance.adapters.mygrad_backend:MyGradBackend",
 }
 """The adapters shipped with nnspec, by name."""
 

@@ -159,21 +159,26 @@ def _device_array(value: Any) -> Array:
 
 
 class JaxBackend:
-    """JAX on the CPU, one method per contract op plus ``vjp``."""
+    """JAX on the CPU, one method per contract op plus ``vjp``.
+
+    ``ops`` maps each op to a JAX-traceable function of the contract's arrays and attributes; a
+    library built on JAX (conformance.adapters.keras_backend) subclasses with its own table.
+    """
 
     name = "jax"
     version = jax.__version__
+    ops: Mapping[str, Callable[..., Any]] = OPS_JAX
 
     def __init__(self) -> None:
         self.device = jax.devices("cpu")[0]
-        for op in OPS_JAX:
+        for op in self.ops:
             setattr(self, op, partial(self._forward, op))
 
     def _forward(self, op: str, *args: Any) -> tuple[np.ndarray, ...] | np.ndarray:
         n = len(OPS[op].inputs)
         settings = args[n:]
         with jax.default_device(self.device):
-            forward = jax.jit(lambda *arrays: OPS_JAX[op](*arrays, *settings))
+            forward = jax.jit(lambda *arrays: self.ops[op](*arrays, *settings))
             out = forward(*(_device_array(a) for a in args[:n]))
         if isinstance(out, tuple):
             return tuple(np.asarray(o) for o in out)
@@ -182,8 +187,8 @@ class JaxBackend:
     def vjp(self, op: str, inputs: tuple[np.ndarray, ...], attrs: Mapping[str, Any],
             cotangents: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
         """Gradients of Σ cotangent ∘ output by jax.vjp, for the differentiable inputs."""
-        if op not in OPS_JAX:
-            raise NotImplementedError(f"jax backend: no op {op!r}")
+        if op not in self.ops:
+            raise NotImplementedError(f"{self.name} backend: no op {op!r}")
         spec = op_spec(op)
         settings = tuple(attrs[a.name] for a in spec.attrs)
         where = [i for i, a in enumerate(spec.inputs) if a.differentiable]
@@ -193,7 +198,7 @@ class JaxBackend:
                 args = list(arrays)
                 for i, p in zip(where, primals):
                     args[i] = p
-                return OPS_JAX[op](*args, *settings)
+                return self.ops[op](*args, *settings)
 
             out, pull = jax.vjp(f, *(arrays[i] for i in where))
             return pull(cots if isinstance(out, tuple) else cots[0])

@@ -1,0 +1,71 @@
+"""Tests of the ``keras`` adapter (conformance.adapters.keras_backend), skipped without Keras.
+
+Every default case in float64 and float32: all pass except exactly the failures that
+docs/scoreboard-notes-frameworks.md records (spec_tests/helpers/frameworks.py). No time limit per
+call (``timeout=None``): each case compiles its own XLA program, and a slow, shared machine is
+not a finding.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+if importlib.util.find_spec("keras") is None:    # (importorskip would import it on TensorFlow)
+    pytest.skip("Keras is not installed (pip install nnspec[keras])", allow_module_level=True)
+
+import jax
+
+from conformance.adapters.keras_backend import KerasBackend, keras
+from conformance.runner import run
+from spec_tests.helpers.frameworks import assert_only_recorded_failures
+
+pytestmark = pytest.mark.infrastructure
+
+FLOAT32_TANH = ("Keras on JAX: keras.ops.tanh computes float64 input in float32 "
+                "(keras.backend.result_type maps float64 to float32 outside TensorFlow)")
+RECORDED = {
+    "float64": {f"{op}[{check}-golden-0{k}]": FLOAT32_TANH
+                for op in ("tanh", "rnn", "lstm", "gru") for check in ("forward", "gradient")
+                for k in range(1, 5)},
+    "float32": {},
+}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_keras_passes_every_default_case_but_the_recorded_ones(dtype: str) -> None:
+    report = run("keras", dtype=dtype, timeout=None)
+    assert report.backend_version == f"keras {keras.__version__} (jax {jax.__version__})"
+    assert_only_recorded_failures(report, RECORDED[dtype], {"lp_pool2d"})
+    assert {r.style for r in report.results if r.check == "gradient"} == {"vjp"}
+
+
+def test_keras_runs_on_jax() -> None:
+    assert keras.backend.backend() == "jax"
+
+
+def test_float64_tanh_is_float32_in_keras_on_jax() -> None:
+    """The recorded float64 failures: Keras's tanh (and so SimpleRNN, LSTM and GRU, whose cells
+    use it) returns float32 for float64 input with JAX's x64 mode on; sigmoid keeps float64."""
+    x = np.array([0.5, -1.25])
+    backend = KerasBackend()
+    assert backend.sigmoid(x).dtype == np.float64               # (switches x64 on)
+    assert jax.config.read("jax_enable_x64")
+    assert keras.ops.tanh(x).dtype == "float32"
+    assert keras.backend.result_type("float64", float) == "float32"
+    y = backend.tanh(x)
+    assert y.dtype == np.float32 and np.allclose(y, np.tanh(x), rtol=1e-6)
+
+
+def test_gru_gates_are_permuted_to_kerass_order() -> None:
+    """PyTorch's stacked r, z, n rows become Keras's z, r, h columns: with only the update gate's
+    input bias large, z ≈ 1 and the state stays h0 (were it read as r, the state would move)."""
+    h = 2
+    w_ih, w_hh = np.zeros((3 * h, 1)), np.zeros((3 * h, h))
+    b_ih, b_hh = np.zeros(3 * h), np.zeros(3 * h)
+    b_ih[h:2 * h] = 50.0                                       # z's block in PyTorch's order
+    h0 = np.array([[0.3, -0.7]])
+    out, h_n = KerasBackend().gru(np.ones((3, 1, 1)), h0, w_ih, w_hh, b_ih, b_hh)
+    assert np.allclose(h_n, h0) and np.allclose(out[-1], h0)
