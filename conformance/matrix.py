@@ -440,15 +440,15 @@ def _build_reproducer(run: Run, result: dict[str, Any],
 
 # ---------------------------------------------------------------- text helpers
 def ratio_text(ratio: float | None) -> str:
-    """A worst-error ÷ tolerance for a cell: ``0.0058``, ``0.31``, ``12``, ``3e+04``,
-    ``exact`` (no error at all), ``""`` (no values)."""
+    """A worst-error ÷ tolerance for a cell, in at most two digits: ``0.006``, ``0.31``,
+    ``12``, ``1e+03``, ``2e-05``, ``exact`` (no error at all), ``""`` (no values)."""
     if ratio is None:
         return ""
     if ratio == 0:
         return "exact"
     if math.isinf(ratio):
         return "∞"
-    if ratio < 1e-3 or ratio >= 1e4:
+    if ratio < 1e-3 or ratio >= 100:
         return f"{ratio:.0e}"
     return f"{ratio:.2g}" if ratio >= 1e-2 else f"{ratio:.1g}"
 
@@ -858,6 +858,8 @@ def _html_matrix(board: Scoreboard) -> str:
                 inner = f'<a href="#{failure.anchor}">{inner}</a>'
             tip = (f"{op}, {run.backend} {run.dtype}: {cell.summary()}; worst error ÷ "
                    f"tolerance {ratio_text(cell.ratio) or 'none (no values)'}")
+            if declared := sorted({d for r in cell.results if (d := _declared(r))}):
+                tip += f"; declared: {'; '.join(declared)}"
             tds.append(f'<td class="c st-{_slug(cell.status)}" title="{_h(tip)}">{inner}</td>')
         rows.append(f'<tr><th class="op">{_h(op)}</th>{"".join(tds)}</tr>')
     rows += ["</tbody>", "</table>"]
