@@ -608,6 +608,8 @@ _PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00", "#56b4e9", "#
             "#000000")
 """Okabe and Ito's colour-blind safe colours, one per backend (then round again)."""
 _SUPER = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_FLOOR = -8
+"""The plot's smallest power of ten: a ratio below 10⁻⁸ is drawn there."""
 
 
 def _marker(shape: int, x: float, y: float, r: float, fill: str, stroke: str) -> str:
@@ -627,16 +629,17 @@ def _marker(shape: int, x: float, y: float, r: float, fill: str, stroke: str) ->
 
 def svg_plot(board: Scoreboard, *, links: bool = True, width: int = 1080) -> str:
     """The worst error ÷ tolerance of every cell, one band per op, one line per run inside it:
-    a marker at the cell's worst ratio, a line back to its smallest nonzero one; log scale,
-    the tolerance (ratio 1) a red line, exact results (0) in a column of their own at the left,
-    failures without values (raised, wrong shape) in one at the right. ``links``: a failing
-    cell's marker links to its details (``#anchor``), for the HTML page."""
+    a marker at the cell's worst ratio, a line back to its smallest nonzero one; log scale from
+    at most 10⁻⁴ (at least 10⁻⁸: below it all is as good as exact, drawn at the edge) to at
+    least 100, the tolerance (ratio 1) a red line, exact results (0) in a column of their own at
+    the left, failures without values (raised, wrong shape) in one at the right. ``links``: a
+    failing cell's marker links to its details (``#anchor``), for the HTML page."""
     ran = board.ran
     cells = {(id(r), op): board.cell(r, op) for r in ran for op in board.ops}
     positive = [c.ratio for c in cells.values() if c and c.ratio and math.isfinite(c.ratio)]
     positive += [c.low for c in cells.values() if c and c.low and math.isfinite(c.low)]
-    lo = max(-12, min(-4, math.floor(math.log10(min(positive))) if positive else -4))
-    hi = min(8, max(1, math.ceil(math.log10(max(positive))) if positive else 1))
+    lo = max(_FLOOR, min(-4, math.floor(math.log10(min(positive))) if positive else -4))
+    hi = min(8, max(2, math.ceil(math.log10(max(positive))) if positive else 2))
     no_values = any(c and c.checked and c.ratio is None for c in cells.values())
     backends, dtypes = board.backends(), board.dtypes()
     colour = {b: _PALETTE[i % len(_PALETTE)] for i, b in enumerate(backends)}
@@ -644,11 +647,11 @@ def svg_plot(board: Scoreboard, *, links: bool = True, width: int = 1080) -> str
 
     left, right, step = 118, 18, 9 if len(ran) <= 8 else 7
     exact_x = left + 22
-    x0, x1 = left + 56, width - right - (70 if no_values else 16)
+    x0, x1 = left + 70, width - right - (70 if no_values else 16)
     none_x = width - right - 32
     legend_h, axis_h = 30, 46
     band = max(1, len(ran)) * step + 10
-    top = legend_h + 22
+    top = legend_h + 40
     height = top + band * len(board.ops) + axis_h
 
     def xpos(ratio: float) -> float:
@@ -687,14 +690,18 @@ def svg_plot(board: Scoreboard, *, links: bool = True, width: int = 1080) -> str
     for e in range(lo, hi + 1):
         gx = xpos(10.0 ** e)
         label = {0: "1", 1: "10"}.get(e, f"10{str(e).translate(_SUPER)}")
+        label = f"≤{label}" if e == _FLOOR else label
         out.append(f'<line x1="{gx:.1f}" y1="{top}" x2="{gx:.1f}" y2="{plot_bottom}" '
                    f'stroke="#d0d0d0" stroke-width="0.8"/>')
         out.append(f'<text x="{gx:.1f}" y="{plot_bottom + 16}" text-anchor="middle" '
                    f'fill="#444444">{label}</text>')
-    out.append(f'<line x1="{one:.1f}" y1="{top - 8}" x2="{one:.1f}" y2="{plot_bottom}" '
+    out.append(f'<line x1="{one:.1f}" y1="{top - 18}" x2="{one:.1f}" y2="{plot_bottom}" '
                f'stroke="#c0392b" stroke-width="1.6" stroke-dasharray="5,3"/>')
-    out.append(f'<text x="{one + 4:.1f}" y="{top - 10}" fill="#c0392b">tolerance '
-               f'(right of it fails)</text>')
+    out.append(f'<text x="{one:.1f}" y="{top - 24}" text-anchor="middle" fill="#c0392b">'
+               f'tolerance</text>')
+    out.append(f'<text x="{one - 6:.1f}" y="{top - 6}" text-anchor="end" fill="#14561f">'
+               f'← passes</text>')
+    out.append(f'<text x="{one + 6:.1f}" y="{top - 6}" fill="#c0392b">fails →</text>')
     out.append(f'<text x="{exact_x}" y="{plot_bottom + 16}" text-anchor="middle" '
                f'fill="#444444">exact</text>')
     out.append(f'<line x1="{exact_x + 17}" y1="{top}" x2="{exact_x + 17}" y2="{plot_bottom}" '
@@ -754,6 +761,8 @@ pre { background: #f2f2f2; border: 1px solid #e0e0e0; border-radius: 6px; paddin
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; background: #fff; }
 th, td { border: 1px solid #dcdcdc; padding: 4px 9px; text-align: left; vertical-align: top; }
+caption { caption-side: top; text-align: left; color: #555; font-size: 13px; padding: 0 0 6px; }
+table.matrix tbody th { vertical-align: middle; font-weight: 600; }
 thead th { background: #f0f0f0; font-weight: 600; }
 table.matrix td.c { text-align: center; white-space: nowrap; min-width: 84px; }
 table.matrix th.run { text-align: center; }
@@ -837,8 +846,9 @@ def _html_matrix(board: Scoreboard) -> str:
             groups[-1] = (run.backend, groups[-1][1] + 1)
         else:
             groups.append((run.backend, 1))
-    version = {r.backend: r.version for r in ran}
-    rows = ['<table class="matrix">', "<thead>",
+    version = {r.backend: "version unknown" if r.version == "unknown" else r.version for r in ran}
+    rows = ['<table class="matrix">', "<caption>each cell: the op's status for that run, "
+            "under it the worst error ÷ tolerance (≤ 1 passes)</caption>", "<thead>",
             '<tr><th rowspan="2">op</th>' + "".join(
                 f'<th class="run" colspan="{n}">{_h(b)}<br><small>{_h(version[b])}</small></th>'
                 for b, n in groups) + "</tr>",

@@ -318,8 +318,9 @@ def test_the_plot_has_a_marker_per_checked_cell_on_a_log_scale(board: Scoreboard
     assert "relu, odd float64: fail, worst error ÷ tolerance 1e+03 (2 fail, 1 pass)" in svg
     assert "conv2d, odd float64: timeout, worst error ÷ tolerance none (no values)" in svg
     assert ">no values</text>" in svg and ">exact</text>" in svg
-    assert ">10⁻⁵</text>" in svg and ">1</text>" in svg and ">10³</text>" in svg
-    assert "tolerance (right of it fails)" in svg
+    assert ">10⁻⁵</text>" in svg and ">1</text>" in svg and ">10⁴</text>" in svg
+    assert ">10⁻⁶</text>" not in svg and ">10⁵</text>" not in svg      # 2.5e-5 to 1234
+    assert ">tolerance</text>" in svg and ">fails →</text>" in svg
     assert page.tags.count("circle") >= 1 and page.tags.count("polygon") >= 1
     # the tolerance line sits at ratio 1: on the axis tick labelled 1
     one = re.search(r'<line x1="([\d.]+)" y1="\d+" x2="\1" y2="\d+" stroke="#c0392b"', svg)
@@ -329,6 +330,16 @@ def test_the_plot_has_a_marker_per_checked_cell_on_a_log_scale(board: Scoreboard
     linked = svg_plot(board)
     assert _parse(linked).hrefs == ["#odd-float64-relu", "#odd-float64-conv2d",
                                     "#odd-float64-lstm"]
+
+
+def test_the_plot_spans_ten_to_the_minus_eight_to_a_hundred_at_least() -> None:
+    tiny = Scoreboard([Run("x", "float32", report=report("x", "float32", [
+        result("relu", "pass", 1e-12), result("relu", "pass", 0.5, case="02")]))])
+    svg = svg_plot(tiny)
+    ticks = re.findall(r'fill="#444444">([^<]+)</text>', svg)
+    assert ticks == ["≤10⁻⁸", "10⁻⁷", "10⁻⁶", "10⁻⁵", "10⁻⁴", "10⁻³", "10⁻²", "10⁻¹", "1", "10",
+                     "10²", "exact"]
+    assert ">no values</text>" not in svg and "<a " not in svg      # nothing failed
 
 
 def test_the_html_page_is_self_contained_and_its_links_resolve(board: Scoreboard) -> None:
