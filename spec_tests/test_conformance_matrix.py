@@ -489,6 +489,24 @@ def test_nnspec_matrix_cannot_write_into_a_file(tmp_path: Path, capsys: Any) -> 
     assert code == 2 and "nnspec: error:" in capsys.readouterr().err
 
 
+def test_docs_scoreboard_is_made_by_the_documented_command_for_every_shipped_adapter() -> None:
+    """docs/scoreboard.md stays current: made by ``nnspec matrix --out docs`` of this nnspec
+    version, with a row (a run, or why none) for every adapter nnspec ships."""
+    from conformance.backends import BUILTIN
+
+    text = (REPO / "docs" / "scoreboard.md").read_text(encoding="utf-8")
+    assert "```sh\nnnspec matrix --out docs\n```" in text
+    assert text.startswith(f"# nnspec conformance scoreboard\n\nnnspec {reference.__version__} ")
+    backends = text[text.index("## Backends"):].split("\n## ")[0]
+    rows = {line.split(" | ")[0].removeprefix("| ") for line in backends.splitlines()[4:]
+            if line.startswith("| ")}
+    stale = sorted(set(BUILTIN) - rows)
+    assert not stale, (f"docs/scoreboard.md lacks the shipped adapter(s) {', '.join(stale)}: "
+                       f"run `nnspec matrix --out docs`")
+    assert (REPO / "docs" / "scoreboard.svg").exists() and (REPO / "docs" /
+                                                            "scoreboard.html").exists()
+
+
 # ---------------------------------------------------------------- a real browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
