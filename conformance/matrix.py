@@ -205,7 +205,8 @@ def run_one(backend: str, dtype: str, json_path: str | Path, *,
     (``command`` instead, for tests) and read its report.
 
     ``timeout`` is ``nnspec run``'s per-call limit, ``run_timeout`` the whole run's (None: no
-    limit): past it the child and its own children are killed. Exit status 2 (nnspec's usage
+    limit): past it (or when this process is interrupted) the child and its own children are
+    killed. Exit status 2 (nnspec's usage
     and loading errors) makes the run "unavailable" with nnspec's message; a run that ends
     otherwise without a report is "crashed".
     """
@@ -222,6 +223,10 @@ def run_one(backend: str, dtype: str, json_path: str | Path, *,
         child.communicate()
         return Run(backend, dtype, "timeout", seconds=time.perf_counter() - start,
                    message=f"did not finish within {run_timeout:g} s: killed")
+    except BaseException:         # Ctrl-C: its own session does not get it, so end it here
+        _kill_group(child)
+        child.communicate()
+        raise
     seconds = time.perf_counter() - start
     code = child.returncode
     if code == 2:

@@ -402,6 +402,28 @@ def test_a_run_past_its_time_limit_is_killed_with_what_it_started(tmp_path: Path
         pytest.fail("the hanging run's own child outlived it")
 
 
+def test_an_interrupted_matrix_leaves_no_run_behind(tmp_path: Path, monkeypatch: Any) -> None:
+    """Ctrl-C reaches the matrix, not its runs (each in a session of its own): it ends them."""
+    started: list[subprocess.Popen[str]] = []
+
+    class Interrupted(subprocess.Popen):  # type: ignore[type-arg]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+        def communicate(self, *args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("timeout"):
+                raise KeyboardInterrupt
+            return super().communicate(*args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", Interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_one("hangs", "float64", tmp_path / "r.json", run_timeout=60.0,
+                command=[sys.executable, "-c", "import time; time.sleep(120)"])
+    (child,) = started
+    assert child.returncode == -9                              # killed, and waited for
+
+
 @pytest.mark.parametrize(("code", "message"), [
     ("import os, signal; os.kill(os.getpid(), signal.SIGSEGV)", "killed by SIGSEGV"),
     ("import sys; print('boom', file=sys.stderr); sys.exit(3)", "exit status 3: boom"),
