@@ -10,9 +10,10 @@ killed after ``--run-timeout`` seconds. From the JSON reports (kept in ``DIR/rep
 
 - ``DIR/scoreboard.md``: ops × backends × dtypes, each cell the op's status for that run and its
   worst error as a fraction of its tolerance (the ``error_ratio`` of conformance.report: ≤ 1
-  passes), a failing cell linked to its details (each failing check's reason and diagnosis, and
-  a reproducer script), then per run the backend's version, the dtype, the nnspec version and
-  when it ran; a run without a report (not installed, timed out, crashed) has a row saying so;
+  passes), a failing cell linked to its details (each failing check's reason, diagnosis,
+  self-consistency and anatomy where the report has them, and a reproducer script), then per
+  run the backend's version, the dtype, the nnspec version and when it ran; a run without a
+  report (not installed, timed out, crashed) has a row saying so;
 - ``DIR/scoreboard.svg``: the error ratios per op and backend on a log scale, the tolerance a
   line (drawn here, in Python: no plotting library);
 - ``DIR/scoreboard.html``: all of it in one page with inline CSS and the SVG inline; no script,
@@ -482,6 +483,20 @@ def _declared(result: dict[str, Any]) -> str:
     return str(value) if value else ""
 
 
+def _findings(result: dict[str, Any]) -> list[str]:
+    """What a report says of a failing check beyond its reason and diagnosis, if it says it
+    (schema 3): ``consistency: ...`` (its backward against its own forward) and one
+    ``anatomy: ...`` per wrong array (where and how it is wrong)."""
+    lines = []
+    if isinstance(text := _get(result, "consistency", "text"), str) and text:
+        lines.append(f"consistency: {text}")
+    anatomy = result.get("anatomy")
+    for part in anatomy if isinstance(anatomy, list) else []:
+        if isinstance(text := _get(part, "text"), str) and text:
+            lines.append(f"anatomy: {text}")
+    return lines
+
+
 def _run_cells(run: Run) -> str:
     """``2 fail, 219 pass``: the run's checks per status, highest rank first."""
     counts = Counter(_status(r) for r in run.results)
@@ -606,6 +621,7 @@ def _md_failure(failure: Failure) -> list[str]:
             if declared := _declared(r):
                 line += f" (declared: {_md(declared)})"
             out.append(line)
+            out += [f"  - {_md(finding)}" for finding in _findings(r)]
     if failure.reproducer:
         where = f", `{failure.reproducer_path}`" if failure.reproducer_path else ""
         out += ["", f"<details><summary>reproducer of {_md(failure.reproducer_of)}{where}"
@@ -792,6 +808,7 @@ table.matrix td a { color: inherit; text-decoration: underline; font-weight: 600
 .failure ul { padding-left: 20px; }
 .failure li { margin-bottom: 6px; }
 .failure .diag { color: #333; }
+.failure .finding { color: #555; font-size: 13px; }
 .back { font-size: 13px; }
 td.bad { color: #8c1a10; font-weight: 600; }
 """
@@ -921,9 +938,11 @@ def _html_failure(failure: Failure) -> str:
         items = []
         for r in results:
             declared = _declared(r)
+            findings = "".join(f'<br><span class="finding">{_h(f)}</span>' for f in _findings(r))
             items.append(f"<li><code>{_h(r.get('id', '?'))}</code> ({_h(_status(r))}): "
                          f"{_h(r.get('reason', ''))}"
-                         + (f" <b>declared:</b> {_h(declared)}" if declared else "") + "</li>")
+                         + (f" <b>declared:</b> {_h(declared)}" if declared else "")
+                         + f"{findings}</li>")
         parts.append(f"<ul>{''.join(items[:_SHOWN])}</ul>")
         if len(items) > _SHOWN:
             parts.append(f"<details><summary>{len(items) - _SHOWN} more</summary>"

@@ -61,7 +61,8 @@ def result(op: str, status: str, ratio: float | None = 0.0, *, case: str = "01",
             "max_rel_error": None, "error_ratio": ratio, "worst_array": "y",
             "worst_index": [0], "tolerance": {"rtol": 1e-6, "atol": 1e-6}, "terms": 1,
             "depth": 1, "gradient_style": None, "geometry": "x[3]", "claims": [], "seed": None,
-            "seconds": 0.001, "diagnosis": None, "reproducer": None, "examples": 1} | extra
+            "seconds": 0.001, "diagnosis": None, "mistakes": [], "consistency": None,
+            "anatomy": [], "reproducer": None, "examples": 1} | extra
 
 
 def report(backend: str, dtype: str, results: list[dict[str, Any]], *,
@@ -95,7 +96,9 @@ def board() -> Scoreboard:
         result("lstm", "declared", 0.2, declared={"gru.reset": "before"})])
     odd64 = report("odd", "float64", [
         result("relu", "fail", 1234.0, diagnosis="a flipped kernel", source="property",
-               reproducer=REPRODUCER),
+               reproducer=REPRODUCER, consistency={"verdict": "forward", "text": "the forward "
+                                                   "is wrong"},
+               anatomy=[{"array": "y", "text": "y wrong at all 3 elements"}, {"text": None}]),
         result("relu", "fail", None, case="02", diagnosis="a flipped kernel",
                declared="max-pool ties split"),
         result("relu", "pass", 0.01, case="03"),
@@ -188,7 +191,9 @@ def test_a_failing_cell_links_to_its_reasons_diagnosis_and_reproducer(board: Sco
                    text.index('<a id="odd-float64-conv2d"></a>')]
     assert "### relu · odd (version unknown) · float64: 2 of 3 checks failed" in section
     assert "**diagnosis** (2 checks): a flipped kernel" in section
-    assert "- `relu[forward-property-01]` (fail): relu fail reason" in section
+    assert ("- `relu[forward-property-01]` (fail): relu fail reason\n"
+            "  - consistency: the forward is wrong\n"
+            "  - anatomy: y wrong at all 3 elements\n") in section
     assert ("- `relu[forward-golden-02]` (fail): relu fail reason (declared: max-pool ties "
             "split)") in section
     assert "relu[forward-golden-03]" not in section          # a pass is no problem
@@ -232,6 +237,9 @@ def test_a_golden_or_slide_failure_gets_a_reproducer_that_fails_as_the_check_did
     assert done.returncode == 1 and done.stdout.splitlines()[-1] == "FAIL: y"
     text = markdown(board)
     assert "matches a true convolution" in text       # the real diagnosis
+    assert "  - consistency: the backward gives the spec's gradient, but the forward is wrong" \
+        in text                                        # and self-consistency, anatomy
+    assert "  - anatomy: y wrong: got -2, expected 2 (×−1)" in text
 
 
 def test_a_reproducer_that_cannot_be_built_is_left_out(tmp_path: Path) -> None:
@@ -359,6 +367,8 @@ def test_the_html_page_is_self_contained_and_its_links_resolve(board: Scoreboard
     assert "<b>gone</b> float64, float32 (not available: cannot import &#x27;gone&#x27;)" in text
     assert '<section class="failure" id="odd-float64-relu">' in text
     assert "a flipped kernel" in text and "<small>1.2.3</small>" in text
+    assert ('relu fail reason<br><span class="finding">consistency: the forward is wrong</span>'
+            '<br><span class="finding">anatomy: y wrong at all 3 elements</span></li>') in text
     assert ('title="lstm, good float32: 1 declared; worst error ÷ tolerance 0.2; declared: '
             'gru.reset=before"') in text
 
