@@ -28,8 +28,10 @@ step:first/last     recurrent [T, N, ·] arrays (x, out): only at t = 0 / t = T 
 grows-with-t        recurrent [T, N, ·] arrays: the wrong steps are consecutive, at least 3, and
                     the largest error of each grows step by step (by more than the tolerance)
                     towards the last step, or back towards the first
-rows:<list>         only in these batch rows (axis 0; axis 1 of time-major [T, N, ·] arrays),
-                    or rows of a weight (linear's w, embedding's E, conv's kernels)
+rows:<list>         only in these batch rows (axis 0 of an array of two axes or more; axis 1 of
+                    time-major [T, N, ·] arrays), or rows of a weight (linear's w, embedding's
+                    E, an RNN's w_ih/w_hh, conv's kernels); not for stacked gate weights (their
+                    rows are the gate blocks') nor vectors
 channels:<list>     only in these channels (axis 1 of [N, C, ...] images and sequences, and of
                     conv kernels [K, C, ...])
 ==================  ==========================================================================
@@ -39,8 +41,8 @@ two, since any one number is a multiple of any other):
 
 ==================  ==========================================================================
 factor:<c>          got = c · expected (c by least squares, then checked; printed 2, 1/2, -1,
-                    0.7312); factor -1 is also tagged "sign"
-offset:<c>          got − expected is one constant c
+                    0.7312, all digits when only close to a whole number); -1 is also "sign"
+offset:<c>          got − expected is one constant c (4 significant digits)
 zeros               got is 0 where expected is not
 row-factor          a constant factor per row (the rows of "rows:"), not the same in all rows
 transpose           got = expectedᵀ (2-D; also a stacked weight's gate blocks, each transposed,
@@ -54,7 +56,11 @@ shape               another shape (no element tags then)
 ==================  ==========================================================================
 
 A relation is checked under the check's own tolerance, but never tighter than a few float64
-ulps, so that an exact (slide) tolerance still recognises ``e / 3`` as a factor 1/3.
+ulps, so that an exact (slide) tolerance still recognises ``e / 3`` as a factor 1/3. The text
+says "exact" of elements within the tolerance, and nothing the numbers do not show: it starts
+with the count and the first place (or, for a single element, got and expected), then the other
+places and the relations, and leaves out what does not fit in 160 characters (other places
+first).
 """
 
 from __future__ import annotations
@@ -91,9 +97,9 @@ class Anatomy:
     """Where and how one array is wrong: counts, vocabulary tags and one line of text.
 
     ``detail`` holds the numbers behind the tags (JSON-ready): ``first`` (the first wrong index),
-    and as they apply ``factor``, ``offset``, ``row_factors``, ``gates`` with their ``gate_rows``,
-    ``rows``, ``channels``, ``steps``, ``step_errors``, ``shift``, ``permutation``, ``nan``,
-    ``inf``, ``shape``, ``expected_shape``.
+    and as they apply ``sides`` (of a border), ``factor``, ``offset``, ``row_factors``, ``gates``
+    with their ``gate_rows``, ``rows``, ``channels``, ``steps``, ``step_errors``, ``shift``,
+    ``permutation``, ``nan``, ``inf``, ``shape``, ``expected_shape``.
     """
 
     array: str
@@ -324,6 +330,27 @@ def _regions(a: _Array) -> list[tuple[str, np.ndarray, str, str]]:
     return regions
 
 
+def _sides(a: _Array) -> list[str]:
+    """The fewest sides of the images that hold every wrong element (top, bottom, left, right;
+    for sequences first, last), the first such set in that order."""
+    names = (("top", "bottom"), ("left", "right")) if len(a.layout.spatial) == 2 else (
+        ("first", "last"),)
+    lines: dict[str, np.ndarray] = {}
+    for axis, pair in zip(a.layout.spatial, names):
+        index = np.arange(a.wrong.shape[axis]).reshape(
+            [-1 if i == axis else 1 for i in range(a.wrong.ndim)])
+        lines.update({side: index == edge for side, edge in
+                      zip(pair, (0, a.wrong.shape[axis] - 1))})
+    for size in range(1, len(lines)):
+        for sides in itertools.combinations(lines, size):
+            covered = np.zeros(a.wrong.shape, dtype=bool)
+            for side in sides:
+                covered |= lines[side]
+            if not (a.wrong & ~covered).any():
+                return list(sides)
+    return list(lines)                  # (only called where all of them hold every one)
+
+
 def _tied(a: _Array) -> np.ndarray | None:
     """max_pool2d: inputs inside (dx) or outputs of (y) windows whose maximum is tied."""
     x = np.asarray(a.inputs.get("x"), dtype=np.float64)
@@ -375,6 +402,8 @@ def _where(a: _Array) -> list[_Place]:
     for tag, region, phrase, rest in _regions(a):
         if not region.all() and not (w & ~region).any():
             places.append(_Place(tag, phrase, rest))
+            if tag == "border":
+                a.detail["sides"] = _sides(a)
     places += _gate_places(a)
     if a.layout.time is not None:
         a.detail["steps"] = a.along(0)

@@ -16,6 +16,9 @@ from hypothesis.extra import numpy as hnp
 
 from conformance.anatomy import Anatomy, _factor, _ranges, _tag_number, anatomies, anatomy
 from conformance.backends import load_backend
+from conformance.cases import complete
+from conformance.checks import _tolerance, default_cases
+from conformance.contract import OPS
 from reference.tolerance import EXACT, Tolerance, tolerance, within_tolerance
 
 pytestmark = pytest.mark.infrastructure
@@ -69,7 +72,8 @@ def test_a_conv_padding_bug_shows_as_border_rows_the_issues_first_line() -> None
     assert dx.text == "dx wrong at 12/48 elements, all on the border rows/cols; interior exact"
     assert (dx.wrong, dx.total, dx.where, dx.how) == (12, 48, ("border",), ())
     assert dx.to_dict() == {"array": "dx", "wrong": 12, "total": 48, "where": ["border"],
-                            "how": [], "text": dx.text, "first": [0, 0, 0, 0]}
+                            "how": [], "text": dx.text, "first": [0, 0, 0, 0],
+                            "sides": ["top", "bottom"]}
 
 
 def _lstm(seed: int = 2, h: int = 16, t: int = 4) -> tuple[dict[str, np.ndarray],
@@ -141,6 +145,7 @@ def test_border_and_interior_and_their_near_misses() -> None:
     border = _border(e.shape)
     got = np.where(border, e + 1.0, e)
     found = _one("max_pool2d", "gradient", "x", got, e)
+    assert found.to_dict()["sides"] == ["top", "bottom", "left", "right"]
     assert found.where == ("border",) and found.text.startswith(
         f"dx wrong at {border.sum()}/{e.size} elements, all on the border rows/cols; "
         f"interior exact")
@@ -161,6 +166,7 @@ def test_border_and_interior_and_their_near_misses() -> None:
     found = _one("conv1d", "gradient", "x", np.where(_border(seq.shape, (2,)), seq * 3, seq),
                  seq)
     assert found.where == ("border",) and "border positions; interior exact" in found.text
+    assert found.to_dict()["sides"] == ["first", "last"]
 
 
 def test_x_equal_zero_for_relu_prime_at_zero() -> None:
@@ -546,6 +552,35 @@ def test_texts_stay_on_one_short_line_and_numbers_read_as_the_lecture_writes_the
     assert _tag_number(2.0000015) == "2.0000015"      # close to 2, but not 2: all its digits
 
 
+@pytest.mark.parametrize("op", list(OPS))
+def test_every_golden_and_slide_case_of_every_op_gets_a_true_anatomy(op: str) -> None:
+    """A backend doubling a random part of every array, on every case: each anatomy counts the
+    elements the tolerance rule finds wrong, tags the doubling where it can be told, and leaves
+    out the arrays it left right."""
+    rng = np.random.default_rng(sum(map(ord, op)))
+    for case in (complete(c) for c in default_cases([op])):
+        for check in ("forward", "gradient") if case.has_gradient else ("forward",):
+            expected = case.expected if check == "forward" else case.expected_grads
+            assert expected is not None
+            tol = _tolerance(case, check, np.dtype(np.float64))
+            got, wrong = {}, {}
+            for name, e in expected.items():
+                e = np.asarray(e, dtype=np.float64)
+                got[name] = np.where(rng.random(e.shape) < 0.5, 2 * e, e)
+                wrong[name] = ~within_tolerance(got[name], e, tol)
+            found = anatomies(op, check, got, expected, tol, case.inputs, case.attrs)
+            prefix = "d" if check == "gradient" else ""
+            assert [a.array for a in found] == [prefix + n for n in expected if wrong[n].any()]
+            for a in found:
+                mask = wrong[a.array[len(prefix):]]
+                assert (a.wrong, a.total) == (int(mask.sum()), mask.size), case.name
+                assert len(a.text) <= 160 and a.text.startswith(a.array), a.text
+                assert ("everywhere" in a.where) == bool(
+                    mask.all() or mask[np.asarray(expected[a.array[len(prefix):]]) != 0].all())
+                if a.wrong >= 2:                # (one element: any factor would fit it)
+                    assert a.how[0] == "factor:2" and "row-factor" not in a.how, (case.name, a)
+
+
 # ---------------------------------------------------------------- properties
 @st.composite
 def _image_case(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
@@ -568,6 +603,12 @@ def test_location_tags_hold_exactly_when_the_mask_says_so(case: Any, c: float) -
     border = _border(e.shape)
     assert ("border" in found.where) == (not (mask & ~border).any() and (~border).any())
     assert ("interior" in found.where) == (not (mask & border).any())
+    if "border" in found.where:                      # the sides named hold every wrong element
+        h, w = np.indices(e.shape[2:])
+        lines = {"top": h == 0, "bottom": h == e.shape[2] - 1, "left": w == 0,
+                 "right": w == e.shape[3] - 1}
+        covered = np.logical_or.reduce([lines[side] for side in found.to_dict()["sides"]])
+        assert not (mask & ~covered).any()
     assert ("everywhere" in found.where) == bool(mask.all())
     rows = [t for t in found.where if t.startswith("rows:")]
     touched = [n for n in range(e.shape[0]) if mask[n].any()]

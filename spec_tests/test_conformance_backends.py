@@ -73,12 +73,14 @@ def test_a_registered_entry_point_name_loads(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
     bound = load_backend("mine")
     assert bound.name == "mine" and isinstance(bound.obj, ClassBackend)
-    with pytest.raises(BackendError, match="use one of jax, mine, numpy, torch"):
+    with pytest.raises(BackendError,
+                       match="use one of jax, mine, numpy, onnx-reference, onnxruntime, torch"):
         load_backend("yours")
 
 
 @pytest.mark.parametrize(("name", "device", "message"), [
-    ("nosuch", None, "unknown backend 'nosuch': use one of jax, numpy, torch"),
+    ("nosuch", None,
+     "unknown backend 'nosuch': use one of jax, numpy, onnx-reference, onnxruntime, torch"),
     ("nosuch_pkg.mod:thing", None, "cannot import 'nosuch_pkg.mod'"),
     ("conformance.contract:nothing", None, "'conformance.contract' has no attribute 'nothing'"),
     ("numpy", "cuda", "backend 'numpy' has no device option"),

@@ -95,8 +95,8 @@ def test_verbose_prints_every_check_and_require_turns_skips_into_failures() -> N
     (["run", "--json", "/nonexistent/dir/r.json", "--ops", "step", "-q"], "No such file"),
     (["explain", "conv3d"], "nnspec: error: no op 'conv3d' in the contract"),
     (["run", "--backend", "nosuchmodule"], "nnspec: error: unknown backend 'nosuchmodule': use "
-     "one of jax, numpy, torch, a module (package.module) or package.module:attribute; no "
-     "module 'nosuchmodule' can be imported from here"),
+     "one of jax, numpy, onnx-reference, onnxruntime, torch, a module (package.module) or "
+     "package.module:attribute; no module 'nosuchmodule' can be imported from here"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
     ([], "the following arguments are required: COMMAND"),
 ])

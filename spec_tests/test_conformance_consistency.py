@@ -184,8 +184,8 @@ def test_what_cannot_be_differentiated_or_called_is_said() -> None:
 def test_a_backend_without_gradients_gets_no_consistency_line() -> None:
     forward_only = types.SimpleNamespace(relu=lambda x: 2 * _relu(x))
     failures = _failures(forward_only, "relu")
-    assert all(r.consistency is None and r.findings()[0].startswith("diagnosis: ")
-               for r in failures)
+    assert all(r.consistency is None and r.findings()[0].startswith("anatomy: ")
+               and not any(f.startswith("consistency") for f in r.findings()) for r in failures)
 
 
 def test_an_isolated_backend_is_probed_in_its_own_process() -> None:

@@ -257,7 +257,7 @@ def test_an_unknown_mistake_says_so_plainly() -> None:
     found = _diagnoses(mistakes.unknown_mistake, "relu")
     assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried "
                                 "float32 rounding, relu at zero, wrong argument, all zeros, "
-                                "constant factor); see the consistency and anatomy lines"}
+                                "constant factor); see the anatomy line"}   # (no gradient)
 
 
 def test_an_unknown_mistake_of_shape_points_at_the_shapes() -> None:
