@@ -553,10 +553,16 @@ def _code(text: str) -> str:
     return f"{fence}{text.replace('|', '¦')}{fence}"
 
 
+NOTES = "scoreboard-notes.md"
+"""The notes next to a scoreboard (docs/scoreboard-notes.md) that say why a framework differs
+from the spec; the Markdown links them when the folder has them."""
+
+
 def markdown(board: Scoreboard, *, plot: str | None = "scoreboard.svg",
-             page: str | None = "scoreboard.html") -> str:
+             page: str | None = "scoreboard.html", notes: str | None = None) -> str:
     """The scoreboard in Markdown (GitHub's: anchors as ``<a id>``, reproducers in
-    ``<details>``); ``plot`` and ``page`` are the SVG and HTML files it links (None: none)."""
+    ``<details>``); ``plot``, ``page`` and ``notes`` are the SVG, HTML and notes files it links
+    (None: none)."""
     ran = board.ran
     out = ["# nnspec conformance scoreboard", "",
            f"{_about(board)}, generated {board.generated} by", "", "```sh", board.command,
@@ -565,7 +571,9 @@ def markdown(board: Scoreboard, *, plot: str | None = "scoreboard.svg",
            "and gradients). A cell is the op's status for that run and its **worst error as a "
            "fraction of its tolerance** (≤ 1 passes; `exact`: no error at all); a failing cell "
            "links to its checks' reasons, diagnoses and a reproducer."
-           + (f" [The HTML page]({page}) has all of it on one page." if page else ""), ""]
+           + (f" [The HTML page]({page}) has all of it on one page." if page else "")
+           + (f" Why a framework differs from the spec, each finding with a reproducer: "
+              f"[{notes}]({notes})." if notes else ""), ""]
     out += ["| | status | meaning |", "|---|---|---|"]
     out += [f"| {look(s).symbol} | {s} | {_md(look(s).meaning)} |"
             for s in _legend_statuses(board)]
@@ -985,7 +993,8 @@ def write(board: Scoreboard, out: str | Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     attach_reproducers(board, out / "reproducers")
     paths = [out / "scoreboard.md", out / "scoreboard.svg", out / "scoreboard.html"]
-    texts = [markdown(board, plot="scoreboard.svg" if board.ran else None),
+    notes = NOTES if (out / NOTES).exists() else None
+    texts = [markdown(board, plot="scoreboard.svg" if board.ran else None, notes=notes),
              svg_plot(board, links=False), html_page(board)]
     for path, text in zip(paths, texts):
         path.write_text(text, encoding="utf-8")

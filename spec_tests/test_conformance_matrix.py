@@ -379,6 +379,11 @@ def test_write_puts_the_three_pages_and_the_reproducers_in_the_folder(
     paths = write(fresh, tmp_path / "out")
     assert [p.name for p in paths] == ["scoreboard.md", "scoreboard.svg", "scoreboard.html"]
     assert (tmp_path / "out" / "reproducers" / "odd-float64-relu.py").exists()
+    assert "scoreboard-notes.md" not in paths[0].read_text(encoding="utf-8")
+    (tmp_path / "out" / "scoreboard-notes.md").write_text("# notes\n", encoding="utf-8")
+    write(fresh, tmp_path / "out")                    # notes next to it: linked
+    assert ("Why a framework differs from the spec, each finding with a reproducer: "
+            "[scoreboard-notes.md](scoreboard-notes.md).") in paths[0].read_text(encoding="utf-8")
     assert "reproducers/odd-float64-relu.py" in paths[2].read_text(encoding="utf-8")
     assert paths[1].read_text(encoding="utf-8").startswith("<svg xmlns=")
 
