@@ -280,6 +280,18 @@ class Cell:
         """The checks that make the cell detailed (failed, timed out, unknown status)."""
         return [r for r in self.results if look(_status(r)).detailed]
 
+    def partial(self) -> str:
+        """What a cell with checks also skipped: ``forward only`` (every gradient check skipped,
+        every forward checked), ``+3 skip``, or "" (nothing skipped, or nothing checked)."""
+        skipped = [r for r in self.results if _status(r) == "skip"]
+        if not skipped or not self.checked:
+            return ""
+        gradients = [r for r in self.results if r.get("check") == "gradient"]
+        if gradients and all(_status(r) == "skip" for r in gradients) and len(skipped) == len(
+                gradients):
+            return "forward only"
+        return f"+{len(skipped)} skip"
+
     def summary(self) -> str:
         """``"2 fail, 20 pass, 4 skip"``, highest rank first."""
         order = sorted(self.counts, key=lambda s: -look(s).rank)
@@ -465,14 +477,15 @@ def ratio_text(ratio: float | None) -> str:
     return f"{ratio:.2g}" if ratio >= 1e-2 else f"{ratio:.1g}"
 
 
-def _cell_text(cell: Cell | None) -> tuple[str, str]:
-    """(symbol and status, ratio) of a table cell."""
+def _cell_text(cell: Cell | None) -> tuple[str, str, str]:
+    """(symbol and status, ratio, what was skipped besides) of a table cell."""
     if cell is None:
-        return "", ""
+        return "", "", ""
     label = cell.status
     if cell.look.detailed:
         label += f" {len(cell.problems())}/{len(cell.results)}"
-    return f"{cell.look.symbol} {label}", ratio_text(cell.ratio if cell.checked else None)
+    return (f"{cell.look.symbol} {label}", ratio_text(cell.ratio if cell.checked else None),
+            cell.partial())
 
 
 def _declared(result: dict[str, Any]) -> str:
@@ -569,8 +582,9 @@ def markdown(board: Scoreboard, *, plot: str | None = "scoreboard.svg",
            "```", "",
            "Each backend and dtype ran as its own `nnspec run` (golden and slide cases, forward "
            "and gradients). A cell is the op's status for that run and its **worst error as a "
-           "fraction of its tolerance** (≤ 1 passes; `exact`: no error at all); a failing cell "
-           "links to its checks' reasons, diagnoses and a reproducer."
+           "fraction of its tolerance** (≤ 1 passes; `exact`: no error at all), and in brackets "
+           "what the backend does not implement besides (forward only: no gradient; +N skip: N "
+           "checks); a failing cell links to its checks' reasons, diagnoses and a reproducer."
            + (f" [The HTML page]({page}) has all of it on one page." if page else "")
            + (f" Why a framework differs from the spec, each finding with a reproducer: "
               f"[{notes}]({notes})." if notes else ""), ""]
@@ -588,8 +602,9 @@ def markdown(board: Scoreboard, *, plot: str | None = "scoreboard.svg",
             row = [f"`{op}`"]
             for run in ran:
                 cell = board.cell(run, op)
-                status, ratio = _cell_text(cell)
+                status, ratio, partial = _cell_text(cell)
                 text = f"{status} {ratio}".strip() or "—"
+                text += f" ({partial})" if partial else ""
                 failure = board.failure(run, op)
                 row.append(f"[{text}](#{failure.anchor})" if failure else text)
             out.append("| " + " | ".join(row) + " |")
@@ -802,6 +817,7 @@ thead th { background: #f0f0f0; font-weight: 600; }
 table.matrix td.c { text-align: center; white-space: nowrap; min-width: 84px; }
 table.matrix th.run { text-align: center; }
 table.matrix td .r { display: block; font-size: 12px; opacity: 0.85; }
+table.matrix td .p { display: block; font-size: 11px; font-style: italic; opacity: 0.75; }
 table.matrix td a { color: inherit; text-decoration: underline; font-weight: 600; }
 .legend { display: flex; flex-wrap: wrap; gap: 8px 18px; margin: 10px 0 16px; padding: 0;
           list-style: none; font-size: 14px; }
@@ -884,7 +900,9 @@ def _html_matrix(board: Scoreboard) -> str:
             groups.append((run.backend, 1))
     version = {r.backend: "version unknown" if r.version == "unknown" else r.version for r in ran}
     rows = ['<table class="matrix">', "<caption>each cell: the op's status for that run, "
-            "under it the worst error ÷ tolerance (≤ 1 passes)</caption>", "<thead>",
+            "under it the worst error ÷ tolerance (≤ 1 passes) and what the backend does not "
+            "implement besides (<i>forward only</i>: no gradient; <i>+N skip</i>: N checks)"
+            "</caption>", "<thead>",
             '<tr><th rowspan="2">op</th>' + "".join(
                 f'<th class="run" colspan="{n}">{_h(b)}<br><small>{_h(version[b])}</small></th>'
                 for b, n in groups) + "</tr>",
@@ -897,8 +915,9 @@ def _html_matrix(board: Scoreboard) -> str:
             if cell is None:
                 tds.append('<td class="c" title="no checks">—</td>')
                 continue
-            status, ratio = _cell_text(cell)
-            inner = f'{_h(status)}<span class="r">{_h(ratio) or "&nbsp;"}</span>'
+            status, ratio, partial = _cell_text(cell)
+            inner = (f'{_h(status)}<span class="r">{_h(ratio) or "&nbsp;"}</span>'
+                     + (f'<span class="p">{_h(partial)}</span>' if partial else ""))
             failure = board.failure(run, op)
             if failure is not None:
                 inner = f'<a href="#{failure.anchor}">{inner}</a>'

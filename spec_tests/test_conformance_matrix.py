@@ -122,7 +122,13 @@ def test_a_cell_shows_its_highest_ranked_status_and_its_worst_error_ratio() -> N
                        result("relu", "skip", None)])
     assert passing is not None
     assert (passing.ratio, passing.low, passing.checked) == (0.25, 0.003, 2)
-    assert passing.summary() == "2 pass, 1 skip"
+    assert passing.summary() == "2 pass, 1 skip" and passing.partial() == "+1 skip"
+    forward_only = cell_of([result("relu", "pass", 0.25),
+                            result("relu", "skip", None, check="gradient"),
+                            result("relu", "skip", None, check="gradient", case="02")])
+    assert forward_only is not None and forward_only.partial() == "forward only"
+    assert cell_of([result("relu", "skip", None)]).partial() == ""      # type: ignore[union-attr]
+    assert cell_of([result("relu", "pass", 0.1)]).partial() == ""       # type: ignore[union-attr]
     # a failing cell shows its failures' worst ratio, not the passes'
     failing = cell_of([result("relu", "pass", 0.9), result("relu", "fail", 3.0),
                        result("relu", "fail", 7.0)])
@@ -159,7 +165,7 @@ def test_the_markdown_table_has_an_op_per_row_and_a_run_per_column(board: Scoreb
     assert rows["`tanh`"] == ["—", "✓ pass exact", "— |"]                 # no checks: —
     assert rows["`relu`"] == ["✓ pass exact", "✓ pass exact",
                               "[✗ fail 2/3 1e+03](#odd-float64-relu) |"]
-    assert rows["`conv2d`"] == ["✓ pass 0.003", "✓ pass 0.42",
+    assert rows["`conv2d`"] == ["✓ pass 0.003", "✓ pass 0.42 (forward only)",
                                 "[◷ timeout 1/1](#odd-float64-conv2d) |"]
     assert rows["`lstm`"] == ["– skip", "◐ declared 0.2", "[? weird 1/1 0.5](#odd-float64-lstm) |"]
     assert "nnspec matrix --out x" in text and "generated 2026-01-02 03:04 UTC" in text
@@ -367,6 +373,7 @@ def test_the_html_page_is_self_contained_and_its_links_resolve(board: Scoreboard
     assert "<b>gone</b> float64, float32 (not available: cannot import &#x27;gone&#x27;)" in text
     assert '<section class="failure" id="odd-float64-relu">' in text
     assert "a flipped kernel" in text and "<small>1.2.3</small>" in text
+    assert '0.42</span><span class="p">forward only</span></td>' in text
     assert ('relu fail reason<br><span class="finding">consistency: the forward is wrong</span>'
             '<br><span class="finding">anatomy: y wrong at all 3 elements</span></li>') in text
     assert ('title="lstm, good float32: 1 declared; worst error ÷ tolerance 0.2; declared: '
