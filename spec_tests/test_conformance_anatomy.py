@@ -17,7 +17,7 @@ from hypothesis.extra import numpy as hnp
 from conformance.anatomy import Anatomy, _factor, _ranges, _tag_number, anatomies, anatomy
 from conformance.backends import load_backend
 from conformance.cases import complete
-from conformance.checks import _tolerance, default_cases
+from conformance.checks import default_cases
 from conformance.contract import OPS
 from reference.tolerance import EXACT, Tolerance, tolerance, within_tolerance
 
@@ -562,7 +562,7 @@ def test_every_golden_and_slide_case_of_every_op_gets_a_true_anatomy(op: str) ->
         for check in ("forward", "gradient") if case.has_gradient else ("forward",):
             expected = case.expected if check == "forward" else case.expected_grads
             assert expected is not None
-            tol = _tolerance(case, check, np.dtype(np.float64))
+            tol = case.tolerance_for(check, np.float64)
             got, wrong = {}, {}
             for name, e in expected.items():
                 e = np.asarray(e, dtype=np.float64)

@@ -34,8 +34,8 @@ UPDATE = ("matches h' = z ∘ n + (1 − z) ∘ h (the update gate's roles swapp
           "PyTorch, computes h' = (1 − z) ∘ n + z ∘ h [breaks gru, convention.gru-reset-after]")
 SQRT = ("matches Σ x² without the square root: L2 pooling keeps √(Σ x²) of each window "
         "[breaks pool.l2, convention.pooling]")
-F32 = ("matches float32 arithmetic (errors the size of float32 rounding): a float64 run expects the "
-       "backend to compute in float64 throughout [breaks convention.float64]")
+F32 = ("matches float32 arithmetic (errors the size of float32 rounding): a float64 run "
+       "expects the backend to compute in float64 throughout [breaks convention.float64]")
 
 
 def _avg(k: int) -> str:
@@ -197,8 +197,8 @@ def test_a_stub_returning_zeros_is_named_and_the_run_goes_on() -> None:
     assert report.failures() and report.failed == len(report.results)
     for r in report.failures():
         forward = r.check == "forward"
-        expected = np.asarray(((r.case.expected or {})["y"] if forward else
-                               (r.case.expected_grads or {})["x"]))
+        expected = np.asarray((r.case.expected or {})["y"] if forward else
+                               (r.case.expected_grads or {})["x"])
         assert r.diagnosis == zeros.format("y" if forward else "dx",
                                            "output" if forward else "gradient",
                                            np.count_nonzero(expected), expected.size,
