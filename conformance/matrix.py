@@ -35,6 +35,7 @@ import math
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -1006,10 +1007,12 @@ def run_matrix(backends: Sequence[str], dtypes: Sequence[str], out: str | Path, 
 
 
 def write(board: Scoreboard, out: str | Path) -> list[Path]:
-    """Write scoreboard.md, scoreboard.svg and scoreboard.html (and the reproducers) to
-    ``out``; return the three paths."""
+    """Write scoreboard.md, scoreboard.svg and scoreboard.html (and the reproducers, in
+    ``out/reproducers``, rewritten: none of an earlier board stays) to ``out``; return the
+    three paths."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out / "reproducers", ignore_errors=True)
     attach_reproducers(board, out / "reproducers")
     paths = [out / "scoreboard.md", out / "scoreboard.svg", out / "scoreboard.html"]
     notes = NOTES if (out / NOTES).exists() else None

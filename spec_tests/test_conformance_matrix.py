@@ -383,7 +383,11 @@ def test_the_html_page_is_self_contained_and_its_links_resolve(board: Scoreboard
 def test_write_puts_the_three_pages_and_the_reproducers_in_the_folder(
         board: Scoreboard, tmp_path: Path) -> None:
     fresh = Scoreboard(board.runs, command=board.command, generated=board.generated)
+    stale = tmp_path / "out" / "reproducers" / "gone-float64-relu.py"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("# an earlier board's\n", encoding="utf-8")
     paths = write(fresh, tmp_path / "out")
+    assert not stale.exists()
     assert [p.name for p in paths] == ["scoreboard.md", "scoreboard.svg", "scoreboard.html"]
     assert (tmp_path / "out" / "reproducers" / "odd-float64-relu.py").exists()
     assert "scoreboard-notes.md" not in paths[0].read_text(encoding="utf-8")
