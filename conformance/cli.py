@@ -6,9 +6,13 @@
                [--max-failures N] [-q | -v]
     nnspec list [--backend NAME] [--markdown]
     nnspec explain OP
+    nnspec matrix [--backend NAME ...] [--dtype float64,float32] [--ops OPS] [--timeout SECONDS]
+                  [--run-timeout SECONDS] [--isolate] --out DIR
 
 Exit status: 0 when every check passed (skips are not failures), 1 when a check failed, 2 for a
 usage error or a backend, op or file that cannot be loaded (with a message saying which).
+``nnspec matrix`` (conformance.matrix) exits 0 once it has written its pages, whatever the checks
+found, and 2 for a usage error.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from conformance.backends import BackendError, Bound, load_backend
 from conformance.cases import Case, golden_cases
 from conformance.contract import OPS, contract_markdown, op_spec
 from conformance.isolation import DEFAULT_TIMEOUT, Isolated
+from conformance.matrix import DEFAULT_RUN_TIMEOUT, dtype_names, names
+from conformance.matrix import command as matrix_command
 from conformance.report import Result
 from conformance.runner import (
     DEFAULT_EXAMPLES,
@@ -51,6 +57,20 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def _op_list(text: str) -> list[str]:
     try:
         return op_names(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _names(text: str) -> list[str]:
+    try:
+        return names(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _dtype_list(text: str) -> list[str]:
+    try:
+        return dtype_names(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -123,6 +143,29 @@ def _parser() -> argparse.ArgumentParser:
 
     explain_p = sub.add_parser("explain", help="an op's specification")
     explain_p.add_argument("op", metavar="OP", help=f"one of {', '.join(OPS)}")
+
+    matrix_p = sub.add_parser("matrix", help="the scoreboard: several backends and dtypes, each "
+                              "run in its own process, as Markdown, SVG and HTML")
+    matrix_p.add_argument("--backend", type=_names, action="append", metavar="NAME",
+                          help="a backend to run (repeat the option, or NAME,NAME; default: "
+                               "every shipped adapter)")
+    matrix_p.add_argument("--dtype", type=_dtype_list, default=list(DTYPES), metavar="DTYPES",
+                          help=f"comma-separated dtypes (default {','.join(DTYPES)})")
+    matrix_p.add_argument("--ops", type=_op_list, metavar="OPS",
+                          help="comma-separated ops to check (default: all)")
+    matrix_p.add_argument("--out", required=True, metavar="DIR",
+                          help="the folder for scoreboard.md, .svg, .html, the JSON reports "
+                               "and the reproducers")
+    matrix_p.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
+                          help=f"time limit of one backend call (default {DEFAULT_TIMEOUT:g} s; "
+                               f"0: none)")
+    matrix_p.add_argument("--run-timeout", type=_seconds, default=DEFAULT_RUN_TIMEOUT,
+                          metavar="SECONDS",
+                          help=f"time limit of one backend × dtype run, killed after it "
+                               f"(default {DEFAULT_RUN_TIMEOUT:g} s; 0: none)")
+    matrix_p.add_argument("--isolate", action="store_true",
+                          help="each run checks its backend in a further child process (see "
+                               "nnspec run --isolate)")
     return parser
 
 
@@ -302,11 +345,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)    # (matrix: its command)
         if args.command == "run":
             _check_run_args(args.parser, args)
     except SystemExit as exc:  # argparse's --help, --version and usage errors
         return int(exc.code or 0)
-    commands = {"run": _cmd_run, "list": _cmd_list, "explain": _cmd_explain}
+    commands = {"run": _cmd_run, "list": _cmd_list, "explain": _cmd_explain,
+                "matrix": matrix_command}
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.append(os.getcwd())      # a backend next to you imports, as with python -m
     try:
