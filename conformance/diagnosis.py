@@ -715,17 +715,44 @@ def _unstable_formulas(ctx: Context) -> Iterator[Candidate]:
                 values = ({"y": p} if ctx.check == "forward" else
                           {"x": p * (dy - np.sum(dy * p, axis=-1, keepdims=True))})
             else:
-                t = np.asarray(ctx.case.inputs["targets"])
-                n = len(t)
-                picked = p[np.arange(n), t]
-                loss = np.asarray(-np.mean(np.log(picked)))
-                onehot = np.eye(p.shape[1])[t]
-                values = ({"loss": loss} if ctx.check == "forward" else
-                          {"logits": up.get("loss", 1.0) * (p - onehot) / n})
+                yield from _log_of_softmax(ctx, x, p, up)
+                return
             how = "softmax(x) = eˣ / Σ eˣ, without subtracting max x first"
     yield (f"matches the unshifted formula {how} overflowing: exp(x) is inf beyond "
            f"x ≈ {np.log(np.finfo(dt).max):.0f} in {dt.name}; the contract promises stable "
            f"results for any finite input", values)
+
+
+def _log_of_softmax(ctx: Context, x: np.ndarray, unshifted: np.ndarray,
+                    up: Mapping[str, np.ndarray]) -> Iterator[Candidate]:
+    """Cross-entropy as −log of a softmax: shifted by the max (the target's probability
+    underflows to 0, and its log is −inf) or not even shifted (exp overflows too); where both
+    give the same numbers, both are named."""
+    t = np.asarray(ctx.case.inputs["targets"])
+    n = len(t)
+    onehot = np.eye(x.shape[1])[t]
+
+    def values(p: np.ndarray) -> Values:
+        if ctx.check == "forward":
+            return {"loss": np.asarray(-np.mean(np.log(p[np.arange(n), t])))}
+        return {"logits": up.get("loss", np.asarray(1.0)) * (p - onehot) / n}
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        shifted = values((e / e.sum(axis=-1, keepdims=True)).astype(np.float64))
+        naive = values(unshifted)
+    log_p = ("matches −log(p) of a softmax p computed first: the target's probability underflows "
+             "to 0 and its log is −inf; log-sum-exp (log p_t = x_t − m − log Σ_j e^(x_j − m), "
+             "m = max x) keeps it finite")
+    overflow = (f"the unshifted softmax eˣ / Σ eˣ, whose exp overflows beyond x ≈ "
+                f"{np.log(np.finfo(ctx.dtype).max):.0f} in {ctx.dtype.name}")
+    if all(_close(naive[k], v, Tolerance(0.0, 0.0)) for k, v in shifted.items()):
+        yield (f"{log_p}; or, with the same numbers on this case, {overflow}: the contract "
+               f"promises stable results for any finite input", shifted)
+        return
+    yield f"{log_p}: the contract promises stable results for any finite input", shifted
+    yield (f"matches {overflow}: the contract promises stable results for any finite input",
+           naive)
 
 
 def _bias_ignored(ctx: Context) -> Iterator[Candidate]:

@@ -2,7 +2,7 @@
 ONNX models it shares with the ``onnxruntime`` adapter (conformance.adapters.onnx_models).
 
 The adapter runs every default case in both dtypes here (under a second each): every forward check
-passes except exactly the failures recorded in docs/scoreboard-notes.md (none), and the notes'
+passes except exactly the failures recorded in docs/scoreboard-notes.md, and the notes'
 reproducers still hold. Skipped cleanly where onnx is not installed.
 """
 
@@ -25,7 +25,10 @@ from spec_tests.helpers.scoreboard_notes import findings, reproducers  # noqa: E
 
 pytestmark = pytest.mark.infrastructure
 
-RECORDED_FAILURES: dict[str, dict[str, str]] = {"float64": {}, "float32": {}}
+_LOG_OF_SOFTMAX = "SoftmaxCrossEntropyLoss takes the log of a softmax (a bug of the evaluator)"
+RECORDED_FAILURES: dict[str, dict[str, str]] = {
+    dtype: {"cross_entropy[forward-golden-06]": _LOG_OF_SOFTMAX} for dtype in ("float64",
+                                                                             "float32")}
 """Per dtype: each check that fails → the title of its finding in docs/scoreboard-notes.md."""
 
 
@@ -46,7 +49,7 @@ def test_every_forward_check_passes_but_the_recorded_failures(dtype: str) -> Non
 
 def test_the_reproducers_in_the_scoreboard_notes_hold() -> None:
     snippets = reproducers("onnx-reference")
-    assert len(snippets) == 2
+    assert len(snippets) == 3
     for code in snippets:
         exec(compile(code, "docs/scoreboard-notes.md (onnx-reference)", "exec"), {})
 
