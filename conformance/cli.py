@@ -23,7 +23,12 @@ from collections.abc import Sequence
 from typing import TextIO
 
 import reference
-from conformance.backends import BackendError, Bound, load_backend
+from conformance.backends import (
+    BackendError,
+    Bound,
+    import_from_current_directory,
+    load_backend,
+)
 from conformance.cases import Case, golden_cases
 from conformance.contract import OPS, contract_markdown, op_spec
 from conformance.isolation import DEFAULT_TIMEOUT, Isolated
@@ -55,15 +60,34 @@ def _op_list(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _number(text: str, kind: type[int] | type[float]) -> int | float:
+    try:
+        return kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = int(_number(text, int))
     if problem := count_problem(value):
         raise argparse.ArgumentTypeError(problem)
     return value
 
 
+def _count(text: str) -> int:
+    value = int(_number(text, int))
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    return value
+
+
+def _integer(text: str) -> int:
+    return int(_number(text, int))
+
+
 def _seconds(text: str) -> float:
-    value = float(text)
+    value = float(_number(text, float))
     if problem := seconds_problem(value):
         raise argparse.ArgumentTypeError(problem)
     return value
@@ -96,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
                             "and printed as a reproducer")
     run_p.add_argument("--examples", type=_positive_int, default=None, metavar="N",
                        help=f"drawn cases per op with --property (default {DEFAULT_EXAMPLES})")
-    run_p.add_argument("--seed", type=int, default=None, metavar="S",
+    run_p.add_argument("--seed", type=_integer, default=None, metavar="S",
                        help="the Hypothesis seed of --property (default 0: every run draws the "
                             "same cases)")
     run_p.add_argument("--reproducers", metavar="DIR",
@@ -108,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     run_p.add_argument("--isolate", action="store_true",
                        help="run the backend in a child process, so that a crash (segfault) "
                             "fails a check instead of stopping the run")
-    run_p.add_argument("--max-failures", type=int, default=10, metavar="N",
+    run_p.add_argument("--max-failures", type=_count, default=10, metavar="N",
                        help="list at most N failures of golden and slide cases (default 10; "
                             "property failures are always listed)")
     verbosity = run_p.add_mutually_exclusive_group()
@@ -180,16 +204,23 @@ def _run_loaded(args: argparse.Namespace, backend: str, target: Target,
                             written=args.reproducers is not None)
         _print_diagnoses(report.failures(), out)
         print(file=out)
-    if args.json:
-        report.write_json(args.json)
-    if args.junit:
-        report.write_junit(args.junit)
+    unwritten = []                        # a finished run is never lost: the summary first
+    for path, write in ((args.json, report.write_json), (args.junit, report.write_junit)):
+        try:
+            if path:
+                write(path)
+        except OSError as exc:
+            unwritten.append(f"nnspec: error: cannot write {path}: {exc.strerror or exc}")
     if report.skipped and isinstance(target, Bound) and (misses := target.near_misses()):
         names = ", ".join(f"{have} → {want}" for have, want in sorted(misses.items()))
         print(f"hint: some functions look misnamed ({names}): nnspec calls the contract's "
               f"names exactly (nnspec list)", file=out)
     print(report.summary(), file=out)
+    for message in unwritten:
+        print(message, file=sys.stderr)
     checked = report.passed or report.failed               # nothing checked is no pass
+    if unwritten:
+        return EXIT_USAGE
     return EXIT_OK if report.ok and checked else EXIT_FAILED
 
 
@@ -237,8 +268,9 @@ def _cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     for op in OPS.values():
         rows.append((op.name, op.signature(), *_implements(bound, op.name)))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    version = "version unknown" if bound.version == "unknown" else f"version {bound.version}"
     print(f"The contract's {len(OPS)} ops; forward and gradient as implemented by backend "
-          f"{bound.name} {bound.version}:\n", file=out)
+          f"{bound.name} ({version}):\n", file=out)
     for i, row in enumerate(rows):
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip(), file=out)
         if i == 0:
@@ -307,8 +339,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except SystemExit as exc:  # argparse's --help, --version and usage errors
         return int(exc.code or 0)
     commands = {"run": _cmd_run, "list": _cmd_list, "explain": _cmd_explain}
-    if os.getcwd() not in sys.path and "" not in sys.path:
-        sys.path.append(os.getcwd())      # a backend next to you imports, as with python -m
+    import_from_current_directory()       # a backend next to you imports, as with python -m
     try:
         return commands[args.command](args, out)
     except BrokenPipeError:               # the reader stopped reading (nnspec list | head)

@@ -639,4 +639,4 @@ def diagnose(case: Case, check: Check, got: Mapping[str, np.ndarray], dtype: Any
                 return f"{text} [breaks {', '.join(_claims(mistake, ctx))}]"
     shapes = any(np.shape(ctx.got[k]) != e.shape for k, e in ctx.expected.items())
     return (f"unknown: none of the well-known mistakes matches (tried {', '.join(tried)}); "
-            f"compare the {'shapes' if shapes else 'worst element'} above")
+            f"compare the {'shapes' if shapes else 'worst element'} in the check's reason")

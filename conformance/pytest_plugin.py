@@ -83,6 +83,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("nnspec_backend"):
+        from conformance.backends import import_from_current_directory
+
+        import_from_current_directory()   # mynn.py next to you imports, as with nnspec run
         session = NnspecSession(config)
         session.check_options()           # on xdist's controller too, before any worker starts
         config.pluginmanager.register(session, SESSION)

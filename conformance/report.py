@@ -204,6 +204,8 @@ class Report:
         }
 
     def write_json(self, path: str | Path) -> None:
+        """Write the JSON report to ``path`` (its folder is made if missing)."""
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n",
                               encoding="utf-8")
 
@@ -235,6 +237,8 @@ class Report:
         return ET.ElementTree(root)
 
     def write_junit(self, path: str | Path) -> None:
+        """Write JUnit XML to ``path`` (its folder is made if missing)."""
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         tree = self.junit()
         ET.indent(tree)
         tree.write(path, encoding="utf-8", xml_declaration=True)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from conformance.backends import BackendError, _import, resolve
+from conformance.backends import BackendError, _import, local_folder, resolve
 from conformance.cases import Case
 from conformance.contract import op_spec
 from conformance.report import Check
@@ -46,10 +46,18 @@ def backend_import(target: str | None) -> str:
         return f"backend = None  # could not import {target!r}: set the backend here"
     module, _, attr = path.partition(":")
     if not attr:
-        return f"import {module} as backend"
-    if inspect.isclass(obj):
-        return f"from {module} import {attr}\n\nbackend = {attr}()"
-    return f"from {module} import {attr} as backend"
+        line = f"import {module} as backend"
+    elif inspect.isclass(obj):
+        line = f"from {module} import {attr}\n\nbackend = {attr}()"
+    else:
+        line = f"from {module} import {attr} as backend"
+    folder = local_folder(module)
+    if folder is None:
+        return line
+    top = module.partition(".")[0]
+    return (f"import os\nimport sys\n\n# {top} is a module of the folder nnspec ran in ({folder}): "
+            f"run this script from there,\n# or from anywhere with PYTHONPATH={folder}\n"
+            f"sys.path.insert(0, os.getcwd())\n{line}")
 
 
 def _literal(value: np.ndarray, dtype: str) -> str:

@@ -248,14 +248,14 @@ def test_an_unknown_mistake_says_so_plainly() -> None:
     assert found["forward"] == {"unknown: none of the well-known mistakes matches (tried "
                                 "float32 rounding, wrong argument, all zeros, constant factor); "
                                 "compare "
-                                "the worst element above"}
+                                "the worst element in the check's reason"}
 
 
 def test_an_unknown_mistake_of_shape_points_at_the_shapes() -> None:
     found = _diagnoses(mistakes.relu_flattened, "relu")
     assert found["forward"] == {"unknown: none of the well-known mistakes matches (tried "
                                 "float32 rounding, wrong argument, all zeros, constant factor); "
-                                "compare the shapes above"}
+                                "compare the shapes in the check's reason"}
 
 
 def test_a_float32_run_still_names_the_mistake_but_never_float32_rounding() -> None:
