@@ -220,7 +220,7 @@ def test_the_timeout_option_limits_each_call() -> None:
                         "relu", "--timeout", "0.2")
     assert time.perf_counter() - start < 5.0
     assert code == 1
-    assert ("FAIL relu[forward-golden-03]: relu timed out after 0.2 s (the limit per call; "
+    assert ("TIMEOUT relu[forward-golden-03]: relu timed out after 0.2 s (the limit per call; "
             "--timeout changes it)") in text
 
 

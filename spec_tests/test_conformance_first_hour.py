@@ -9,14 +9,27 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
+import types
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
+from conformance.backends import load_backend
+from conformance.checks import FIRST_CALL_FACTOR
 from conformance.cli import main
+from conformance.property import property_check
+from conformance.runner import run
+from conformance.schema import validate
+from spec_tests import conformance_faults as faults
+
+NUMPY = load_backend("numpy").obj
 
 pytestmark = pytest.mark.infrastructure
 pytest_plugins = ("pytester",)
@@ -232,3 +245,228 @@ def test_list_says_the_version_is_unknown_in_words(user_dir: Path) -> None:
 def test_the_readme_says_how_a_backend_states_its_version() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "`__version__`" in readme and "(version unknown)" in readme
+
+
+# ---------------------------------------------------------------- friction: crashes, Ctrl-C
+def _nnspec_process(*argv: str, **options: Any) -> subprocess.Popen[str]:
+    """The ``nnspec`` command as a user runs it (its own process, stdout a pipe)."""
+    return subprocess.Popen([sys.executable, "-m", "conformance", *argv], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            **options)
+
+
+def test_a_crash_without_isolate_names_the_check_and_suggests_isolate() -> None:
+    child = _nnspec_process("run", "--backend", "spec_tests.conformance_faults:segfaults",
+                            "--ops", "tanh,relu")
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 1
+    assert out.startswith("nnspec ") and "backend spec_tests.conformance_faults:segfaults" in out
+    assert err == ("nnspec: the backend crashed the Python process while checking "
+                   "relu[forward-golden-03]: killed by SIGSEGV (Segmentation fault). Run with "
+                   "--isolate to run the backend in a child process: a crash then fails that "
+                   "one check and the run goes on.\n")
+
+
+def test_ctrl_c_stops_the_run_and_reports_what_ran_with_status_130() -> None:
+    """A real SIGINT to the command's process group, as a terminal sends it, while the backend
+    hangs (no time limit)."""
+    child = _nnspec_process("run", "--backend", "spec_tests.conformance_faults:sleeps", "--ops",
+                            "tanh,relu", "--timeout", "0", start_new_session=True)
+    assert child.stdout is not None
+    assert child.stdout.readline().startswith("nnspec ")     # flushed before each call
+    time.sleep(1.0)                                           # into relu's 60 s sleep
+    os.killpg(child.pid, signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    assert "Traceback" not in err
+    assert err.endswith("nnspec: interrupted (Ctrl-C): the table and summary show the checks "
+                        "that ran\n")
+    lines = out.splitlines()
+    assert lines[-1].startswith("INTERRUPTED: spec_tests.conformance_faults:sleeps (version "
+                                "unknown), float64: ")
+    assert any(line.startswith("tanh  pass 4") for line in lines)
+
+
+class _Interrupts:
+    """A backend whose relu is interrupted (Ctrl-C arrives during its call) on its 3rd call."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def relu(self, x: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        if self.calls == 3:
+            raise KeyboardInterrupt
+        return np.maximum(x, 0.0)
+
+
+def test_an_interrupted_run_keeps_its_results_in_the_report(tmp_path: Path) -> None:
+    report = run(_Interrupts(), ops=["relu", "tanh"])
+    assert report.interrupted and not report.ok and report.passed == 2
+    assert report.summary().startswith("INTERRUPTED: _Interrupts (version unknown), float64: 2 "
+                                       "passed")
+    doc = report.to_dict()
+    assert doc["interrupted"] is True and validate(doc) == []
+
+
+# ---------------------------------------------------------------- friction: timeouts
+slow_first = types.SimpleNamespace(calls=0)
+
+
+def _slow_first_relu(x: np.ndarray) -> np.ndarray:
+    """Compiles on its first call (0.5 s), then is fast."""
+    slow_first.calls += 1
+    if slow_first.calls == 1:
+        time.sleep(0.5)
+    return np.maximum(x, 0.0)
+
+
+slow_first.relu = _slow_first_relu
+
+
+def test_a_slow_first_call_is_no_timeout() -> None:
+    slow_first.calls = 0
+    report = run(slow_first, ops=["relu"], timeout=0.2)
+    assert report.ok and report.passed == 8 and report.results[0].seconds >= 0.5
+
+
+def test_a_first_call_gets_a_generous_limit_but_a_limit() -> None:
+    assert FIRST_CALL_FACTOR == 6
+    hangs = types.SimpleNamespace(relu=lambda x: time.sleep(60))
+    start = time.perf_counter()
+    report = run(hangs, ops=["relu"], timeout=0.1)
+    assert time.perf_counter() - start < 5.0                 # 0.6 s, then nothing waits
+    first, *rest = report.results
+    assert first.status == "timeout" and first.reason == (
+        "relu timed out after 0.6 s (its first call, allowed 6× the limit per call for "
+        "compiling on first use; --timeout changes it)")
+    not_run = [r for r in rest if r.check == "forward"]     # (it has no gradient: skips)
+    assert len(not_run) == 7 and {r.reason for r in not_run} == {
+        f"not run: {first.id} timed out, and each of relu's checks would wait as long"}
+    assert report.timed_out == 8 and report.failed == 0
+
+
+def test_a_timeout_is_its_own_status_in_table_summary_json_and_junit(tmp_path: Path) -> None:
+    report = run(faults.sleeps, ops=["relu"], timeout=0.1, property=True, examples=2)
+    # golden-03's forward timed out; its gradient, golden-04 and the property search: not run
+    assert "relu  TIMEOUT 2/4  TIMEOUT 2/4  pass 5  0.0e+00  TIMEOUT 2/2" in report.table()
+    assert ", 0 failed, 6 timed out, " in report.summary()
+    assert report.summary().startswith("FAILED: ")
+    doc = report.to_dict()
+    assert validate(doc) == [] and doc["schema_version"] == 3
+    assert doc["summary"]["timed_out"] == 6 and doc["summary"]["failed"] == 0
+    assert [r["status"] for r in doc["results"]].count("timeout") == 6
+    suite = report.junit().getroot()[0]
+    assert suite.get("errors") == "6" and suite.get("failures") == "0"
+    errors = suite.findall("testcase/error")
+    assert len(errors) == 6 and {e.get("type") for e in errors} == {"timeout"}
+
+
+def test_the_cli_lists_a_timeout_once_with_the_checks_it_stopped() -> None:
+    code, text = nnspec("run", "--backend", "spec_tests.conformance_faults:sleeps", "--ops",
+                        "relu", "--timeout", "0.1")
+    assert code == 1
+    assert "\nfailures and timeouts:\n  TIMEOUT relu[forward-golden-03]: relu timed out " in text
+    assert ("  TIMEOUT relu[gradient-golden-03]: not run: relu[forward-golden-03] timed out, "
+            "and each of relu's checks would wait as long\n       (and 2 more of relu's "
+            "checks, for the same reason)\n") in text
+
+
+def test_in_pytest_the_items_after_a_timeout_fail_at_once(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(first_hour_hangs="import time\n\ndef relu(x):\n    time.sleep(60)\n")
+    pytester.syspathinsert()
+    start = time.perf_counter()
+    result = pytester.runpytest_inprocess("--nnspec-backend", "first_hour_hangs",
+                                          "--nnspec-ops", "relu", "--nnspec-timeout", "0.05")
+    assert time.perf_counter() - start < 10
+    result.assert_outcomes(failed=8, skipped=5)
+    assert "not run: relu[forward-slide-neuron_weighted_sum_relu] timed out" in (
+        result.stdout.str())
+
+
+# ---------------------------------------------------------------- friction: wrong signatures
+def test_a_wrong_signature_is_said_plainly_and_listed_once_per_op() -> None:
+    code, text = nnspec("run", "--backend", "spec_tests.test_conformance_first_hour:two_args",
+                        "--ops", "relu,tanh")
+    assert code == 1
+    reason = ("relu cannot be called as the contract calls it (TypeError: "
+              "_relu_with_alpha() missing 1 required positional argument: 'alpha'): nnspec "
+              "calls relu(x) -> y, arguments by position (nnspec explain relu)")
+    assert text.count(reason) == 1
+    assert f"{reason}\n       (and 7 more of relu's checks, for the same reason)\n" in text
+    # a TypeError raised inside the function is the backend's own error, as any other
+    assert "tanh raised TypeError: object of type 'int' has no len()" in text
+
+
+def _relu_with_alpha(x: np.ndarray, alpha: float) -> np.ndarray:
+    return np.maximum(x, alpha * x)
+
+
+two_args = types.SimpleNamespace(relu=_relu_with_alpha, tanh=lambda x: len(5))
+
+
+def test_a_wrong_vjp_signature_names_the_vjp_call() -> None:
+    bad = types.SimpleNamespace(relu=lambda x: np.maximum(x, 0.0),
+                                vjp=lambda op, inputs: inputs)
+    result = run(bad, ops=["relu"]).failures()[0]
+    assert result.reason.startswith("vjp cannot be called as the contract calls it (TypeError: ")
+    assert result.reason.endswith("nnspec calls vjp(op, inputs, attrs, cotangents), arguments "
+                                  "by position (nnspec explain relu)")
+
+
+# ---------------------------------------------------------------- friction: partial backends
+def _conv2d_equal_strides(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: Any,
+                          padding: Any) -> np.ndarray:
+    """The reference's conv2d, but only for equal strides per axis."""
+    if stride[0] != stride[1]:
+        raise NotImplementedError("unequal strides")
+    return NUMPY.conv2d(x, w, b, stride, padding)
+
+
+partial = types.SimpleNamespace(conv2d=_conv2d_equal_strides)
+
+
+def test_property_mode_skips_the_drawn_cases_a_backend_lacks_and_goes_on() -> None:
+    forward, _ = property_check(load_backend(partial), "conv2d", examples=30)
+    assert forward.status == "pass"
+    assert forward.skipped_examples > 0 and forward.examples > 0
+    assert forward.examples + forward.skipped_examples == 30
+    assert f"; {forward.skipped_examples} more skipped: not implemented: unequal strides)" in (
+        forward.reason)
+    report = run(partial, ops=["conv2d"], property=True, examples=30)
+    row = report.table().splitlines()[2]
+    # the drawn cases skipped, and the gradient check (partial has no conv2d_backward)
+    assert f"pass {forward.examples}  0.0e+00 +{forward.skipped_examples + 1} skip" in row
+
+
+def test_property_mode_skips_an_op_only_when_every_drawn_case_was() -> None:
+    never = types.SimpleNamespace(conv2d=lambda *a: (_ for _ in ()).throw(
+        NotImplementedError("not yet")))
+    forward, _ = property_check(load_backend(never), "conv2d", examples=7)
+    assert forward.status == "skip"
+    assert forward.reason == "not implemented: not yet (every one of the 7 drawn cases)"
+
+
+# ---------------------------------------------------------------- friction: progress
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_on_a_terminal_and_is_cleared() -> None:
+    out = _Terminal()
+    code = main(["run", "--ops", "relu"], out=out)
+    text = out.getvalue()
+    assert code == 0
+    assert "\r\x1b[K0 checks done; running relu[forward-slide-neuron_weighted_sum_relu]" in text
+    assert "\r\x1b[K12 checks done; running relu[gradient-golden-04]" in text
+    table = text.index("op    forward")
+    assert text[:table].endswith("\r\x1b[K\n")              # cleared before the table
+
+
+def test_no_progress_when_not_a_terminal_or_quiet() -> None:
+    code, text = nnspec("run", "--ops", "relu")
+    assert code == 0 and "\r" not in text and "checks done" not in text
+    out = _Terminal()
+    assert main(["run", "--ops", "relu", "-q"], out=out) == 0
+    assert "\r" not in out.getvalue() and out.getvalue().startswith("PASSED: ")
