@@ -59,6 +59,8 @@ BUILTIN: dict[str, str] = {
     "jax": "conformance.adapters.jax_backend:JaxBackend",
 }
 """The adapters shipped with nnspec, by name."""
+FRAMEWORKS = {"torch": "torch", "jax": "jax"}
+"""The package each shipped adapter needs (not a dependency of nnspec: the light install)."""
 
 GradientStyle = Literal["backward", "vjp"]
 
@@ -303,7 +305,7 @@ def _import(target: str) -> Any:
     try:
         obj: Any = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        if exc.name is not None and module_name.startswith(exc.name):   # itself, or its package
+        if exc.name is not None and (module_name + ".").startswith(exc.name + "."):  # itself
             raise BackendError(f"cannot import {module_name!r}: {exc}") from None
         raise BackendError(f"cannot import {module_name!r}: {_one_line(exc)}") from None
     except (Exception, SystemExit) as exc:    # its code fails: a SyntaxError, an exception
@@ -397,7 +399,15 @@ def load_backend(backend: Any = "numpy", *, device: str | None = None) -> Bound:
         return Bound(backend, name if isinstance(name, str) else type(backend).__name__)
     name = backend
     target = resolve(name)
-    obj = _import(target)
+    try:
+        obj = _import(target)
+    except BackendError as exc:
+        framework = FRAMEWORKS.get(name)
+        missing = f"No module named '{framework}'"
+        if framework is not None and missing in str(exc):
+            raise BackendError(f"backend {name!r} needs {framework}, which is not installed "
+                               f"here ({missing}): pip install {framework}") from None
+        raise
     if inspect.isclass(obj):
         factory: Callable[..., Any] = obj
         if device is not None and "device" not in inspect.signature(factory).parameters:

@@ -470,3 +470,80 @@ def test_no_progress_when_not_a_terminal_or_quiet() -> None:
     out = _Terminal()
     assert main(["run", "--ops", "relu", "-q"], out=out) == 0
     assert "\r" not in out.getvalue() and out.getvalue().startswith("PASSED: ")
+
+
+# ---------------------------------------------------------------- the light install
+BLOCKER = '''
+import sys
+
+BLOCKED = {BLOCKED}
+
+
+class Block:
+    """Test-only and optional packages are not installed (the light install)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {{name!r}} (light install)", name=name)
+        return None
+
+
+sys.meta_path.insert(0, Block())
+'''
+LIGHT_BLOCKED = {"jax", "jaxlib", "sympy", "mypy", "ruff", "pytest", "_pytest", "torch",
+                 "xdist", "pytest_cov", "coverage", "hatchling"}
+
+
+def test_the_cli_works_in_the_light_install(tmp_path: Path) -> None:
+    """``pip install nnspec`` alone (numpy, hypothesis, threadpoolctl) checks a NumPy backend:
+    the command never imports JAX, SymPy, mypy, ruff, pytest or torch. They are made
+    unimportable in the command's process (and an isolated child's) by a meta-path finder."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(BLOCKER.format(BLOCKED=sorted(LIGHT_BLOCKED)))
+    (tmp_path / "mynn.py").write_text(WRONG_RELU)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COV_", "COVERAGE"))}
+    env["PYTHONPATH"] = os.pathsep.join([str(site), str(ROOT)])
+
+    def nnspec_light(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "conformance", *argv], cwd=tmp_path,
+                              env=env, capture_output=True, text=True, check=False, timeout=300)
+
+    blocked = nnspec_light("run", "--backend", "torch")
+    assert blocked.returncode == 2 and "No module named 'torch' (light install)" in blocked.stderr
+    run_ = nnspec_light("run", "--backend", "mynn", "--ops", "relu,conv2d", "--property",
+                        "--examples", "3", "--reproducers", "repro", "--json", "r.json",
+                        "--junit", "r.xml", "--isolate")
+    assert run_.returncode == 1 and run_.stderr == "", run_.stderr
+    assert run_.stdout.splitlines()[-1].startswith("FAILED: mynn (version unknown), float64: ")
+    assert (tmp_path / "repro" / "relu_forward.py").is_file() and (tmp_path / "r.xml").is_file()
+    reference = nnspec_light("run", "--dtype", "float32", "-q")
+    assert reference.returncode == 0 and reference.stdout.startswith("PASSED: numpy ")
+    for argv in (["list"], ["explain", "lstm"]):
+        done = nnspec_light(*argv)
+        assert done.returncode == 0 and done.stderr == "", done.stderr
+
+
+def test_the_readme_documents_the_light_install_next_to_the_full_one() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    full = readme.index('pip install torch==2.13.0 -e ".[dev]"')
+    light = readme.index("**Light install, to check a backend only.**")
+    assert full < light < readme.index("<!-- main-job:start -->")
+    assert "pip install .                       # from the checkout" in readme
+
+
+def test_a_shipped_adapter_without_its_framework_says_what_to_install(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    real_import = __import__("importlib").import_module
+
+    def import_module(name: str, package: str | None = None) -> Any:
+        if name == "conformance.adapters.jax_backend":          # as without JAX installed
+            raise ModuleNotFoundError("No module named 'jax'", name="jax")
+        return real_import(name, package)
+
+    monkeypatch.setattr("importlib.import_module", import_module)
+    code, _ = nnspec("run", "--backend", "jax", "--ops", "relu")
+    assert code == 2
+    assert capsys.readouterr().err == ("nnspec: error: backend 'jax' needs jax, which is not "
+                                       "installed here (No module named 'jax'): pip install "
+                                       "jax\n")
