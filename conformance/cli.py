@@ -7,8 +7,12 @@
     nnspec list [--backend NAME] [--markdown]
     nnspec explain OP
 
-Exit status: 0 when every check passed (skips are not failures), 1 when a check failed, 2 for a
-usage error or a backend, op or file that cannot be loaded (with a message saying which).
+Exit status: 0 when every check passed (skips are not failures), 1 when a check failed or timed
+out (or the backend crashed the process: the check it crashed in is named), 2 for a usage error
+or a backend, op or file that cannot be loaded (with a message saying which), 130 when Ctrl-C
+stopped the run (the table and summary show what ran).
+
+On a terminal, without -q or -v, one line shows the check running and how many are done.
 """
 
 from __future__ import annotations

@@ -8,9 +8,11 @@ with a one-line reason, and the run goes on to the next check:
 * it modifies an input array (or the upstream gradient) in place → "conv2d_backward modified its
   input dy in place ...", even when its values are right (convention.no-mutation);
 * it runs longer than the timeout (``DEFAULT_TIMEOUT`` = 10 s per call, ``--timeout``) → "timed
-  out". In-process the limit is a SIGALRM timer, which interrupts Python code (loops, sleeps) in
-  the main thread of a POSIX process; where there is none (Windows, another thread) the limit is
-  not enforced in-process, and ``--isolate`` enforces it anywhere.
+  out", the Outcome status "timeout" (conformance.checks.CallLimits: the runner gives an op's
+  first call more time and does not run its other checks after a timeout). In-process the limit
+  is a SIGALRM timer, which interrupts Python code (loops, sleeps) in the main thread of a POSIX
+  process; where there is none (Windows, another thread) the limit is not enforced in-process,
+  and ``--isolate`` enforces it anywhere.
 
 Wrong shapes, dtypes, nan and inf are judged against the expected values by the runner.
 
