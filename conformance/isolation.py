@@ -233,6 +233,7 @@ class Isolated:
         self._process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         self.restarts = 0
+        self._busy = False                # a call was sent and its answer not read (Ctrl-C)
         self._start()
 
     # ------------------------------------------------------------ life cycle
@@ -274,10 +275,11 @@ class Isolated:
         if self._conn is not None:
             self._conn.close()
         self._process, self._conn = None, None
+        self._busy = False
 
     def close(self) -> None:
-        """Stop the child process."""
-        if self._conn is not None and self._process is not None and (
+        """Stop the child process (at once if a call of it was interrupted)."""
+        if self._conn is not None and self._process is not None and not self._busy and (
                 self._process.poll() is None):
             try:
                 self._conn.send(None)
@@ -310,6 +312,7 @@ class Isolated:
         fn = function_name(op, check, self.gradient_style(op))
         start = time.perf_counter()
         self._conn.send((op, check, dict(inputs), dict(attrs), dict(upstream)))
+        self._busy = True
         if not self._conn.poll(timeout):
             self._stop()
             return Outcome("timeout", reason=f"{fn} {TIMED_OUT} {timeout:g} s (its process "
@@ -323,6 +326,7 @@ class Isolated:
             return Outcome("fail", reason=f"{fn} {CRASHED}: {_describe_exit(code)}; "
                                           f"the run goes on in a new one",
                            seconds=time.perf_counter() - start)
+        self._busy = False
         return outcome
 
 

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import types
 from pathlib import Path
@@ -24,6 +25,7 @@ import pytest
 from conformance.backends import load_backend
 from conformance.checks import FIRST_CALL_FACTOR
 from conformance.cli import main
+from conformance.isolation import Isolated
 from conformance.property import property_check
 from conformance.runner import run
 from conformance.schema import validate
@@ -549,3 +551,20 @@ def test_a_shipped_adapter_without_its_framework_says_what_to_install(
     assert capsys.readouterr().err == ("nnspec: error: backend 'jax' needs jax, which is not "
                                        "installed here (No module named 'jax'): pip install "
                                        "jax\n")
+
+
+def test_an_interrupted_isolated_run_stops_its_child_at_once() -> None:
+    """Ctrl-C during a call in the child: the child (which leaves Ctrl-C to the parent) is
+    killed at once, not asked to finish its call first."""
+    with Isolated("spec_tests.conformance_faults:sleeps") as backend:
+        interrupt = threading.Timer(0.5, signal.pthread_kill,          # as Ctrl-C would
+                                    (threading.main_thread().ident, signal.SIGINT))
+        interrupt.start()
+        start = time.perf_counter()
+        report = run(backend, ops=["relu"], timeout=None, isolate=True)
+        assert time.perf_counter() - start < 10.0             # not the 60 s sleep
+        process = backend._process
+        start = time.perf_counter()
+        backend.close()
+        assert time.perf_counter() - start < 2.0
+    assert report.interrupted and process is not None and process.poll() is not None
