@@ -276,7 +276,7 @@ def test_ctrl_c_stops_the_run_and_reports_what_ran_with_status_130() -> None:
                             "tanh,relu", "--timeout", "0", start_new_session=True)
     assert child.stdout is not None
     assert child.stdout.readline().startswith("nnspec ")     # flushed before each call
-    time.sleep(1.0)                                           # into relu's 60 s sleep
+    time.sleep(2.0)                                           # into relu's 60 s sleep
     os.killpg(child.pid, signal.SIGINT)
     out, err = child.communicate(timeout=60)
     assert child.returncode == 130, err
