@@ -6,7 +6,8 @@ failed (``backend.conv2d_backward(dy, x, w, b, stride, padding)`` or ``backend.v
 prints, array by array, how far it is from nnspec's expected values, which the script carries
 too. A backend that only imports from the folder nnspec ran in (``mynn.py`` there; see
 conformance.backends.local_folder) is imported with the current folder on sys.path: the script
-runs from where nnspec ran, and its comment says how to run it from elsewhere (PYTHONPATH). It needs NumPy and the backend, not nnspec (unless the backend is one of nnspec's adapters).
+runs from where nnspec ran, and its comment says how to run it from elsewhere (PYTHONPATH). It
+needs NumPy and the backend, not nnspec (unless the backend is one of nnspec's adapters).
 
 Arrays are written inline (exact: every value is printed with its full repr) when the case has
 at most ``INLINE_LIMIT`` values; a larger case, when the script is written to a folder, keeps its
