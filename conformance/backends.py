@@ -57,6 +57,8 @@ BUILTIN: dict[str, str] = {
     "numpy": "conformance.adapters.numpy_backend",
     "torch": "conformance.adapters.torch_backend:TorchBackend",
     "jax": "conformance.adapters.jax_backend:JaxBackend",
+    "onnxruntime": "conformance.adapters.onnxruntime_backend:OnnxRuntimeBackend",
+    "onnx-reference": "conformance.adapters.onnx_reference_backend:OnnxReferenceBackend",
 }
 """The adapters shipped with nnspec, by name."""
 FRAMEWORKS = {"torch": "torch", "jax": "jax"}

@@ -20,9 +20,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from conformance.contract import OPS, Accumulation, op_spec
+from conformance.contract import OPS, Accumulation, Check, op_spec
 from reference.fixtures import load_arrays, load_json
-from reference.tolerance import Tolerance
+from reference.tolerance import Tolerance, tolerance
 
 __all__ = [
     "GOLDEN_FORMAT",
@@ -82,6 +82,16 @@ class Case:
     def accumulation(self) -> Accumulation:
         """Terms and depth of this case's sums, for the tolerance policy."""
         return op_spec(self.op).accumulation(self.inputs, self.attrs)
+
+    def tolerance_for(self, check: Check, dtype: Any) -> Tolerance:
+        """The policy's tolerance for a check of this case in ``dtype`` (reference.tolerance, for
+        the case's accumulation); the case's own ``tolerance`` may only loosen it."""
+        acc = self.accumulation()
+        tol = tolerance(dtype, terms=acc.terms_of(check), depth=acc.depth,
+                        gradient=check == "gradient")
+        if self.tolerance is None:
+            return tol
+        return Tolerance(max(tol.rtol, self.tolerance.rtol), max(tol.atol, self.tolerance.atol))
 
     def geometry(self) -> str:
         """A short description: input shapes and attributes."""

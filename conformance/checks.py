@@ -28,10 +28,10 @@ import numpy as np
 from conformance.backends import Bound
 from conformance.cases import Case, complete, golden_cases
 from conformance.contract import OPS, op_spec
-from conformance.isolation import DEFAULT_TIMEOUT, Isolated, Outcome, invoke
+from conformance.isolation import DEFAULT_TIMEOUT, Isolated, Outcome, call
 from conformance.report import Check, Result, Status
 from conformance.slides import slide_cases_for
-from reference.tolerance import Comparison, Tolerance, compare, tolerance
+from reference.tolerance import Comparison, Tolerance, compare
 
 __all__ = ["FIRST_CALL_FACTOR", "CallLimits", "Target", "check_case", "default_cases",
            "limited_check", "run_case"]
@@ -93,24 +93,12 @@ def _judge(case: Case, check: Check, got: Mapping[str, np.ndarray],
                   seconds)
 
 
-def _tolerance(case: Case, check: Check, dtype: np.dtype) -> Tolerance:
-    """The policy's tolerance for this case's accumulation; a case's own may only loosen it."""
-    acc = case.accumulation()
-    tol = tolerance(dtype, terms=acc.terms_of(check), depth=acc.depth,
-                    gradient=check == "gradient")
-    if case.tolerance is None:
-        return tol
-    return Tolerance(max(tol.rtol, case.tolerance.rtol), max(tol.atol, case.tolerance.atol))
-
-
 def _invoke(target: Target, case: Case, check: Check, dtype: np.dtype,
             timeout: float | None) -> Outcome:
     inputs = _prepare(case, dtype)
     upstream = ({k: np.array(v, dtype=dtype) for k, v in case.upstream.items()}
                 if check == "gradient" else {})
-    if isinstance(target, Isolated):
-        return target.invoke(case.op, check, inputs, case.attrs, upstream, timeout)
-    return invoke(target, case.op, check, inputs, case.attrs, upstream, timeout)
+    return call(target, case.op, check, inputs, case.attrs, upstream, timeout)
 
 
 def check_case(target: Target, case: Case, check: Check, dtype: Any = np.float64, *,
@@ -121,7 +109,7 @@ def check_case(target: Target, case: Case, check: Check, dtype: Any = np.float64
     A failure with values gets a diagnosis (conformance.diagnosis) unless ``diagnose`` is False.
     """
     dt = np.dtype(dtype)
-    tol = _tolerance(case, check, dt)
+    tol = case.tolerance_for(check, dt)
     style = target.gradient_style(case.op) if check == "gradient" else None
     expected = (case.expected if check == "forward" else case.expected_grads) or {}
     outcome = _invoke(target, case, check, dt, timeout)
@@ -138,11 +126,14 @@ def check_case(target: Target, case: Case, check: Check, dtype: Any = np.float64
         from conformance.diagnosis import diagnose as find_mistake
 
         try:
-            found = find_mistake(case, check, outcome.values, dt, tol, reference)
+            found = find_mistake(case, check, outcome.values, dt, tol, reference, target=target,
+                                 timeout=timeout)
         except Exception as exc:      # a diagnosis is advice: it must not end the run
-            found = (f"unknown: the diagnosis itself failed ({type(exc).__name__}: {exc}); the "
-                     f"check's failure above stands (please report this to nnspec)")
-        result = replace(result, diagnosis=found)
+            return replace(result, diagnosis=(
+                f"unknown: the diagnosis itself failed ({type(exc).__name__}: {exc}); the "
+                f"check's failure above stands (please report this to nnspec)"))
+        result = replace(result, diagnosis=found.text, mistakes=found.mistakes,
+                         consistency=found.consistency, anatomy=found.anatomy)
     return result
 
 

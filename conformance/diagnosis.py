@@ -41,20 +41,23 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any
+from typing import Any, Literal, cast
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from conformance.anatomy import Anatomy, _factor, anatomies
 from conformance.backends import Bound, load_backend
-from conformance.cases import Case
+from conformance.cases import Case, complete, f32
+from conformance.consistency import Consistency, Target, self_consistency
 from conformance.contract import op_spec
 from conformance.report import Check
 from reference.tolerance import Tolerance, compare, tolerance
 
-__all__ = ["FLOAT32_ARITHMETIC", "MISTAKES", "Context", "Mistake", "diagnose"]
+__all__ = ["FLOAT32_ARITHMETIC", "GENERIC", "MISTAKES", "Context", "Diagnosis", "Mistake", "Named",
+           "diagnose"]
 
 FLOAT32_ARITHMETIC = "matches float32 arithmetic"
 """How the diagnosis "float32 rounding" begins."""
@@ -113,15 +116,21 @@ class Context:
         return f"d{name}" if self.check == "gradient" else name
 
 
+Part = Literal["forward", "backward", "either"]
+
+
 @dataclass(frozen=True)
 class Mistake:
     """A well-known mistake: the ops it concerns (None: all), what it is called, the claims it
-    breaks, and how to compute what a backend making it returns (candidates: text, values)."""
+    breaks, how to compute what a backend making it returns (candidates: text, values), and
+    where it lives: in the ``forward`` (its gradient is the derivative of the mistaken forward),
+    in the ``backward`` alone, or ``either``."""
 
     name: str
     ops: frozenset[str] | None
     claims: tuple[str, ...] | None
     candidates: Callable[[Context], Iterator[Candidate]]
+    part: Part = "forward"
 
     def applies(self, ctx: Context) -> bool:
         return self.ops is None or ctx.case.op in self.ops
@@ -152,6 +161,9 @@ def _like(original: Any, values: tuple[int, ...]) -> Any:
 
 # ---------------------------------------------------------------- the mistakes
 def _float32(ctx: Context) -> Iterator[Candidate]:
+    """A float64 run's values computed in float32: within float32's tolerance, with errors of
+    float32's size at most elements (a median relative error of at least a hundredth of
+    float32's unit roundoff; float64 arithmetic errs near 1e-16, float32 near 1e-7)."""
     if ctx.dtype != np.float64:
         return
     acc = ctx.case.accumulation()
@@ -159,12 +171,23 @@ def _float32(ctx: Context) -> Iterator[Candidate]:
     tol32 = tolerance(np.float32, terms=acc.terms_of(ctx.check), depth=acc.depth,
                       gradient=gradient)
     returned32 = any(np.asarray(v).dtype == np.float32 for v in ctx.got.values())
-    within = all(compare(ctx.got[k], e, tol32).ok for k, e in ctx.expected.items())
-    if within:
-        detail = "returned float32 arrays" if returned32 else "errors of float32 rounding"
-        yield (f"{FLOAT32_ARITHMETIC} ({detail}): a float64 run expects the backend to "
-               f"compute in float64 throughout", {k: np.asarray(ctx.got[k], np.float64)
-                                                 for k in ctx.expected})
+    comparisons = [compare(ctx.got[k], e, tol32) for k, e in ctx.expected.items()]
+    if not all(c.ok for c in comparisons):
+        return
+    floor = 0.01 * float(np.finfo(np.float32).eps) / 2
+    nonzero = [(np.asarray(ctx.got[k], np.float64)[e != 0], e[e != 0])
+               for k, e in ctx.expected.items()]
+    rel = np.concatenate([np.abs(g - e) / np.abs(e) for g, e in nonzero]) if nonzero else (
+        np.zeros(0))
+    # float32 arithmetic errs at most elements: a few wrong elements are no rounding
+    size = float(np.median(rel)) if rel.size else 0.0
+    if returned32:          # the dtype explains the failure, whatever the values
+        yield (f"{FLOAT32_ARITHMETIC} (returned float32 arrays): a float64 run expects the "
+               f"backend to compute in float64 throughout", {})
+    elif size >= floor:
+        yield (f"{FLOAT32_ARITHMETIC} (errors the size of float32 rounding): a float64 run "
+               f"expects the backend to compute in float64 throughout",
+               {k: np.asarray(ctx.got[k], np.float64) for k in ctx.expected})
 
 
 def _flipped_kernel(ctx: Context) -> Iterator[Candidate]:
@@ -296,7 +319,8 @@ def _tie_rule(ctx: Context) -> Iterator[Candidate]:
                       True, axis=-1)
     shares = {"split equally between the tied maxima": tied / tied.sum(axis=(4, 5),
                                                                        keepdims=True),
-              "sent to the last tied maximum": last.reshape(tied.shape)}
+              "sent to the last tied maximum": last.reshape(tied.shape),
+              "sent whole to every tied maximum": tied.astype(np.float64)}
     for how, share in shares.items():
         dx = np.zeros(x.shape)
         for u in range(fh):
@@ -492,6 +516,304 @@ def _stride_is_window(ctx: Context, kernel: tuple[int, ...],
                f"stride is left out), not the stride {tuple(stride)} given", values)
 
 
+def _gru_reset_before(ctx: Context) -> Iterator[Candidate]:
+    """The original GRU (Cho et al., 2014): n = tanh(W_in x + b_in + W_hn (r ∘ h) + b_hn), the
+    reference's gru with reset_after=False (Keras's reset_after=False, ONNX's default)."""
+    from reference import gru
+
+    i = ctx.case.inputs
+    args = (i["x"], i["h0"], i["w_ih"], i["w_hh"], i["b_ih"], i["b_hh"])
+    out, h_n, cache = gru.gru_forward(*args, reset_after=False)
+    if ctx.check == "forward":
+        values = {"out": out, "h_n": h_n}
+    else:
+        up = ctx.case.upstream
+        grads = gru.gru_backward(up["out"], cache, up["h_n"])
+        values = dict(zip(("x", "h0", "w_ih", "w_hh", "b_ih", "b_hh"), grads))
+    yield ("matches the reset gate applied before the product, n = tanh(W_in x + b_in + "
+           "W_hn (r ∘ h) + b_hn) (the original GRU; Keras's reset_after=False): nnspec, like "
+           "torch.nn.GRU, resets after it, r ∘ (W_hn h + b_hn)", values)
+
+
+def _lstm_states_swapped(ctx: Context) -> Iterator[Candidate]:
+    """h0 and c0 exchanged on the way in."""
+    i = ctx.case.inputs
+    values = _gradient_of_permuted(ctx, {"h0": i["c0"], "c0": i["h0"]}, lambda k, v: v)
+    if values is not None and ctx.check == "gradient":
+        values = {**values, "h0": values["c0"], "c0": values["h0"]}
+    if values is not None:
+        yield ("matches h0 and c0 exchanged (the hidden state used as the cell state and the "
+               "other way round): the contract's order is (x, h0, c0, ...)", values)
+
+
+def _softmax_diagonal(ctx: Context) -> Iterator[Candidate]:
+    """dx = dy ∘ y ∘ (1 − y): the softmax Jacobian's diagonal only."""
+    if ctx.check != "gradient":
+        return
+    y = np.asarray((ctx.case.expected or {})["y"], np.float64)
+    dy = np.asarray(ctx.case.upstream["y"], np.float64)
+    yield ("matches the Jacobian's diagonal only, dx = dy ∘ y(1 − y): each y_k depends on every "
+           "x_j, so dx = y ∘ (dy − Σ_k dy_k y_k)", {"x": dy * y * (1.0 - y)})
+
+
+def _step_at_zero(ctx: Context) -> Iterator[Candidate]:
+    x = np.asarray(ctx.case.inputs["x"], np.float64)
+    if ctx.check == "forward" and np.any(x == 0):
+        yield ("matches step(0) = 0 (y = 1 only where x > 0): nnspec's step is 1 where x ≥ 0, "
+               "the threshold sits at 0", {"y": (x > 0).astype(np.float64)})
+
+
+def _relu_at_zero(ctx: Context) -> Iterator[Candidate]:
+    x = np.asarray(ctx.case.inputs["x"], np.float64)
+    if ctx.check != "gradient" or not np.any(x == 0):
+        return
+    dy = np.asarray(ctx.case.upstream["y"], np.float64)
+    for slope in (1.0, 0.5):
+        yield (f"matches relu'(0) = {_factor(slope)} (the gradient passed where x = 0): nnspec, "
+               f"like PyTorch and JAX, takes relu'(0) = 0",
+               {"x": dy * np.where(x == 0, slope, x > 0)})
+
+
+def _wrong_quantity(ctx: Context) -> Iterator[Candidate]:
+    """σ'(x) = σ(x)(1 − σ(x)) and tanh'(x) = 1 − tanh²(x) written with the wrong quantity in
+    place of σ(x) or tanh(x): the input x, or the output fed through σ (tanh) once more."""
+    if ctx.check != "gradient":
+        return
+    x = np.asarray(ctx.case.inputs["x"], np.float64)
+    y = np.asarray((ctx.case.expected or {})["y"], np.float64)
+    dy = np.asarray(ctx.case.upstream["y"], np.float64)
+    if ctx.case.op == "sigmoid":
+        s = 1.0 / (1.0 + np.exp(-np.clip(y, -500, 500)))
+        options = {"x(1 − x), the input where σ(x) belongs": x * (1 - x),
+                   "σ(y)(1 − σ(y)), σ applied to the output once more": s * (1 - s)}
+        right = "σ'(x) = y(1 − y) with y = σ(x)"
+    else:
+        options = {"1 − x², the input where tanh(x) belongs": 1 - x * x,
+                   "1 − tanh²(y), tanh applied to the output once more": 1 - np.tanh(y) ** 2}
+        right = "tanh'(x) = 1 − y² with y = tanh(x)"
+    for text, slope in options.items():
+        yield (f"matches the derivative written as {text}: {right}", {"x": dy * slope})
+
+
+def _margin(ctx: Context) -> Iterator[Candidate]:
+    """The max margin with another Δ. At that margin's own kink (Δ' + s_c − s = 0) any slope in
+    [0, 1] is a subgradient: 0 (nnspec's), ½ (JAX's) and 1 (torch's clamp) are each tried."""
+    delta = float(ctx.case.attrs["delta"])
+    options = {0.0: "dropped (Δ = 0)", 1.0: "fixed at the lecture's 1, whatever Δ is given",
+               2 * delta: f"doubled (2Δ = {2 * delta:g})"}
+    for value, how in options.items():
+        if value == delta:
+            continue
+        values = ctx.evaluate(attrs={**ctx.attrs, "delta": value})
+        if values is None:  # pragma: no cover - any Δ is accepted
+            continue
+        text = (f"matches the margin {how}: J = max(0, Δ + s_c − s) with the Δ given "
+                f"({delta:g})")
+        if ctx.check == "forward":
+            yield text, values
+            continue
+        i = ctx.case.inputs
+        kink = value + np.asarray(i["s_c"], np.float64) - np.asarray(i["s"], np.float64) == 0
+        dJ = np.asarray(ctx.case.upstream["J"], np.float64)
+        for slope in ((0.0, 0.5, 1.0) if kink.any() else (0.0,)):
+            yield text, {"s": np.where(kink, -slope * dJ, values["s"]),
+                         "s_c": np.where(kink, slope * dJ, values["s_c"])}
+
+
+def _margin_arguments_swapped(ctx: Context) -> Iterator[Candidate]:
+    i = ctx.case.inputs
+    values = _gradient_of_permuted(ctx, {"s": i["s_c"], "s_c": i["s"]}, lambda k, v: v)
+    if values is not None and ctx.check == "gradient":
+        values = {"s": values["s_c"], "s_c": values["s"]}
+    if values is not None:
+        yield ("matches s and s_c exchanged, J = max(0, Δ + s − s_c): the true window's score "
+               "must beat the corrupt one's, J = max(0, Δ + s_c − s)", values)
+
+
+def _unstable(ctx: Context) -> Iterator[Candidate]:
+    """The textbook formulas without the max shift (log-sum-exp, a stable σ), in the run's
+    dtype: exp overflows to inf beyond about 88 (float32) or 709 (float64), and inf/inf is nan."""
+    dt = ctx.dtype
+    names = {"sigmoid": "x", "tanh": "x", "softmax": "x", "cross_entropy": "logits"}
+    x = np.asarray(ctx.case.inputs[names[ctx.case.op]], dt)
+    if not np.any(np.abs(x) > np.log(np.finfo(dt).max) / 2):
+        return
+    up = {k: np.asarray(v, np.float64) for k, v in ctx.case.upstream.items()}
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        e = np.exp(x)
+        if ctx.case.op == "sigmoid":
+            y = (e / (1 + e)).astype(np.float64)
+            values = {"y": y} if ctx.check == "forward" else {"x": up.get("y", 0) * y * (1 - y)}
+            how = "σ(x) = eˣ / (1 + eˣ)"
+        elif ctx.case.op == "tanh":
+            y = ((e - 1 / e) / (e + 1 / e)).astype(np.float64)
+            values = {"y": y} if ctx.check == "forward" else {"x": up.get("y", 0) * (1 - y * y)}
+            how = "tanh(x) = (eˣ − e⁻ˣ) / (eˣ + e⁻ˣ)"
+        else:
+            p = (e / e.sum(axis=-1, keepdims=True)).astype(np.float64)
+            if ctx.case.op == "softmax":
+                dy = up.get("y", np.zeros_like(p))
+                values = ({"y": p} if ctx.check == "forward" else
+                          {"x": p * (dy - np.sum(dy * p, axis=-1, keepdims=True))})
+            else:
+                t = np.asarray(ctx.case.inputs["targets"])
+                n = len(t)
+                picked = p[np.arange(n), t]
+                loss = np.asarray(-np.mean(np.log(picked)))
+                onehot = np.eye(p.shape[1])[t]
+                values = ({"loss": loss} if ctx.check == "forward" else
+                          {"logits": up.get("loss", 1.0) * (p - onehot) / n})
+            how = "softmax(x) = eˣ / Σ eˣ, without subtracting max x first"
+    yield (f"matches the unshifted formula {how} overflowing: exp(x) is inf beyond "
+           f"x ≈ {np.log(np.finfo(dt).max):.0f} in {dt.name}; the contract promises stable "
+           f"results for any finite input", values)
+
+
+def _bias_ignored(ctx: Context) -> Iterator[Candidate]:
+    biases = [k for k in ("b", "b_ih", "b_hh") if k in ctx.case.inputs]
+    changed = {k: np.zeros_like(ctx.case.inputs[k]) for k in biases}
+    values = ctx.evaluate(inputs={**ctx.inputs, **changed})
+    if values is None:  # pragma: no cover - zeros fit wherever the bias did
+        return
+    if ctx.check == "gradient":
+        values = {**values, **{k: np.zeros_like(values[k]) for k in biases}}
+    yield (f"matches the bias left out ({', '.join(biases)} never added, its gradient 0)", values)
+
+
+def _output_size(ctx: Context) -> Iterator[Candidate]:
+    """An output one element longer (a window hanging over the end: zeros for conv and the
+    sums, less than any element for the max) or one shorter, along every spatial axis or one."""
+    if ctx.check != "forward":
+        return
+    x = ctx.case.inputs["x"]
+    y = np.asarray((ctx.case.expected or {})["y"], np.float64)
+    axes = list(range(2, x.ndim))
+    stride = _pairs(ctx, "stride")
+    fill = float(np.min(x)) - 1.0 if ctx.case.op == "max_pool2d" else 0.0
+    choices = [axes] + ([[a] for a in axes] if len(axes) > 1 else [])
+    for chosen in choices:
+        pads = [(0, 0)] * x.ndim
+        for a in chosen:
+            pads[a] = (0, stride[a - 2])
+        over = ctx.evaluate(inputs={**ctx.inputs, "x": np.pad(x, pads, constant_values=fill)})
+        where = "every spatial axis" if chosen == axes else f"axis {chosen[0]}"
+        if over is not None:
+            yield (f"matches an output one element too long along {where} (a last window "
+                   f"hanging over the end): the output size is ⌊(n + 2P − F)/S⌋ + 1", over)
+        short = tuple(slice(None, -1) if a in chosen else slice(None) for a in range(y.ndim))
+        yield (f"matches an output one element too short along {where} (the last window "
+               f"left out): the output size is ⌊(n + 2P − F)/S⌋ + 1", {"y": y[short]})
+
+
+def _truncated(ctx: Context, carry_h: bool, carry_c: bool) -> Values:
+    """The gradients of a recurrent backward that does not pass ∂L/∂h_t (``carry_h`` False)
+    and/or ∂L/∂c_t (``carry_c`` False) back to step t − 1: step by step from the last, each
+    step's gradient by the reference on that one step from its true states, with only what is
+    carried passed on."""
+    op, i = ctx.case.op, ctx.case.inputs
+    lstm = op == "lstm"
+    x, up = i["x"], ctx.case.upstream
+    weights = {k: v for k, v in i.items() if k.startswith(("w_", "b_"))}
+    out = ctx.reference.outputs(op, i, ctx.case.attrs)["out"]
+    T = x.shape[0]
+    h_prev = [i["h0"], *out[:-1]]
+    c_prev = ([i["c0"]] + [ctx.reference.outputs(op, {**i, "x": x[:t]}, ctx.case.attrs)["c_n"]
+                           for t in range(1, T)]) if lstm else []
+    grads = {k: np.zeros(np.shape(v)) for k, v in i.items()}
+    dh = np.asarray(up["h_n"], np.float64)
+    dc = np.asarray(up["c_n"], np.float64) if lstm else np.zeros(0)
+    for t in reversed(range(T)):
+        states = {"h0": h_prev[t], **({"c0": c_prev[t]} if lstm else {})}
+        ups = {"out": up["out"][t:t + 1], "h_n": dh, **({"c_n": dc} if lstm else {})}
+        step = ctx.reference.call_gradient(op, {"x": x[t:t + 1], **states, **weights},
+                                           ctx.case.attrs, ups)
+        grads["x"][t] = step["x"][0]
+        for k in weights:
+            grads[k] += step[k]
+        dh = step["h0"] if carry_h or t == 0 else np.zeros_like(dh)
+        if lstm:
+            dc = step["c0"] if carry_c or t == 0 else np.zeros_like(step["c0"])
+    grads["h0"] = dh
+    if lstm:
+        grads["c0"] = dc
+    return grads
+
+
+def _through_time(ctx: Context) -> Iterator[Candidate]:
+    """Backpropagation that stops at each step: ∂L/∂h_t not passed to step t − 1 (LSTM: nor
+    ∂L/∂c_t)."""
+    if ctx.check != "gradient" or ctx.case.inputs["x"].shape[0] < 2:
+        return
+    lstm = ctx.case.op == "lstm"
+    yield ("matches a backward that does not pass ∂L/∂h_t back to step t − 1"
+           + (" (nor ∂L/∂c_t)" if lstm else "") + ": backpropagation through time carries "
+           "each step's gradient to the step before", _truncated(ctx, False, False))
+    if lstm:
+        yield ("matches a backward that passes ∂L/∂c_t but not ∂L/∂h_t back to step t − 1: "
+               "h_{t−1} feeds every gate of step t", _truncated(ctx, False, True))
+
+
+def _cell_path(ctx: Context) -> Iterator[Candidate]:
+    """The LSTM's cell path c_t = f ∘ c_{t−1} + ... left out of the backward."""
+    if ctx.check != "gradient" or ctx.case.inputs["x"].shape[0] < 2:
+        return
+    yield ("matches a backward without the cell path (∂L/∂c_t not passed to c_{t−1} through "
+           "f ∘ c_{t−1}): the cell state carries the gradient back, which is what lets an LSTM "
+           "learn long ranges", _truncated(ctx, True, False))
+
+
+def _recurrence(ctx: Context, cell: Callable[[np.ndarray, np.ndarray, np.ndarray],
+                                             tuple[np.ndarray, np.ndarray]]) -> Values:
+    """Outputs of a recurrence whose step is ``cell(a, h, c) -> (h, c)`` on the stacked
+    pre-activations a = w_ih x_t + b_ih + w_hh h + b_hh (GRU: see _gru_cells)."""
+    i = {k: np.asarray(v, np.float64) for k, v in ctx.case.inputs.items()}
+    h, c = i["h0"], i.get("c0", i["h0"])
+    outs = []
+    for x_t in i["x"]:
+        h, c = cell(x_t @ i["w_ih"].T + i["b_ih"], h, c)
+        outs.append(h)
+    values = {"out": np.stack(outs), "h_n": h}
+    return {**values, "c_n": c} if ctx.case.op == "lstm" else values
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * a))          # σ without overflow
+
+
+def _gate_nonlinearity(ctx: Context) -> Iterator[Candidate]:
+    """A gate's σ and tanh exchanged, or h_t = o ∘ c_t without the tanh (forward only: no
+    upstream gradient fits what such a forward's gradient would need, and the consistency
+    verdict says whether the backward follows it)."""
+    if ctx.check != "gradient" and ctx.case.op in ("lstm", "gru"):
+        h = ctx.case.inputs["h0"].shape[1]
+        w_hh, b_hh = (np.asarray(ctx.case.inputs[k], np.float64) for k in ("w_hh", "b_hh"))
+        if ctx.case.op == "lstm":
+            variants = {"g with σ instead of tanh": (_sigmoid, _sigmoid, np.tanh),
+                        "i, f and o with tanh instead of σ": (np.tanh, np.tanh, np.tanh),
+                        "h_t = o ∘ c_t, without the tanh": (_sigmoid, np.tanh, None)}
+            for what, (gate, g_act, squash) in variants.items():
+                def cell(a: np.ndarray, hp: np.ndarray, cp: np.ndarray, gate: Any = gate,
+                         g_act: Any = g_act, squash: Any = squash
+                         ) -> tuple[np.ndarray, np.ndarray]:
+                    z = a + hp @ w_hh.T + b_hh
+                    i_, f, g, o = (z[:, k * h:(k + 1) * h] for k in range(4))
+                    c = gate(f) * cp + gate(i_) * g_act(g)
+                    return gate(o) * (c if squash is None else squash(c)), c
+                yield (f"matches the LSTM with {what}: i, f, o = σ(·), g = tanh(·), "
+                       f"h_t = o ∘ tanh(c_t)", _recurrence(ctx, cell))
+        else:
+            def gru_cell(a: np.ndarray, hp: np.ndarray, cp: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
+                b = hp @ w_hh.T + b_hh
+                r = _sigmoid(a[:, :h] + b[:, :h])
+                z = _sigmoid(a[:, h:2 * h] + b[:, h:2 * h])
+                n = _sigmoid(a[:, 2 * h:] + r * b[:, 2 * h:])
+                new = (1 - z) * n + z * hp
+                return new, new
+            yield ("matches the GRU with n = σ(·) instead of tanh(·): the candidate state is a "
+                   "tanh", _recurrence(ctx, gru_cell))
+
+
 def _wrong_argument(ctx: Context) -> Iterator[Candidate]:
     names = list(ctx.expected)
     failing = [k for k in names if not _close(ctx.got[k], ctx.expected[k], ctx.tol)]
@@ -517,25 +839,19 @@ def _wrong_argument(ctx: Context) -> Iterator[Candidate]:
 
 
 def _all_zeros(ctx: Context) -> Iterator[Candidate]:
-    """Arrays returned as zeros that should not be: a function not written yet, or an output
-    array allocated and never filled."""
+    """Arrays that are entirely 0 where the true values are not: a function not written yet,
+    an output array allocated and never filled, or a computation that gives 0 on this case
+    (the consistency verdict tells which). Named only when no specific mistake explains them."""
     zeros = [k for k, e in ctx.expected.items()
              if np.shape(ctx.got[k]) == e.shape and np.any(e != 0) and not np.any(ctx.got[k])]
     if zeros:
-        what = "gradients" if ctx.check == "gradient" else "outputs"
-        held = ", ".join(ctx.prefix(k) for k in zeros)
-        yield (f"returns all zeros ({held}) where the true {what} are not zero: not computed "
-               f"yet (a stub?), or an array allocated and never filled",
+        what = "gradient" if ctx.check == "gradient" else "output"
+        held = "; ".join(f"{ctx.prefix(k)} is entirely 0 where the true {what} is non-zero at "
+                         f"{int(np.count_nonzero(ctx.expected[k]))} of {ctx.expected[k].size} "
+                         f"elements" for k in zeros)
+        yield (f"returns all zeros: {held} (not computed yet, a stub?, an array allocated and "
+               f"never filled, or a computation that gives 0 here)",
                {**ctx.expected, **{k: np.zeros_like(ctx.expected[k]) for k in zeros}})
-
-
-def _factor(c: float) -> str:
-    """``2``, ``1/4``, ``−1`` or ``0.7312``."""
-    sign = "−" if c < 0 else ""
-    for k, text in ((abs(c), "{k}"), (1.0 / abs(c), "1/{k}")):
-        if round(k) >= 1 and abs(k - round(k)) <= 1e-6 * k:
-            return sign + text.format(k=round(k))
-    return f"{c:.4g}"
 
 
 def _constant_factor(ctx: Context) -> Iterator[Candidate]:
@@ -562,43 +878,80 @@ def _constant_factor(ctx: Context) -> Iterator[Candidate]:
 
 
 MISTAKES: tuple[Mistake, ...] = (
-    Mistake("float32 rounding", None, ("convention.float64",), _float32),
+    Mistake("float32 rounding", None, ("convention.float64",), _float32, "either"),
     Mistake("flipped kernel", frozenset({"conv2d", "conv1d"}),
             ("conv.kernel", "convention.cross-correlation"), _flipped_kernel),
     Mistake("transposed weight", frozenset({"linear", "rnn", "lstm", "gru"}), ("{op}",),
-            _transposed_weight),
+            _transposed_weight, "either"),
     Mistake("gate order", frozenset({"lstm", "gru"}), ("{op}", "convention.gate-order"),
             _gate_order),
     Mistake("GRU update gate", frozenset({"gru"}), ("gru", "convention.gru-reset-after"),
             _gru_update),
+    Mistake("GRU reset before", frozenset({"gru"}), ("gru", "convention.gru-reset-after"),
+            _gru_reset_before),
+    Mistake("states swapped", frozenset({"lstm"}), ("lstm.slide",), _lstm_states_swapped),
     Mistake("missing sqrt", frozenset({"lp_pool2d"}), ("pool.l2", "convention.pooling"),
             _missing_sqrt),
     Mistake("tie rule", frozenset({"max_pool2d"}), ("pool.max", "convention.pooling"),
-            _tie_rule),
+            _tie_rule, "backward"),
     Mistake("average not divided", frozenset({"avg_pool2d"}), ("pool.avg", "convention.pooling"),
             _average_not_divided),
     Mistake("sum instead of mean", frozenset({"cross_entropy"}), ("convention.ce-mean",),
             _sum_not_mean),
     Mistake("softmax axis", frozenset({"softmax"}), None, _softmax_axis),
-    Mistake("embedding overwrite", frozenset({"embedding"}), None, _embedding_overwrite),
+    Mistake("softmax diagonal", frozenset({"softmax"}), ("graph.backprop",), _softmax_diagonal,
+            "backward"),
+    Mistake("step at zero", frozenset({"step"}), ("act.step", "convention.step-at-zero"),
+            _step_at_zero),
+    Mistake("relu at zero", frozenset({"relu"}), ("act.relu", "convention.relu-at-zero"),
+            _relu_at_zero, "backward"),
+    Mistake("derivative of the wrong quantity", frozenset({"sigmoid", "tanh"}),
+            ("graph.backprop",), _wrong_quantity, "backward"),
+    Mistake("margin", frozenset({"max_margin"}), ("window.margin", "convention.margin-delta"),
+            _margin),
+    Mistake("arguments swapped", frozenset({"max_margin"}), ("window.margin",),
+            _margin_arguments_swapped),
+    Mistake("unstable", frozenset({"sigmoid", "tanh", "softmax", "cross_entropy"}),
+            ("convention.stable",), _unstable),
+    Mistake("bias ignored", frozenset({"linear", "conv2d", "conv1d", "rnn", "lstm", "gru"}),
+            ("{op}",), _bias_ignored),
+    Mistake("embedding overwrite", frozenset({"embedding"}), None, _embedding_overwrite,
+            "backward"),
     Mistake("final state ignored", frozenset({"rnn", "lstm", "gru"}), None,
-            _final_state_ignored),
+            _final_state_ignored, "backward"),
+    Mistake("no backprop through time", frozenset({"rnn", "lstm", "gru"}), ("rnn.bptt",),
+            _through_time, "backward"),
+    Mistake("cell path dropped", frozenset({"lstm"}), ("lstm.slide",), _cell_path, "backward"),
+    Mistake("gate nonlinearity", frozenset({"lstm", "gru"}), ("{op}",), _gate_nonlinearity),
     Mistake("axes swapped", frozenset({"conv2d", "max_pool2d", "avg_pool2d", "lp_pool2d"}),
             ("convention.nchw",), _axes_swapped),
     Mistake("one-sided padding", frozenset({"conv2d", "conv1d"}), ("conv.padding",),
             _one_sided_padding),
     Mistake("stride ignored", frozenset({"conv2d", "conv1d", "max_pool2d", "avg_pool2d",
                                          "lp_pool2d"}), ("conv.stride",), _stride_ignored),
-    Mistake("wrong argument", None, None, _wrong_argument),
-    Mistake("all zeros", None, None, _all_zeros),
-    Mistake("constant factor", None, None, _constant_factor),
+    Mistake("output size", frozenset({"conv2d", "conv1d", "max_pool2d", "avg_pool2d",
+                                      "lp_pool2d"}), ("conv.grid-size",), _output_size),
+    Mistake("wrong argument", None, None, _wrong_argument, "either"),
+    Mistake("all zeros", None, None, _all_zeros, "either"),
+    Mistake("constant factor", None, None, _constant_factor, "either"),
 )
 """The well-known mistakes, tried in this order. In ``claims``, "{op}" stands for the op's own
 first claim; None means the op's claim, with graph.backprop (the chain rule) for gradients."""
 
+GENERIC = frozenset({"all zeros", "constant factor"})
+"""Symptoms rather than mechanisms: named only where no specific mistake explains the check."""
+
 
 def _close(actual: Any, expected: np.ndarray, tol: Tolerance) -> bool:
-    return compare(actual, expected, tol).ok            # (False for another shape, too)
+    """Within ``tol`` (False for another shape); nan agrees with nan here, so that a mistake
+    that overflows explains a backend that overflows at the same elements."""
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    if a.shape == e.shape:
+        both = np.isnan(a) & np.isnan(e)
+        if both.any():
+            a, e = np.where(both, 0.0, a), np.where(both, 0.0, e)
+    return compare(a, e, tol).ok
 
 
 def _claims(mistake: Mistake, ctx: Context) -> tuple[str, ...]:
@@ -609,18 +962,152 @@ def _claims(mistake: Mistake, ctx: Context) -> tuple[str, ...]:
 
 
 def _explains(ctx: Context, values: Values, loose: Tolerance) -> bool:
-    """The backend's values match the mistake's, which differ from the expected ones."""
+    """The backend's values match the mistake's, and the mistake's differ from the expected ones
+    (a candidate that changes nothing explains nothing, whatever the backend's dtype). A
+    candidate without values explains the check by what the backend returned, not by its
+    values (float32 arrays in a float64 run)."""
+    if not values:
+        return True
     matches = all(_close(ctx.got[k], np.asarray(v, np.float64), loose) for k, v in values.items())
     differs = any(not _close(np.asarray(v, np.float64), ctx.expected[k], ctx.tol)
                   for k, v in values.items())
-    # right values in the wrong dtype: only "float32 rounding" (tried first) can explain them
-    wrong_dtype = any(np.asarray(v).dtype != np.float64 for v in ctx.got.values())
-    return matches and (differs or wrong_dtype)
+    return matches and differs
+
+
+def _allowed(mistake: Mistake, ctx: Context, verdict: str | None) -> bool:
+    """Whether the consistency verdict leaves room for the mistake on a gradient check: a
+    backward that is the derivative of a wrong forward makes no mistake of its own (its factor
+    is the forward's, see the anatomy), and a right forward none of the forward's."""
+    if ctx.check != "gradient":
+        return True
+    if verdict == "forward":
+        return mistake.part != "backward" and mistake.name != "constant factor"
+    if verdict in ("backward", "agree"):
+        return mistake.part != "forward"
+    return True
+
+
+@dataclass(frozen=True)
+class Named:
+    """A well-known mistake that explains the whole of a failing check."""
+
+    name: str
+    text: str
+    claims: tuple[str, ...]
+
+    def line(self) -> str:
+        return f"{self.text} [breaks {', '.join(self.claims)}]"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "text": self.text, "claims": list(self.claims)}
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What a failing check's diagnosis found: the self-consistency verdict (forward or
+    backward?), the anatomy of every failing array (where and how), the well-known mistakes
+    that explain all of it, and ``text``: those mistakes in one line, or "unknown: ..."."""
+
+    text: str
+    mistakes: tuple[Named, ...] = ()
+    consistency: Consistency | None = None
+    anatomy: tuple[Anatomy, ...] = ()
+
+
+def _named(ctx: Context, verdict: str | None) -> tuple[list[Named], list[str]]:
+    loose = Tolerance(4 * ctx.tol.rtol, 4 * ctx.tol.atol)
+    found: list[Named] = []
+    partial: list[Named] = []
+    tried: list[str] = []
+    for mistake in MISTAKES:
+        if not mistake.applies(ctx) or not _allowed(mistake, ctx, verdict):
+            continue
+        if mistake.name in GENERIC and found:
+            continue
+        tried.append(mistake.name)
+        for text, values in mistake.candidates(ctx):
+            if _explains(ctx, values, loose):
+                found.append(Named(mistake.name, text, _claims(mistake, ctx)))
+                break
+            rows = None if mistake.name in GENERIC or partial else _rows_explained(
+                ctx, values, loose)
+            if rows is not None:
+                partial.append(Named(mistake.name, f"partly {text} (it explains {rows})",
+                                     _claims(mistake, ctx)))
+    return (found or partial), tried
+
+
+def _batch_axis(op: str, name: str, ndim: int) -> int | None:
+    """The axis of a contract array that runs over the batch: N's, or the first of an array of
+    any shape ("[...]", "[..., C]") with at least two axes; None for a weight or a loss."""
+    spec = op_spec(op)
+    arg = next((a for a in (*spec.inputs, *spec.outputs) if a.name == name), None)
+    letters = [] if arg is None else arg.shape.strip("[]").replace(" ", "").split(",")
+    if "N" in letters:
+        return letters.index("N")
+    return 0 if letters and letters[0] == "..." and ndim >= 2 else None
+
+
+def _rows_explained(ctx: Context, values: Values, loose: Tolerance) -> str | None:
+    """"the failing batch rows 0, 1 of 4, not 3" where the mistake explains every failing array
+    on some of the batch rows that fail but not on all (or the backend is right on rows where
+    the mistake would make it wrong); None otherwise, or where the arrays have no batch axis."""
+    if not values:
+        return None
+    axes = {k: _batch_axis(ctx.case.op, k, ctx.expected[k].ndim) for k in values}
+    if any(a is None or np.shape(ctx.got[k]) != ctx.expected[k].shape
+           or np.shape(values[k]) != ctx.expected[k].shape for k, a in axes.items()):
+        return None
+    sizes = {ctx.expected[k].shape[cast(int, a)] for k, a in axes.items()}
+    if len(sizes) != 1:
+        return None
+    (n,) = sizes
+    explained, failing = [], []
+    def part(k: str, arr: Any, row: int) -> np.ndarray:
+        return np.take(np.asarray(arr, np.float64), row, axis=cast(int, axes[k]))
+
+    spared = []
+    for row in range(n):
+        if any(not _close(part(k, ctx.got[k], row), part(k, ctx.expected[k], row), ctx.tol)
+               for k in values):
+            failing.append(row)
+            if all(_close(part(k, ctx.got[k], row), part(k, v, row), loose)
+                   for k, v in values.items()):
+                explained.append(row)
+        elif any(not _close(part(k, v, row), part(k, ctx.expected[k], row), ctx.tol)
+                 for k, v in values.items()):
+            spared.append(row)            # right, where the mistake would make it wrong
+    rest = [r for r in failing if r not in explained]
+    if not explained or not (rest or spared):
+        return None
+    text = f"the failing batch row{'s' if len(explained) > 1 else ''} {_listing(explained)} of {n}"
+    if rest:
+        text += f", not {_listing(rest)}"
+    if spared:
+        text += (f"; row{'s' if len(spared) > 1 else ''} {_listing(spared)} "
+                 f"{'are' if len(spared) > 1 else 'is'} right where it would be wrong")
+    return text
+
+
+def _listing(rows: list[int]) -> str:
+    return ", ".join(str(r) for r in rows)
+
+
+def _with_upstream(case: Case, reference: Bound) -> Case:
+    """A case without an upstream gradient (a slide's forward example) given one, drawn from a
+    fixed seed in float32-exact numbers, with the reference's gradients for it: what the
+    self-consistency of a forward-only case is probed with."""
+    rng = np.random.default_rng(0)
+    upstream = {k: f32(rng.standard_normal(np.shape(v))) for k, v in (case.expected or {}).items()}
+    return complete(replace(case, upstream=upstream, expected_grads=None), reference)
 
 
 def diagnose(case: Case, check: Check, got: Mapping[str, np.ndarray], dtype: Any,
-             tol: Tolerance, reference: Bound | None = None) -> str:
-    """The mistake a failing check matches, with the claims it breaks, or "no known mistake".
+             tol: Tolerance, reference: Bound | None = None, target: Target | None = None,
+             timeout: float | None = None) -> Diagnosis:
+    """The diagnosis of a failing check: self-consistency (with ``target``, the backend, to call
+    again), the anatomy of each failing array, and every well-known mistake that explains all
+    of the failure, with the claims it breaks.
 
     ``case`` must carry its expected values (conformance.cases.complete); ``got`` is what the
     backend returned, by output (forward) or input (gradient) name; ``tol`` the check's
@@ -628,15 +1115,20 @@ def diagnose(case: Case, check: Check, got: Mapping[str, np.ndarray], dtype: Any
     """
     ctx = Context(case, check, {k: np.asarray(v) for k, v in got.items()}, np.dtype(dtype),
                   tol, reference or load_backend("numpy"))
-    loose = Tolerance(4 * tol.rtol, 4 * tol.atol)
-    tried = []
-    for mistake in MISTAKES:
-        if not mistake.applies(ctx):
-            continue
-        tried.append(mistake.name)
-        for text, values in mistake.candidates(ctx):
-            if _explains(ctx, values, loose):
-                return f"{text} [breaks {', '.join(_claims(mistake, ctx))}]"
-    shapes = any(np.shape(ctx.got[k]) != e.shape for k, e in ctx.expected.items())
-    return (f"unknown: none of the well-known mistakes matches (tried {', '.join(tried)}); "
-            f"compare the {'shapes' if shapes else 'worst element'} in the check's reason")
+    consistency = None
+    if target is not None and target.gradient_style(case.op) is not None:
+        probed = case if case.has_gradient else _with_upstream(case, ctx.reference)
+        consistency = self_consistency(target, probed, ctx.dtype, timeout)
+    verdict = None if consistency is None else consistency.verdict
+    parts = anatomies(case.op, check, ctx.got, ctx.expected, tol, case.inputs, case.attrs)
+    found, tried = _named(ctx, verdict)
+    if found:
+        text = "; ".join(n.line() for n in found)
+    else:
+        shapes = any(np.shape(ctx.got[k]) != e.shape for k, e in ctx.expected.items())
+        look = ("the shapes above" if shapes else
+                "the consistency and anatomy lines" if consistency is not None else
+                "the anatomy line")
+        text = (f"unknown: no well-known mistake explains all of it (tried {', '.join(tried)}); "
+                f"see {look}")
+    return Diagnosis(text, tuple(found), consistency, tuple(parts))

@@ -12,8 +12,11 @@ within the tolerance policy.
 The cases are designed to expose bugs, not just to exist: asymmetric multi-channel kernels (a
 symmetric kernel cannot tell convolution from correlation), distinct random weights for every gate
 (equal gates hide a swapped gate order), non-square inputs, kernels and strides, repeated token
-ids, edge shapes (N = 1, T = 1, C = 1, 1×1 kernels, kernel = input size), and ties only where ties
-are the point (step(0), relu'(0), the max-pool tie rule).
+ids, edge shapes (N = 1, T = 1, C = 1, 1×1 kernels, kernel = input size), ties only where ties
+are the point (step(0), relu'(0), the max-pool tie rule), and a case for every promise of
+stability: |x| from 30 to 1e4 for sigmoid and tanh, rows spanning ±800 and ±1e4 for softmax and
+cross-entropy, saturated gates for the recurrent ops (spec_tests/mutant_corpus/ holds the
+realistic mistakes each of them kills).
 """
 
 from __future__ import annotations
@@ -76,12 +79,26 @@ def _elementwise(op: str) -> Planner:
     ]
 
     def plan(rng: Rng, i: int) -> Draft:
+        if i == len(plans):                              # sigmoid and tanh: stability
+            return Draft(f"{op}: |x| from 30 to 1e4 (exp overflows beyond 88.7 in float32 and "
+                         f"709.8 in float64): stable for any finite x",
+                         {"x": _huge_elementwise(rng)})
         about, shape, scale, zeros = plans[i]
         x = _normal(rng, shape, scale)
         if zeros:
             x[::3] = 0.0
         return Draft(f"{op}: {about}", {"x": x})
-    return Planner(len(plans), plan)
+    return Planner(len(plans) + (op in ("sigmoid", "tanh")), plan)
+
+
+def _huge_elementwise(rng: Rng) -> np.ndarray:
+    """±1e4, ±800, ±100 and ±30, each a little off its round number, in a random order, and a
+    moderate value: every exp(±x) of a naive formula overflows in float32 (beyond 88.7) and all
+    but ±100 and ±30 in float64 (beyond 709.8), so a sigmoid or tanh that is not written
+    stably gives inf or nan on them (CONVENTIONS: stable for any finite x)."""
+    magnitudes = np.repeat([1e4, 800.0, 100.0, 30.0], 2) * np.tile([1.0, -1.0], 4)
+    values = np.append(magnitudes + rng.uniform(-0.5, 0.5, 8), rng.normal())
+    return f32(rng.permutation(values).reshape(3, 3))
 
 
 def _linear(rng: Rng, i: int) -> Draft:
@@ -99,10 +116,22 @@ def _huge_logits(rng: Rng, n: int, c: int) -> np.ndarray:
     return f32(centres + rng.normal(0.0, 2.0, (n, c)))
 
 
+def _spread_logits(rng: Rng, n: int, c: int) -> np.ndarray:
+    """Rows spanning −800 … 800 (and one −1e4 … 1e4): the max shift is the only safe one; a
+    shift by the row's mean or first element leaves exp(≥ 800) to overflow, and the smaller
+    classes' probabilities underflow to exactly 0 (the results are one-hot)."""
+    spans = np.resize([800.0, 1e4], n)[:, None]
+    ends = np.tile(np.linspace(-1.0, 1.0, c), (n, 1)) * spans
+    return f32(rng.permuted(ends + rng.normal(0.0, 1.0, (n, c)), axis=1))
+
+
 def _softmax(rng: Rng, i: int) -> Draft:
     if i == 4:
         return Draft("softmax: huge logits (|x| ≈ 1e4 and 800): exp overflows without the max "
                      "shift", {"x": _huge_logits(rng, 4, 5)})
+    if i == 5:
+        return Draft("softmax: rows spanning −800 … 800 and −1e4 … 1e4: one-hot results; only "
+                     "the max shift keeps exp finite", {"x": _spread_logits(rng, 3, 4)})
     about, shape, scale = [
         ("one class (C = 1): y = 1, no gradient", (1, 1), 1.0),
         ("a batch of rows", (3, 5), 2.0),
@@ -117,6 +146,14 @@ def _cross_entropy(rng: Rng, i: int) -> Draft:
         return Draft("cross_entropy: huge logits (|x| ≈ 1e4 and 800): log-sum-exp overflows "
                      "without the max shift", {"logits": _huge_logits(rng, 4, 5),
                                                "targets": rng.integers(0, 5, 4)})
+    if i == 5:
+        logits = _spread_logits(rng, 3, 4)
+        targets = rng.integers(0, 4, 3)
+        targets[:2] = logits[:2].argmin(axis=1)          # confidently wrong on two rows
+        return Draft("cross_entropy: rows spanning −800 … 800 and −1e4 … 1e4, the target the "
+                     "smallest logit on two rows: its probability underflows to 0, the loss "
+                     "(≈ 1600 per row) stays finite only by log-sum-exp",
+                     {"logits": logits, "targets": targets})
     about, n, c, scale = [
         ("N = 1, C = 1: loss 0", 1, 1, 1.0),
         ("a batch, the mean over N", 4, 5, 2.0),
@@ -210,6 +247,8 @@ def _recurrent(op: str, gates: int) -> Planner:
     ]
 
     def plan(rng: Rng, i: int) -> Draft:
+        if i == len(sizes):
+            return _saturated(rng, op, gates)
         about, t, n, d, h = sizes[i]
         g = gates * h
         inputs = {"x": _normal(rng, (t, n, d)), "h0": _normal(rng, (n, h), 0.5)}
@@ -218,7 +257,27 @@ def _recurrent(op: str, gates: int) -> Planner:
         inputs |= {"w_ih": _normal(rng, (g, d), 0.6), "w_hh": _normal(rng, (g, h), 0.6),
                    "b_ih": _normal(rng, (g,), 0.5), "b_hh": _normal(rng, (g,), 0.5)}
         return Draft(f"{op}: {about}; every gate its own random weights", inputs)
-    return Planner(len(sizes), plan)
+    return Planner(len(sizes) + 1, plan)
+
+
+def _saturated(rng: Rng, op: str, gates: int) -> Draft:
+    """One input feature at ±1e4 at step 0 and ±800 at step 1 drives the gates'
+    pre-activations to thousands and hundreds (either sign), the later steps are ordinary: σ
+    and tanh must saturate to exactly 0, 1 or ±1 without inf or nan (CONVENTIONS: stable for
+    any finite x), and the gradient of the ordinary steps still flows back through the
+    saturated ones."""
+    t, n, d, h = 5, 2, 3, 4
+    g = gates * h
+    x = _normal(rng, (t, n, d))
+    x[0, :, 0] = [1e4, -1e4]
+    x[1, :, 0] = [-800.0, 800.0]
+    inputs = {"x": x, "h0": _normal(rng, (n, h), 0.5)}
+    if op == "lstm":
+        inputs["c0"] = _normal(rng, (n, h), 0.5)
+    inputs |= {"w_ih": _normal(rng, (g, d), 0.6), "w_hh": _normal(rng, (g, h), 0.6),
+               "b_ih": _normal(rng, (g,), 0.5), "b_hh": _normal(rng, (g,), 0.5)}
+    return Draft(f"{op}: saturated gates: an input of ±1e4 at step 0 and ±800 at step 1 "
+                 f"(pre-activations in the thousands and hundreds), ordinary steps after", inputs)
 
 
 def _embedding(rng: Rng, i: int) -> Draft:
@@ -236,8 +295,8 @@ def _embedding(rng: Rng, i: int) -> Draft:
 PLANS: dict[str, Planner] = {
     **{op: _elementwise(op) for op in ("step", "sigmoid", "tanh", "relu")},
     "linear": Planner(4, _linear),
-    "softmax": Planner(5, _softmax),
-    "cross_entropy": Planner(5, _cross_entropy),
+    "softmax": Planner(6, _softmax),
+    "cross_entropy": Planner(6, _cross_entropy),
     "max_margin": Planner(4, _max_margin),
     "conv2d": Planner(9, _conv2d),
     "conv1d": Planner(5, _conv1d),

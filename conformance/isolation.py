@@ -53,7 +53,7 @@ from conformance.backends import (
 from conformance.contract import OPS, Check, op_spec
 
 __all__ = ["CRASHED", "DEFAULT_TIMEOUT", "TIMED_OUT", "CallTimeout", "Isolated", "Outcome",
-           "deadline", "invoke"]
+           "call", "deadline", "invoke"]
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds a single backend call (one forward or one gradient) may take before it fails."""
@@ -334,3 +334,12 @@ if __name__ == "__main__":  # pragma: no cover - the child process of Isolated
     from conformance.isolation import _serve as serve  # Outcome pickles as this module's
 
     serve(Connection(int(sys.argv[1])), sys.argv[2], sys.argv[3] or None)
+
+
+def call(target: Bound | Isolated, op: str, check: Check, inputs: Arrays,
+         attrs: Mapping[str, Any], upstream: Arrays,
+         timeout: float | None = DEFAULT_TIMEOUT) -> Outcome:
+    """One guarded call of a backend, in this process (a Bound) or in its child (Isolated)."""
+    if isinstance(target, Isolated):
+        return target.invoke(op, check, inputs, attrs, upstream, timeout)
+    return invoke(target, op, check, inputs, attrs, upstream, timeout)

@@ -38,7 +38,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 
 from conformance.backends import Bound, load_backend
 from conformance.cases import Case, complete
-from conformance.checks import Target, _tolerance, check_case, default_cases
+from conformance.checks import Target, check_case, default_cases
 from conformance.diagnosis import FLOAT32_ARITHMETIC
 from conformance.isolation import CRASHED, DEFAULT_TIMEOUT
 from conformance.report import Check, Result
@@ -259,7 +259,7 @@ def _shrunk(target: Target, search: _Search, check: Check, dtype: np.dtype,
                               f"vary from call to call [{note}]")
     style = target.gradient_style(case.op) if check == "gradient" else None
     source = target.target
-    tol = _tolerance(case, check, dtype)
+    tol = case.tolerance_for(check, dtype)
     if reproducers is not None:
         path, text = write(reproducers, case, check, target=source, style=style,
                            dtype=dtype.name, tol=tol, note=note)

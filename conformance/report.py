@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -22,15 +22,22 @@ from conformance.cases import Case
 from conformance.contract import Check
 from reference.tolerance import Tolerance
 
+if TYPE_CHECKING:
+    from conformance.anatomy import Anatomy
+    from conformance.consistency import Consistency
+    from conformance.diagnosis import Named
+
 __all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "Check", "Report", "Result", "Status"]
 
 Status = Literal["pass", "fail", "skip", "timeout"]
 """A check's outcome: "timeout" is a call that outlived its time limit (or a check not run
 because an earlier call of its op did): neither a pass nor a wrong result."""
 SCHEMA_NAME = "nnspec-conformance-report"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The version of the JSON report's layout; bumped on any incompatible change (2: per result
-``diagnosis``, ``reproducer`` and ``examples``; ``seeds.property`` in property mode. 3: the
+``diagnosis``, ``reproducer`` and ``examples``; ``seeds.property`` in property mode; 3: per
+failing result ``consistency`` (is it the forward or the backward?), ``anatomy`` (where and how
+each failing array is wrong) and ``mistakes`` (the named mistakes behind ``diagnosis``). 4: the
 status "timeout" and ``summary.timed_out``; per result ``skipped_examples`` (drawn cases the
 backend raised NotImplementedError for); ``interrupted``, true for a run stopped by Ctrl-C)."""
 
@@ -39,10 +46,13 @@ backend raised NotImplementedError for); ``interrupted``, true for a run stopped
 class Result:
     """The outcome of one check (forward or gradient) of one case, passing or not.
 
-    ``diagnosis`` names the well-known mistake a failure matches (or says none does);
-    ``reproducer`` is a self-contained Python script that repeats a property-mode failure;
-    ``examples`` is how many cases the check covers (property mode: Hypothesis examples);
-    ``skipped_examples`` how many drawn cases were skipped (NotImplementedError) besides.
+    ``diagnosis`` names the well-known mistakes that explain a failure (or says none does),
+    ``mistakes`` holds them one by one, ``consistency`` says whether the backend's backward is
+    the derivative of its own forward and which of the two is wrong, and ``anatomy`` describes
+    where and how each failing array is wrong (conformance.diagnosis); ``reproducer`` is a
+    self-contained Python script that repeats a property-mode failure; ``examples`` is how many
+    cases the check covers (property mode: Hypothesis examples); ``skipped_examples`` how many
+    drawn cases were skipped (NotImplementedError) besides.
     """
 
     case: Case
@@ -60,6 +70,9 @@ class Result:
     diagnosis: str | None = None
     reproducer: str | None = None
     examples: int = 1
+    mistakes: tuple[Named, ...] = ()
+    consistency: Consistency | None = None
+    anatomy: tuple[Anatomy, ...] = ()
     skipped_examples: int = 0
 
     @property
@@ -76,12 +89,17 @@ class Result:
         """``PASS conv2d[forward-golden-07]: y: max abs error ... (x[2, 3, 8, 9]; ...)``."""
         return f"{self.status.upper():4} {self.id}: {self.reason}"
 
+    def findings(self) -> list[str]:
+        """The diagnosis in lines: ``consistency: ...``, one ``anatomy: ...`` per failing array,
+        ``diagnosis: ...`` (each present only if found)."""
+        lines = [f"consistency: {self.consistency.text}"] if self.consistency else []
+        lines += [f"anatomy: {a.text}" for a in self.anatomy]
+        return lines + ([f"diagnosis: {self.diagnosis}"] if self.diagnosis else [])
+
     def explain(self, reproducer: bool = True) -> str:
-        """``line()``, then the diagnosis and (unless ``reproducer`` is False) the reproducer,
-        if any, on lines of their own."""
-        lines = [self.line()]
-        if self.diagnosis:
-            lines.append(f"     diagnosis: {self.diagnosis}")
+        """``line()``, then the diagnosis (``findings``) and (unless ``reproducer`` is False) the
+        reproducer, if any, on lines of their own."""
+        lines = [self.line(), *(f"     {f}" for f in self.findings())]
         if self.reproducer and reproducer:
             lines.append("     reproducer:")
             lines += [f"       {row}".rstrip() for row in self.reproducer.splitlines()]
@@ -112,6 +130,9 @@ class Result:
             "seed": self.case.seed,
             "seconds": round(self.seconds, 6),
             "diagnosis": self.diagnosis,
+            "mistakes": [m.to_dict() for m in self.mistakes],
+            "consistency": None if self.consistency is None else self.consistency.to_dict(),
+            "anatomy": [a.to_dict() for a in self.anatomy],
             "reproducer": self.reproducer,
             "examples": self.examples,
             "skipped_examples": self.skipped_examples,
@@ -248,7 +269,7 @@ class Report:
                 "name": f"{r.check}-{r.case.source}-{r.case.name}", "time": f"{r.seconds:.6f}"})
             if r.status == "fail":
                 ET.SubElement(case, "failure", {"message": r.reason}).text = "\n".join(
-                    [r.reason, *([f"diagnosis: {r.diagnosis}"] if r.diagnosis else []),
+                    [r.reason, *r.findings(),
                      r.case.about, r.case.geometry(), *([r.reproducer] if r.reproducer else [])])
             elif r.status == "timeout":           # not a wrong result: an error of the run
                 ET.SubElement(case, "error", {"type": "timeout", "message": r.reason}).text = (

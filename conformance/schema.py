@@ -24,6 +24,35 @@ def _object(properties: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[
             "additionalProperties": False}
 
 
+_NUMBERS_OR_NULL = {"type": ["array", "null"], "items": {"type": "number"}}
+_PROBE = _object({
+    "array": {"type": "string"},
+    "numeric": _NUMBERS_OR_NULL,        # the backend's forward by central differences
+    "backend": _NUMBERS_OR_NULL,        # the backend's gradient along the same directions
+    "spec": {"type": "array", "items": {"type": "number"}},
+    "consistent": {"type": ["boolean", "null"]},
+    "true": {"type": ["boolean", "null"]},
+    "problem": _STRING_OR_NULL,
+})
+_CONSISTENCY = {**_object({
+    "verdict": {"enum": ["forward", "backward", "forward-only", "both", "agree", "unknown"]},
+    "text": {"type": "string"},
+    "forward_ok": {"type": ["boolean", "null"]},
+    "kink_elements": {"type": "integer", "minimum": 0},
+    "probe_dtype": {"enum": ["float64", "float32"]},
+    "probes": {"type": "array", "items": _PROBE},
+}), "type": ["object", "null"]}
+_ANATOMY = {"type": "object",             # structured detail beyond these fields may follow
+            "properties": {"array": {"type": "string"},
+                           "wrong": {"type": "integer", "minimum": 0},
+                           "total": {"type": "integer", "minimum": 0},
+                           "where": {"type": "array", "items": {"type": "string"}},
+                           "how": {"type": "array", "items": {"type": "string"}},
+                           "text": {"type": "string"}},
+            "required": ["array", "wrong", "total", "where", "how", "text"]}
+_MISTAKE = _object({"name": {"type": "string"}, "text": {"type": "string"},
+                    "claims": {"type": "array", "items": {"type": "string"}}})
+
 _RESULT = _object({
     "id": {"type": "string"},
     "op": {"type": "string"},
@@ -49,6 +78,9 @@ _RESULT = _object({
     "seed": {"type": ["integer", "null"]},
     "seconds": {"type": "number", "minimum": 0},
     "diagnosis": _STRING_OR_NULL,
+    "mistakes": {"type": "array", "items": _MISTAKE},
+    "consistency": _CONSISTENCY,
+    "anatomy": {"type": "array", "items": _ANATOMY},
     "reproducer": _STRING_OR_NULL,
     "examples": {"type": "integer", "minimum": 1},
     "skipped_examples": {"type": "integer", "minimum": 0},

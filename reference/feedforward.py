@@ -22,6 +22,7 @@ H        number of hidden units of a one-hidden-layer network
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 from itertools import pairwise
 from typing import Any, NamedTuple
 
@@ -39,8 +40,10 @@ from reference.activations import activation
 from reference.losses import (
     binary_cross_entropy_with_logits,
     binary_cross_entropy_with_logits_backward,
+    squared_error,
+    squared_error_backward,
 )
-from reference.optim import Params, gradient_descent
+from reference.optim import Adam, Params, gradient_descent
 
 __all__ = [
     "XOR_INPUTS",
@@ -49,6 +52,7 @@ __all__ = [
     "MLPCache",
     "MLPGradients",
     "Network",
+    "Regression",
     "TwoTwoOne",
     "TwoTwoOneWeights",
     "XORTraining",
@@ -56,8 +60,11 @@ __all__ = [
     "dense_backward",
     "fit_one_hidden_layer",
     "init_mlp",
+    "linear_pieces",
     "mlp_backward",
     "mlp_forward",
+    "tent_network",
+    "train_regression",
     "train_xor",
     "two_two_one",
     "two_two_one_backward",
@@ -423,3 +430,134 @@ def fit_one_hidden_layer(x: Any, y: Any, hidden: int, rng: Any, *, f: str = "tan
     solution = np.linalg.lstsq(design, y, rcond=None)[0]  # [W2ᵀ; b2] by least squares
     W2, b2 = solution[:-1].T.copy(), solution[-1].copy()
     return Network((W1, W2), (b1, b2), (f, "identity"))
+
+
+# ---------------------------------------------------------------- training by gradient descent
+class Regression(NamedTuple):
+    """What train_regression returns: the trained network and the loss before each step."""
+
+    network: Network
+    losses: list[float]
+
+
+def train_regression(x: Any, y: Any, sizes: Sequence[int], rng: Any, *,
+                     f: str = "tanh", steps: int = 2000, lr: float = 0.01,
+                     gain: float = 1.0) -> Regression:
+    """Fit a network with hidden layers ``sizes`` to samples of a function by gradient descent.
+
+    The lecture's loop (slide "How to learn the weights"): random initial weights (init_mlp with
+    ``gain``, from ``rng``), predict ŷ = W_{L+1} a_L + b_{L+1} (a linear output layer on hidden
+    layers of activation ``f``), compare with y under J = 1/(2N) Σ_n ‖ŷ_n − y_n‖², and feed the
+    gradient back to every weight at once, ``steps`` times. The step rule is Adam
+    (reference.optim.Adam, learning rate ``lr``): plain gradient descent reaches the same fits
+    only after many more steps.
+
+    Shapes: x [N, D], y [N, K], sizes (M_1, ..., M_L) → a Network with activations
+    (f, ..., f, "identity") giving ŷ [N, K].
+    """
+    func = "train_regression"
+    x = as_float_array(func, "x", x, ndim=2, finite=True)
+    y = as_float_array(func, "y", y, ndim=2, finite=True)
+    if y.shape[0] != x.shape[0]:
+        raise fail(func, f"x has {x.shape[0]} samples but y has {y.shape[0]}")
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or len(sizes) == 0:
+        raise fail(func, f"sizes must list the hidden layer widths (at least one), got "
+                         f"{sizes!r}")
+    widths = [positive_int(func, f"sizes[{i}]", s) for i, s in enumerate(sizes)]
+    steps = positive_int(func, "steps", steps)
+    lr = positive_number(func, "lr", lr)
+    activation(func, f)
+    fs = (*(f,) * len(widths), "identity")
+    init = init_mlp((x.shape[1], *widths, y.shape[1]), fs, rng, gain=gain)
+    L = len(fs)
+
+    def loss_and_grads(p: Params) -> tuple[float, Params]:
+        y_hat, cache = mlp_forward(x, [p[f"W{l}"] for l in range(L)],
+                                   [p[f"b{l}"] for l in range(L)], fs)        # 1. predict
+        g = mlp_backward(squared_error_backward(y_hat, y), cache)            # 3. gradient
+        grads = {f"W{l}": g.dWs[l] for l in range(L)} | {f"b{l}": g.dbs[l] for l in range(L)}
+        return squared_error(y_hat, y), grads                                # 2. loss
+
+    params = {f"W{l}": init.Ws[l] for l in range(L)} | {f"b{l}": init.bs[l] for l in range(L)}
+    result = gradient_descent(loss_and_grads, params, lr=lr, steps=steps,
+                              update=Adam(lr).step)                          # 4. and 5.
+    p = result.params
+    return Regression(Network(tuple(p[f"W{l}"] for l in range(L)),
+                              tuple(p[f"b{l}"] for l in range(L)), fs), result.losses)
+
+
+# ---------------------------------------------------------------- depth: the tent map
+def tent_network(k: int) -> Network:
+    """A deep ReLU network computing the tent map t composed k times, t^k = t ∘ ... ∘ t, on [0, 1].
+
+    t(x) = 2x for x ≤ 1/2 and 2 − 2x for x ≥ 1/2, written with two ReLU units:
+    t(x) = 2 relu(x) − 4 relu(x − 1/2). Each hidden layer holds those two units; the output
+    combination 2 h_1 − 4 h_2 of one copy is folded into the weights of the next layer, so
+    layer 1 has W = [[1], [1]], b = [0, −1/2], layers 2..k have W = [[2, −4], [2, −4]],
+    b = [0, −1/2], and the linear output layer W = [[2, −4]], b = [0]. Every weight is a small
+    binary fraction, exact in float64.
+
+    t^k is a sawtooth with 2^k linear pieces (it goes 0 → 1 → 0 ... across each interval
+    [j/2^k, (j + 1)/2^k]): 2^k pieces from 2k hidden units, where one hidden layer of H ReLU
+    units has at most H + 1 pieces (linear_pieces) and so needs at least 2^k − 1 units.
+
+    Shapes: → Network with k hidden layers of 2 units (activations "relu") and a linear output:
+    Ws [2, 1], [2, 2] × (k − 1), [1, 2].
+    """
+    k = positive_int("tent_network", "k", k)
+    first = (np.array([[1.0], [1.0]]), np.array([0.0, -0.5]))      # h = relu(x), relu(x − 1/2)
+    later = (np.array([[2.0, -4.0], [2.0, -4.0]]), np.array([0.0, -0.5]))   # of t = 2h₁ − 4h₂
+    output = (np.array([[2.0, -4.0]]), np.array([0.0]))              # t^k = 2h₁ − 4h₂
+    layers = [first, *[later] * (k - 1), output]
+    return Network(tuple(W.copy() for W, _ in layers), tuple(b.copy() for _, b in layers),
+                   (*("relu",) * k, "identity"))
+
+
+def linear_pieces(network: Network, lo: Any, hi: Any) -> int:
+    """The number of linear pieces of a 1-input, 1-output network with ReLU (or identity)
+    layers on [lo, hi], counted exactly.
+
+    Every weight is turned into a Fraction (float64 numbers are binary fractions, so exactly),
+    and the network is followed through the interval in exact rational arithmetic: on each
+    sub-interval every unit is an affine function α x + β of the input; a ReLU unit whose
+    pre-activation crosses 0 inside a sub-interval splits it there. At the end, neighbouring
+    sub-intervals on which the output is the same affine function are one piece.
+    """
+    func = "linear_pieces"
+    if not isinstance(network, Network):
+        raise TypeError(f"{func}: network must be a Network, got {type(network).__name__}")
+    for name in network.fs:
+        if name not in ("relu", "identity"):
+            raise fail(func, f"only relu and identity layers are piecewise linear, got {name!r}")
+    if network.Ws[0].shape[1] != 1 or network.Ws[-1].shape[0] != 1:
+        raise fail(func, f"the network must have 1 input and 1 output, got "
+                         f"{network.Ws[0].shape[1]} and {network.Ws[-1].shape[0]}")
+    a = Fraction(float(as_float_array(func, "lo", lo, ndim=0, finite=True)))
+    z = Fraction(float(as_float_array(func, "hi", hi, ndim=0, finite=True)))
+    if not a < z:
+        raise fail(func, f"lo must be below hi, got lo = {lo}, hi = {hi}")
+    # a piece: (start, end, [(α, β) per unit of the current layer]); the input is x = 1·x + 0
+    pieces: list[tuple[Fraction, Fraction, list[tuple[Fraction, Fraction]]]] = [
+        (a, z, [(Fraction(1), Fraction(0))])]
+    for W, b, f in zip(network.Ws, network.bs, network.fs):
+        Wq = [[Fraction(float(w)) for w in row] for row in np.asarray(W)]
+        bq = [Fraction(float(v)) for v in np.asarray(b)]
+        split = []
+        for start, end, units in pieces:
+            pre = [(sum((w * al for w, (al, _) in zip(row, units)), Fraction(0)),
+                    sum((w * be for w, (_, be) in zip(row, units)), Fraction(0)) + b_i)
+                   for row, b_i in zip(Wq, bq)]                   # z = W a + b, affine in x
+            cuts = sorted({-be / al for al, be in pre if al != 0 and start < -be / al < end}
+                          if f == "relu" else set())
+            for s, e in zip([start, *cuts], [*cuts, end]):
+                mid = (s + e) / 2
+                units_out = [(al, be) if f == "identity" or al * mid + be > 0
+                             else (Fraction(0), Fraction(0)) for al, be in pre]
+                split.append((s, e, units_out))
+        pieces = split
+    count, previous = 0, None
+    for _, _, units in pieces:
+        if units[0] != previous:
+            count += 1
+            previous = units[0]
+    return count

@@ -19,9 +19,18 @@ import numpy as np
 from reference._checks import FloatArray, as_float_array
 from reference.tolerance import FINITE_DIFFERENCE, Tolerance, assert_close
 
-__all__ = ["check_gradients", "numerical_gradient", "numerical_vjp"]
+__all__ = ["check_gradients", "directional_derivative", "numerical_gradient", "numerical_vjp"]
 
 DEFAULT_STEP = 1e-6
+
+
+def directional_derivative(f: Callable[[float], float], *, h: float = DEFAULT_STEP) -> float:
+    """d/dt f(t) at t = 0 by a central difference, (f(h) − f(−h)) / 2h (error O(h²)).
+
+    With f(t) = L(x + t v) this is the derivative of L along the direction v, which a gradient
+    g of L must give as Σ g ∘ v: a check of a whole gradient with two calls of L.
+    """
+    return (float(f(h)) - float(f(-h))) / (2.0 * h)
 
 
 def numerical_gradient(

@@ -62,6 +62,7 @@ Conventions (CONVENTIONS.md)
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -69,23 +70,37 @@ from numpy.typing import NDArray
 
 from reference._checks import (
     FloatArray,
+    IntArray,
     as_float_array,
+    as_index_array,
+    as_named_arrays,
     as_sequence,
     as_state,
     check_shape,
     fail,
+    positive_int,
+    positive_number,
+    rng_from,
 )
 from reference.activations import sigmoid, tanh
+from reference.embedding import one_hot
+from reference.losses import cross_entropy, cross_entropy_backward
+from reference.optim import Adam, DescentResult, clip_by_norm, gradient_descent
 
 __all__ = [
     "SLIDE_GATES",
+    "SUBJECT_WORDS",
     "LSTMCache",
     "LSTMGrads",
+    "SubjectLSTM",
     "lstm_backward",
     "lstm_concat_step",
     "lstm_forward",
     "lstm_slide_step",
     "lstm_step",
+    "subject_loss_and_grads",
+    "subject_sequences",
+    "train_subject_lstm",
 ]
 
 Array = NDArray[Any]   # float64 through the public API; the kernel keeps any floating dtype
@@ -424,3 +439,103 @@ def lstm_backward(d_out: Any, cache: LSTMCache, dh_T: Any = None, dc_T: Any = No
     dh_T = zeros if dh_T is None else as_state(func, "dh_T", dh_T, N, H)
     dc_T = zeros if dc_T is None else as_state(func, "dc_T", dc_T, N, H)
     return _backward_kernel(d_out, dh_T, dc_T, cache)
+
+
+# ---------------------------------------------------------------- the forget gate at work
+# "Example: When we see a new subject, forget gender of old subject" (slide "Forget-Gate").
+SUBJECT_WORDS = ("he", "john", "she", "mary", "walked", "home", "and", "then", "sat", "down")
+"""Two male subjects, two female subjects, six fillers."""
+_MALE, _FEMALE, _SUBJECT_FILLERS = (0, 1), (2, 3), (4, 5, 6, 7, 8, 9)
+_SUBJECT_PARAMS = ("W_ih", "W_hh", "b", "V", "c")
+
+
+def subject_sequences(n: int, length: int = 12, *, p_new: float = 0.25,
+                      rng: Any) -> tuple[IntArray, IntArray, NDArray[np.bool_]]:
+    """``n`` word sequences of SUBJECT_WORDS: a subject first, then fillers, and at each later
+    step a new subject with probability ``p_new``; the target at every step is the gender of the
+    most recent subject (0 male, 1 female), so at a new subject the old one's must be forgotten.
+
+    Shapes: → (ids [length, n] time-major, gender [length, n] in {0, 1}, new [length, n] bool:
+    True where a subject appears at t ≥ 1).
+    """
+    func = "subject_sequences"
+    gen = rng_from(func, rng)
+    n, length = positive_int(func, "n", n), positive_int(func, "length", length)
+    p_new = positive_number(func, "p_new", p_new)
+    if p_new > 1:
+        raise fail(func, f"p_new is a probability, at most 1, got {p_new}")
+    subject = gen.random((length, n)) < p_new
+    subject[0] = True                                       # every sequence opens with a subject
+    female = gen.integers(0, 2, (length, n))
+    names = np.where(female == 1, np.asarray(_FEMALE)[gen.integers(0, 2, (length, n))],
+                     np.asarray(_MALE)[gen.integers(0, 2, (length, n))])
+    fillers = np.asarray(_SUBJECT_FILLERS)[gen.integers(0, len(_SUBJECT_FILLERS), (length, n))]
+    ids = np.where(subject, names, fillers)
+    last = np.maximum.accumulate(np.where(subject, np.arange(length)[:, None], 0), axis=0)
+    gender = np.take_along_axis(female, last, axis=0)       # the latest subject's gender
+    new = subject.copy()
+    new[0] = False
+    return ids.astype(np.int64), gender.astype(np.int64), new
+
+
+def subject_loss_and_grads(params: Mapping[str, Any], ids: Any,
+                           gender: Any) -> tuple[float, dict[str, FloatArray]]:
+    """The mean over steps and sequences of cross_entropy(V h_t + c, gender_t) for an LSTM reading
+    one-hot words from h_0 = c_0 = 0, and its gradients by lstm_backward.
+
+    Shapes: params {"W_ih" [4H, D], "W_hh" [4H, H], "b" [4H] (b_ih; b_hh = 0), "V" [2, H],
+    "c" [2]}, ids and gender [T, N] → (L, grads keyed like params).
+    """
+    func = "subject_loss_and_grads"
+    P = as_named_arrays(func, "params", params, _SUBJECT_PARAMS)
+    x = one_hot(as_index_array(func, "ids", ids, ndim=2, size=len(SUBJECT_WORDS)),
+                len(SUBJECT_WORDS))
+    y = as_index_array(func, "gender", gender, ndim=2, size=2)
+    T, N, _ = x.shape
+    H = P["W_hh"].shape[1]
+    zero = np.zeros((N, H))
+    out, _, _, cache = lstm_forward(x, zero, zero, P["W_ih"], P["W_hh"], P["b"], np.zeros(4 * H))
+    logits = (out @ P["V"].T + P["c"]).reshape(T * N, -1)   # V h_t + c at every step
+    loss = cross_entropy(logits, y.reshape(-1))
+    dlogits = cross_entropy_backward(logits, y.reshape(-1)).reshape(T, N, -1)
+    g = lstm_backward(dlogits @ P["V"], cache)
+    return loss, {"W_ih": g.dW_ih, "W_hh": g.dW_hh, "b": g.db_ih,
+                  "V": np.einsum("tnk,tnh->kh", dlogits, out), "c": dlogits.sum(axis=(0, 1))}
+
+
+@dataclass
+class SubjectLSTM:
+    """What train_subject_lstm returns: the descent and the held-out accuracy of the gender."""
+
+    descent: DescentResult
+    accuracy: float
+
+
+def train_subject_lstm(*, seed: int = 0, n_train: int = 256, n_test: int = 500,
+                       length: int = 12, H: int = 4, lr: float = 0.05,
+                       steps: int = 100) -> SubjectLSTM:
+    """Train an LSTM (PyTorch's U(−1/√H, 1/√H) initialisation, forget bias +1) with its
+    readout on subject_sequences: full-batch Adam, gradients clipped to norm 1. Data and initial
+    weights from ``seed``; the accuracy is over every step of ``n_test`` new sequences."""
+    func = "train_subject_lstm"
+    gen = rng_from(func, seed)
+    n_train, n_test = positive_int(func, "n_train", n_train), positive_int(func, "n_test", n_test)
+    H, steps = positive_int(func, "H", H), positive_int(func, "steps", steps)
+    lr = positive_number(func, "lr", lr)
+    D, k = len(SUBJECT_WORDS), 1.0 / np.sqrt(H)
+    params = {name: gen.uniform(-k, k, shape) for name, shape in
+              (("W_ih", (4 * H, D)), ("W_hh", (4 * H, H)), ("b", (4 * H,)), ("V", (2, H)),
+               ("c", (2,)))}
+    params["b"][H:2 * H] += 1.0                             # start out remembering
+    ids, gender, _ = subject_sequences(n_train, length, rng=gen)
+    adam = Adam(lr)
+    descent = gradient_descent(lambda p: subject_loss_and_grads(p, ids, gender), params, lr=lr,
+                               steps=steps,
+                               update=lambda p, g: adam.step(p, clip_by_norm(g, 1.0)[0]))
+    ids_test, gender_test, _ = subject_sequences(n_test, length, rng=gen)
+    P = descent.params
+    x = one_hot(ids_test, D)
+    zero = np.zeros((n_test, H))
+    out, *_ = lstm_forward(x, zero, zero, P["W_ih"], P["W_hh"], P["b"], np.zeros(4 * H))
+    predicted = np.argmax(out @ P["V"].T + P["c"], axis=-1)
+    return SubjectLSTM(descent, float(np.mean(predicted == gender_test)))

@@ -32,6 +32,12 @@ gradient is the share repeated down and across), as contiguous runs are much che
 strided in both directions. Max pooling (forward and backward) and the average pool's forward
 pass work through a large batch a few images at a time (reference._blocks: blocks that fit in
 cache, on several threads). The ``_*_pool`` kernels keep their dtype.
+
+"Invariance to image transformation", measured (``shift_sensitivity``): moving a whole image by
+one pixel changes it by about as much as it holds (a thin bar lands on other pixels), while its
+2×2 max- or average-pooled maps change by about half as much, since the bar stays in its window
+half the time. A shift by a whole window moves the pooled maps by one cell: there the change is
+as large as the image's (spec_tests/test_pooling.py states the figures).
 """
 
 from __future__ import annotations
@@ -54,6 +60,8 @@ __all__ = [
     "l2_pool2d_backward",
     "max_pool2d",
     "max_pool2d_backward",
+    "shift_images",
+    "shift_sensitivity",
 ]
 
 
@@ -260,3 +268,47 @@ def l2_pool2d_backward(dy: Any, x: Any, kernel_size: Any, stride: Any = None) ->
     g = _pool_inputs("l2_pool2d_backward", x, kernel_size, stride)
     dy = _upstream("l2_pool2d_backward", dy, g)
     return _l2_pool_backward(dy, g.x, g.kernel, g.stride, g.out)
+
+
+# ---------------------------------------------------------------- invariance to a shift, measured
+def shift_images(x: Any, shift: Any) -> FloatArray:
+    """Every image moved by shift = (down, right) pixels (negative: up, left); zeros move in,
+    what moves out is lost.  Shapes: x [N, C, H, W] → [N, C, H, W]."""
+    x = as_float_array("shift_images", "x", x, ndim=4)
+    if (not isinstance(shift, tuple) or len(shift) != 2
+            or not all(isinstance(s, int) and not isinstance(s, bool) for s in shift)):
+        raise TypeError(f"shift_images: shift must be a pair of ints (down, right), got "
+                        f"{shift!r}")
+    dy, dx = shift
+    H, W = x.shape[2:]
+    out = np.zeros_like(x)
+    out[..., max(dy, 0):H + min(dy, 0), max(dx, 0):W + min(dx, 0)] = \
+        x[..., max(-dy, 0):H - max(dy, 0), max(-dx, 0):W - max(dx, 0)]
+    return out
+
+
+def shift_sensitivity(x: Any, shift: Any, pool: str, kernel_size: Any = 2) -> tuple[float, float]:
+    """How much a whole-image shift changes the images, and how much it changes their pooled maps:
+    the means over the batch of ‖S x − x‖ / ‖x‖ and of ‖P(S x) − P(x)‖ / ‖P(x)‖, with S =
+    shift_images(·, shift) and P the ``pool`` ("max" or "avg") pooling of ``kernel_size``
+    windows (stride = window). A pooled change well below the image's is the approximate
+    invariance the lecture means.
+
+    Shapes: x [N, C, H, W] with no all-zero image → (image change, pooled change).
+    """
+    pools = {"max": max_pool2d, "avg": avg_pool2d}
+    if pool not in pools:
+        raise fail("shift_sensitivity", f"pool must be one of {sorted(pools)}, got {pool!r}")
+    x = as_float_array("shift_sensitivity", "x", x, ndim=4, finite=True)
+    moved = shift_images(x, shift)
+
+    def change(after: FloatArray, before: FloatArray) -> float:
+        size = np.linalg.norm(before.reshape(len(before), -1), axis=1)
+        if np.any(size == 0):
+            raise fail("shift_sensitivity", "x holds an all-zero image (or pooled map): its "
+                                            "relative change is undefined")
+        return float(np.mean(np.linalg.norm((after - before).reshape(len(before), -1), axis=1)
+                             / size))
+
+    P = pools[pool]
+    return change(moved, x), change(P(moved, kernel_size), P(x, kernel_size))

@@ -50,6 +50,7 @@ __all__ = [
     "assert_close",
     "compare",
     "tolerance",
+    "within_tolerance",
 ]
 
 SAFETY = 64.0
@@ -132,8 +133,48 @@ class Comparison:
         )
 
 
+def _errors(a: np.ndarray, e: np.ndarray, tol: Tolerance,
+            scale: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``|a − e|`` (0 where an infinity meets itself, inf where a nan is involved), the allowed
+    error ``atol·scale + rtol·|e|`` and ``|e|`` (0 where e is not finite), element by element."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(a - e)
+    diff = np.where((~np.isfinite(e)) & (a == e), 0.0, diff)   # inf == inf agrees
+    diff = np.where(np.isnan(diff), np.inf, diff)                # nan never agrees
+    finite_e = np.where(np.isfinite(e), np.abs(e), 0.0)
+    if scale is None:
+        scale = max(1.0, float(finite_e.max()))
+    return diff, tol.atol * scale + tol.rtol * finite_e, finite_e
+
+
+def within_tolerance(actual: Any, expected: Any, tol: Tolerance, *,
+                     scale: float | None = None) -> np.ndarray:
+    """Element by element, whether ``actual`` passes: ``|a − e| ≤ atol·scale + rtol·|e|``.
+
+    The rule of ``compare`` (an infinity agrees only with itself, a nan with nothing), as a
+    boolean array of the common shape. ``scale`` defaults to ``max(1, max|expected|)`` over the
+    finite elements; pass the whole array's when ``expected`` is a part of it.
+
+    >>> within_tolerance([1.0, 2.6, np.nan], [1.0, 2.0, 3.0], Tolerance(0.1, 0.1)).tolist()
+    [True, False, False]
+    """
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    if a.shape != e.shape:
+        raise ValueError(f"within_tolerance: actual has shape {a.shape}, expected has shape "
+                         f"{e.shape}; they must agree")
+    if a.size == 0:
+        return np.ones(a.shape, dtype=bool)
+    diff, allowed, _ = _errors(a, e, tol, scale)
+    return diff <= allowed
+
+
 def compare(actual: Any, expected: Any, tol: Tolerance) -> Comparison:
-    """Compare element by element under ``tol``; shapes must agree, nan/inf must agree exactly."""
+    """Compare element by element under ``tol``; shapes must agree, nan/inf must agree exactly.
+
+    An element passes as ``within_tolerance`` says; this adds the largest errors and the worst
+    element.
+    """
     a = np.asarray(actual, dtype=np.float64)
     e = np.asarray(expected, dtype=np.float64)
     if a.shape != e.shape:
@@ -145,13 +186,7 @@ def compare(actual: Any, expected: Any, tol: Tolerance) -> Comparison:
         )
     if a.size == 0:
         return Comparison(True, 0.0, 0.0, 0.0, None, None, None, tol)
-    with np.errstate(invalid="ignore", over="ignore"):
-        diff = np.abs(a - e)
-    diff = np.where((~np.isfinite(e)) & (a == e), 0.0, diff)   # inf == inf agrees
-    diff = np.where(np.isnan(diff), np.inf, diff)                # nan never agrees
-    finite_e = np.where(np.isfinite(e), np.abs(e), 0.0)
-    scale = max(1.0, float(finite_e.max()))
-    allowed = tol.atol * scale + tol.rtol * finite_e
+    diff, allowed, finite_e = _errors(a, e, tol, None)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(diff == 0.0, 0.0, diff / allowed)
         # relative error where the expected value is not zero (it is undefined at zero)

@@ -36,17 +36,37 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from reference._checks import FloatArray, as_float_array, fail
+from reference._checks import (
+    FloatArray,
+    IntArray,
+    as_float_array,
+    as_index_array,
+    fail,
+    positive_int,
+    positive_number,
+    rng_from,
+)
 from reference.activations import activation
+from reference.embedding import embedding_backward
 from reference.losses import max_margin, max_margin_backward
+from reference.optim import Adagrad, Params, gradient_descent
 
 __all__ = [
+    "LOCATIONS",
+    "PAD",
+    "WINDOW_TEMPLATES",
+    "WINDOW_WORDS",
     "ObjectiveGradients",
     "ScoreGradients",
+    "WindowData",
+    "WindowScorer",
     "objective",
     "objective_backward",
     "score",
     "score_backward",
+    "toy_window_corpus",
+    "train_window_scorer",
+    "window_scores",
     "window_vector",
 ]
 
@@ -220,3 +240,140 @@ def objective_backward(x: Any, x_c: Any, W: Any, b: Any, U: Any, f: str = "sigmo
     corrupt = _score_backward(func, x_c, W, b, U, f, ds_c)  # ∂J/∂s_c · ∂s_c/∂(·)
     return ObjectiveGradients(true.dx, corrupt.dx, true.dW + corrupt.dW,
                               true.db + corrupt.db, true.dU + corrupt.dU)
+
+
+# ---------------------------------------------------------------- training the window scorer
+LOCATIONS = ("Paris", "London", "Rome", "Vienna", "Madrid", "Berlin")
+"""The named entities of the toy corpus: every one is a location."""
+_SLOTS = {
+    "NOUN": ("museums", "streets", "parks", "people", "prices", "trains"),
+    "ADJ": ("amazing", "busy", "old", "quiet", "expensive", "famous"),
+    "VERB": ("visited", "loved", "left", "saw", "remember", "liked"),
+    "LOC": LOCATIONS,
+}
+WINDOW_TEMPLATES = (
+    "the NOUN in LOC are ADJ",        # museums in Paris are amazing
+    "we VERB LOC last year",
+    "not all NOUN in LOC are ADJ",    # the slide's corrupt window: Not all museums in Paris
+    "LOC has ADJ NOUN",
+    "our NOUN VERB the ADJ NOUN",     # a sentence without a location
+    "they VERB the NOUN of LOC",
+)
+"""Sentence templates of the toy corpus; each upper-case slot is filled with a random word."""
+PAD = "<pad>"
+WINDOW_WORDS = tuple(dict.fromkeys(
+    [PAD, *(w for t in WINDOW_TEMPLATES for w in t.split() if w not in _SLOTS),
+     *(w for words in _SLOTS.values() for w in words)]))
+"""The vocabulary of the toy corpus, with the padding word that extends sentences at both ends."""
+
+
+class WindowData(NamedTuple):
+    """The windows of a corpus, as word ids: ``true`` [N_loc, k] have a location at their
+    centre, ``corrupt`` [N_other, k] anything else that is not padding."""
+
+    true: IntArray
+    corrupt: IntArray
+
+
+def toy_window_corpus(n: int, rng: Any, *, half: int = 2) -> WindowData:
+    """``n`` random sentences of WINDOW_TEMPLATES cut into windows of k = 2·half + 1 words.
+
+    Every word of every sentence is the centre of one window (sentences are padded with
+    ``<pad>`` at both ends); windows whose centre is a location are the true windows, the others
+    the corrupt ones ("any window without a named entity at its centre").
+
+    Shapes: → WindowData(true [N_loc, k], corrupt [N_other, k]) of ids into WINDOW_WORDS.
+    """
+    n = positive_int("toy_window_corpus", "n", n)
+    half = positive_int("toy_window_corpus", "half", half)
+    g = rng_from("toy_window_corpus", rng)
+    index = {w: i for i, w in enumerate(WINDOW_WORDS)}
+    true: list[list[int]] = []
+    corrupt: list[list[int]] = []
+    for template in np.asarray(WINDOW_TEMPLATES)[g.integers(0, len(WINDOW_TEMPLATES), n)]:
+        words = [w if w not in _SLOTS else _SLOTS[w][g.integers(0, len(_SLOTS[w]))]
+                 for w in str(template).split()]
+        ids = [index[PAD]] * half + [index[w] for w in words] + [index[PAD]] * half
+        for i, w in enumerate(words):
+            (true if w in LOCATIONS else corrupt).append(ids[i:i + 2 * half + 1])
+    width = 2 * half + 1
+    return WindowData(np.array(true, dtype=np.int64).reshape(-1, width),
+                      np.array(corrupt, dtype=np.int64).reshape(-1, width))
+
+
+class WindowScorer(NamedTuple):
+    """A trained window scorer: word vectors E [K, d], W [H, k·d], b [H], U [H], and the mean
+    objective before each step."""
+
+    E: FloatArray
+    W: FloatArray
+    b: FloatArray
+    U: FloatArray
+    losses: list[float]
+
+
+def window_scores(scorer: WindowScorer, windows: Any, f: str = "sigmoid") -> FloatArray:
+    """s = Uᵀ f(W x + b) of windows given as word ids, x the concatenated word vectors E[ids].
+
+    Shapes: windows [N, k] ids into E → s [N].
+    """
+    ids = as_index_array("window_scores", "windows", windows, ndim=2, size=scorer.E.shape[0])
+    x = window_vector(scorer.E[ids])                      # [N, k, d] → [N, k·d]
+    return score(x, scorer.W, scorer.b, scorer.U, f)
+
+
+def train_window_scorer(data: WindowData, rng: Any, *, d: int = 4, hidden: int = 8,
+                        steps: int = 300, lr: float = 0.1, negatives: int = 10,
+                        delta: float = 1.0, f: str = "sigmoid") -> WindowScorer:
+    """Train s = Uᵀ f(Wx + b) and the word vectors with J = max(0, Δ + s_c − s) (slides:
+    "Objective for a single window", "Training with backpropagation").
+
+    At each step every true window is paired with ``negatives`` corrupt windows drawn at random
+    from ``data.corrupt``; the loss is the mean of J over the pairs, and its gradients (from
+    objective_backward, ∂J/∂x and ∂J/∂x_c added into the rows of the words they came from)
+    update E, W, b and U with Adagrad. Training stops early when every pair of a step already
+    wins by the margin (J = 0 on all of them: nothing left to update). Random initial values
+    from ``rng``: E ~ N(0, 1), W ~ N(0, 1/(k·d)), U ~ N(0, 1/H), b = 0. The slide's sizes are
+    the defaults: d = 4, H = 8, windows of k = 5 words (x ∈ R^20).
+
+    Shapes: data.true [N, k], data.corrupt [M, k] (ids into WINDOW_WORDS) → WindowScorer.
+    """
+    func = "train_window_scorer"
+    if not isinstance(data, WindowData):
+        raise TypeError(f"{func}: data must be a WindowData (toy_window_corpus(...)), got "
+                        f"{type(data).__name__}")
+    true = as_index_array(func, "data.true", data.true, ndim=2, size=len(WINDOW_WORDS))
+    corrupt = as_index_array(func, "data.corrupt", data.corrupt, ndim=2,
+                             size=len(WINDOW_WORDS))
+    if true.shape[0] == 0 or corrupt.shape[0] == 0 or true.shape[1] != corrupt.shape[1]:
+        raise fail(func, f"data needs true and corrupt windows of one width, got shapes "
+                         f"{true.shape} and {corrupt.shape}")
+    d = positive_int(func, "d", d)
+    hidden = positive_int(func, "hidden", hidden)
+    steps = positive_int(func, "steps", steps)
+    lr = positive_number(func, "lr", lr)
+    negatives = positive_int(func, "negatives", negatives)
+    activation(func, f)
+    g = rng_from(func, rng)
+    k = true.shape[1]
+    true = np.repeat(true, negatives, axis=0)            # each true window, once per negative
+    params = {"E": g.normal(0.0, 1.0, (len(WINDOW_WORDS), d)),
+              "W": g.normal(0.0, 1.0 / np.sqrt(k * d), (hidden, k * d)),
+              "b": np.zeros(hidden), "U": g.normal(0.0, 1.0 / np.sqrt(hidden), hidden)}
+    pairs = [corrupt[g.integers(0, corrupt.shape[0], true.shape[0])] for _ in range(steps)]
+    step = iter(pairs)
+
+    def loss_and_grads(p: Params) -> tuple[float, Params]:
+        ids_c = next(step)                                # a fresh corrupt window per true one
+        x, x_c = window_vector(p["E"][true]), window_vector(p["E"][ids_c])
+        n = true.shape[0]
+        J = objective(x, x_c, p["W"], p["b"], p["U"], f, delta)
+        gr = objective_backward(x, x_c, p["W"], p["b"], p["U"], f, delta, 1.0 / n)
+        dE = embedding_backward(gr.dx.reshape(n, k, d), true, p["E"]) \
+            + embedding_backward(gr.dx_c.reshape(n, k, d), ids_c, p["E"])
+        return float(np.mean(J)), {"E": dE, "W": gr.dW, "b": gr.db, "U": gr.dU}
+
+    result = gradient_descent(loss_and_grads, params, lr=lr, steps=steps,
+                              update=Adagrad(lr).step)
+    p = result.params
+    return WindowScorer(p["E"], p["W"], p["b"], p["U"], result.losses)

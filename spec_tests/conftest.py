@@ -4,7 +4,8 @@
   Choose with ``pytest --hypothesis-profile thorough`` or ``NNSPEC_HYPOTHESIS_PROFILE=thorough``.
 * Every test names what it checks: ``@pytest.mark.claim("<id>")`` with an ID of
   reference.claims.REGISTRY and one oracle marker (slides, sympy, torch, property, behaviour,
-  errors); tests of the project's own machinery carry ``@pytest.mark.infrastructure`` instead.
+  errors, or generator for a test of a data generator or initialiser); tests of the project's
+  own machinery carry ``@pytest.mark.infrastructure`` instead.
   Collection stops with a usage error listing any test that breaks this rule.
 * ``--claims-report PATH`` writes, at collection, a JSON list of every test with its claims and
   markers; spec_tests/test_claims.py builds the claim coverage check and the README table on it.
@@ -21,7 +22,10 @@ from hypothesis import HealthCheck, settings
 
 from reference.claims import REGISTRY
 
-ORACLE_MARKERS = ("slides", "sympy", "torch", "property", "behaviour", "errors")
+ORACLE_MARKERS = ("slides", "sympy", "torch", "property", "behaviour", "errors", "generator")
+"""The markers a spec test needs one of. ``generator`` marks a test of a data generator or an
+initialiser that a behaviour relies on: it names the claim it serves but is counted apart in the
+claim table, never as that claim's behaviour oracle."""
 CLAIMS_REPORT = pytest.StashKey[list[dict[str, object]]]()
 """The claim report of this session's collection (before -k/-m deselection), for test_claims."""
 

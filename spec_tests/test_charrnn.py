@@ -65,7 +65,7 @@ def test_samples_use_only_the_vocabulary_and_repeat_with_their_seed() -> None:
 
 
 @pytest.mark.claim("charrnn")
-@pytest.mark.behaviour
+@pytest.mark.generator
 def test_training_is_determined_by_its_seed() -> None:
     a = C.train_char_rnn(TEXT[:400], H=8, steps=20, rng=3)
     b = C.train_char_rnn(TEXT[:400], H=8, steps=20, rng=3)

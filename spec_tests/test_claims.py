@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import importlib
 import os
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -63,6 +66,23 @@ def test_pending_claims_are_reported() -> None:
         warnings.warn(f"{len(pending)} claims are pending: {', '.join(pending)}", stacklevel=1)
 
 
+def test_mentioned_entries_give_their_reason_and_claim_nothing_testable(
+        report: list[dict[str, Any]]) -> None:
+    """A "mentioned" entry (the slides name it without a method) must say why it is not
+    specified, and can have no oracles, reference functions or tests: a test of it would mean it
+    is specified after all (then it is an active claim)."""
+    mentioned = [c for c in REGISTRY.values() if c.status == "mentioned"]
+    bad = [c.id for c in mentioned if not c.reason.strip() or c.oracles or c.functions]
+    assert not bad, f"mentioned entries need a reason and no oracles or functions: {bad}"
+    tested = {cid for row in report for cid in row["claims"]} & {c.id for c in mentioned}
+    assert not tested, f"tests name mentioned (unspecified) entries: {sorted(tested)}"
+    stray = [c.id for c in REGISTRY.values() if c.reason and c.status != "mentioned"]
+    assert not stray, f"only mentioned entries carry a reason: {stray}"
+    table = render_table(report)
+    for c in mentioned:
+        assert f"| `{c.id}` *(mentioned, not specified)* |" in table and c.reason in table
+
+
 def test_registry_functions_of_active_claims_exist() -> None:
     missing = []
     for c in REGISTRY.values():
@@ -107,3 +127,42 @@ def test_readme_claim_table_is_generated_from_the_registry(report: list[dict[str
         "README.md's claim table is out of date: run "
         "`NNSPEC_UPDATE_README=1 pytest spec_tests/test_claims.py`"
     )
+
+
+def test_collection_without_jax_skips_its_tests_instead_of_failing(tmp_path: Path) -> None:
+    """JAX is an optional extra. With a ``jax`` that cannot be imported first on the path (as
+    on a machine without it), collecting the JAX adapter's tests and this file skips the former
+    and still collects the latter (whose claim report collects the whole suite). Bug it catches
+    (tried): test_conformance_jax_backend.py importing jax at module level, which made
+    collection fail with an ImportError and took this file's report down with it."""
+    fake = tmp_path / "jax"
+    fake.mkdir()
+    (fake / "__init__.py").write_text(
+        'raise ModuleNotFoundError("No module named \'jax\'", name="jax")\n', encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+         "-p", "no:xdist", "--no-cov", "-rs", "spec_tests/test_conformance_jax_backend.py",
+         "spec_tests/test_claims.py"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert "SKIPPED [1] spec_tests/test_conformance_jax_backend.py" in out, out[-3000:]
+    assert "test_claims.py::test_every_test_names_a_registered_claim" in out, out[-3000:]
+
+
+def test_generator_tests_are_listed_apart_and_never_count_as_a_behaviour_oracle() -> None:
+    """A test of a data generator or an initialiser (marker ``generator``) names the claim it
+    serves, but the table lists it apart and the coverage check does not take it for the
+    claim's behaviour test. Bug it catches: the table printing generator tests as
+    **behaviour** (as it did when they carried that marker)."""
+    from spec_tests.helpers.claims import GENERATOR_LABEL
+
+    rows = [{"nodeid": "spec_tests/test_x.py::test_data", "claims": ["window.training"],
+             "markers": ["generator"]}]
+    by = group(rows)
+    assert not by["window.training"].get("behaviour")
+    line = next(r for r in render_table(rows).splitlines() if r.startswith("| `window.training`"))
+    assert f"**{GENERATOR_LABEL}**: `test_x.py::test_data`" in line
+    assert "**behaviour**" not in line

@@ -73,7 +73,8 @@ def test_a_registered_entry_point_name_loads(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
     bound = load_backend("mine")
     assert bound.name == "mine" and isinstance(bound.obj, ClassBackend)
-    with pytest.raises(BackendError, match="use one of jax, mine, numpy, torch"):
+    with pytest.raises(BackendError,
+                       match="use one of jax, mine, numpy, onnx-reference, onnxruntime, torch"):
         load_backend("yours")
 
 

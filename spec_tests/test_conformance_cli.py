@@ -188,6 +188,11 @@ def test_shipped_and_example_backends_have_no_near_misses() -> None:
     from conformance.backends import load_backend
 
     for name in ("numpy", "torch", "jax", "conformance.examples.student"):
+        if name == "jax":
+            try:
+                import jax  # noqa: F401
+            except ImportError:
+                continue                              # an optional framework that is not here
         assert load_backend(name).near_misses() == {}, name
 
 

@@ -34,8 +34,8 @@ UPDATE = ("matches h' = z ∘ n + (1 − z) ∘ h (the update gate's roles swapp
           "PyTorch, computes h' = (1 − z) ∘ n + z ∘ h [breaks gru, convention.gru-reset-after]")
 SQRT = ("matches Σ x² without the square root: L2 pooling keeps √(Σ x²) of each window "
         "[breaks pool.l2, convention.pooling]")
-F32 = ("matches float32 arithmetic (errors of float32 rounding): a float64 run expects the "
-       "backend to compute in float64 throughout [breaks convention.float64]")
+F32 = ("matches float32 arithmetic (errors the size of float32 rounding): a float64 run "
+       "expects the backend to compute in float64 throughout [breaks convention.float64]")
 
 
 def _avg(k: int) -> str:
@@ -190,25 +190,35 @@ def test_a_backward_that_drops_the_final_states_gradient_is_named(backend: Any, 
 def test_a_stub_returning_zeros_is_named_and_the_run_goes_on() -> None:
     """The most common unfinished backend: zeros where the values should be (factor 0 is not
     "scaled by a constant": it used to divide by zero and end the run)."""
-    found = _diagnoses(mistakes.sigmoid_stub, "sigmoid")
-    zeros = ("returns all zeros ({}) where the true {} are not zero: not computed yet (a "
-             "stub?), or an array allocated and never filled [breaks {}act.sigmoid]")
-    assert found == {"forward": {zeros.format("y", "outputs", "")},
-                     "gradient": {zeros.format("dx", "gradients", "graph.backprop, ")}}
+    report = run(mistakes.sigmoid_stub, ops=["sigmoid"])
+    zeros = ("returns all zeros: {} is entirely 0 where the true {} is non-zero at {} of {} "
+             "elements (not computed yet, a stub?, an array allocated and never filled, or a "
+             "computation that gives 0 here) [breaks {}act.sigmoid]")
+    assert report.failures() and report.failed == len(report.results)
+    for r in report.failures():
+        forward = r.check == "forward"
+        expected = np.asarray((r.case.expected or {})["y"] if forward else
+                               (r.case.expected_grads or {})["x"])
+        assert r.diagnosis == zeros.format("y" if forward else "dx",
+                                           "output" if forward else "gradient",
+                                           np.count_nonzero(expected), expected.size,
+                                           "" if forward else "graph.backprop, ")
 
 
 def test_one_gradient_never_filled_is_named_by_its_name() -> None:
     found = _diagnoses(mistakes.linear_dx_never_filled, "linear")
-    assert found == {"forward": set(), "gradient": {
-        "returns all zeros (dx) where the true gradients are not zero: not computed yet (a "
-        "stub?), or an array allocated and never filled [breaks graph.backprop, ff.layers]"}}
+    assert found["forward"] == set() and found["gradient"]
+    assert all(text.startswith("returns all zeros: dx is entirely 0 where the true gradient is "
+                               "non-zero at ") and text.endswith("[breaks graph.backprop, "
+                                                                 "ff.layers]")
+               and " dw " not in text for text in found["gradient"])
 
 
 def test_a_diagnosis_that_fails_itself_leaves_the_failure_and_the_run_standing(
         monkeypatch: pytest.MonkeyPatch) -> None:
     import conformance.diagnosis
 
-    def broken(*args: Any) -> str:
+    def broken(*args: Any, **kwargs: Any) -> str:
         raise ZeroDivisionError("float division by zero")
 
     monkeypatch.setattr(conformance.diagnosis, "diagnose", broken)
@@ -245,17 +255,16 @@ def test_max_pooling_with_the_window_as_stride_is_named() -> None:
 
 def test_an_unknown_mistake_says_so_plainly() -> None:
     found = _diagnoses(mistakes.unknown_mistake, "relu")
-    assert found["forward"] == {"unknown: none of the well-known mistakes matches (tried "
-                                "float32 rounding, wrong argument, all zeros, constant factor); "
-                                "compare "
-                                "the worst element in the check's reason"}
+    assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried "
+                                "float32 rounding, relu at zero, wrong argument, all zeros, "
+                                "constant factor); see the anatomy line"}   # (no gradient)
 
 
 def test_an_unknown_mistake_of_shape_points_at_the_shapes() -> None:
     found = _diagnoses(mistakes.relu_flattened, "relu")
-    assert found["forward"] == {"unknown: none of the well-known mistakes matches (tried "
-                                "float32 rounding, wrong argument, all zeros, constant factor); "
-                                "compare the shapes in the check's reason"}
+    assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried "
+                                "float32 rounding, relu at zero, wrong argument, all zeros, "
+                                "constant factor); see the shapes above"}
 
 
 def test_a_float32_run_still_names_the_mistake_but_never_float32_rounding() -> None:
@@ -358,5 +367,5 @@ def test_every_mistake_has_a_name_and_the_diagnosis_needs_only_the_case_and_valu
 
     case = complete(case)
     got = {"y": np.array([0.0, 4.0, 6.0])}
-    assert diagnose(case, "forward", got, np.float64, tolerance(np.float64)).startswith(
+    assert diagnose(case, "forward", got, np.float64, tolerance(np.float64)).text.startswith(
         "matches the true output scaled by a constant (y × 2)")

@@ -286,7 +286,7 @@ def test_ctrl_c_stops_the_run_and_reports_what_ran_with_status_130() -> None:
     lines = out.splitlines()
     assert lines[-1].startswith("INTERRUPTED: spec_tests.conformance_faults:sleeps (version "
                                 "unknown), float64: ")
-    assert any(line.startswith("tanh  pass 4") for line in lines)
+    assert any(line.startswith("tanh  pass ") for line in lines)
 
 
 class _Interrupts:
@@ -355,7 +355,7 @@ def test_a_timeout_is_its_own_status_in_table_summary_json_and_junit(tmp_path: P
     assert ", 0 failed, 6 timed out, " in report.summary()
     assert report.summary().startswith("FAILED: ")
     doc = report.to_dict()
-    assert validate(doc) == [] and doc["schema_version"] == 3
+    assert validate(doc) == [] and doc["schema_version"] == 4
     assert doc["summary"]["timed_out"] == 6 and doc["summary"]["failed"] == 0
     assert [r["status"] for r in doc["results"]].count("timeout") == 6
     suite = report.junit().getroot()[0]

@@ -2,20 +2,22 @@
 
 The full runs (every case, float64 and float32) are in .ci/run; JAX compiles a program per case
 and shape, so here: one golden case per op in float32, a few ops in float64 (x64 switched on by
-the adapter), and the max-pool tie case that a naive JAX max pool gets wrong.
+the adapter), and the max-pool tie case that a naive JAX max pool gets wrong. Without JAX
+installed the whole module is skipped at collection (JAX is an optional extra).
 """
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from conformance.adapters.jax_backend import JaxBackend
-from conformance.cases import Case, golden_cases
-from conformance.contract import OPS
-from conformance.runner import run
+jax = pytest.importorskip("jax", reason="JAX is optional: pip install 'nnspec[jax]'")
+import jax.numpy as jnp  # noqa: E402
+
+from conformance.adapters.jax_backend import JaxBackend  # noqa: E402
+from conformance.cases import Case, golden_cases  # noqa: E402
+from conformance.contract import OPS  # noqa: E402
+from conformance.runner import run  # noqa: E402
 
 pytestmark = pytest.mark.infrastructure
 

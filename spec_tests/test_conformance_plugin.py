@@ -255,10 +255,10 @@ def test_an_error_of_nnspec_itself_shows_short_and_says_it_is_no_failed_check(
     pytester.makeconftest(
         "import conformance.checks as R\n"
         "def pytest_configure(config):\n"
-        "    config.saved = R._tolerance\n"
-        "    R._tolerance = lambda case, check, dtype: 1 / 0\n"
+        "    config.saved = R._invoke\n"
+        "    R._invoke = lambda *args: 1 / 0\n"
         "def pytest_unconfigure(config):\n"
-        "    R._tolerance = config.saved\n")
+        "    R._invoke = config.saved\n")
     result = pytester.runpytest_inprocess("--nnspec-backend", "torch", "--nnspec-ops", "step",
                                           "-x", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)

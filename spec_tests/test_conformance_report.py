@@ -18,7 +18,7 @@ pytestmark = pytest.mark.infrastructure
 
 
 def _broken_tanh(x: np.ndarray) -> np.ndarray:
-    return np.tanh(x) + (np.abs(x) > 5)          # wrong where |x| > 5 (cases 01 and 02)
+    return np.tanh(x) + ((np.abs(x) > 5) & (np.abs(x) < 20))   # wrong on cases 01 and 02 only
 
 
 # every step case passes its forward check (no gradient: skipped), tanh all but 2
@@ -39,7 +39,7 @@ def test_the_table_has_an_op_per_row_and_a_cell_per_column(report: Report) -> No
     rows = {line.split()[0]: line for line in lines[2:]}
     assert list(rows) == ["step", "tanh", "conv2d"]
     assert rows["step"].split()[1:3] == ["pass", "4"] and "skip" in rows["step"]
-    assert "FAIL 2/4" in rows["tanh"]
+    assert "FAIL 2/5" in rows["tanh"]
     assert rows["conv2d"].split()[1:] == ["skip", "skip", "skip"]
 
 
@@ -58,16 +58,16 @@ def test_cells_show_counts_errors_and_skips(report: Report) -> None:
     assert _cell([]) == "-"
     tanh = [r for r in report.results if r.case.op == "tanh"]
     forward = [r for r in tanh if r.check == "forward"]
-    assert _cell(forward).startswith("FAIL 2/4  ")
-    assert _cell(tanh).endswith("+4 skip")
+    assert _cell(forward).startswith("FAIL 2/5  ")
+    assert _cell(tanh).endswith("+5 skip")
     shape = replace(forward[0], status="fail", max_abs_error=None)
     assert _cell([shape]) == "FAIL 1/1"
     # a failure without values beside passes shows no error: the passes' would read as its own
     passed = [replace(r, status="pass", max_abs_error=1e-16) for r in forward[1:]]
-    assert _cell([shape, *passed]) == "FAIL 1/4"
+    assert _cell([shape, *passed]) == "FAIL 1/5"
     failed = replace(forward[1], status="fail", max_abs_error=0.5)
-    assert _cell([shape, failed, *passed[1:]]) == "FAIL 2/4  5.0e-01"
-    assert _cell(passed) == "pass 3  1.0e-16"
+    assert _cell([shape, failed, *passed[1:]]) == "FAIL 2/5  5.0e-01"
+    assert _cell(passed) == "pass 4  1.0e-16"
     drawn = replace(forward[0], case=replace(forward[0].case, source="property"))
     assert drawn.column == "property"
     assert replace(report, results=[drawn]).columns()[-1] == "property"

@@ -31,7 +31,7 @@ def _checked(backend: Any, **options: Any) -> tuple[Report, dict[str, Any]]:
 
 def _the_run_went_on(report: Report) -> None:
     tanh = [r for r in report.results if r.case.op == "tanh"]
-    assert len(tanh) == 8 and all(r.status == "pass" for r in tanh)   # 4 cases × 2 checks
+    assert len(tanh) == 10 and all(r.status == "pass" for r in tanh)   # 5 cases × 2 checks
 
 
 @pytest.mark.parametrize(("backend", "check", "reason"), [

@@ -202,6 +202,13 @@ def test_conv2d_and_its_gradients_match_the_symbolic_sum(builder: Any, stride: t
 @pytest.mark.claim("conv.output-size")
 @pytest.mark.sympy
 def test_output_size_formula_as_an_identity() -> None:
+    """SymPy's O = (N + 2P − F)/S + 1 (the last window starts at (O − 1)·S and ends at the padded
+    input's end; P = (F − 1)/2 keeps the size at stride 1) against the reference: output_size
+    equals O wherever O is whole and the kernel fits, refuses every other geometry, conv2d's
+    output has O rows and O columns, and same_padding(F) is SymPy's solution of O = N.
+    Bugs it catches (each tried): output_size with the padding on one side only, (N + P − F)/S
+    + 1; with the padding ignored; flooring a geometry that doesn't fit, (7 − 3)//3 + 1 = 2,
+    instead of refusing it; same_padding returning F//2 − 1."""
     N, F_, S, P = sp.symbols("N F S P", positive=True)
     O = (N + 2 * P - F_) / S + 1
     # the last of the O windows starts at (O − 1)·S and ends exactly at the padded input's end
@@ -211,6 +218,24 @@ def test_output_size_formula_as_an_identity() -> None:
     # the slide's numbers: (7 − 3)/3 + 1 = 7/3 is not whole, (32 + 2·2 − 5)/1 + 1 = 32
     assert O.subs({N: 7, F_: 3, S: 3, P: 0}) == sp.Rational(7, 3)
     assert O.subs({N: 32, F_: 5, S: 1, P: 2}) == 32
+    # the reference computes exactly this O, and refuses where it is not a whole number ≥ 1
+    for n in range(1, 10):
+        for f in range(1, 7):
+            for stride in range(1, 4):
+                for pad in range(3):
+                    want = O.subs({N: n, F_: f, S: stride, P: pad})      # exact, a Rational
+                    if f <= n + 2 * pad and want.is_integer:
+                        assert C.output_size(n, f, stride, pad) == want, (n, f, stride, pad)
+                    else:
+                        with pytest.raises(ValueError, match=r"^output_size: "):
+                            C.output_size(n, f, stride, pad)
+    y = C.conv2d(np.zeros((1, 1, 9, 7)), np.zeros((1, 1, 3, 5)), None, stride=(3, 1),
+                 padding=(0, 2))
+    assert y.shape[2:] == (O.subs({N: 9, F_: 3, S: 3, P: 0}), O.subs({N: 7, F_: 5, S: 1, P: 2}))
+    Q = sp.Symbol("Q")                          # the padding, 0 allowed
+    for f in (1, 3, 5, 7, 9):
+        (solution,) = sp.solve(sp.Eq(O.subs({S: 1, F_: f, P: Q}), N), Q)
+        assert C.same_padding(f) == solution, f"same_padding({f})"
 
 
 # ---------------------------------------------------------------- torch

@@ -292,14 +292,27 @@ def test_a_node_used_k_times_gets_k_contributions_and_broadcasts_sum_back(
 
 @pytest.mark.claim("convention.float64", "convention.no-mutation", "graph.backprop")
 @pytest.mark.property
-@given(st.sampled_from([np.int32, np.int64, np.float32]))
+@given(st.sampled_from([np.int32, np.int64, np.float32, np.float64]))
 def test_nodes_hold_float64_copies_and_backward_leaves_inputs_alone(dtype: type) -> None:
+    """float64 inputs included: those are the ones a Node could share memory with (the others
+    are always converted into new arrays), so only they can show a write into the caller's
+    array. Bug it catches (tried): Node.__init__ keeping ``np.asarray(value, dtype=float64)``
+    (the caller's own array, writable) and relu clamping in place, ``np.maximum(v, 0,
+    out=v)``: the float64 x changes and this test fails, where with int and float32 inputs
+    alone it passed."""
     x = np.array([[1, -2, 3], [0, 2, 1]], dtype=dtype)
-    before = x.copy()
-    u = Node(x)
+    w = np.array([[0.5, -1.0], [2.0, 0.25], [-1.5, 1.0]], dtype=dtype)
+    before, w_before = x.copy(), w.copy()
+    u, v = Node(x), Node(w)
     assert u.value.dtype == np.float64 and u.grad.dtype == np.float64
-    (u @ u.T).tanh().sum().backward()
-    assert np.array_equal(x, before) and x.dtype == dtype
+    # every operation applied to the leaves themselves (the nodes that hold the inputs), then
+    # backward through all of them
+    h = u.relu() + u.sigmoid() * u.tanh() - (u / 4.0).exp() + (u * u + 1.0).log() + u ** 2
+    (h.mean(0).sum() + (u @ v).sum() + (u.T @ u).sum() + v.relu().sum() - v.T.sum()).backward()
+    assert np.array_equal(x, before) and x.dtype == dtype, "a Node changed its input x"
+    assert np.array_equal(w, w_before), "a Node changed its input w"
+    # and the graph's own values stayed what they were computed as
+    assert np.array_equal(u.value, before.astype(np.float64))
     assert as_node(u) is u and isinstance(as_node(2), Node)
     assert "op='leaf'" in repr(u) and "op='@'" in repr(u @ u.T)
 

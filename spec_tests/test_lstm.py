@@ -14,20 +14,25 @@ import numpy as np
 import pytest
 import sympy as sp
 import torch
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.strategies import RecurrentCase, arrays, recurrent_cases
+from reference.embedding import one_hot
 from reference.gradcheck import check_gradients
 from reference.losses import squared_error_backward
 from reference.lstm import (
     SLIDE_GATES,
+    SUBJECT_WORDS,
     LSTMCache,
     lstm_backward,
     lstm_concat_step,
     lstm_forward,
     lstm_slide_step,
     lstm_step,
+    subject_loss_and_grads,
+    subject_sequences,
+    train_subject_lstm,
 )
 from reference.optim import Adam, clip_by_norm
 from reference.rnn import rnn_backward, rnn_forward
@@ -386,9 +391,9 @@ def _backward(kind: str, rec_cache: Any, dh_T: np.ndarray) -> dict[str, np.ndarr
 
 
 @cache
-def _trained(kind: str) -> dict[str, np.ndarray]:
+def _trained(kind: str, seed: int = SEED) -> dict[str, np.ndarray]:
     """Train an LSTM or a vanilla tanh RNN (same H, init scale, data, Adam, clipping, steps)."""
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(seed)
     H, k = HIDDEN, 1.0 / np.sqrt(HIDDEN)
 
     def init(*shape: int) -> np.ndarray:               # PyTorch's U(−1/√H, 1/√H)
@@ -420,13 +425,23 @@ def _recall_mse(kind: str, p: dict[str, np.ndarray]) -> float:
 
 @pytest.mark.claim("lstm.long-range")
 @pytest.mark.behaviour
-def test_lstm_recalls_a_value_across_40_noisy_steps_that_a_vanilla_rnn_of_its_size_cannot() -> None:
-    """Seed 0, H = 8, 400 Adam steps (lr 0.02, clip 1) on batches of 32: the LSTM's held-out MSE
-    must be ≤ 0.02 (Var y = 0.33) and the same-size tanh RNN's ≥ 0.2 (it stays near the mean)."""
-    lstm_mse = _recall_mse("lstm", _trained("lstm"))
-    rnn_mse = _recall_mse("rnn", _trained("rnn"))
-    assert lstm_mse <= LSTM_MAX_MSE, f"the LSTM did not learn to recall: MSE {lstm_mse:.4f}"
-    assert rnn_mse >= RNN_MIN_MSE, f"the vanilla RNN recalled after all: MSE {rnn_mse:.4f}"
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lstm_recalls_a_value_across_40_noisy_steps_that_a_vanilla_rnn_of_its_size_cannot(
+        seed: int) -> None:
+    """H = 8, 400 Adam steps (lr 0.02, clip 1) on batches of 32, the seed drawing the initial
+    weights and every batch: the LSTM's held-out MSE must be ≤ 0.02 (Var y = 0.33) and the
+    same-size tanh RNN's ≥ 0.2 (it stays near the mean).
+
+    Rate, measured over seeds 0-5 (the test runs 0-2, each costs seconds): the LSTM recalls on
+    6 of 6 (MSE 0.0007, 0.0006, 0.0012, 0.0005, 0.0001, 0.0029), the RNN on 0 of 6 (MSE 0.338,
+    0.338, 0.342, 0.339, 0.341, 0.342). A bug it catches: an LSTM whose cell path is cut
+    (c_t = g ∘ i, the forget gate's term lost) recalls nothing, like the RNN."""
+    lstm_mse = _recall_mse("lstm", _trained("lstm", seed))
+    rnn_mse = _recall_mse("rnn", _trained("rnn", seed))
+    assert lstm_mse <= LSTM_MAX_MSE, f"seed {seed}: the LSTM did not learn to recall: MSE " \
+                                     f"{lstm_mse:.4f}"
+    assert rnn_mse >= RNN_MIN_MSE, f"seed {seed}: the vanilla RNN recalled after all: MSE " \
+                                   f"{rnn_mse:.4f}"
 
 
 @pytest.mark.claim("lstm.gates", "lstm.long-range")
@@ -530,3 +545,94 @@ def test_lstm_steps_refuse_mismatched_sizes_and_incomplete_gate_sets() -> None:
         lstm_step(x_t, h[:, :3], c, a["W_ih"], a["W_hh"], a["b_ih"], a["b_hh"])
     with pytest.raises(ValueError, match=r"^lstm_step: W_ih must have shape \(20, 4\)"):
         lstm_step(x_t, h, c, a["W_ih"][:, :3], a["W_hh"], a["b_ih"], a["b_hh"])
+
+
+# ---------------------------------------------------------------- "forget gender of old subject"
+# (issue #15: the forget gate's example on the slide, learned rather than forced; claim
+# lstm.forget-subject)
+SUBJECT_SEEDS = (0, 1, 2)
+
+
+def _forget_gate_at_new_subjects(seed: int) -> tuple[float, float, float]:
+    """Train on subject_sequences, then read the learned forget gate on 1000 new sequences: the
+    memory unit is the one whose cell c_t follows the current gender most closely (largest
+    |correlation| at filler steps); return (accuracy, mean f of that unit at new subjects, mean
+    f of that unit at filler steps)."""
+    trained = train_subject_lstm(seed=seed)
+    P = trained.descent.params
+    H = P["W_hh"].shape[1]
+    ids, gender, new = subject_sequences(1000, 12, rng=10_000 + seed)
+    zero = np.zeros((1000, H))
+    _, _, _, lstm_cache = lstm_forward(one_hot(ids, len(SUBJECT_WORDS)), zero, zero, P["W_ih"],
+                                       P["W_hh"], P["b"], np.zeros(4 * H))
+    f = lstm_cache.gates[:, :, H:2 * H]                      # f_t of every step, unit, sequence
+    c = lstm_cache.c[1:]                                     # c_t
+    filler = ~new
+    filler[0] = False                                        # step 0 is the first subject
+    corr = [abs(np.corrcoef(c[filler][:, j], gender[filler])[0, 1]) for j in range(H)]
+    j = int(np.argmax(corr))
+    return trained.accuracy, float(f[new][:, j].mean()), float(f[filler][:, j].mean())
+
+
+@pytest.mark.claim("lstm.forget-subject")
+@pytest.mark.behaviour
+def test_the_learned_forget_gate_closes_when_a_new_subject_appears() -> None:
+    """Seeds 0-2; LSTM H = 4 on one-hot words, 256 sequences of 12 words (a subject, fillers, a
+    new subject with probability 1/4 at each later step), target at every step: the latest
+    subject's gender; 100 full-batch Adam steps at lr 0.05, clip 1, forget bias +1 at the start.
+    Replacing a stored gender needs the old one gone: c_t = f∘c_{t−1} + i∘g keeps a share f of
+    it. Thresholds, every seed: held-out accuracy ≥ 99 % (measured 100 %); the memory unit's
+    mean forget gate at a new subject ≤ 0.3 (measured 0.19, 0.15, 0.11) and at least 0.3 below
+    its mean at filler steps (measured 0.70, 0.70, 0.59)."""
+    for seed in SUBJECT_SEEDS:
+        accuracy, f_new, f_filler = _forget_gate_at_new_subjects(seed)
+        assert accuracy >= 0.99, f"seed {seed}: held-out accuracy {accuracy:.3f}"
+        assert f_new <= 0.3, f"seed {seed}: forget gate at a new subject {f_new:.3f}"
+        assert f_filler - f_new >= 0.3, (f"seed {seed}: forget gate {f_new:.3f} at new subjects, "
+                                         f"{f_filler:.3f} at fillers")
+
+
+@pytest.mark.claim("lstm.forget-subject")
+@pytest.mark.property
+@given(st.integers(0, 2**32 - 1))
+def test_subject_targets_are_the_latest_subjects_gender(seed: int) -> None:
+    ids, gender, new = subject_sequences(20, 10, rng=seed)
+    words = np.asarray(SUBJECT_WORDS)[ids]
+    is_subject = np.isin(words, ["he", "john", "she", "mary"])
+    assert np.all(is_subject[0]) and np.array_equal(new[1:], is_subject[1:]) and not new[0].any()
+    for n in range(20):                                      # by hand, sequence by sequence
+        current = None
+        for t in range(10):
+            if is_subject[t, n]:
+                current = int(words[t, n] in ("she", "mary"))
+            assert gender[t, n] == current
+
+
+@pytest.mark.claim("lstm.forget-subject")
+@pytest.mark.property
+@settings(max_examples=5)
+@given(st.integers(0, 2**32 - 1))
+def test_subject_loss_gradients_match_finite_differences(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    H, D = 2, len(SUBJECT_WORDS)
+    params = {"W_ih": rng.normal(size=(4 * H, D)), "W_hh": rng.normal(size=(4 * H, H)),
+              "b": rng.normal(size=4 * H), "V": rng.normal(size=(2, H)), "c": rng.normal(size=2)}
+    ids, gender, _ = subject_sequences(3, 4, rng=rng)
+    _, grads = subject_loss_and_grads(params, ids, gender)
+    check_gradients(lambda **p: subject_loss_and_grads(p, ids, gender)[0], params, 1.0, grads)
+
+
+@pytest.mark.claim("lstm.forget-subject", "convention.errors")
+@pytest.mark.errors
+def test_subject_task_refuses_bad_input_by_name() -> None:
+    with pytest.raises(ValueError, match=r"^subject_loss_and_grads: params must map exactly"):
+        subject_loss_and_grads({"W_ih": np.zeros((4, 10))}, [[0]], [[0]])
+    with pytest.raises(ValueError, match=r"^subject_loss_and_grads: gender holds id 2"):
+        subject_loss_and_grads({k: np.zeros(s) for k, s in (("W_ih", (4, 10)), ("W_hh", (4, 1)),
+                                ("b", (4,)), ("V", (2, 1)), ("c", (2,)))}, [[0]], [[2]])
+    with pytest.raises(ValueError, match=r"^subject_sequences: p_new must be a finite number > 0"):
+        subject_sequences(3, rng=0, p_new=0.0)
+    with pytest.raises(ValueError, match=r"^subject_sequences: p_new is a probability, at most 1"):
+        subject_sequences(3, rng=0, p_new=1.5)
+    with pytest.raises(TypeError, match=r"^train_subject_lstm: rng must be a numpy.random"):
+        train_subject_lstm(seed=None)  # type: ignore[arg-type]

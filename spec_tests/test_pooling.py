@@ -309,3 +309,71 @@ def test_pooling_backward_refuses_a_dy_of_the_wrong_shape(fn: Any) -> None:
     with pytest.raises(ValueError, match=rf"^{fn.__name__}: dy must have the output's shape "
                                          r"\(1, 2, 2, 2\), got \(1, 2, 4, 4\)"):
         fn(np.zeros((1, 2, 4, 4)), np.zeros((1, 2, 4, 4)), 2)
+
+
+# ---------------------------------------------------------------- a whole-image shift, measured
+# (issue #15: "Invariance to image transformation"; claim pool.shift)
+@pytest.mark.claim("pool.shift")
+@pytest.mark.property
+@given(st.integers(1, 3), st.integers(0, 2), st.integers(0, 2), st.integers(0, 2**32 - 1),
+       st.sampled_from(["max", "avg"]))
+def test_a_shift_by_whole_windows_moves_the_pooled_maps_by_whole_cells(
+        k: int, a: int, b: int, seed: int, pool: str) -> None:
+    """Shifting by (a·k, b·k) pixels shifts the k×k-pooled maps by (a, b) cells, exactly: on the
+    coarse grid pooling is equivariant, not invariant (zeros come in at the edge as in the
+    image)."""
+    x = np.random.default_rng(seed).normal(size=(2, 2, 3 * k, 3 * k))
+    pooled = {"max": P.max_pool2d, "avg": P.avg_pool2d}[pool]
+    assert_close(pooled(P.shift_images(x, (a * k, b * k)), k),
+                 P.shift_images(pooled(x, k), (a, b)), EXACT, what="pool of shift vs shift of pool")
+
+
+@pytest.mark.claim("pool.shift")
+@pytest.mark.property
+@given(st.integers(-2, 2), st.integers(-2, 2), st.integers(0, 2**32 - 1))
+def test_pooled_maps_never_change_more_than_the_image_and_averages_far_less(
+        dy: int, dx: int, seed: int) -> None:
+    """For any shift: max pooling is 1-Lipschitz (|max a − max b| ≤ max |a − b| per window), so
+    ‖P(Sx) − P(x)‖ ≤ ‖Sx − x‖; 2×2 average pooling maps a change of norm r to at most r/2
+    (each mean of 4 values is at most their root-mean-square)."""
+    x = np.random.default_rng(seed).normal(size=(3, 1, 6, 6))
+    moved = P.shift_images(x, (dy, dx))
+    image = np.linalg.norm(moved - x)
+    assert np.linalg.norm(P.max_pool2d(moved, 2) - P.max_pool2d(x, 2)) <= image + 1e-12
+    assert np.linalg.norm(P.avg_pool2d(moved, 2) - P.avg_pool2d(x, 2)) <= image / 2 + 1e-12
+
+
+@pytest.mark.claim("pool.shift")
+@pytest.mark.behaviour
+def test_one_pixel_shifts_change_pooled_bar_images_about_half_as_much_as_the_images() -> None:
+    """2000 noisy 8×8 bar images (reference.convnet.bars_dataset, seed 0, noise 0.2), shifted
+    as a whole, 2×2 pooling. Measured mean relative changes (image → max pool, average pool):
+    one pixel right 1.18 → 0.54, 0.74; one pixel down 1.19 → 0.55, 0.75; two pixels right (a
+    whole window) 1.20 → 0.90, 1.15. Thresholds: after a one-pixel shift the pooled change is at
+    most 0.5× the image's for max and 0.7× for average pooling; a whole-window shift changes
+    the pooled maps at least 1.4× as much as a one-pixel shift (the invariance is to small
+    shifts only)."""
+    from reference.convnet import bars_dataset
+
+    V, _ = bars_dataset(2000, 8, rng=0)
+    for pool, most in (("max", 0.5), ("avg", 0.7)):
+        for shift in ((0, 1), (1, 0)):
+            image, pooled = P.shift_sensitivity(V, shift, pool)
+            assert pooled <= most * image, f"{pool}, shift {shift}: {image:.3f} → {pooled:.3f}"
+        _, small = P.shift_sensitivity(V, (0, 1), pool)
+        _, window = P.shift_sensitivity(V, (0, 2), pool)
+        assert window >= 1.4 * small, f"{pool}: window shift {window:.3f} vs one pixel {small:.3f}"
+
+
+@pytest.mark.claim("pool.shift", "convention.errors")
+@pytest.mark.errors
+def test_shift_helpers_refuse_bad_input_by_name() -> None:
+    x = np.ones((1, 1, 4, 4))
+    with pytest.raises(TypeError, match=r"^shift_images: shift must be a pair of ints"):
+        P.shift_images(x, (1.0, 0))
+    with pytest.raises(ValueError, match=r"^shift_images: x must be 4-D"):
+        P.shift_images(x[0], (1, 0))
+    with pytest.raises(ValueError, match=r"^shift_sensitivity: pool must be one of"):
+        P.shift_sensitivity(x, (1, 0), "l2")
+    with pytest.raises(ValueError, match=r"^shift_sensitivity: x holds an all-zero image"):
+        P.shift_sensitivity(np.zeros((1, 1, 4, 4)), (1, 0), "max")

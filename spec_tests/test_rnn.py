@@ -8,6 +8,8 @@ its properties are in test_optim.py, its effect on an exploding BPTT gradient is
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
 from collections.abc import Callable
 from functools import cache
 from itertools import pairwise
@@ -405,6 +407,50 @@ def test_activation_memory_is_linear_in_T_and_the_parameters_do_not_grow(
         assert _bytes(cache) == 8 * (T * N * (D + 2 * H) + N * H + parameters), T
         grads = R.rnn_backward(np.ones_like(s), cache)
         assert (grads.dU.shape, grads.dW.shape, grads.db.shape) == (U.shape, W.shape, b.shape)
+
+
+def _peak_bytes(T: int, N: int = 4, D: int = 8, H: int = 16) -> int:
+    """The peak of the memory Python allocates (tracemalloc) during rnn_forward and
+    rnn_backward on a sequence of length T, everything else allocated before it starts."""
+    rng = np.random.default_rng(T)
+    x, s0, ds = rng.normal(size=(T, N, D)), np.zeros((N, H)), rng.normal(size=(T, N, H))
+    U, W, b = rng.normal(size=(H, D)), 0.1 * rng.normal(size=(H, H)), np.zeros(H)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        s, cache = R.rnn_forward(x, s0, U, W, b)
+        R.rnn_backward(ds, cache)
+        del s, cache
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.claim("lm.memory")
+@pytest.mark.property
+@settings(max_examples=2)
+@given(st.integers(2, 8), st.integers(2, 16), st.integers(4, 32))
+def test_measured_memory_of_forward_and_backward_grows_linearly_with_T(N: int, D: int,
+                                                                       H: int) -> None:
+    """Memory measured, not counted from the cache: tracemalloc's peak over rnn_forward +
+    rnn_backward at T = 100, 200, 400, 800 (N, D, H drawn). Each doubling of T adds
+    about as much again as the one before (increments within a factor 1.5 of each other; a
+    memory quadratic in T quadruples them), and per step the peak stays between the stored
+    activations x, z, s, (D + 2H)·N floats, and 4 times that (the gradients dx and the step's
+    temporaries come on top). Bug it catches (tried): a forward pass that keeps a snapshot of
+    the states so far at every step (``history.append(s.copy())``, in a local list, so the
+    cache's arrays and the byte count of the test above are unchanged) — quadratic."""
+    lengths = (100, 200, 400, 800)
+    peaks = [_peak_bytes(T, N, D, H) for T in lengths]
+    increments = np.diff(peaks)
+    assert np.all(increments > 0), peaks
+    ratios = increments[1:] / increments[:-1]
+    assert np.all((ratios > 2 / 1.5) & (ratios < 2 * 1.5)), f"peaks {peaks}, ratios {ratios}"
+    stored = 8 * N * (D + 2 * H)                      # bytes of x_t, z_t, s_t per step
+    per_step = np.array(peaks) / np.array(lengths)
+    assert np.all((per_step >= stored) & (per_step <= 4 * stored)), (per_step, stored)
 
 
 # ---------------------------------------------------------------- vanishing and exploding

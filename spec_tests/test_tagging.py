@@ -31,15 +31,32 @@ def _ambiguous(ids: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- behaviour
+@cache
+def _trained_seed(seed: int) -> tuple[np.ndarray, np.ndarray, G.Tagger]:
+    """Seed 0 is _trained() (data seed 0); seeds 1, 2 train on their own 300 sentences (data
+    seed 100 + seed) from their own initial weights."""
+    if seed == 0:
+        return (*G.toy_tagging_data(300, rng=0), _trained())
+    ids, tags = G.toy_tagging_data(300, rng=100 + seed)
+    return ids, tags, G.train_tagger(ids, tags, d=8, H=16, steps=100, lr=0.1, rng=seed)
+
+
 @pytest.mark.claim("seq.labelling")
 @pytest.mark.behaviour
-def test_tagger_labels_held_out_sentences_including_words_only_context_disambiguates() -> None:
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_tagger_labels_held_out_sentences_including_words_only_context_disambiguates(
+        seed: int) -> None:
     """Thresholds on 500 held-out sentences (seed 1): accuracy ≥ 0.99 over all words and ≥ 0.98
     over the ambiguous words (fish, watch, park, train), where the best one-word-at-a-time tagger
-    (each word's most frequent tag in the training data) stays at or below 0.75."""
-    ids, tags = G.toy_tagging_data(300, rng=0)
+    (each word's most frequent tag in the training data) stays at or below 0.75.
+
+    Rate, measured over seeds 0-5 (data seed 100 + seed for seeds ≥ 1; the test runs 0-2):
+    6 of 6 tag every held-out word right, 1.0 overall and 1.0 on the ambiguous words, the
+    training loss falling to 0.14-0.38 % of its start. A bug it catches (tried): a tagger that
+    reads one word at a time (W = 0 in its forward pass, no state carried) tags 0.904 of the
+    held-out words right and fails every seed."""
+    ids, tags, model = _trained_seed(seed)
     test_ids, test_tags = G.toy_tagging_data(500, rng=1)
-    model = _trained()
     predicted = G.tag(model.params, test_ids)
     amb = _ambiguous(test_ids)
     assert predicted.shape == test_tags.shape and 0.2 < amb.mean() < 0.5

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reference.tolerance import EXACT, Tolerance, assert_close, compare, tolerance
+from reference.tolerance import (
+    EXACT,
+    Tolerance,
+    assert_close,
+    compare,
+    tolerance,
+    within_tolerance,
+)
 
 pytestmark = pytest.mark.infrastructure
 
@@ -64,6 +71,20 @@ def test_compare_handles_shapes_nonfinite_values_and_empty_arrays() -> None:
     assert compare(2.0, 2.0, EXACT).worst_index == ()
 
 
+def test_within_tolerance_is_compares_rule_element_by_element() -> None:
+    expected = np.array([[0.0, 10.0], [np.inf, 1.0]])
+    tol = Tolerance(rtol=0.01, atol=0.01)          # allowed: 0.01·10 + 0.01·|e|
+    actual = np.array([[0.1, 10.3], [np.inf, np.nan]])
+    assert within_tolerance(actual, expected, tol).tolist() == [[True, False], [True, False]]
+    assert compare(actual[0], expected[0], tol).ok is False
+    assert within_tolerance([0.1], [0.0], tol).tolist() == [False]      # scale 1 on its own
+    assert within_tolerance([0.1], [0.0], tol, scale=10.0).tolist() == [True]
+    assert within_tolerance([-np.inf, 1.0], [np.inf, 1.0], tol).tolist() == [False, True]
+    assert within_tolerance(np.zeros((0, 2)), np.zeros((0, 2)), EXACT).shape == (0, 2)
+    with pytest.raises(ValueError, match=r"actual has shape \(2,\), expected has shape \(3,\)"):
+        within_tolerance(np.zeros(2), np.zeros(3), EXACT)
+
+
 def test_assert_close_names_what_it_compares() -> None:
     assert_close([1.0], [1.0])
     with pytest.raises(AssertionError, match=r"^dW: max abs error 0.5"):
@@ -87,4 +108,4 @@ def test_the_module_docstring_examples_hold() -> None:
     import reference.tolerance
 
     result = doctest.testmod(reference.tolerance)
-    assert result.attempted == 4 and result.failed == 0
+    assert result.attempted == 5 and result.failed == 0

@@ -1,0 +1,445 @@
+"""Self-consistency and the catalogue's guards (conformance.consistency, conformance.diagnosis).
+
+Each backend here makes one mistake in a few lines of NumPy, or in torch with torch.autograd's
+gradient (a wrong forward with the backward that is its derivative), never through the
+reference. The tests pin what the diagnosis must say, and what it must never say: a mechanism
+that does not explain the failure.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from conformance.checks import default_cases
+from conformance.consistency import kinks, self_consistency
+from conformance.runner import run
+from spec_tests.conformance_mistakes import _autodiff
+
+pytestmark = pytest.mark.infrastructure
+
+
+def _failures(backend: Any, op: str, dtype: str = "float64") -> list[Any]:
+    report = run(backend, ops=[op], dtype=dtype)
+    assert report.failures(), f"the {op} mistake was not caught"
+    return report.failures()
+
+
+def _verdicts(backend: Any, op: str, check: str = "gradient", dtype: str = "float64",
+              source: str | None = None) -> set[str]:
+    return {r.consistency.verdict for r in _failures(backend, op, dtype)
+            if r.check == check and r.consistency is not None
+            and (source is None or r.case.source == source)}
+
+
+def _diagnoses(backend: Any, op: str, check: str, dtype: str = "float64") -> set[str]:
+    return {r.diagnosis for r in _failures(backend, op, dtype) if r.check == check}
+
+
+def _relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0.0)
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _linear_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray,
+                     b: np.ndarray) -> tuple[np.ndarray, ...]:
+    return dy @ w, dy.T @ x, dy.sum(axis=0)
+
+
+SIGMOID_OF_MINUS_X = _autodiff("sigmoid", lambda x: torch.sigmoid(-x))
+RELU_GRADIENT_DOUBLED = types.SimpleNamespace(relu=_relu,
+                                              relu_backward=lambda dy, x: 2 * dy * (x > 0))
+BIAS_TWICE_RIGHT_BACKWARD = types.SimpleNamespace(linear=lambda x, w, b: x @ w.T + 2 * b,
+                                                  linear_backward=_linear_backward)
+BIAS_TWICE_DW_TRIPLED = types.SimpleNamespace(
+    linear=lambda x, w, b: x @ w.T + 2 * b,
+    linear_backward=lambda dy, x, w, b: (dy @ w, 3 * dy.T @ x, dy.sum(axis=0)))
+CONV_FLIPPED = _autodiff("conv2d", lambda x, w, b, s, p: torch.nn.functional.conv2d(
+    x, torch.flip(w, (2, 3)), b, stride=s, padding=p))
+
+
+def _conv_dw_doubled() -> Any:
+    def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray, s: Any, p: Any) -> np.ndarray:
+        return torch.nn.functional.conv2d(torch.as_tensor(x), torch.as_tensor(w),
+                                          torch.as_tensor(b), stride=s, padding=p).numpy()
+
+    def vjp(op: str, inputs: Any, attrs: Any, cots: Any) -> tuple[np.ndarray, ...]:
+        x, w, b = (torch.as_tensor(v).requires_grad_(True) for v in inputs)
+        y = torch.nn.functional.conv2d(x, w, b, stride=attrs["stride"], padding=attrs["padding"])
+        dx, dw, db = torch.autograd.grad(y, (x, w, b), torch.as_tensor(cots[0]))
+        return dx.numpy(), 2 * dw.numpy(), db.numpy()
+
+    return types.SimpleNamespace(conv2d=conv2d, vjp=vjp)
+
+
+# ---------------------------------------------------------------- the verdicts
+@pytest.mark.parametrize(("backend", "op", "verdict"), [
+    (SIGMOID_OF_MINUS_X, "sigmoid", "forward"),
+    (CONV_FLIPPED, "conv2d", "forward"),
+    (RELU_GRADIENT_DOUBLED, "relu", "backward"),
+    (_conv_dw_doubled(), "conv2d", "backward"),
+    (BIAS_TWICE_RIGHT_BACKWARD, "linear", "forward-only"),
+    (BIAS_TWICE_DW_TRIPLED, "linear", "both"),
+], ids=["sigmoid-of-minus-x", "conv-flipped", "relu-dx-doubled", "conv-dw-doubled",
+        "bias-twice-right-backward", "bias-twice-dw-tripled"])
+def test_each_failure_says_whether_the_forward_or_the_backward_is_wrong(
+        backend: Any, op: str, verdict: str) -> None:
+    failures = _failures(backend, op)
+    assert {r.consistency.verdict for r in failures if r.consistency is not None
+            and r.case.source == "golden"} == {verdict}
+    assert all(r.findings()[0].startswith("consistency: ") for r in failures)
+
+
+def test_the_verdict_names_the_gradients_that_disagree_and_those_that_are_right() -> None:
+    texts = {r.consistency.text for r in _failures(_conv_dw_doubled(), "conv2d")
+             if r.consistency is not None and r.check == "gradient"}
+    assert texts and all("the forward is right; the backward is not its derivative: dw differs"
+                         in t and t.endswith("; dx, db are right") for t in texts)
+    texts = {r.consistency.text for r in _failures(BIAS_TWICE_DW_TRIPLED, "linear")
+             if r.consistency is not None and r.case.source == "golden"}
+    assert texts == {"the forward is wrong, and the backward is neither its derivative nor the "
+                     "spec's gradient for dw (central differences); dx, db are right"}
+    texts = {r.consistency.text for r in _failures(BIAS_TWICE_RIGHT_BACKWARD, "linear")
+             if r.consistency is not None and r.case.source == "golden"}
+    assert texts == {"the backward gives the spec's gradient, but the forward is wrong: for db "
+                     "your backward is not the derivative of your forward (central differences)"}
+
+
+def test_a_forward_right_only_at_the_case_is_still_the_forward() -> None:
+    """σ(−x) equals σ(x) at x = 0 (the slide's input): the forward check passes there, yet its
+    derivative is −σ'(x). Skipping the differentiation because the forward passed would blame
+    the backward, which is the derivative of the backend's forward."""
+    failures = [r for r in _failures(SIGMOID_OF_MINUS_X, "sigmoid") if r.case.source == "slide"]
+    assert failures and all(r.check == "gradient" for r in failures)
+    assert {r.consistency.verdict for r in failures if r.consistency} == {"forward"}
+    assert all("right at this case's inputs but not around them" in r.consistency.text
+               for r in failures if r.consistency)
+
+
+def test_a_consistent_backward_of_a_wrong_forward_gets_no_mechanism_of_its_own() -> None:
+    """The issue's example: sign flipped "because the backward has a factor too many" was named
+    for σ(−x), whose backward is right for its forward."""
+    for text in _diagnoses(SIGMOID_OF_MINUS_X, "sigmoid", "gradient"):
+        assert "factor too many" not in text and "sign flipped" not in text, text
+
+
+def test_a_kink_of_a_wrong_forward_is_found_by_its_slopes() -> None:
+    """max(0, s_c − s) (Δ dropped) kinks where s_c = s, not where the spec's does; the slide
+    case sits there. Central differences across it would blame a consistent backward."""
+    dropped = _autodiff("max_margin", lambda s, s_c, d: torch.clamp(s_c - s, min=0))
+    assert _verdicts(dropped, "max_margin") == {"forward"}
+
+
+def test_a_difference_only_on_the_spec_kink_is_said_to_sit_there() -> None:
+    backend = types.SimpleNamespace(relu=_relu, relu_backward=lambda dy, x: dy * (x >= 0))
+    failures = [r for r in _failures(backend, "relu") if r.check == "gradient"]
+    for failure in failures:             # (a slide case with one x = 0, a golden one with 3)
+        assert failure.consistency is not None and failure.consistency.verdict == "agree"
+        zeros = int(np.count_nonzero(failure.case.inputs["x"] == 0))
+        assert failure.consistency.kinks == zeros >= 1
+        assert failure.consistency.text.endswith(
+            f"the difference sits on the element{'s' if zeros > 1 else ''} on a kink")
+    assert {r.case.source for r in failures} == {"slide", "golden"}
+
+
+def test_a_backend_computing_in_float32_is_probed_in_float32() -> None:
+    def sigmoid(x: np.ndarray) -> np.ndarray:
+        return (1 / (1 + np.exp(np.float32(x)))).astype(np.float32)      # σ(−x), in float32
+
+    def sigmoid_backward(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
+        y = sigmoid(x)
+        return (-dy * y * (1 - y)).astype(np.float32)
+
+    backend = types.SimpleNamespace(sigmoid=sigmoid, sigmoid_backward=sigmoid_backward)
+    probed = {r.consistency.dtype: r.consistency.verdict for r in _failures(backend, "sigmoid",
+                                                                            "float32")
+              if r.consistency is not None and r.case.source == "golden"}
+    assert probed == {"float32": "forward"}
+
+
+def test_what_cannot_be_differentiated_or_called_is_said() -> None:
+    flat = types.SimpleNamespace(relu=lambda x: _relu(x).ravel(),
+                                 relu_backward=lambda dy, x: dy * (x > 0))
+    texts = {r.consistency.text for r in _failures(flat, "relu")
+             if r.consistency is not None and r.check == "forward" and np.ndim(
+                 r.case.inputs["x"]) > 1}
+    assert texts and all("your forward could not be differentiated for dx: it returns y of "
+                         "shape" in t for t in texts)
+    raising = types.SimpleNamespace(relu=lambda x: 2 * _relu(x),
+                                    relu_backward=lambda dy, x: 1 / 0)
+    texts = {r.consistency.text for r in _failures(raising, "relu")
+             if r.consistency is not None and r.check == "forward"}
+    assert texts == {"the backend's gradient could not be evaluated: relu_backward raised "
+                     "ZeroDivisionError: division by zero"}
+
+
+def test_a_backend_without_gradients_gets_no_consistency_line() -> None:
+    forward_only = types.SimpleNamespace(relu=lambda x: 2 * _relu(x))
+    failures = _failures(forward_only, "relu")
+    assert all(r.consistency is None and r.findings()[0].startswith("anatomy: ")
+               and not any(f.startswith("consistency") for f in r.findings()) for r in failures)
+
+
+def test_an_isolated_backend_is_probed_in_its_own_process() -> None:
+    report = run("conformance.examples.student_buggy", ops=["conv2d"], isolate=True)
+    verdicts = {r.consistency.verdict for r in report.failures() if r.consistency is not None}
+    assert verdicts == {"forward-only"}     # a flipped kernel next to the right backward
+
+
+def test_kinks_of_each_op_are_where_the_subgradient_conventions_apply() -> None:
+    x = np.array([[[[1.0, 1.0, 0.0], [0.5, -1.0, 2.0], [2.0, 0.0, 3.0]]]])
+    mask = kinks("max_pool2d", {"x": x}, {"kernel_size": (2, 2), "stride": (1, 1)}, 1e-9)
+    # the windows of (0, 0) tie at 1.0; (1, 0) holds 2.0 once... only the top-left window ties
+    assert mask["x"][0, 0].tolist() == [[True, True, False], [True, True, False],
+                                        [False, False, False]]
+    zeros = kinks("lp_pool2d", {"x": np.zeros((1, 1, 2, 2))},
+                  {"kernel_size": (2, 2), "stride": (2, 2)}, 1e-9)
+    assert zeros["x"].all()
+    assert kinks("relu", {"x": np.array([0.0, 1e-12, 1.0])}, {}, 1e-9)["x"].tolist() == [
+        True, True, False]
+    margin = kinks("max_margin", {"s": np.array([2.0, 0.0]), "s_c": np.array([1.0, 0.0])},
+                   {"delta": 1.0}, 1e-9)
+    assert margin["s"].tolist() == margin["s_c"].tolist() == [True, False]
+    assert kinks("sigmoid", {"x": np.zeros(3)}, {}, 1e-9) == {}
+
+
+def test_the_probe_is_deterministic() -> None:
+    case = next(c for c in default_cases(["conv2d"]) if c.source == "golden")
+    from conformance.backends import load_backend
+    from conformance.cases import complete
+
+    case = complete(case)
+    backend = load_backend(_conv_dw_doubled())
+    assert self_consistency(backend, case) == self_consistency(backend, case)
+
+
+# ---------------------------------------------------------------- named mistakes
+def _tied_every(dy: np.ndarray, x: np.ndarray, k: Any, s: Any) -> np.ndarray:
+    """The max-pool gradient sent whole to every element equal to its window's maximum."""
+    (fh, fw), (sh, sw) = k, s
+    dx = np.zeros_like(x)
+    oh, ow = dy.shape[2:]
+    for i in range(oh):
+        for j in range(ow):
+            window = x[:, :, i * sh:i * sh + fh, j * sw:j * sw + fw]
+            top = window.max(axis=(2, 3), keepdims=True)
+            dx[:, :, i * sh:i * sh + fh, j * sw:j * sw + fw] += (window == top) * dy[:, :, i:i + 1,
+                                                                                     j:j + 1]
+    return dx
+
+
+def _max_pool(x: np.ndarray, k: Any, s: Any) -> np.ndarray:
+    return torch.nn.functional.max_pool2d(torch.as_tensor(x), k, s).numpy()
+
+
+@pytest.mark.parametrize(("backend", "op", "check", "begins"), [
+    (types.SimpleNamespace(relu=_relu, relu_backward=lambda dy, x: dy * (x >= 0)), "relu",
+     "gradient", "matches relu'(0) = 1 (the gradient passed where x = 0)"),
+    (types.SimpleNamespace(relu=_relu, relu_backward=lambda dy, x: dy * np.where(x == 0, 0.5,
+                                                                                  x > 0)),
+     "relu", "gradient", "matches relu'(0) = 1/2"),
+    (types.SimpleNamespace(step=lambda x: (x > 0).astype(x.dtype)), "step", "forward",
+     "matches step(0) = 0"),
+    (types.SimpleNamespace(softmax=_softmax,
+                           softmax_backward=lambda dy, x: dy * _softmax(x) * (1 - _softmax(x))),
+     "softmax", "gradient", "matches the Jacobian's diagonal only"),
+    (types.SimpleNamespace(max_pool2d=_max_pool, max_pool2d_backward=_tied_every), "max_pool2d",
+     "gradient", "matches the gradient sent whole to every tied maximum"),
+    (types.SimpleNamespace(sigmoid=lambda x: 1 / (1 + np.exp(-x)),
+                           sigmoid_backward=lambda dy, x: dy * x * (1 - x)), "sigmoid",
+     "gradient", "matches the derivative written as x(1 − x)"),
+    (types.SimpleNamespace(tanh=np.tanh, tanh_backward=lambda dy, x: dy * (1 - np.tanh(
+        np.tanh(x)) ** 2)), "tanh", "gradient", "matches the derivative written as 1 − tanh²(y)"),
+    (_autodiff("max_margin", lambda s, s_c, d: torch.clamp(1.0 + s_c - s, min=0)),
+     "max_margin", "forward", "matches the margin fixed at the lecture's 1"),
+    (_autodiff("max_margin", lambda s, s_c, d: torch.clamp(2 * d + s_c - s, min=0)),
+     "max_margin", "forward", "matches the margin doubled"),
+    (_autodiff("max_margin", lambda s, s_c, d: torch.clamp(d + s - s_c, min=0)),
+     "max_margin", "forward", "matches s and s_c exchanged"),
+    (_autodiff("linear", lambda x, w, b: x @ w.T), "linear", "forward",
+     "matches the bias left out (b never added, its gradient 0)"),
+    (_autodiff("gru", lambda x, h0, *w: _torch_gru(x, h0, *w, reset_after=False)), "gru",
+     "forward", "matches the reset gate applied before the product"),
+    (_autodiff("lstm", lambda x, h0, c0, *w: _torch_lstm(x, c0, h0, *w)), "lstm", "forward",
+     "matches h0 and c0 exchanged"),
+], ids=["relu-at-zero-1", "relu-at-zero-half", "step-at-zero", "softmax-diagonal", "tie-every",
+        "sigmoid-derivative-of-x", "tanh-derivative-of-y", "margin-fixed-1", "margin-doubled",
+        "margin-arguments-swapped", "bias-ignored", "gru-reset-before", "lstm-states-swapped"])
+def test_each_new_mistake_is_named(backend: Any, op: str, check: str, begins: str) -> None:
+    found = _diagnoses(backend, op, check)
+    assert any(t is not None and t.startswith(begins) for t in found), found
+
+
+def _torch_gru(x: torch.Tensor, h: torch.Tensor, w_ih: torch.Tensor, w_hh: torch.Tensor,
+               b_ih: torch.Tensor, b_hh: torch.Tensor,
+               reset_after: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    outs = []
+    H = h.shape[1]
+    for x_t in x:
+        gi = x_t @ w_ih.T + b_ih
+        r = torch.sigmoid(gi[:, :H] + h @ w_hh[:H].T + b_hh[:H])
+        z = torch.sigmoid(gi[:, H:2 * H] + h @ w_hh[H:2 * H].T + b_hh[H:2 * H])
+        hn = (r * h) @ w_hh[2 * H:].T + b_hh[2 * H:] if not reset_after else r * (
+            h @ w_hh[2 * H:].T + b_hh[2 * H:])
+        n = torch.tanh(gi[:, 2 * H:] + hn)
+        h = (1 - z) * n + z * h
+        outs.append(h)
+    return torch.stack(outs), h
+
+
+def _torch_lstm(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, w_ih: torch.Tensor,
+                w_hh: torch.Tensor, b_ih: torch.Tensor,
+                b_hh: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    outs = []
+    for x_t in x:
+        i, f, g, o = (x_t @ w_ih.T + b_ih + h @ w_hh.T + b_hh).chunk(4, dim=1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = torch.sigmoid(o) * torch.tanh(c)
+        outs.append(h)
+    return torch.stack(outs), h, c
+
+
+def test_output_sizes_one_too_long_or_short_are_named() -> None:
+    def too_long(x: np.ndarray, k: Any, s: Any) -> np.ndarray:
+        t = torch.as_tensor(x)
+        return torch.nn.functional.avg_pool2d(torch.nn.functional.pad(t, (0, s[1], 0, s[0])),
+                                              k, s).numpy()
+
+    found = _diagnoses(types.SimpleNamespace(avg_pool2d=too_long), "avg_pool2d", "forward")
+    assert any(t and t.startswith("matches an output one element too long along every "
+                                  "spatial axis") for t in found), found
+
+    def too_short(x: np.ndarray, w: np.ndarray, b: np.ndarray, s: Any, p: Any) -> np.ndarray:
+        y = torch.nn.functional.conv2d(torch.as_tensor(x), torch.as_tensor(w),
+                                       torch.as_tensor(b), stride=s, padding=p).numpy()
+        return y[:, :, :-1, :]
+
+    found = _diagnoses(types.SimpleNamespace(conv2d=too_short), "conv2d", "forward")
+    assert any(t and t.startswith("matches an output one element too short along axis 2")
+               for t in found), found
+
+
+def test_an_unstable_softmax_is_named_where_it_overflows() -> None:
+    def naive(x: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore", invalid="ignore"):
+            e = np.exp(x)
+            return e / e.sum(axis=-1, keepdims=True)
+
+    for dtype in ("float64", "float32"):
+        found = _diagnoses(types.SimpleNamespace(softmax=naive), "softmax", "forward", dtype)
+        assert any(t and t.startswith("matches the unshifted formula softmax(x) = eˣ / Σ eˣ")
+                   for t in found), (dtype, found)
+
+
+# ---------------------------------------------------------------- never misleading
+def test_a_candidate_that_changes_nothing_is_never_named_in_a_float32_run() -> None:
+    """With a 1×1 weight, w used transposed is w: in a float32 run the result's dtype made that
+    no-op "explain" an unrelated bug (a bias off by 0.1 %)."""
+    wrong_bias = types.SimpleNamespace(linear=lambda x, w, b: x @ w.T + 1.001 * b,
+                                       linear_backward=_linear_backward)
+    for dtype in ("float32", "float64"):
+        failures = [r for r in _failures(wrong_bias, "linear", dtype) if r.check == "forward"]
+        assert failures and all(r.diagnosis and r.diagnosis.startswith("unknown: ")
+                                and not r.mistakes for r in failures)
+
+
+def test_float32_rounding_is_named_only_for_errors_of_its_size() -> None:
+    """A 1e-12 error in a float64 run is far beyond float64's tolerance and far below float32
+    rounding (near 1e-7): it is no float32 arithmetic."""
+    off = types.SimpleNamespace(linear=lambda x, w, b: x @ w.T + b + 1e-12,
+                                linear_backward=_linear_backward)
+    failures = [r for r in _failures(off, "linear") if r.check == "forward"]
+    assert failures and all(not r.mistakes for r in failures)
+
+
+def test_all_zeros_is_not_named_where_a_specific_mistake_explains_the_zeros() -> None:
+    """Δ dropped makes J = 0 legitimately wherever s > s_c: "a stub?" would mislead."""
+    dropped = _autodiff("max_margin", lambda s, s_c, d: torch.clamp(s_c - s, min=0))
+    for text in _diagnoses(dropped, "max_margin", "forward"):
+        assert text is not None and "all zeros" not in text, text
+        assert text.startswith("matches the margin dropped"), text
+
+
+def _truncated_backend(op: str, carry_h: bool, carry_c: bool) -> Any:
+    """A recurrent backend (torch's forward) whose backward stops carrying ∂L/∂h (and/or ∂L/∂c)
+    to the step before: torch.autograd through a forward with the carried states detached."""
+    def step_detached(x: torch.Tensor, h0: torch.Tensor, *rest: torch.Tensor) -> Any:
+        lstm = op == "lstm"
+        c = rest[0] if lstm else None
+        w = rest[1:] if lstm else rest
+        h, outs = h0, []
+        for t, x_t in enumerate(x):
+            h_in = h if (carry_h or t == 0) else h.detach()
+            if lstm:
+                assert c is not None
+                c_in = c if (carry_c or t == 0) else c.detach()
+                _, h, c = _torch_lstm(x_t[None], h_in, c_in, *w)
+            else:
+                pre = x_t @ w[0].T + w[2] + h_in @ w[1].T + w[3]
+                h = torch.tanh(pre)
+            outs.append(h)
+        return (torch.stack(outs), h, c) if lstm else (torch.stack(outs), h)
+
+    return _autodiff(op, step_detached)
+
+
+@pytest.mark.parametrize(("op", "carry_h", "carry_c", "begins"), [
+    ("rnn", False, False, "matches a backward that does not pass ∂L/∂h_t back to step t − 1"),
+    ("lstm", False, False, "matches a backward that does not pass ∂L/∂h_t back to step t − 1 "
+                           "(nor ∂L/∂c_t)"),
+    ("lstm", True, False, "matches a backward without the cell path"),
+], ids=["rnn-no-bptt", "lstm-no-bptt", "lstm-cell-path"])
+def test_a_backward_that_stops_at_each_step_is_named(op: str, carry_h: bool, carry_c: bool,
+                                                      begins: str) -> None:
+    failures = [r for r in _failures(_truncated_backend(op, carry_h, carry_c), op)
+                if r.check == "gradient"]
+    assert failures and all(r.case.inputs["x"].shape[0] > 1 for r in failures)
+    assert all(r.diagnosis and r.diagnosis.startswith(begins) for r in failures), [
+        r.diagnosis for r in failures]
+    assert {r.consistency.verdict for r in failures if r.consistency} == {"backward"}
+
+
+def test_an_lstm_without_the_tanh_of_its_cell_is_named() -> None:
+    def no_tanh(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, w_ih: torch.Tensor,
+                w_hh: torch.Tensor, b_ih: torch.Tensor, b_hh: torch.Tensor) -> Any:
+        outs = []
+        for x_t in x:
+            i, f, g, o = (x_t @ w_ih.T + b_ih + h @ w_hh.T + b_hh).chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * c
+            outs.append(h)
+        return torch.stack(outs), h, c
+
+    failures = _failures(_autodiff("lstm", no_tanh), "lstm")
+    forward = {r.diagnosis for r in failures if r.check == "forward"}
+    assert forward and all(t and t.startswith("matches the LSTM with h_t = o ∘ c_t, without the "
+                                              "tanh") for t in forward), forward
+    assert {r.consistency.verdict for r in failures if r.consistency} == {"forward"}
+
+
+def test_a_mistake_that_explains_some_batch_rows_only_is_labelled_partial() -> None:
+    """A softmax backward that keeps the Jacobian's diagonal only for the first row (a loop that
+    breaks early): the diagonal mistake explains that row and not the others, and says so."""
+    def backward(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
+        y = _softmax(x)
+        dx = y * (dy - np.sum(dy * y, axis=-1, keepdims=True))
+        dx[0] = dy[0] * y[0] * (1 - y[0])
+        return dx
+
+    failures = [r for r in _failures(types.SimpleNamespace(softmax=_softmax,
+                                                           softmax_backward=backward),
+                                     "softmax") if r.check == "gradient"]
+    assert failures
+    for r in failures:
+        assert r.diagnosis and r.diagnosis.startswith("partly matches the Jacobian's diagonal "
+                                                      "only"), r.diagnosis
+        assert "(it explains the failing batch row 0 of " in r.diagnosis
+        assert "right where it would be wrong)" in r.diagnosis
