@@ -4,9 +4,12 @@ Names: ``numpy`` (the reference itself), ``torch``, ``jax``, the real frameworks
 ``tinygrad`` and ``mygrad`` (optional extras), a name that an installed package registers in the
 entry-point group ``nnspec.backends``, or ``package.module:attribute`` (an object
 inside a module) or ``package.module`` (a module of contract functions; a top-level ``module``
-too). The ``nnspec`` command can import modules of the current directory, as ``python -m``
-can. A class found that way is
-instantiated without arguments. A third-party package registers itself with::
+too), or a file, ``./mynn.py`` or ``src/mynn.py:Backend`` (its folder goes first on sys.path).
+The ``nnspec`` command and the pytest plugin import modules of the current directory, as
+``python -m`` can (import_from_current_directory). A class found that way is instantiated without
+arguments. Whatever fails while loading (a missing module, a SyntaxError, an exception raised by
+the module's code or by the class's constructor) is a BackendError of one line: the backend's
+own error, with its file and line. A third-party package registers itself with::
 
     [project.entry-points."nnspec.backends"]
     mybackend = "mypackage.nnspec_backend:backend"
@@ -20,12 +23,16 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import importlib.machinery
 import importlib.metadata
 import importlib.util
 import inspect
+import os
 import sys
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -39,8 +46,10 @@ __all__ = [
     "BadOutput",
     "Bound",
     "NotImplementedByBackend",
+    "import_from_current_directory",
     "import_path",
     "load_backend",
+    "local_folder",
     "resolve",
 ]
 
@@ -57,6 +66,8 @@ BUILTIN: dict[str, str] = {
     "mygrad": "conformance.adapters.mygrad_backend:MyGradBackend",
 }
 """The adapters shipped with nnspec, by name."""
+FRAMEWORKS = {"torch": "torch", "jax": "jax"}
+"""The package each shipped adapter needs (not a dependency of nnspec: the light install)."""
 
 GradientStyle = Literal["backward", "vjp"]
 
@@ -263,12 +274,49 @@ def _registered() -> dict[str, importlib.metadata.EntryPoint]:
     return {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
 
 
+def _where(tb: Any) -> str:
+    """`` (mynn.py, line 3)``: where in the user's code an error was raised, from its traceback
+    (the deepest frame outside Python's import machinery, nnspec and installed packages), or
+    "" if there is none."""
+    frames = [f for f in traceback.extract_tb(tb) if not f.filename.startswith("<")]
+    ours = [f for f in frames if not any(
+        f.filename.startswith(p) for p in (sys.prefix, sys.base_prefix, _HERE))]
+    if not ours:                          # nnspec's or an installed package's own line: not news
+        return ""
+    frame = ours[-1]
+    path = Path(frame.filename)
+    try:
+        shown = str(path.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(path)
+    return f" ({shown}, line {frame.lineno})"
+
+
+def _one_line(exc: BaseException) -> str:
+    """``ZeroDivisionError: division by zero (mynn.py, line 3)``; a SyntaxError by its own file
+    and line."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        text = exc.msg or str(exc)
+        try:
+            shown = str(Path(exc.filename).relative_to(Path.cwd()))
+        except ValueError:
+            shown = exc.filename
+        return f"{type(exc).__name__}: {text} ({shown}, line {exc.lineno})"
+    lines = str(exc).strip().splitlines()
+    first = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    return first + _where(exc.__traceback__)
+
+
 def _import(target: str) -> Any:
     module_name, _, attr = target.partition(":")
     try:
         obj: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise BackendError(f"cannot import {module_name!r}: {exc}") from None
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and (module_name + ".").startswith(exc.name + "."):  # itself
+            raise BackendError(f"cannot import {module_name!r}: {exc}") from None
+        raise BackendError(f"cannot import {module_name!r}: {_one_line(exc)}") from None
+    except (Exception, SystemExit) as exc:    # its code fails: a SyntaxError, an exception
+        raise BackendError(f"cannot import {module_name!r}: {_one_line(exc)}") from None
     for part in filter(None, attr.split(".")):
         try:
             obj = getattr(obj, part)
@@ -277,12 +325,66 @@ def _import(target: str) -> Any:
     return obj
 
 
+def _from_path(name: str) -> str:
+    """A backend given as a file (``./mynn.py``, ``src/mynn.py:Backend``) as the module name it
+    is imported by (``mynn``, ``mynn:Backend``): its folder is put first on sys.path."""
+    path_text, colon, attr = name.partition(":")
+    path = Path(path_text)
+    if path.suffix != ".py" or not path.is_file():
+        raise BackendError(f"backend {name!r}: no Python file {path_text!r} (a file backend is a "
+                           f"path to a .py file; a module is named without .py: "
+                           f"{path.stem or path_text})")
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    module = sys.modules.get(path.stem)
+    if module is not None and Path(getattr(module, "__file__", "") or "").resolve() != (
+            path.resolve()):
+        raise BackendError(f"backend {name!r}: a module {path.stem!r} is already imported from "
+                           f"{module.__file__}; rename the file")
+    return f"{path.stem}{colon}{attr}"
+
+
+def import_from_current_directory() -> None:
+    """Let a backend of the current directory import by its bare name (``mynn`` next to you), as
+    with ``python -m``: the current directory goes last on sys.path unless it is there. The
+    ``nnspec`` command and the pytest plugin both do this (a console script's sys.path holds
+    its own folder, not the current one)."""
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.append(cwd)
+        _ADDED.append(cwd)
+
+
+_ADDED: list[str] = []
+"""What import_from_current_directory put on sys.path."""
+_HERE = str(Path(__file__).resolve().parent)
+
+
+def local_folder(module_name: str) -> str | None:
+    """The folder a module was imported from if a script run elsewhere could not import it (a
+    module of the folder nnspec ran in, found only because of import_from_current_directory or
+    the program's own folder, sys.path[0]); else None. A reproducer adds it to its sys.path."""
+    top = module_name.partition(".")[0]
+    module = sys.modules.get(top)
+    origin = getattr(module, "__file__", None)
+    if not origin:
+        return None
+    searched = [p for p in sys.path[1:] if p and p not in _ADDED]
+    if importlib.machinery.PathFinder.find_spec(top, searched) is not None:
+        return None
+    folder = Path(origin).resolve().parent
+    return str(folder.parent if Path(origin).name == "__init__.py" else folder)
+
+
 def resolve(name: str) -> str:
     """What a backend name stands for: ``package.module[:attribute]`` to import."""
     if name in BUILTIN:
         return BUILTIN[name]
     if name in (registered := _registered()):
         return registered[name].value
+    if name.partition(":")[0].endswith(".py") or "/" in name or os.sep in name:
+        return _from_path(name)
     if ":" in name or "." in name or importlib.util.find_spec(name) is not None:
         return name                                   # (the last: a top-level module)
     known = sorted({*BUILTIN, *registered})
@@ -304,12 +406,25 @@ def load_backend(backend: Any = "numpy", *, device: str | None = None) -> Bound:
         return Bound(backend, name if isinstance(name, str) else type(backend).__name__)
     name = backend
     target = resolve(name)
-    obj = _import(target)
+    try:
+        obj = _import(target)
+    except BackendError as exc:
+        framework = FRAMEWORKS.get(name)
+        missing = f"No module named '{framework}'"
+        if framework is not None and missing in str(exc):
+            raise BackendError(f"backend {name!r} needs {framework}, which is not installed "
+                               f"here ({missing}): pip install {framework}") from None
+        raise
     if inspect.isclass(obj):
         factory: Callable[..., Any] = obj
         if device is not None and "device" not in inspect.signature(factory).parameters:
             raise BackendError(f"backend {name!r} has no device option (got --device {device})")
-        obj = factory(device=device) if device is not None else factory()
+        try:
+            obj = factory(device=device) if device is not None else factory()
+        except (Exception, SystemExit) as exc:
+            called = f"{target}(device={device!r})" if device is not None else f"{target}()"
+            raise BackendError(f"cannot load backend {name!r}: {called} raised "
+                               f"{_one_line(exc)}") from None
     elif device is not None:
         raise BackendError(f"backend {name!r} has no device option (got --device {device})")
     return Bound(obj, name, target)

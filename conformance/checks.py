@@ -4,7 +4,8 @@ against the expected ones under the tolerance policy, and a failure diagnosed.
 For each case the forward check compares every output, and the gradient check every gradient,
 with what the case expects, under reference.tolerance's policy for the run's dtype and the case's
 accumulation (terms of the largest sum, depth of the recurrence; see conformance.contract). Values
-are judged here: the wrong shape, a dtype that is not a float of at least the run's precision, or
+are judged here: the wrong shape, a dtype other than the run's (a float32 run exists to check
+float32 arithmetic, so a float64 result fails it, as a float32 one fails a float64 run), or
 nan/inf where finite values are expected fail with that reason before any error is measured.
 A failure with values to look at gets a diagnosis (conformance.diagnosis).
 
@@ -18,8 +19,8 @@ conformance.property (drawn cases) and conformance.runner (a whole run) import i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,8 @@ from conformance.report import Check, Result, Status
 from conformance.slides import slide_cases_for
 from reference.tolerance import Comparison, Tolerance, compare
 
-__all__ = ["Target", "check_case", "default_cases", "run_case"]
+__all__ = ["FIRST_CALL_FACTOR", "CallLimits", "Target", "check_case", "default_cases",
+           "limited_check", "run_case"]
 
 Target = Bound | Isolated
 """A backend as the runner calls it: in this process (Bound) or in a child process."""
@@ -50,8 +52,9 @@ def _value_problem(name: str, got: np.ndarray, expected: np.ndarray, dtype: np.d
     """What is wrong with one returned array before its error is measured, or None."""
     if got.dtype.kind != "f":
         return f"{name}: dtype {got.dtype}, expected {dtype.name}"
-    if got.dtype.itemsize < dtype.itemsize:
-        return f"{name}: dtype {got.dtype} in a {dtype.name} run"
+    if got.dtype != dtype:              # float64 in a float32 run: not float32 arithmetic
+        return (f"{name}: dtype {got.dtype} in a {dtype.name} run (a {dtype.name} run checks "
+                f"{dtype.name} arithmetic: compute in {dtype.name} and return it)")
     if comparison.reason:                            # the shape
         return f"{name}: {comparison.reason}"
     bad = ~np.isfinite(got) & np.isfinite(expected)
@@ -115,7 +118,8 @@ def check_case(target: Target, case: Case, check: Check, dtype: Any = np.float64
         return Result(case, check, "fail" if required else "skip", reason, tol, style=style,
                       seconds=outcome.seconds)
     if outcome.values is None:
-        return Result(case, check, "fail", outcome.reason, tol, style=style,
+        status: Status = "timeout" if outcome.status == "timeout" else "fail"
+        return Result(case, check, status, outcome.reason, tol, style=style,
                       seconds=outcome.seconds)
     result = _judge(case, check, outcome.values, expected, tol, dt, style, outcome.seconds)
     if result.status == "fail" and diagnose:
@@ -133,20 +137,96 @@ def check_case(target: Target, case: Case, check: Check, dtype: Any = np.float64
     return result
 
 
+FIRST_CALL_FACTOR = 6
+"""The first call of each op's forward and of its gradient may take this many times the limit
+per call: frameworks that compile on first use (a JIT, a kernel cache) are slow once, not hung."""
+
+
+@dataclass
+class CallLimits:
+    """The time limits of a run's calls, and what timed out.
+
+    The first call of an op's forward and of its gradient gets ``FIRST_CALL_FACTOR`` × the limit
+    per call ``timeout``, later calls ``timeout`` (None: no limit). Once a call of an op timed
+    out, its remaining checks are not run (each would cost the full limit): ``not_run`` gives
+    their Results at once, status "timeout", naming the check that timed out.
+    """
+
+    timeout: float | None
+    called: set[tuple[str, Check]] = field(default_factory=set)
+    timed_out: dict[str, Result] = field(default_factory=dict)
+
+    def limit(self, op: str, check: Check) -> float | None:
+        """The limit of the next call of ``op``'s ``check`` (counted as made)."""
+        first = (op, check) not in self.called
+        self.called.add((op, check))
+        if self.timeout is None:
+            return None
+        return self.timeout * FIRST_CALL_FACTOR if first else self.timeout
+
+    def record(self, result: Result, limit: float | None) -> Result:
+        """Note a timeout (the op's later checks will not run); say so when it was the generous
+        first call's."""
+        if result.status != "timeout":
+            return result
+        self.timed_out.setdefault(result.case.op, result)
+        if limit is not None and self.timeout is not None and limit > self.timeout:
+            result = replace(result, reason=result.reason.replace(
+                "(the limit per call;", f"(its first call, allowed {FIRST_CALL_FACTOR}× the "
+                f"limit per call for compiling on first use;"))
+        return result
+
+    def not_run(self, case: Case, check: Check) -> Result | None:
+        """The Result of a check not run because a call of its op timed out, or None."""
+        first = self.timed_out.get(case.op)
+        if first is None:
+            return None
+        return Result(case, check, "timeout",
+                      f"not run: {first.id} timed out, and each of {case.op}'s checks would "
+                      f"wait as long", first.tolerance if first.case is case else None)
+
+
+def _calls(target: Target, op: str, check: Check) -> bool:
+    """Whether checking ``op``'s ``check`` calls the backend (it has the function)."""
+    if check == "forward":
+        return target.forward_fn(op) is not None
+    return target.gradient_style(op) is not None
+
+
 def run_case(bound: Target, case: Case, dtype: Any = np.float64, *, required: bool = False,
              reference: Bound | None = None, timeout: float | None = DEFAULT_TIMEOUT,
-             diagnose: bool = True) -> list[Result]:
+             diagnose: bool = True, limits: CallLimits | None = None,
+             before: Callable[[Case, Check], None] | None = None) -> list[Result]:
     """The forward check and (if the case has upstream gradients) the gradient check of a case.
 
     Expected values the case lacks (a drawn case) are computed by ``reference`` (the reference
-    by default) first.
+    by default) first. With ``limits`` (a run's CallLimits) they set each call's time limit
+    instead of ``timeout``, and checks of an op that timed out are not run. ``before`` is
+    called with the case and check just before each check runs (progress, crash reports).
     """
     case = complete(case, reference)
     checks: list[Check] = ["forward"]
     if case.has_gradient and case.expected_grads is not None:
         checks.append("gradient")
-    return [check_case(bound, case, check, dtype, required=required, timeout=timeout,
-                       reference=reference, diagnose=diagnose) for check in checks]
+    limits = limits or CallLimits(timeout, called={(case.op, c) for c in checks})
+    return [limited_check(bound, case, check, dtype, limits, required=required,
+                          reference=reference, diagnose=diagnose, before=before)
+            for check in checks]
+
+
+def limited_check(target: Target, case: Case, check: Check, dtype: Any, limits: CallLimits, *,
+                  required: bool = False, reference: Bound | None = None, diagnose: bool = True,
+                  before: Callable[[Case, Check], None] | None = None) -> Result:
+    """check_case under a run's CallLimits: not run if a call of the op timed out (and the
+    check would call the backend), else timed by ``limits`` and its timeout recorded."""
+    if _calls(target, case.op, check) and (skipped := limits.not_run(case, check)) is not None:
+        return skipped
+    limit = limits.limit(case.op, check)
+    if before is not None:
+        before(case, check)
+    result = check_case(target, case, check, dtype, required=required, timeout=limit,
+                        reference=reference, diagnose=diagnose)
+    return limits.record(result, limit)
 
 
 def default_cases(ops: Iterable[str] | None = None) -> list[Case]:

@@ -9,10 +9,14 @@
     nnspec matrix [--backend NAME ...] [--dtype float64,float32] [--ops OPS] [--timeout SECONDS]
                   [--run-timeout SECONDS] [--isolate] --out DIR
 
-Exit status: 0 when every check passed (skips are not failures), 1 when a check failed, 2 for a
-usage error or a backend, op or file that cannot be loaded (with a message saying which).
+Exit status: 0 when every check passed (skips are not failures), 1 when a check failed or timed
+out (or the backend crashed the process: the check it crashed in is named), 2 for a usage error
+or a backend, op or file that cannot be loaded (with a message saying which), 130 when Ctrl-C
+stopped the run (the table and summary show what ran).
 ``nnspec matrix`` (conformance.matrix) exits 0 once it has written its pages, whatever the checks
 found, and 2 for a usage error.
+
+On a terminal, without -q or -v, one line shows the check running and how many are done.
 """
 
 from __future__ import annotations
@@ -20,14 +24,21 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import select
+import signal
 import sys
 import textwrap
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 import reference
-from conformance.backends import BackendError, Bound, load_backend
+from conformance.backends import (
+    BackendError,
+    Bound,
+    import_from_current_directory,
+    load_backend,
+)
 from conformance.cases import Case, golden_cases
 from conformance.contract import OPS, contract_markdown, op_spec
 from conformance.isolation import DEFAULT_TIMEOUT, Isolated
@@ -52,6 +63,44 @@ from reference.claims import REGISTRY
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130                    # 128 + SIGINT, as shells report Ctrl-C
+
+
+def _is_terminal(out: TextIO) -> bool:
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):  # pragma: no cover - a closed or odd stream
+        return False
+
+
+class _Status:
+    """One line on a terminal, rewritten in place: the check running and how many are done."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.done = 0
+        self.shown = False
+
+    def show(self, what: str) -> None:
+        """Say ``what`` runs now; every check shown before it is done."""
+        self.out.write(f"\r\033[K{self.done} checks done; running {what}")
+        self.done += 1
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.out.write("\r\033[K")
+            self.out.flush()
+            self.shown = False
+
+
+class _Watched:
+    """The pipe through which a forked run names each check before it runs (see _watched)."""
+
+    fd: int | None = None
+
+
+_WATCHED = _Watched()
 
 
 def _op_list(text: str) -> list[str]:
@@ -75,15 +124,34 @@ def _dtype_list(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _number(text: str, kind: type[int] | type[float]) -> int | float:
+    try:
+        return kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = int(_number(text, int))
     if problem := count_problem(value):
         raise argparse.ArgumentTypeError(problem)
     return value
 
 
+def _count(text: str) -> int:
+    value = int(_number(text, int))
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    return value
+
+
+def _integer(text: str) -> int:
+    return int(_number(text, int))
+
+
 def _seconds(text: str) -> float:
-    value = float(text)
+    value = float(_number(text, float))
     if problem := seconds_problem(value):
         raise argparse.ArgumentTypeError(problem)
     return value
@@ -116,7 +184,7 @@ def _parser() -> argparse.ArgumentParser:
                             "and printed as a reproducer")
     run_p.add_argument("--examples", type=_positive_int, default=None, metavar="N",
                        help=f"drawn cases per op with --property (default {DEFAULT_EXAMPLES})")
-    run_p.add_argument("--seed", type=int, default=None, metavar="S",
+    run_p.add_argument("--seed", type=_integer, default=None, metavar="S",
                        help="the Hypothesis seed of --property (default 0: every run draws the "
                             "same cases)")
     run_p.add_argument("--reproducers", metavar="DIR",
@@ -128,7 +196,7 @@ def _parser() -> argparse.ArgumentParser:
     run_p.add_argument("--isolate", action="store_true",
                        help="run the backend in a child process, so that a crash (segfault) "
                             "fails a check instead of stopping the run")
-    run_p.add_argument("--max-failures", type=int, default=10, metavar="N",
+    run_p.add_argument("--max-failures", type=_count, default=10, metavar="N",
                        help="list at most N failures of golden and slide cases (default 10; "
                             "property failures are always listed)")
     verbosity = run_p.add_mutually_exclusive_group()
@@ -207,49 +275,85 @@ def _run_loaded(args: argparse.Namespace, backend: str, target: Target,
         print(f"nnspec {reference.__version__} (spec {reference.SPEC_VERSION}): backend "
               f"{backend}, {args.dtype}{mode}", file=out)
 
+    status = _Status(out) if not (args.quiet or args.verbose) and _is_terminal(out) else None
+
     def progress(result: Result) -> None:
         print(result.explain(reproducer=args.reproducers is None) if result.status == "fail"
               else result.line(), file=out)
 
+    def before(case: Case, check: str | None) -> None:
+        what = (f"{case.op}[{check}-{case.source}-{case.name}]" if check is not None else
+                f"{case.op}[property]")
+        if status is not None:
+            status.show(what)
+        out.flush()                       # what was printed survives a crash of the backend
+        if _WATCHED.fd is not None:       # pragma: no cover - in the forked child (see _watched)
+            os.write(_WATCHED.fd, f"{what}\n".encode())
+
     report = run(target, ops=args.ops, dtype=args.dtype, require=require, device=args.device,
                  progress=progress if args.verbose else None, property=args.property,
                  examples=args.examples, seed=args.seed, timeout=args.timeout or None,
-                 isolate=args.isolate, reproducers=args.reproducers)
+                 isolate=args.isolate, reproducers=args.reproducers, before=before)
+    if status is not None:
+        status.clear()
     if not args.quiet:
         print(file=out)
         print(report.table(), file=out)
-        if report.failures() and not args.verbose:
-            _print_failures(report.failures(), args.max_failures, out,
+        if report.problems() and not args.verbose:
+            _print_failures(report.problems(), args.max_failures, out,
                             written=args.reproducers is not None)
         _print_diagnoses(report.failures(), out)
         print(file=out)
-    if args.json:
-        report.write_json(args.json)
-    if args.junit:
-        report.write_junit(args.junit)
+    unwritten = []                        # a finished run is never lost: the summary first
+    for path, write in ((args.json, report.write_json), (args.junit, report.write_junit)):
+        try:
+            if path:
+                write(path)
+        except OSError as exc:
+            unwritten.append(f"nnspec: error: cannot write {path}: {exc.strerror or exc}")
     if report.skipped and isinstance(target, Bound) and (misses := target.near_misses()):
         names = ", ".join(f"{have} → {want}" for have, want in sorted(misses.items()))
         print(f"hint: some functions look misnamed ({names}): nnspec calls the contract's "
               f"names exactly (nnspec list)", file=out)
     print(report.summary(), file=out)
+    for message in unwritten:
+        print(message, file=sys.stderr)
     checked = report.passed or report.failed               # nothing checked is no pass
+    if report.interrupted:
+        print("nnspec: interrupted (Ctrl-C): the table and summary show the checks that ran",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if unwritten:
+        return EXIT_USAGE
     return EXIT_OK if report.ok and checked else EXIT_FAILED
 
 
 def _print_failures(failures: list[Result], limit: int, out: TextIO,
                     written: bool = False) -> None:
-    """The first ``limit`` failures of golden and slide cases, then every property failure
-    (shrunk, with its reproducer, unless ``written`` to files: their reasons name them)."""
+    """The first ``limit`` failures (and timeouts) of golden and slide cases, then every property
+    failure (shrunk, with its reproducer, unless ``written`` to files: their reasons name them).
+    Checks of one op failing for the very same reason (a wrong signature, a timeout) are listed
+    once, with how many more there are."""
     fixed = [r for r in failures if r.case.source != "property"]
-    shown = fixed[:limit] + [r for r in failures if r.case.source == "property"]
-    more = "" if len(fixed) <= limit else (f" (the first {limit} of {len(fixed)} golden and "
-                                           f"slide failures; -v or --json lists them all)")
+    same: Counter[tuple[str, str]] = Counter((r.case.op, r.reason) for r in fixed)
+    firsts: list[Result] = []
+    for r in fixed:
+        if not any((f.case.op, f.reason) == (r.case.op, r.reason) for f in firsts):
+            firsts.append(r)
+    shown = firsts[:limit] + [r for r in failures if r.case.source == "property"]
+    more = "" if len(firsts) <= limit else (f" (the first {limit} of {len(fixed)} golden and "
+                                            f"slide failures; -v or --json lists them all)")
     if limit == 0 and fixed:
         more = (f" ({len(fixed)} failures of golden and slide cases not listed: -v or --json "
                 f"lists them)")
-    print(f"\nfailures{more}:", file=out)
+    what = "failures and timeouts" if any(r.status == "timeout" for r in failures) else (
+        "failures")
+    print(f"\n{what}{more}:", file=out)
     for result in shown:
-        print(textwrap.indent(result.explain(reproducer=not written), "  "), file=out)
+        text = result.explain(reproducer=not written)
+        if (n := same[(result.case.op, result.reason)] - 1) > 0 and result in firsts:
+            text += (f"\n     (and {n} more of {result.case.op}'s checks, for the same reason)")
+        print(textwrap.indent(text, "  "), file=out)
 
 
 def _print_diagnoses(failures: list[Result], out: TextIO) -> None:
@@ -280,8 +384,9 @@ def _cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     for op in OPS.values():
         rows.append((op.name, op.signature(), *_implements(bound, op.name)))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    version = "version unknown" if bound.version == "unknown" else f"version {bound.version}"
     print(f"The contract's {len(OPS)} ops; forward and gradient as implemented by backend "
-          f"{bound.name} {bound.version}:\n", file=out)
+          f"{bound.name} ({version}):\n", file=out)
     for i, row in enumerate(rows):
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip(), file=out)
         if i == 0:
@@ -352,10 +457,20 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return int(exc.code or 0)
     commands = {"run": _cmd_run, "list": _cmd_list, "explain": _cmd_explain,
                 "matrix": matrix_command}
-    if os.getcwd() not in sys.path and "" not in sys.path:
-        sys.path.append(os.getcwd())      # a backend next to you imports, as with python -m
+    import_from_current_directory()       # a backend next to you imports, as with python -m
+    console = out is sys.__stdout__       # the console command (not a test's stream)
+    if args.command == "run" and not args.isolate and console and hasattr(os, "fork"):
+        return _watched(lambda: _command(_cmd_run, args, out))  # pragma: no cover - forks
+    return _command(commands[args.command], args, out)
+
+
+def _command(command: Callable[[argparse.Namespace, TextIO], int], args: argparse.Namespace,
+             out: TextIO) -> int:
     try:
-        return commands[args.command](args, out)
+        return command(args, out)
+    except KeyboardInterrupt:             # Ctrl-C before the run began (loading the backend)
+        print("\nnnspec: interrupted (Ctrl-C)", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:               # the reader stopped reading (nnspec list | head)
         _quiet_stdout()
         return EXIT_FAILED if args.command == "run" else EXIT_OK   # a cut run did not pass
@@ -363,6 +478,58 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"nnspec: error: {message}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _watched(command: Callable[[], int]) -> int:  # pragma: no cover - forks; tested end to end
+    """Run ``command`` in a forked child and wait for it: if the backend crashes the child's
+    interpreter (a segfault in a native extension), say which check crashed it and that
+    ``--isolate`` goes on past it, instead of ending silently. The child names each check on a
+    pipe before it runs (see _run_loaded); Ctrl-C reaches the child, which reports what ran."""
+    read, write = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        _WATCHED.fd = write
+        code = EXIT_FAILED
+        try:
+            code = command()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(write)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)   # the child handles Ctrl-C
+    last, pending = "", b""
+    try:
+        while True:
+            ready, _, _ = select.select([read], [], [], 0.2)
+            if ready:
+                chunk = os.read(read, 65536)
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                if lines:
+                    last = lines[-1].decode(errors="replace")
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+    finally:
+        os.close(read)
+        signal.signal(signal.SIGINT, previous)
+    if os.WIFEXITED(status):
+        return os.WEXITSTATUS(status)
+    sig = os.WTERMSIG(status)
+    try:
+        name = f"{signal.Signals(sig).name} ({signal.strsignal(sig)})"
+    except ValueError:
+        name = f"signal {sig}"
+    where = f" while checking {last}" if last else ""
+    lead = "\n" if sys.stdout.isatty() else ""
+    print(f"{lead}nnspec: the backend crashed the Python process{where}: killed by {name}. "
+          f"Run with --isolate to run the backend in a child process: a crash then fails that "
+          f"one check and the run goes on.", file=sys.stderr)
+    return EXIT_FAILED
 
 
 if __name__ == "__main__":                # python -m conformance.cli, as python -m conformance

@@ -8,9 +8,11 @@ with a one-line reason, and the run goes on to the next check:
 * it modifies an input array (or the upstream gradient) in place → "conv2d_backward modified its
   input dy in place ...", even when its values are right (convention.no-mutation);
 * it runs longer than the timeout (``DEFAULT_TIMEOUT`` = 10 s per call, ``--timeout``) → "timed
-  out". In-process the limit is a SIGALRM timer, which interrupts Python code (loops, sleeps) in
-  the main thread of a POSIX process; where there is none (Windows, another thread) the limit is
-  not enforced in-process, and ``--isolate`` enforces it anywhere.
+  out", the Outcome status "timeout" (conformance.checks.CallLimits: the runner gives an op's
+  first call more time and does not run its other checks after a timeout). In-process the limit
+  is a SIGALRM timer, which interrupts Python code (loops, sleeps) in the main thread of a POSIX
+  process; where there is none (Windows, another thread) the limit is not enforced in-process,
+  and ``--isolate`` enforces it anywhere.
 
 Wrong shapes, dtypes, nan and inf are judged against the expected values by the runner.
 
@@ -72,9 +74,10 @@ class CallTimeout(BaseException):
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one backend call gave: its values by name ("ok"), or why not ("skip", "fail")."""
+    """What one backend call gave: its values by name ("ok"), or why not ("skip", "fail", or
+    "timeout": it outlived its time limit)."""
 
-    status: Literal["ok", "skip", "fail"]
+    status: Literal["ok", "skip", "fail", "timeout"]
     values: dict[str, np.ndarray] | None = None
     reason: str = ""
     seconds: float = 0.0
@@ -113,6 +116,21 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
+def _signature_problem(exc: TypeError, op: str, check: Check, fn: str) -> str | None:
+    """The reason for a TypeError raised by the call itself (the function's own code never ran:
+    it takes other arguments than the contract passes), or None for one raised inside it."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None or tb.tb_frame.f_code.co_name not in ("call_forward", "call_gradient"):
+        return None
+    spec = op_spec(op)
+    expected = (spec.signature() if check == "forward" else "vjp(op, inputs, attrs, "
+                "cotangents)" if fn == "vjp" else spec.backward_signature())
+    return (f"{fn} cannot be called as the contract calls it ({_first_line(exc)}): nnspec "
+            f"calls {expected}, arguments by position (nnspec explain {op})")
+
+
 def _changed(before: Arrays, after: Arrays) -> list[str]:
     return [k for k in before if not np.array_equal(before[k], after[k], equal_nan=True)]
 
@@ -137,10 +155,13 @@ def invoke(bound: Bound, op: str, check: Check, inputs: Arrays, attrs: Mapping[s
         what = str(exc) or f"{bound.name} does not implement {op} ({check})"
         return Outcome("skip", reason=f"not implemented: {what}", seconds=took())
     except CallTimeout:
-        return Outcome("fail", reason=f"{fn} {TIMED_OUT} {timeout:g} s (the limit per call; "
+        return Outcome("timeout", reason=f"{fn} {TIMED_OUT} {timeout:g} s (the limit per call; "
                                       f"--timeout changes it)", seconds=took())
     except BadOutput as exc:
         return Outcome("fail", reason=str(exc), seconds=took())
+    except TypeError as exc:
+        return Outcome("fail", reason=_signature_problem(exc, op, check, fn) or
+                       f"{fn} raised {_first_line(exc)}", seconds=took())
     except (Exception, SystemExit) as exc:  # the backend's own error: the run goes on
         return Outcome("fail", reason=f"{fn} raised {_first_line(exc)}", seconds=took())
     changed = _changed(before, inputs) + _changed(before_up, {f"d{k}": v
@@ -163,7 +184,9 @@ def _capabilities(bound: Bound) -> Capabilities:  # pragma: no cover - runs in t
 
 def _serve(conn: Connection, target: str, device: str | None) -> None:  # pragma: no cover
     """The child: load the backend, say what it implements, then answer calls until told to
-    stop. (Runs in the child process, where coverage does not follow.)"""
+    stop. (Runs in the child process, where coverage does not follow.) Ctrl-C is the parent's
+    to handle: it stops the run and closes the child."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         bound = load_backend(target, device=device)
     except BaseException as exc:
@@ -210,6 +233,7 @@ class Isolated:
         self._process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         self.restarts = 0
+        self._busy = False                # a call was sent and its answer not read (Ctrl-C)
         self._start()
 
     # ------------------------------------------------------------ life cycle
@@ -251,10 +275,11 @@ class Isolated:
         if self._conn is not None:
             self._conn.close()
         self._process, self._conn = None, None
+        self._busy = False
 
     def close(self) -> None:
-        """Stop the child process."""
-        if self._conn is not None and self._process is not None and (
+        """Stop the child process (at once if a call of it was interrupted)."""
+        if self._conn is not None and self._process is not None and not self._busy and (
                 self._process.poll() is None):
             try:
                 self._conn.send(None)
@@ -287,9 +312,10 @@ class Isolated:
         fn = function_name(op, check, self.gradient_style(op))
         start = time.perf_counter()
         self._conn.send((op, check, dict(inputs), dict(attrs), dict(upstream)))
+        self._busy = True
         if not self._conn.poll(timeout):
             self._stop()
-            return Outcome("fail", reason=f"{fn} {TIMED_OUT} {timeout:g} s (its process "
+            return Outcome("timeout", reason=f"{fn} {TIMED_OUT} {timeout:g} s (its process "
                                           f"was killed; --timeout changes the limit)",
                            seconds=time.perf_counter() - start)
         try:
@@ -300,6 +326,7 @@ class Isolated:
             return Outcome("fail", reason=f"{fn} {CRASHED}: {_describe_exit(code)}; "
                                           f"the run goes on in a new one",
                            seconds=time.perf_counter() - start)
+        self._busy = False
         return outcome
 
 

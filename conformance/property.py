@@ -14,6 +14,10 @@ by Hypothesis to a minimal failing case, which is checked once more with diagnos
 Result's reason names the seed, and its ``reproducer`` is a self-contained Python script
 (conformance.reproducer) that calls the backend directly on that case.
 
+A drawn case the backend raises NotImplementedError for (a partial backend lacking one geometry,
+say unequal strides) is skipped and counted (``Result.skipped_examples``), and drawing goes on;
+a check is skipped only when every drawn case was.
+
 A passing op gives one Result per check whose case is the drawn example with the largest error
 (relative to its tolerance) and whose ``examples`` is the number of cases checked. A call that
 times out or crashes the backend's process fails at once, without shrinking (each try would
@@ -36,12 +40,12 @@ from conformance.backends import Bound, load_backend
 from conformance.cases import Case, complete
 from conformance.checks import Target, check_case, default_cases
 from conformance.diagnosis import FLOAT32_ARITHMETIC
-from conformance.isolation import CRASHED, DEFAULT_TIMEOUT, TIMED_OUT
+from conformance.isolation import CRASHED, DEFAULT_TIMEOUT
 from conformance.report import Check, Result
 from conformance.reproducer import script, write
 from conformance.strategies.ops import op_cases
 
-__all__ = ["property_check", "property_settings"]
+__all__ = ["property_check", "property_placeholder", "property_settings"]
 
 
 def property_settings(examples: int) -> settings:
@@ -91,11 +95,27 @@ class _Search:
     last_failing: Case | None = None
     aborted: list[Result] = field(default_factory=list)
     worst: dict[str, Result] = field(default_factory=dict)
-    skipped: dict[str, Result] = field(default_factory=dict)
+    skipped: dict[str, Result] = field(default_factory=dict)   # the first skip of each check
+    skips: dict[str, int] = field(default_factory=dict)        # drawn cases skipped, by check
+
+    def all_skipped(self, check: Check) -> Result | None:
+        """The skip Result of a check the backend skipped on every drawn case (it raised
+        NotImplementedError each time), or None."""
+        first = self.skipped.get(check)
+        if first is None or check in self.worst or check in self.failing:
+            return None
+        n = self.skips[check]
+        return replace(first, reason=f"{first.reason} (every one of the {n} drawn "
+                                     f"case{'s' if n > 1 else ''})")
 
 
 def _fatal(result: Result) -> bool:
-    return result.status == "fail" and (TIMED_OUT in result.reason or CRASHED in result.reason)
+    return result.status == "timeout" or (result.status == "fail" and CRASHED in result.reason)
+
+
+def property_placeholder(op: str, seed: int) -> Case:
+    """The case that stands for an op's property search in its Results before any is drawn."""
+    return replace(default_cases([op])[0], source="property", name=f"seed-{seed}")
 
 
 def property_check(target: Target, op: str, dtype: Any = np.float64, *,
@@ -114,7 +134,7 @@ def property_check(target: Target, op: str, dtype: Any = np.float64, *,
     reference = reference or load_backend("numpy")
     dt = np.dtype(dtype)
     name = f"seed-{seed}"
-    placeholder = replace(default_cases([op])[0], source="property", name=name)
+    placeholder = property_placeholder(op, seed)
     results: dict[str, Result] = {}
     remaining: list[Check] = []
     for check in ("forward", "gradient"):
@@ -138,7 +158,11 @@ def property_check(target: Target, op: str, dtype: Any = np.float64, *,
 
     while remaining:
         found = search(remaining, shrink=False)
-        results |= found.skipped
+        if not found.failing and not found.aborted:      # searched to the end: all skipped?
+            for check in list(found.checks):
+                if (skipped := found.all_skipped(check)) is not None:
+                    results[check] = skipped
+                    found.checks.remove(check)
         if found.aborted:                                 # a hang or a crash: no shrinking
             results |= {r.check: replace(r, examples=found.examples) for r in found.aborted}
             remaining = [c for c in found.checks if c not in results]
@@ -179,9 +203,10 @@ def _run(target: Target, op: str, dtype: np.dtype, search: _Search, examples: in
         for check in list(search.checks):
             result = check_case(target, case, check, dtype, required=required, timeout=timeout,
                                 reference=reference, diagnose=False)
-            if result.status == "skip":                # e.g. a vjp that lacks this op
-                search.checks.remove(check)
-                search.skipped[check] = replace(result, case=replace(case, name="drawn"))
+            if result.status == "skip":   # this case not implemented (a geometry, an op of vjp)
+                search.skipped.setdefault(check, replace(result, case=replace(case, name="drawn")))
+                if search.last_failing is None:
+                    search.skips[check] = search.skips.get(check, 0) + 1
             elif _fatal(result):
                 search.aborted = [result]
                 return
@@ -262,8 +287,12 @@ def _diagnosis(minimal: str | None, first: str | None, first_case: Case) -> str 
 
 def _passed(search: _Search, check: Check, hypothesis_seed: int, name: str) -> Result:
     worst = search.worst[check]
+    skips = search.skips.get(check, 0)
+    checked = search.examples - skips
+    skipped = (f"; {skips} more skipped: {search.skipped[check].reason}" if skips else "")
     return replace(worst, case=replace(worst.case, name=name, seed=hypothesis_seed,
                                        about=f"{worst.case.op}: the drawn case with the largest "
-                                             f"error of {search.examples}"),
-                   reason=f"{search.examples} examples (Hypothesis seed {hypothesis_seed}), "
-                          f"largest error: {worst.reason}", examples=search.examples)
+                                             f"error of {checked}"),
+                   reason=f"{checked} examples (Hypothesis seed {hypothesis_seed}{skipped}), "
+                          f"largest error: {worst.reason}", examples=checked,
+                   skipped_examples=skips)

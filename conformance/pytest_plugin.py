@@ -39,6 +39,7 @@ import pytest
 
 if TYPE_CHECKING:
     from conformance.cases import Case
+    from conformance.checks import CallLimits
     from conformance.report import Check, Result
     from conformance.runner import Target
 
@@ -83,6 +84,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("nnspec_backend"):
+        from conformance.backends import import_from_current_directory
+
+        import_from_current_directory()   # mynn.py next to you imports, as with nnspec run
         session = NnspecSession(config)
         session.check_options()           # on xdist's controller too, before any worker starts
         config.pluginmanager.register(session, SESSION)
@@ -110,6 +114,7 @@ class NnspecSession:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self._target: Target | None = None
+        self._limits: CallLimits | None = None
 
     def option(self, name: str) -> Any:
         return self.config.getoption(f"nnspec_{name}")
@@ -211,10 +216,14 @@ class NnspecSession:
         return DEFAULT_TIMEOUT if seconds is None else (seconds or None)
 
     def check(self, case: Case, check: Check) -> list[Result]:
-        from conformance.runner import check_case
+        """One check, timed as in ``nnspec run`` (a generous first call per op; after a timeout
+        the op's other items fail at once, not run)."""
+        from conformance.checks import CallLimits, limited_check
 
-        return [check_case(self.target, case, check, self.option("dtype") or "float64",
-                           required=case.op in self.required(), timeout=self.timeout())]
+        if self._limits is None:
+            self._limits = CallLimits(self.timeout())
+        return [limited_check(self.target, case, check, self.option("dtype") or "float64",
+                              self._limits, required=case.op in self.required())]
 
     def property(self, op: str) -> list[Result]:
         from conformance.property import property_check
@@ -285,7 +294,7 @@ class NnspecItem(pytest.Item):
         results = [replace(r, reason=_our_options(r.reason)) for r in results]
         for result in results:
             self.user_properties.append((result.id, result.reason))
-        failed = [r for r in results if r.status == "fail"]
+        failed = [r for r in results if r.status in ("fail", "timeout")]
         if failed:
             raise NnspecFailure(failed)
         if all(r.status == "skip" for r in results):

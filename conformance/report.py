@@ -29,13 +29,17 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "Check", "Report", "Result", "Status"]
 
-Status = Literal["pass", "fail", "skip"]
+Status = Literal["pass", "fail", "skip", "timeout"]
+"""A check's outcome: "timeout" is a call that outlived its time limit (or a check not run
+because an earlier call of its op did): neither a pass nor a wrong result."""
 SCHEMA_NAME = "nnspec-conformance-report"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The version of the JSON report's layout; bumped on any incompatible change (2: per result
 ``diagnosis``, ``reproducer`` and ``examples``; ``seeds.property`` in property mode; 3: per
 failing result ``consistency`` (is it the forward or the backward?), ``anatomy`` (where and how
-each failing array is wrong) and ``mistakes`` (the named mistakes behind ``diagnosis``))."""
+each failing array is wrong) and ``mistakes`` (the named mistakes behind ``diagnosis``). 4: the
+status "timeout" and ``summary.timed_out``; per result ``skipped_examples`` (drawn cases the
+backend raised NotImplementedError for); ``interrupted``, true for a run stopped by Ctrl-C)."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,8 @@ class Result:
     the derivative of its own forward and which of the two is wrong, and ``anatomy`` describes
     where and how each failing array is wrong (conformance.diagnosis); ``reproducer`` is a
     self-contained Python script that repeats a property-mode failure; ``examples`` is how many
-    cases the check covers (property mode: Hypothesis examples).
+    cases the check covers (property mode: Hypothesis examples); ``skipped_examples`` how many
+    drawn cases were skipped (NotImplementedError) besides.
     """
 
     case: Case
@@ -68,6 +73,7 @@ class Result:
     mistakes: tuple[Named, ...] = ()
     consistency: Consistency | None = None
     anatomy: tuple[Anatomy, ...] = ()
+    skipped_examples: int = 0
 
     @property
     def id(self) -> str:
@@ -129,6 +135,7 @@ class Result:
             "anatomy": [a.to_dict() for a in self.anatomy],
             "reproducer": self.reproducer,
             "examples": self.examples,
+            "skipped_examples": self.skipped_examples,
         }
 
 
@@ -146,6 +153,7 @@ class Report:
     seeds: dict[str, int | None] = field(default_factory=dict)
     started: str = ""
     seconds: float = 0.0
+    interrupted: bool = False
 
     # ------------------------------------------------------------ counts
     def count(self, status: Status) -> int:
@@ -164,12 +172,20 @@ class Report:
         return self.count("skip")
 
     @property
+    def timed_out(self) -> int:
+        return self.count("timeout")
+
+    @property
     def ok(self) -> bool:
-        """No failures (skips are not failures)."""
-        return self.failed == 0
+        """No failures and no timeouts (skips are not failures), and not interrupted."""
+        return self.failed == 0 and self.timed_out == 0 and not self.interrupted
 
     def failures(self) -> list[Result]:
         return [r for r in self.results if r.status == "fail"]
+
+    def problems(self) -> list[Result]:
+        """The failures and the timeouts, in the order they ran."""
+        return [r for r in self.results if r.status in ("fail", "timeout")]
 
     # ------------------------------------------------------------ text
     def summary(self) -> str:
@@ -178,10 +194,13 @@ class Report:
         version = "(version unknown)" if self.backend_version == "unknown" else (
             self.backend_version)
         verdict = "PASSED" if self.ok else "FAILED"
-        if not self.passed and not self.failed:
+        if not self.passed and not self.failed and not self.timed_out:
             verdict = "NOTHING CHECKED"
+        if self.interrupted:
+            verdict = "INTERRUPTED"
+        timed_out = f", {self.timed_out} timed out" if self.timed_out else ""
         return (f"{verdict}: {self.backend} {version}{device}, {self.dtype}: "
-                f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped "
+                f"{self.passed} passed, {self.failed} failed{timed_out}, {self.skipped} skipped "
                 f"(not implemented) in {self.seconds:.1f} s")
 
     def columns(self) -> list[str]:
@@ -220,11 +239,15 @@ class Report:
             "seconds": round(self.seconds, 6),
             "platform": {"python": platform.python_version(), "numpy": np.__version__},
             "summary": {"passed": self.passed, "failed": self.failed,
-                        "skipped": self.skipped, "total": len(self.results)},
+                        "timed_out": self.timed_out, "skipped": self.skipped,
+                        "total": len(self.results)},
+            "interrupted": self.interrupted,
             "results": [r.to_dict() for r in self.results],
         }
 
     def write_json(self, path: str | Path) -> None:
+        """Write the JSON report to ``path`` (its folder is made if missing)."""
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n",
                               encoding="utf-8")
 
@@ -232,7 +255,8 @@ class Report:
         """JUnit XML: one testcase per check, classname ``nnspec.<op>``."""
         suite = ET.Element("testsuite", {
             "name": f"nnspec[{self.backend}-{self.dtype}]", "tests": str(len(self.results)),
-            "failures": str(self.failed), "errors": "0", "skipped": str(self.skipped),
+            "failures": str(self.failed), "errors": str(self.timed_out),
+            "skipped": str(self.skipped),
             "time": f"{self.seconds:.3f}", "timestamp": self.started})
         props = ET.SubElement(suite, "properties")
         for key, value in (("spec_version", reference.SPEC_VERSION),
@@ -247,6 +271,9 @@ class Report:
                 ET.SubElement(case, "failure", {"message": r.reason}).text = "\n".join(
                     [r.reason, *r.findings(),
                      r.case.about, r.case.geometry(), *([r.reproducer] if r.reproducer else [])])
+            elif r.status == "timeout":           # not a wrong result: an error of the run
+                ET.SubElement(case, "error", {"type": "timeout", "message": r.reason}).text = (
+                    "\n".join([r.reason, r.case.about, r.case.geometry()]))
             elif r.status == "skip":
                 ET.SubElement(case, "skipped", {"message": r.reason})
             else:
@@ -256,17 +283,22 @@ class Report:
         return ET.ElementTree(root)
 
     def write_junit(self, path: str | Path) -> None:
+        """Write JUnit XML to ``path`` (its folder is made if missing)."""
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         tree = self.junit()
         ET.indent(tree)
         tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
 def _cell(results: Iterable[Result]) -> str:
-    """``pass 12  3.1e-16`` / ``FAIL 2/12  4.5e-02`` / ``skip`` / ``-`` (no cases).
+    """``pass 12  3.1e-16`` / ``FAIL 2/12  4.5e-02`` / ``TIMEOUT 9/9`` / ``skip`` / ``-`` (no
+    cases).
 
-    The counts are of checked cases (a property-mode result counts its examples). The error is
-    the largest of the failures where there are any (none shown if no failure has values to
-    compare: it raised, or returned another shape or no array), else of the passes.
+    The counts are of checked cases (a property-mode result counts its examples; drawn cases the
+    backend skipped are added as ``+N skip``). The error is the largest of the failures where
+    there are any (none shown if no failure has values to compare: it raised, or returned another
+    shape or no array), else of the passes. Timeouts are ``TIMEOUT n/total``, or ``+n timeout``
+    after the failures.
     """
     results = list(results)
     if not results:
@@ -275,12 +307,16 @@ def _cell(results: Iterable[Result]) -> str:
     if not checked:
         return "skip"
     failed = sum(r.status == "fail" for r in checked)
+    timed_out = sum(r.status == "timeout" for r in checked)
     judged = [r for r in checked if r.status == "fail"] if failed else checked
     errors = [r.max_abs_error for r in judged if r.max_abs_error is not None]
     worst = f"  {max(errors):.1e}" if errors else ""
     total = sum(r.examples for r in checked)
-    skipped = len(results) - len(checked)
+    skipped = len(results) - len(checked) + sum(r.skipped_examples for r in checked)
     tail = f" +{skipped} skip" if skipped else ""
     if failed:
-        return f"FAIL {failed}/{total}{worst}{tail}"
+        return f"FAIL {failed}/{total}{worst}" + (f" +{timed_out} timeout" if timed_out
+                                                  else "") + tail
+    if timed_out:
+        return f"TIMEOUT {timed_out}/{total}{tail}"
     return f"pass {total}{worst}{tail}"

@@ -4,7 +4,10 @@ The script imports the backend the way a user would (``import mypkg.ops as backe
 adapter class for the built-in names), builds the case's arrays, calls the one function that
 failed (``backend.conv2d_backward(dy, x, w, b, stride, padding)`` or ``backend.vjp(...)``) and
 prints, array by array, how far it is from nnspec's expected values, which the script carries
-too. It needs NumPy and the backend, not nnspec (unless the backend is one of nnspec's adapters).
+too. A backend that only imports from the folder nnspec ran in (``mynn.py`` there; see
+conformance.backends.local_folder) is imported with the current folder on sys.path: the script
+runs from where nnspec ran, and its comment says how to run it from elsewhere (PYTHONPATH). It
+needs NumPy and the backend, not nnspec (unless the backend is one of nnspec's adapters).
 
 Arrays are written inline (exact: every value is printed with its full repr) when the case has
 at most ``INLINE_LIMIT`` values; a larger case, when the script is written to a folder, keeps its
@@ -21,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from conformance.backends import BackendError, _import, resolve
+from conformance.backends import BackendError, _import, local_folder, resolve
 from conformance.cases import Case
 from conformance.contract import op_spec
 from conformance.report import Check
@@ -46,10 +49,18 @@ def backend_import(target: str | None) -> str:
         return f"backend = None  # could not import {target!r}: set the backend here"
     module, _, attr = path.partition(":")
     if not attr:
-        return f"import {module} as backend"
-    if inspect.isclass(obj):
-        return f"from {module} import {attr}\n\nbackend = {attr}()"
-    return f"from {module} import {attr} as backend"
+        line = f"import {module} as backend"
+    elif inspect.isclass(obj):
+        line = f"from {module} import {attr}\n\nbackend = {attr}()"
+    else:
+        line = f"from {module} import {attr} as backend"
+    folder = local_folder(module)
+    if folder is None:
+        return line
+    top = module.partition(".")[0]
+    return (f"import os\nimport sys\n\n# {top} is a module of the folder nnspec ran in ({folder}): "
+            f"run this script from there,\n# or from anywhere with PYTHONPATH={folder}\n"
+            f"sys.path.insert(0, os.getcwd())\n{line}")
 
 
 def _literal(value: np.ndarray, dtype: str) -> str:

@@ -9,11 +9,12 @@ implemented) unless the op is required.
 
 Nothing a backend does stops the run (conformance.isolation): an exception, None or a list where
 an array belongs, inputs modified in place, a call that outlives the timeout, or (with
-``isolate=True``) a crash of its process each fail that one check with a one-line reason. Values
-are judged here: the wrong shape, a dtype that is not a float of at least the run's precision, or
-nan/inf where finite values are expected fail with that reason before any error is measured.
-A failure with values to look at gets a diagnosis (conformance.diagnosis): the well-known mistake
-it matches, or a plain "no known mistake matches".
+``isolate=True``) a crash of its process each fail that one check with a one-line reason (a
+timeout is a status of its own, "timeout", and the op's remaining checks are not run). Values
+are judged here (conformance.checks): the wrong shape, a dtype other than the run's, or nan/inf
+where finite values are expected fail with that reason before any error is measured. A failure
+with values to look at gets a diagnosis (conformance.diagnosis): the well-known mistake it
+matches, or a plain "no known mistake matches".
 
 Inputs reach the backend as fresh copies in the run's dtype (index arrays as int64). Golden and
 slide inputs are exactly representable in float32, so a float32 run is compared with values
@@ -27,19 +28,21 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from conformance.backends import load_backend
 from conformance.cases import Case, golden_manifest
 from conformance.checks import (
+    CallLimits,
     Target,
+    _calls,
     check_case,
     default_cases,
     run_case,
 )
-from conformance.contract import OPS
+from conformance.contract import OPS, Check
 from conformance.isolation import DEFAULT_TIMEOUT, Isolated
 from conformance.report import Report, Result
 
@@ -126,7 +129,8 @@ def run(backend: Any = "numpy", *, ops: Iterable[str] | None = None, dtype: Any 
         device: str | None = None, progress: Callable[[Result], None] | None = None,
         property: bool = False, examples: int = DEFAULT_EXAMPLES, seed: int = 0,
         timeout: float | None = DEFAULT_TIMEOUT, isolate: bool = False, diagnose: bool = True,
-        reproducers: str | Path | None = None) -> Report:
+        reproducers: str | Path | None = None,
+        before: Callable[[Case, Check | None], None] | None = None) -> Report:
     """Check ``backend`` against the specification; return a Report.
 
     Parameters
@@ -140,12 +144,19 @@ def run(backend: Any = "numpy", *, ops: Iterable[str] | None = None, dtype: Any 
     cases : the cases to run (default: the slide and golden cases of ``ops``).
     device : passed to the backend's adapter (torch: "cpu", "cuda").
     progress : called with each Result as soon as it is known.
+    before : called with the case and the check (None: an op's whole property search) just
+        before it runs.
     property : also run property mode: ``examples`` Hypothesis-drawn cases per op from ``seed``
         (conformance.property); a failure is shrunk and gets a reproducer, written to the
         folder ``reproducers`` when given.
-    timeout : seconds one backend call may take (None: no limit).
+    timeout : seconds one backend call may take (None: no limit); the first call of each op's
+        forward and of its gradient may take FIRST_CALL_FACTOR times as long (compiling on
+        first use). Once a call of an op timed out, its remaining checks are reported at once
+        as not run (status "timeout"), property mode included.
     isolate : run the backend in a child process, so that a crash fails a check, not the run.
     diagnose : name the well-known mistake a failure matches (conformance.diagnosis).
+
+    Ctrl-C (KeyboardInterrupt) stops the run: the Report holds what ran, ``interrupted`` set.
 
     Raises
     ------
@@ -179,24 +190,40 @@ def run(backend: Any = "numpy", *, ops: Iterable[str] | None = None, dtype: Any 
         for result in batch:
             record(result)
 
+    limits = CallLimits(timeout)
+    interrupted = False
+    pending: list[Result] = []
     try:
-        pending: list[Result] = []
         for case in chosen:
             if pending and pending[-1].case.op != case.op:
                 settle(pending)
                 pending = []
             pending += run_case(target, case, dt, required=case.op in required,
-                                reference=reference, timeout=timeout, diagnose=diagnose)
+                                reference=reference, diagnose=diagnose, limits=limits,
+                                before=before)
         settle(pending)
+        pending = []
         if property:
-            from conformance.property import property_check
+            from conformance.property import property_check, property_placeholder
 
             for op in names:
+                if op in limits.timed_out:   # its calls hang: drawing more cases would too
+                    placeholder = property_placeholder(op, seed)
+                    for check in ("forward", "gradient"):
+                        if _calls(target, op, check):
+                            record(cast(Result, limits.not_run(placeholder, check)))
+                    continue
+                if before is not None:
+                    before(default_cases([op])[0], None)
                 settle(property_check(target, op, dt, examples=examples, seed=seed,
                                       required=op in required, timeout=timeout,
                                       reference=reference, diagnose=diagnose,
                                       reproducers=reproducers),
                        [r for r in results if r.case.op == op])
+    except KeyboardInterrupt:             # Ctrl-C: what ran is reported, marked interrupted
+        interrupted = True
+        for result in pending:            # the interrupted op's checks that did finish
+            record(result)
     finally:
         if isinstance(target, Isolated) and target is not backend:
             target.close()
@@ -209,4 +236,5 @@ def run(backend: Any = "numpy", *, ops: Iterable[str] | None = None, dtype: Any 
         backend=target.name, backend_version=target.version, device=device, dtype=dt.name,
         ops=names, required=sorted(required, key=names.index), results=results,
         seeds=seeds, started=started, seconds=time.perf_counter() - start,
+        interrupted=interrupted,
     )

@@ -61,7 +61,7 @@ _RESULT = _object({
     "case": {"type": "string"},
     "source": {"enum": ["golden", "slide", "property"]},
     "check": {"enum": ["forward", "gradient"]},
-    "status": {"enum": ["pass", "fail", "skip"]},
+    "status": {"enum": ["pass", "fail", "skip", "timeout"]},
     "reason": {"type": "string"},
     "max_abs_error": _NUMBER_OR_NULL,
     "max_rel_error": _NUMBER_OR_NULL,
@@ -85,6 +85,7 @@ _RESULT = _object({
     "anatomy": {"type": "array", "items": _ANATOMY},
     "reproducer": _STRING_OR_NULL,
     "examples": {"type": "integer", "minimum": 1},
+    "skipped_examples": {"type": "integer", "minimum": 0},
 })
 
 REPORT_SCHEMA: dict[str, Any] = {
@@ -106,7 +107,8 @@ REPORT_SCHEMA: dict[str, Any] = {
         "seconds": {"type": "number", "minimum": 0},
         "platform": _object({"python": {"type": "string"}, "numpy": {"type": "string"}}),
         "summary": _object({k: {"type": "integer", "minimum": 0}
-                            for k in ("passed", "failed", "skipped", "total")}),
+                            for k in ("passed", "failed", "timed_out", "skipped", "total")}),
+        "interrupted": {"type": "boolean"},
         "results": {"type": "array", "items": _RESULT},
     }),
 }

@@ -80,7 +80,7 @@ def test_the_json_report_records_run_and_cases(report: Report, tmp_path: Path) -
     assert doc["schema_version"] == SCHEMA_VERSION
     assert doc["backend"] == {"name": "mixed", "version": "9.9", "device": None}
     assert doc["dtype"] == "float64" and isinstance(doc["seeds"]["golden"], int)
-    assert doc["summary"] == {"passed": PASSED, "failed": 2,
+    assert doc["summary"] == {"passed": PASSED, "failed": 2, "timed_out": 0,
                               "skipped": len(report.results) - PASSED - 2,
                               "total": len(report.results)}
     failed = next(r for r in doc["results"] if r["status"] == "fail")

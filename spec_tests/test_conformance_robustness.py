@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+import types
 from typing import Any
 
 import numpy as np
@@ -41,7 +42,8 @@ def _the_run_went_on(report: Report) -> None:
      "relu returned a list, not an array (return np.asarray(...) of it)"),
     (faults.returns_string, "forward", "relu returned a str, not an array"),
     (faults.wrong_shape, "forward", "y: shape (1,), but should be (3, 4)"),
-    (faults.returns_float32, "forward", "y: dtype float32 in a float64 run"),
+    (faults.returns_float32, "forward", "y: dtype float32 in a float64 run (a float64 run "
+     "checks float64 arithmetic: compute in float64 and return it)"),
     (faults.returns_integers, "forward", "y: dtype int64, expected float64"),
     (faults.non_finite, "forward",
      "y: 1 nan and 1 inf where finite values are expected (first at index (0, 0))"),
@@ -66,8 +68,17 @@ def test_a_hanging_backend_times_out_on_that_case_only(backend: Any) -> None:
     report, results = _checked(backend, timeout=0.2)
     assert time.perf_counter() - start < 5
     hung = results["relu[forward-golden-03]"]               # the one 3-D case
+    assert hung.status == "timeout"
     assert hung.reason == "relu timed out after 0.2 s (the limit per call; --timeout changes it)"
-    assert [r.id for r in report.failures()] == ["relu[forward-golden-03]"]
+    assert report.failures() == []                           # a timeout is no wrong result
+    assert report.problems()[0].id == "relu[forward-golden-03]"
+    # the op's later checks are not run (each would wait as long), at once; tanh goes on
+    relu = [r for r in report.results if r.case.op == "relu"]
+    later = relu[relu.index(hung) + 1:]
+    assert later and all(r.status == "timeout" and r.reason == (
+        "not run: relu[forward-golden-03] timed out, and each of relu's checks would wait as "
+        "long") for r in later)
+    assert not report.ok and "timed out" in report.summary()
     _the_run_went_on(report)
 
 
@@ -102,13 +113,24 @@ def test_the_float32_returning_backend_is_also_diagnosed() -> None:
         "backend to compute in float64 throughout [breaks convention.float64]")
 
 
-def test_a_float64_backend_passes_a_float32_run_and_float32_outputs_pass_it_too() -> None:
+def test_a_float32_run_wants_float32_results_and_float64_ones_fail_it() -> None:
+    """A float32 run exists to check float32 arithmetic: float64 results (computed in float64,
+    as a backend that upcasts does) fail it, right values or not; float32 results pass. The
+    numpy backend, the oracle, rounds the reference's float64 results to float32."""
     assert run(faults.returns_float32, ops=["relu"], dtype="float32").ok
-    assert run("numpy", ops=["relu"], dtype="float32").ok          # float64 out: more precise
+    upcast = types.SimpleNamespace(relu=lambda x: np.maximum(x, 0.0).astype(np.float64))
+    report = run(upcast, ops=["relu"], dtype="float32")
+    assert report.passed == 0 and report.failed == 8           # the forward checks
+    assert report.failures()[0].reason == (
+        "y: dtype float64 in a float32 run (a float32 run checks float32 arithmetic: compute in "
+        "float32 and return it)")
+    reference = run("numpy", ops=["relu", "conv2d", "lstm"], dtype="float32")
+    assert reference.ok and reference.passed == len(reference.results)
 
 
 def test_a_lower_precision_dtype_fails_even_with_right_values_and_is_not_explained() -> None:
     report = run(faults.step_in_float16, ops=["step"], dtype="float32")
     result = next(r for r in report.failures() if r.id == "step[forward-golden-02]")
-    assert result.reason == "y: dtype float16 in a float32 run"
+    assert result.reason == ("y: dtype float16 in a float32 run (a float32 run checks float32 "
+                             "arithmetic: compute in float32 and return it)")
     assert result.diagnosis is not None and result.diagnosis.startswith("unknown: ")

@@ -9,11 +9,14 @@ the arithmetic is the reference's own.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
 
 import reference
+from conformance.contract import OPS, op_spec
 from reference import activations as A
 from reference import conv, feedforward, losses, pooling
 from reference import embedding as embedding_
@@ -187,3 +190,33 @@ def gru_backward(d_out: Any, d_h_n: Any, x: Any, h0: Any, w_ih: Any, w_hh: Any, 
                  b_hh: Any) -> Grads:
     *_, cache = gru_.gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh)
     return tuple(gru_.gru_backward(d_out, cache, d_h_n))
+
+
+# ---------------------------------------------------------------- results in the run's dtype
+def _in_input_dtype(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` returning its float results in the dtype of its float arrays: the reference
+    computes in float64 whatever it is given, and a float32 run asks for float32 results (the
+    contract: results come in the run's dtype). The numpy backend is the oracle, not a float32
+    implementation: in a float32 run it rounds its float64 results to float32."""
+
+    @functools.wraps(fn)
+    def in_dtype(*args: Any) -> Any:
+        dtype = next((a.dtype for a in args if isinstance(a, np.ndarray) and a.dtype.kind == "f"),
+                     None)
+        out = fn(*args)
+        if dtype is None or dtype == np.float64:
+            return out
+
+        def cast(value: Any) -> Any:
+            array = np.asarray(value)
+            return array.astype(dtype) if array.dtype.kind == "f" else value
+
+        return tuple(cast(v) for v in out) if isinstance(out, tuple) else cast(out)
+
+    return in_dtype
+
+
+for _op in OPS:
+    for _name in (_op, op_spec(_op).backward_name):
+        if callable(globals().get(_name)):
+            globals()[_name] = _in_input_dtype(globals()[_name])
