@@ -543,6 +543,10 @@ def _verdict(forward_ok: bool, probes: tuple[Probe, ...], left_out: int, dtype: 
                   "(see the anatomy)")
             return build("agree", f"the forward is right and the backward gives the spec's "
                                   f"gradient{aside}: {on}")
+        if any(p in blind for p in untrue):
+            return build("unknown", f"the forward is right at this case's inputs, and the "
+                                    f"backward is not the spec's gradient for {_names(untrue)}; "
+                                    f"whether it is your forward's derivative cannot be told")
         if probes and not inconsistent and not blind and all(p.consistent for p in untrue):
             return build("forward", f"your backward is the derivative of your forward (central "
                                     f"differences{kinked}); "

@@ -161,9 +161,10 @@ def _like(original: Any, values: tuple[int, ...]) -> Any:
 
 # ---------------------------------------------------------------- the mistakes
 def _float32(ctx: Context) -> Iterator[Candidate]:
-    """A float64 run's values computed in float32: within float32's tolerance, with errors of
-    float32's size at most elements (a median relative error of at least a hundredth of
-    float32's unit roundoff; float64 arithmetic errs near 1e-16, float32 near 1e-7)."""
+    """A float64 run's values computed in float32: within float32's tolerance, and either every
+    value a float32 number (computed in float32, handed back as float64) or errors of float32's
+    size at most elements (a median relative error of at least a hundredth of float32's unit
+    roundoff; float64 arithmetic errs near 1e-16, float32 near 1e-7)."""
     if ctx.dtype != np.float64:
         return
     acc = ctx.case.accumulation()
@@ -181,10 +182,13 @@ def _float32(ctx: Context) -> Iterator[Candidate]:
         np.zeros(0))
     # float32 arithmetic errs at most elements: a few wrong elements are no rounding
     size = float(np.median(rel)) if rel.size else 0.0
+    as32 = all(bool(np.all(np.asarray(ctx.got[k], np.float64)
+                           == np.asarray(ctx.got[k], np.float64).astype(np.float32)))
+               for k in ctx.expected)
     if returned32:          # the dtype explains the failure, whatever the values
         yield (f"{FLOAT32_ARITHMETIC} (returned float32 arrays): a float64 run expects the "
                f"backend to compute in float64 throughout", {})
-    elif size >= floor:
+    elif as32 or size >= floor:             # float32 numbers, or float32-sized errors
         yield (f"{FLOAT32_ARITHMETIC} (errors the size of float32 rounding): a float64 run "
                f"expects the backend to compute in float64 throughout",
                {k: np.asarray(ctx.got[k], np.float64) for k in ctx.expected})
@@ -794,11 +798,11 @@ def _output_size(ctx: Context) -> Iterator[Candidate]:
                f"left out): the output size is ⌊(n + 2P − F)/S⌋ + 1", {"y": y[short]})
 
 
-def _truncated(ctx: Context, carry_h: bool, carry_c: bool) -> Values:
+def _truncated(ctx: Context, carry_h: bool, carry_c: bool, first: bool = True) -> Values:
     """The gradients of a recurrent backward that does not pass ∂L/∂h_t (``carry_h`` False)
     and/or ∂L/∂c_t (``carry_c`` False) back to step t − 1: step by step from the last, each
     step's gradient by the reference on that one step from its true states, with only what is
-    carried passed on."""
+    carried passed on; ``first`` False: nor from the first step to h0 (c0)."""
     op, i = ctx.case.op, ctx.case.inputs
     lstm = op == "lstm"
     x, up = i["x"], ctx.case.upstream
@@ -819,9 +823,10 @@ def _truncated(ctx: Context, carry_h: bool, carry_c: bool) -> Values:
         grads["x"][t] = step["x"][0]
         for k in weights:
             grads[k] += step[k]
-        dh = step["h0"] if carry_h or t == 0 else np.zeros_like(dh)
+        keep = t == 0 and first
+        dh = step["h0"] if carry_h or keep else np.zeros_like(dh)
         if lstm:
-            dc = step["c0"] if carry_c or t == 0 else np.zeros_like(step["c0"])
+            dc = step["c0"] if carry_c or keep else np.zeros_like(step["c0"])
     grads["h0"] = dh
     if lstm:
         grads["c0"] = dc
@@ -831,24 +836,30 @@ def _truncated(ctx: Context, carry_h: bool, carry_c: bool) -> Values:
 def _through_time(ctx: Context) -> Iterator[Candidate]:
     """Backpropagation that stops at each step: ∂L/∂h_t not passed to step t − 1 (LSTM: nor
     ∂L/∂c_t)."""
-    if ctx.check != "gradient" or ctx.case.inputs["x"].shape[0] < 2:
+    if ctx.check != "gradient":
         return
     lstm = ctx.case.op == "lstm"
-    yield ("matches a backward that does not pass ∂L/∂h_t back to step t − 1"
-           + (" (nor ∂L/∂c_t)" if lstm else "") + ": backpropagation through time carries "
-           "each step's gradient to the step before", _truncated(ctx, False, False))
-    if lstm:
-        yield ("matches a backward that passes ∂L/∂c_t but not ∂L/∂h_t back to step t − 1: "
-               "h_{t−1} feeds every gate of step t", _truncated(ctx, False, True))
+    for first in (True, False):
+        start = "" if first else " (nor to h0 from the first step)"
+        yield ("matches a backward that does not pass ∂L/∂h_t back to step t − 1"
+               + (" (nor ∂L/∂c_t)" if lstm else "") + start + ": backpropagation through time "
+               "carries each step's gradient to the step before",
+               _truncated(ctx, False, False, first))
+        if lstm:
+            yield ("matches a backward that passes ∂L/∂c_t but not ∂L/∂h_t back to step t − 1"
+                   + start + ": h_{t−1} feeds every gate of step t",
+                   _truncated(ctx, False, True, first))
 
 
 def _cell_path(ctx: Context) -> Iterator[Candidate]:
     """The LSTM's cell path c_t = f ∘ c_{t−1} + ... left out of the backward."""
-    if ctx.check != "gradient" or ctx.case.inputs["x"].shape[0] < 2:
+    if ctx.check != "gradient":
         return
-    yield ("matches a backward without the cell path (∂L/∂c_t not passed to c_{t−1} through "
-           "f ∘ c_{t−1}): the cell state carries the gradient back, which is what lets an LSTM "
-           "learn long ranges", _truncated(ctx, True, False))
+    for first in (True, False):
+        yield ("matches a backward without the cell path (∂L/∂c_t not passed to c_{t−1} through "
+               "f ∘ c_{t−1}" + ("" if first else ", nor to c0") + "): the cell state carries the "
+               "gradient back, which is what lets an LSTM learn long ranges",
+               _truncated(ctx, True, False, first))
 
 
 def _recurrence(ctx: Context, cell: Callable[[np.ndarray, np.ndarray, np.ndarray],
@@ -1142,13 +1153,15 @@ def _named(ctx: Context, verdict: str | None) -> tuple[list[Named], list[str]]:
     for mistake in MISTAKES:
         if not mistake.applies(ctx) or not _allowed(mistake, ctx, verdict):
             continue
-        if mistake.name in GENERIC and found:
-            continue
-        tried.append(mistake.name)
+        generic_after = mistake.name in GENERIC and bool(found)
+        if not generic_after:
+            tried.append(mistake.name)
         for text, values in mistake.candidates(ctx):
             if _explains(ctx, values, loose):
                 same = next((i for i, v in enumerate(seen) if values and v and all(
                     _close(values[k], v[k], loose) for k in values if k in v)), None)
+                if generic_after and same is None:
+                    break                 # a symptom of what is already named: not named
                 if same is None:
                     found.append(Named(mistake.name, text, _claims(mistake, ctx)))
                     seen.append(values)
@@ -1160,7 +1173,7 @@ def _named(ctx: Context, verdict: str | None) -> tuple[list[Named], list[str]]:
                                                              if c not in first.claims),
                                         (*first.also, mistake.name))
                 break
-            rows = None if mistake.name in GENERIC or partial else _rows_explained(
+            rows = None if mistake.name in GENERIC or partial or found else _rows_explained(
                 ctx, values, loose)
             if rows is not None:
                 partial.append(Named(mistake.name, f"partly {text} (it explains {rows})",

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import pytest
 import torch
@@ -77,3 +79,107 @@ def test_the_cells_the_recurrent_mutants_change_pass_unchanged(name: str, dtype:
     report = run(CONTROLS[name], ops=[name.split("-")[0]], dtype=dtype, diagnose=False)
     assert report.results and all(r.status == "pass" for r in report.results), [
         r.line() for r in report.results if r.status != "pass"][:3]
+
+
+# ---------------------------------------------------------------- the diagnosis (issue #11 §5)
+GENERIC = frozenset({"all zeros", "constant factor"})
+"""Symptoms, not mechanisms: named where they describe the numbers, never counted as a mechanism
+named right or wrong."""
+CORE = frozenset({"forward", "backward", "forward-only", "both"})
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the diagnosis said about one mutant, over all its failing checks."""
+
+    verdicts: frozenset[str]     # the self-consistency verdicts among CORE
+    named: frozenset[str]        # mistakes named without reserve (they explain every failure
+    #                              of their op and check), with those giving the same numbers
+    hedged: frozenset[str]       # mistakes named "on this case only"
+    arrays: frozenset[str]       # the arrays the anatomy lines describe
+    where: frozenset[str]
+    how: frozenset[str]
+    entries: frozenset[frozenset[str]]   # the unreserved named mistakes, each with its also
+
+
+@cache
+def found(mutant_id: str) -> Found:
+    failures = corpus_report(mutant_id, diagnose=True).failures()
+    entries = {frozenset((m.name, *m.also)) for r in failures for m in r.mistakes
+               if not m.unexplained and not m.text.startswith("partly")}
+    named = {n for entry in entries for n in entry}
+    hedged = {n for r in failures for m in r.mistakes for n in (m.name, *m.also)} - named
+    return Found(
+        frozenset(r.consistency.verdict for r in failures if r.consistency
+                  and r.consistency.verdict in CORE),
+        frozenset(named), frozenset(hedged),
+        frozenset(a.array for r in failures for a in r.anatomy),
+        frozenset(t for r in failures for a in r.anatomy for t in a.where),
+        frozenset(t for r in failures for a in r.anatomy for t in a.how), frozenset(entries))
+
+
+def misleading(mutant: Mutant) -> set[str]:
+    """Mechanisms named without reserve that are not the mutant's mistake. An entry that names
+    the mistake together with others giving the very same numbers ("...; or, with the same
+    numbers on this case, ...") says so and misleads no one."""
+    return {n for entry in found(mutant.id).entries if mutant.named not in entry
+            for n in entry - GENERIC}
+
+
+COMPATIBLE = {"forward": {"forward"}, "backward": {"backward"},
+              "forward-only": {"forward-only"}, "both": {"both", "forward-only"}}
+"""The verdicts a case may get for a mutant's truth: a mutant whose forward and backward are
+both wrong can be right in its backward on one case (the gradient check passes there)."""
+
+
+NOT_NAMED = {
+    "rnn-w_ih-transposed": "fails by an exception (x_t @ w_ih with w_ih of the other shape): "
+                           "no values to diagnose, the reason names the shapes",
+    "rnn-np-stale-state": "tanh' of a stale state in a hand-written BPTT: the catalogue has no "
+                          "recurrent backward with a wrong derivative",
+}
+"""Catalogue mutants the diagnosis does not name, with why (a listed mutant that gets named
+fails its test: the list cannot rot)."""
+
+VERDICT_MISSES = {
+    "step-heaviside-half": "step(0) = ½ is a jump at 0, which central differences cannot see "
+                           "and the kink rule leaves out",
+}
+"""Mutants whose self-consistency verdict is not the truth on every failing case, with why."""
+
+
+@pytest.mark.parametrize("mutant", ALL, ids=[m.id for m in ALL])
+def test_the_diagnosis_never_names_another_mechanism(mutant: Mutant) -> None:
+    assert not misleading(mutant), (
+        f"{mutant.id} ({mutant.mistake}) named {sorted(misleading(mutant))}")
+
+
+@pytest.mark.parametrize("mutant", ALL, ids=[m.id for m in ALL])
+def test_the_diagnosis_says_where_to_look(mutant: Mutant) -> None:
+    """The verdict says which of forward and backward is wrong, the anatomy names every wrong
+    array and the places and relations the mutant's mistake makes, and a catalogue mistake is
+    named, each unless listed above with its reason."""
+    f = found(mutant.id)
+    assert set(mutant.arrays) <= f.arrays, f"{mutant.id}: anatomy of {sorted(f.arrays)}"
+    assert set(mutant.where) <= f.where and set(mutant.how) <= f.how, (
+        f"{mutant.id}: where {sorted(f.where)}, how {sorted(f.how)}")
+    right = f.verdicts <= COMPATIBLE[mutant.verdict]
+    assert right != (mutant.id in VERDICT_MISSES), (
+        f"{mutant.id}: verdicts {sorted(f.verdicts)}, the truth {mutant.verdict}")
+    if mutant.named is not None:
+        named = mutant.named in f.named
+        assert named != (mutant.id in NOT_NAMED), (
+            f"{mutant.id}: named {sorted(f.named)}, hedged {sorted(f.hedged)}, the truth "
+            f"{mutant.named}")
+
+
+def test_the_figures_of_the_readme() -> None:
+    """The README's figures of the diagnosis on the corpus, from the lists above."""
+    in_catalogue = [m for m in ALL if m.named is not None]
+    named_right = len(in_catalogue) - len(NOT_NAMED)
+    assert named_right / len(in_catalogue) >= 0.9
+    assert (len(ALL) - len(VERDICT_MISSES)) / len(ALL) >= 0.9
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert (f"{len(ALL)} mutants, all killed; {named_right} of the {len(in_catalogue)} in the "
+            f"catalogue named right, none misleading; the self-consistency verdict right on "
+            f"{len(ALL) - len(VERDICT_MISSES)}") in " ".join(readme.split())

@@ -24,7 +24,9 @@ pytestmark = pytest.mark.infrastructure
 
 NOT_IMPLEMENTED = {"step", "lp_pool2d", "rnn", "gru"}
 TIES = "tinygrad: max pooling splits a window's gradient equally among tied maxima"
-RECORDED = {dtype: {"max_pool2d[gradient-golden-07]": TIES} for dtype in ("float64", "float32")}
+SATURATED = "T2. The LSTM gradient is nan at saturated gates (a bug of tinygrad's autograd)"
+RECORDED = {dtype: {"max_pool2d[gradient-golden-07]": TIES, "lstm[gradient-golden-05]": SATURATED}
+            for dtype in ("float64", "float32")}
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -42,7 +42,8 @@ OPS_MYGRAD: dict[str, Callable[..., Any]] = {
     "linear": lambda x, w, b: mg.matmul(x, w.T) + b,            # x wᵀ + b
     "softmax": partial(nnet.softmax, axis=-1),
     "cross_entropy": nnet.softmax_crossentropy,                 # the mean over N
-    "max_margin": lambda s, s_c, delta: nnet.relu(delta + s_c - s),
+    # Δ in the inputs' dtype: a Python float would promote a float32 run's J to float64
+    "max_margin": lambda s, s_c, delta: nnet.relu(np.asarray(delta, dtype=s.dtype) + s_c - s),
     "conv2d": _conv,
     "conv1d": _conv,
     "max_pool2d": lambda x, kernel_size, stride: nnet.max_pool(x, tuple(kernel_size),
