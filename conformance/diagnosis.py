@@ -1257,6 +1257,13 @@ def diagnose(case: Case, check: Check, got: Mapping[str, np.ndarray], dtype: Any
     backend returned, by output (forward) or input (gradient) name; ``tol`` the check's
     tolerance.
     """
+    with np.errstate(all="ignore"):   # inf and nan are what a failing backend returns
+        return _diagnose(case, check, got, dtype, tol, reference, target, timeout)
+
+
+def _diagnose(case: Case, check: Check, got: Mapping[str, np.ndarray], dtype: Any,
+              tol: Tolerance, reference: Bound | None, target: Target | None,
+              timeout: float | None) -> Diagnosis:
     ctx = Context(case, check, {k: np.asarray(v) for k, v in got.items()}, np.dtype(dtype),
                   tol, reference or load_backend("numpy"))
     consistency = None

@@ -134,18 +134,35 @@ both wrong can be right in its backward on one case (the gradient check passes t
 
 NOT_NAMED = {
     "rnn-w_ih-transposed": "fails by an exception (x_t @ w_ih with w_ih of the other shape): "
-                           "no values to diagnose, the reason names the shapes",
+                           "no values to diagnose; the reason names the shapes",
     "rnn-np-stale-state": "tanh' of a stale state in a hand-written BPTT: the catalogue has no "
                           "recurrent backward with a wrong derivative",
+    "ce-grad-ignores-dloss": "the factor is 1/dloss, no whole number: named on the cases with "
+                             "eight elements or more, so on the others it is not, and the name "
+                             "is hedged ('on this case only')",
+    "lppool-rms": "the factor is 1/√(FH·FW), no whole number: as ce-grad-ignores-dloss",
 }
-"""Catalogue mutants the diagnosis does not name, with why (a listed mutant that gets named
-fails its test: the list cannot rot)."""
+"""Catalogue mutants the diagnosis does not name without reserve, with why (a listed mutant that
+gets named fails its test: the list cannot rot)."""
 
 VERDICT_MISSES = {
-    "step-heaviside-half": "step(0) = ½ is a jump at 0, which central differences cannot see "
-                           "and the kink rule leaves out",
+    "tanh-clip-300": "in float32 the clip leaves tanh nan at large |x| where autodiff's gradient "
+                     "is the clip's 0: a finite gradient of a non-finite forward is read as not "
+                     "its derivative ('both', the truth 'forward')",
+    "relu-flattened": "the forward flattens its output next to the spec's backward: probed along "
+                      "an upstream of the flat shape, the backward cannot take it on some cases "
+                      "and on one-axis cases the flattening changes nothing",
+    "embedding-flattened": "as relu-flattened: on the flat shape the backward is read as the "
+                           "forward's derivative ('forward', the truth 'forward-only')",
 }
 """Mutants whose self-consistency verdict is not the truth on every failing case, with why."""
+
+TAG_MISSES = {
+    "softmax-no-shift": "every row of the failing case holds a large logit, so 'large' is no "
+                        "place (the rest is empty): the anatomy says 'everywhere'",
+    "softmax-shift-by-mean": "as softmax-no-shift",
+}
+"""Mutants whose expected anatomy tags are not all found, with why."""
 
 
 @pytest.mark.parametrize("mutant", ALL, ids=[m.id for m in ALL])
@@ -161,7 +178,8 @@ def test_the_diagnosis_says_where_to_look(mutant: Mutant) -> None:
     named, each unless listed above with its reason."""
     f = found(mutant.id)
     assert set(mutant.arrays) <= f.arrays, f"{mutant.id}: anatomy of {sorted(f.arrays)}"
-    assert set(mutant.where) <= f.where and set(mutant.how) <= f.how, (
+    tags = set(mutant.where) <= f.where and set(mutant.how) <= f.how
+    assert tags != (mutant.id in TAG_MISSES), (
         f"{mutant.id}: where {sorted(f.where)}, how {sorted(f.how)}")
     right = f.verdicts <= COMPATIBLE[mutant.verdict]
     assert right != (mutant.id in VERDICT_MISSES), (
