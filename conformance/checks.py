@@ -122,6 +122,9 @@ def check_case(target: Target, case: Case, check: Check, dtype: Any = np.float64
         return Result(case, check, status, outcome.reason, tol, style=style,
                       seconds=outcome.seconds)
     result = _judge(case, check, outcome.values, expected, tol, dt, style, outcome.seconds)
+    if outcome.warnings:                  # the contract promises no warning: reported, not lost
+        result = replace(result, warnings=outcome.warnings,
+                         reason=f"{result.reason} [it warned: {'; '.join(outcome.warnings)}]")
     if result.status == "fail" and diagnose:
         from conformance.diagnosis import diagnose as find_mistake
 

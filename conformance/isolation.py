@@ -81,6 +81,7 @@ class Outcome:
     values: dict[str, np.ndarray] | None = None
     reason: str = ""
     seconds: float = 0.0
+    warnings: tuple[str, ...] = ()   # the numeric warnings the call emitted (RuntimeWarning)
 
 
 @contextmanager
@@ -148,8 +149,8 @@ def invoke(bound: Bound, op: str, check: Check, inputs: Arrays, attrs: Mapping[s
         return time.perf_counter() - start
 
     try:
-        with deadline(timeout), warnings.catch_warnings():
-            warnings.simplefilter("ignore")     # overflow warnings show up as inf/nan anyway
+        with deadline(timeout), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")     # recorded for the check, not printed
             values = bound.values(check, op, inputs, attrs, upstream)
     except (NotImplementedByBackend, NotImplementedError) as exc:
         what = str(exc) or f"{bound.name} does not implement {op} ({check})"
@@ -171,7 +172,9 @@ def invoke(bound: Bound, op: str, check: Check, inputs: Arrays, attrs: Mapping[s
         return Outcome("fail", reason=f"{fn} modified its input{many} {', '.join(changed)} in "
                                       f"place (nothing may change its inputs: "
                                       f"convention.no-mutation)", seconds=took())
-    return Outcome("ok", values=values, seconds=took())
+    numeric = dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught
+                            if issubclass(w.category, RuntimeWarning))
+    return Outcome("ok", values=values, seconds=took(), warnings=tuple(numeric))
 
 
 # ---------------------------------------------------------------- the subprocess

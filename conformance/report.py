@@ -39,7 +39,8 @@ SCHEMA_VERSION = 4
 failing result ``consistency`` (is it the forward or the backward?), ``anatomy`` (where and how
 each failing array is wrong) and ``mistakes`` (the named mistakes behind ``diagnosis``). 4: the
 status "timeout" and ``summary.timed_out``; per result ``skipped_examples`` (drawn cases the
-backend raised NotImplementedError for); ``interrupted``, true for a run stopped by Ctrl-C)."""
+backend raised NotImplementedError for); ``interrupted``, true for a run stopped by Ctrl-C;
+per result ``warnings``, the numeric warnings the backend emitted during the call)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class Result:
     diagnosis: str | None = None
     reproducer: str | None = None
     examples: int = 1
+    warnings: tuple[str, ...] = ()
     mistakes: tuple[Named, ...] = ()
     consistency: Consistency | None = None
     anatomy: tuple[Anatomy, ...] = ()
@@ -130,6 +132,7 @@ class Result:
             "seed": self.case.seed,
             "seconds": round(self.seconds, 6),
             "diagnosis": self.diagnosis,
+            "warnings": list(self.warnings),
             "mistakes": [m.to_dict() for m in self.mistakes],
             "consistency": None if self.consistency is None else self.consistency.to_dict(),
             "anatomy": [a.to_dict() for a in self.anatomy],

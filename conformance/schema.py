@@ -80,6 +80,7 @@ _RESULT = _object({
     "seed": {"type": ["integer", "null"]},
     "seconds": {"type": "number", "minimum": 0},
     "diagnosis": _STRING_OR_NULL,
+    "warnings": {"type": "array", "items": {"type": "string"}},
     "mistakes": {"type": "array", "items": _MISTAKE},
     "consistency": _CONSISTENCY,
     "anatomy": {"type": "array", "items": _ANATOMY},

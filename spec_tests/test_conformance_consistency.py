@@ -452,3 +452,24 @@ def test_a_mistake_that_explains_some_batch_rows_only_is_labelled_partial() -> N
                                                       "only"), r.diagnosis
         assert "(it explains the failing batch row 0 of " in r.diagnosis
         assert "right where it would be wrong)" in r.diagnosis
+
+
+def test_a_warning_the_backend_emits_is_reported_with_its_check() -> None:
+    """The textbook σ = 1 / (1 + e^−x) is right at x = −1e4 (e^1e4 = inf, 1/inf = 0) but numpy
+    warns of the overflow: the contract promises no warning, so the check carries it (reason and
+    JSON), where it used to be swallowed."""
+    def sigmoid(x: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-x))
+
+    report = run(types.SimpleNamespace(sigmoid=sigmoid), ops=["sigmoid"])
+    warned = [r for r in report.results if r.warnings]
+    assert warned and all(r.status == "pass" for r in warned)
+    overflowing = {r.id for r in report.results if r.check == "forward"      # (no backward)
+                   and np.min(r.case.inputs["x"]) < -709.8}
+    assert {r.id for r in warned} == overflowing            # e^−x beyond float64's range
+    for r in warned:
+        assert r.warnings == ("RuntimeWarning: overflow encountered in exp",)
+        assert r.reason.endswith("[it warned: RuntimeWarning: overflow encountered in exp]")
+        assert r.to_dict()["warnings"] == ["RuntimeWarning: overflow encountered in exp"]
+    quiet = [r for r in report.results if not r.warnings]
+    assert quiet and all(r.to_dict()["warnings"] == [] for r in quiet)
