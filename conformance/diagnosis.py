@@ -1160,8 +1160,10 @@ def _named(ctx: Context, verdict: str | None) -> tuple[list[Named], list[str]]:
             if _explains(ctx, values, loose):
                 same = next((i for i, v in enumerate(seen) if values and v and all(
                     _close(values[k], v[k], loose) for k in values if k in v)), None)
-                if generic_after and same is None:
+                if generic_after and (same is None or found[same].name != "wrong argument"):
                     break                 # a symptom of what is already named: not named
+                # (a gradient of the wrong argument that is also a factor of the right one, as
+                # max_margin's ∂/∂s_c = −∂/∂s: both readings are named)
                 if same is None:
                     found.append(Named(mistake.name, text, _claims(mistake, ctx)))
                     seen.append(values)

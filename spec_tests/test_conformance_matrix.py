@@ -62,21 +62,24 @@ def result(op: str, status: str, ratio: float | None = 0.0, *, case: str = "01",
             "worst_index": [0], "tolerance": {"rtol": 1e-6, "atol": 1e-6}, "terms": 1,
             "depth": 1, "gradient_style": None, "geometry": "x[3]", "claims": [], "seed": None,
             "seconds": 0.001, "diagnosis": None, "mistakes": [], "consistency": None,
-            "anatomy": [], "reproducer": None, "examples": 1} | extra
+            "anatomy": [], "reproducer": None, "examples": 1, "skipped_examples": 0,
+            "warnings": []} | extra
 
 
 def report(backend: str, dtype: str, results: list[dict[str, Any]], *,
            version: str = "1.2.3", started: str = "2026-01-02T03:04:05+0000") -> dict[str, Any]:
     ops = list(dict.fromkeys(r["op"] for r in results))
-    counts = {s: sum(r["status"] == s for r in results) for s in ("pass", "fail", "skip")}
+    counts = {s: sum(r["status"] == s for r in results)
+              for s in ("pass", "fail", "skip", "timeout")}
     return {"schema": SCHEMA_NAME, "schema_version": SCHEMA_VERSION,
             "spec_version": reference.SPEC_VERSION, "nnspec_version": reference.__version__,
             "backend": {"name": backend, "version": version, "device": None}, "dtype": dtype,
             "seeds": {"golden": 0}, "ops": ops, "required": [], "started": started,
             "seconds": 0.5, "platform": {"python": "3.11.7", "numpy": "2.4.6"},
             "summary": {"passed": counts["pass"], "failed": counts["fail"],
-                        "skipped": counts["skip"], "total": len(results)},
-            "results": results}
+                        "timed_out": counts["timeout"], "skipped": counts["skip"],
+                        "total": len(results)},
+            "interrupted": False, "results": results}
 
 
 REPRODUCER = "# the property failure's own reproducer\nprint('FAIL')\n"
