@@ -606,6 +606,9 @@ def _relu_at_zero(ctx: Context) -> Iterator[Candidate]:
 def _wrong_quantity(ctx: Context) -> Iterator[Candidate]:
     """σ'(x) = σ(x)(1 − σ(x)) and tanh'(x) = 1 − tanh²(x) written with the wrong quantity in
     place of σ(x) or tanh(x): the input x, or the output fed through σ (tanh) once more."""
+    if ctx.case.op == "rnn":
+        yield from _rnn_wrong_derivative(ctx)
+        return
     if ctx.check != "gradient":
         return
     x = np.asarray(ctx.case.inputs["x"], np.float64)
@@ -924,6 +927,36 @@ def _gate_nonlinearity(ctx: Context) -> Iterator[Candidate]:
                _recurrence(ctx, gru_cell))
 
 
+def _rnn_wrong_derivative(ctx: Context) -> Iterator[Candidate]:
+    """An RNN's BPTT with tanh' = 1 − s² taken of the wrong quantity: the pre-activation a_t
+    (1 − a_t²), or the state of the step before (1 − s_{t−1}², a stale variable)."""
+    if ctx.check != "gradient":
+        return
+    i = {k: np.asarray(v, np.float64) for k, v in ctx.case.inputs.items()}
+    x, w_ih, w_hh = i["x"], i["w_ih"], i["w_hh"]
+    out = np.asarray(ctx.reference.outputs("rnn", ctx.case.inputs, ctx.case.attrs)["out"],
+                     np.float64)
+    prev = np.concatenate([i["h0"][None], out[:-1]])                  # s_{t−1}, t = 0..T−1
+    pre = x @ w_ih.T + i["b_ih"] + prev @ w_hh.T + i["b_hh"]          # a_t
+    d_out = np.asarray(ctx.case.upstream["out"], np.float64)
+    d_h_n = np.asarray(ctx.case.upstream["h_n"], np.float64)
+    for slope, what in ((1 - pre ** 2, "1 − a_t², the pre-activation where the state belongs"),
+                        (1 - prev ** 2, "1 − s_{t−1}², the state of the step before")):
+        grads = {k: np.zeros_like(v) for k, v in i.items()}
+        carry = d_h_n
+        for t in reversed(range(x.shape[0])):
+            da = (d_out[t] + carry) * slope[t]
+            grads["x"][t] = da @ w_ih
+            grads["w_ih"] += da.T @ x[t]
+            grads["w_hh"] += da.T @ prev[t]
+            grads["b_ih"] += da.sum(axis=0)
+            grads["b_hh"] += da.sum(axis=0)
+            carry = da @ w_hh
+        grads["h0"] = carry
+        yield (f"matches tanh' written as {what}: backpropagation through s_t = tanh(a_t) "
+               f"multiplies by 1 − s_t², the step's own output", grads)
+
+
 def _wrong_argument(ctx: Context) -> Iterator[Candidate]:
     names = list(ctx.expected)
     failing = [k for k in names if not _close(ctx.got[k], ctx.expected[k], ctx.tol)]
@@ -1027,7 +1060,7 @@ MISTAKES: tuple[Mistake, ...] = (
             _step_at_zero),
     Mistake("relu at zero", frozenset({"relu"}), ("act.relu", "convention.relu-at-zero"),
             _relu_at_zero, "backward"),
-    Mistake("derivative of the wrong quantity", frozenset({"sigmoid", "tanh"}),
+    Mistake("derivative of the wrong quantity", frozenset({"sigmoid", "tanh", "rnn"}),
             ("graph.backprop",), _wrong_quantity, "backward"),
     Mistake("margin", frozenset({"max_margin"}), ("window.margin", "convention.margin-delta"),
             _margin),

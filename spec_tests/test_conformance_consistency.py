@@ -473,3 +473,46 @@ def test_a_warning_the_backend_emits_is_reported_with_its_check() -> None:
         assert r.to_dict()["warnings"] == ["RuntimeWarning: overflow encountered in exp"]
     quiet = [r for r in report.results if not r.warnings]
     assert quiet and all(r.to_dict()["warnings"] == [] for r in quiet)
+
+
+def _rnn_with_derivative(slope: str) -> Any:
+    """A NumPy RNN whose hand-written BPTT takes tanh' = 1 − (·)² of ``slope``: "state" (right),
+    "pre" (the pre-activation a_t) or "stale" (the state of the step before)."""
+    def forward(x: np.ndarray, h0: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray,
+                b_ih: np.ndarray, b_hh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        h, out = h0, []
+        for x_t in x:
+            h = np.tanh(x_t @ w_ih.T + b_ih + h @ w_hh.T + b_hh)
+            out.append(h)
+        return np.stack(out), h
+
+    def backward(d_out: np.ndarray, d_h_n: np.ndarray, x: np.ndarray, h0: np.ndarray,
+                 w_ih: np.ndarray, w_hh: np.ndarray, b_ih: np.ndarray,
+                 b_hh: np.ndarray) -> tuple[np.ndarray, ...]:
+        out, _ = forward(x, h0, w_ih, w_hh, b_ih, b_hh)
+        prev = np.concatenate([h0[None], out[:-1]])
+        pre = x @ w_ih.T + b_ih + prev @ w_hh.T + b_hh
+        which = {"state": out, "pre": pre, "stale": prev}[slope]
+        dx, dw_ih, dw_hh = np.zeros_like(x), np.zeros_like(w_ih), np.zeros_like(w_hh)
+        db, carry = np.zeros_like(b_ih), d_h_n
+        for t in reversed(range(len(x))):
+            da = (d_out[t] + carry) * (1 - which[t] ** 2)
+            dx[t], carry = da @ w_ih, da @ w_hh
+            dw_ih += da.T @ x[t]
+            dw_hh += da.T @ prev[t]
+            db += da.sum(axis=0)
+        return dx, carry, dw_ih, dw_hh, db, db.copy()
+
+    return types.SimpleNamespace(rnn=forward, rnn_backward=backward)
+
+
+def test_an_rnn_backward_taking_tanh_of_the_wrong_quantity_is_named() -> None:
+    assert not run(_rnn_with_derivative("state"), ops=["rnn"]).failures()   # the scaffolding
+    for slope, words in (("pre", "1 − a_t², the pre-activation"),
+                         ("stale", "1 − s_{t−1}², the state of the step before")):
+        failures = [r for r in _failures(_rnn_with_derivative(slope), "rnn")
+                    if r.check == "gradient"]
+        assert failures and all(r.diagnosis and r.diagnosis.startswith(
+            f"matches tanh' written as {words}") for r in failures), [r.diagnosis
+                                                                     for r in failures]
+        assert {r.consistency.verdict for r in failures if r.consistency} == {"backward"}

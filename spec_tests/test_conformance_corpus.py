@@ -135,8 +135,6 @@ both wrong can be right in its backward on one case (the gradient check passes t
 NOT_NAMED = {
     "rnn-w_ih-transposed": "fails by an exception (x_t @ w_ih with w_ih of the other shape): "
                            "no values to diagnose; the reason names the shapes",
-    "rnn-np-stale-state": "tanh' of a stale state in a hand-written BPTT: the catalogue has no "
-                          "recurrent backward with a wrong derivative",
     "ce-grad-ignores-dloss": "the factor is 1/dloss, no whole number: named on the cases with "
                              "eight elements or more, so on the others it is not, and the name "
                              "is hedged ('on this case only')",
