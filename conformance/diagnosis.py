@@ -631,8 +631,10 @@ def _margin(ctx: Context) -> Iterator[Candidate]:
     """The max margin with another Δ. At that margin's own kink (Δ' + s_c − s = 0) any slope in
     [0, 1] is a subgradient: 0 (nnspec's), ½ (JAX's) and 1 (torch's clamp) are each tried."""
     delta = float(ctx.case.attrs["delta"])
-    options = {0.0: "dropped (Δ = 0)", 1.0: "fixed at the lecture's 1, whatever Δ is given",
-               2 * delta: f"doubled (2Δ = {2 * delta:g})"}
+    options = {0.0: "dropped (Δ = 0)", 1.0: "fixed at the lecture's 1, whatever Δ is given"}
+    doubled = f"doubled (2Δ = {2 * delta:g})"
+    options[2 * delta] = (f"{options[2 * delta]}, or {doubled}: the same number on this case"
+                          if 2 * delta in options else doubled)
     for value, how in options.items():
         if value == delta:
             continue
@@ -1301,6 +1303,13 @@ def _diagnose(case: Case, check: Check, got: Mapping[str, np.ndarray], dtype: An
               timeout: float | None) -> Diagnosis:
     ctx = Context(case, check, {k: np.asarray(v) for k, v in got.items()}, np.dtype(dtype),
                   tol, reference or load_backend("numpy"))
+    kinds = {k: v.dtype for k, v in ctx.got.items() if v.dtype.kind not in "fc"}
+    if kinds:                             # not floats: the dtype is the failure to name
+        right = all(_close(np.asarray(ctx.got[k], np.float64), e, tol)
+                    for k, e in ctx.expected.items())
+        listed = ", ".join(f"{ctx.prefix(k)} as {d}" for k, d in kinds.items())
+        return Diagnosis(f"returns {listed}: the contract's arrays are floats of the run's "
+                         f"dtype" + ("; the values themselves are right" if right else ""))
     consistency = None
     if target is not None and target.gradient_style(case.op) is not None:
         probed = case if case.has_gradient else _with_upstream(case, ctx.reference)

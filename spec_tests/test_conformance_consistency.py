@@ -516,3 +516,20 @@ def test_an_rnn_backward_taking_tanh_of_the_wrong_quantity_is_named() -> None:
             f"matches tanh' written as {words}") for r in failures), [r.diagnosis
                                                                      for r in failures]
         assert {r.consistency.verdict for r in failures if r.consistency} == {"backward"}
+
+
+def test_a_bool_result_is_named_by_its_dtype_without_a_verdict() -> None:
+    """step returning x >= 0 as bool: the values are right, the dtype is the failure; no
+    consistency line pretends the difference is elsewhere."""
+    failures = _failures(types.SimpleNamespace(step=lambda x: x >= 0), "step")
+    assert all(r.consistency is None and r.diagnosis == (
+        "returns y as bool: the contract's arrays are floats of the run's dtype; the values "
+        "themselves are right") for r in failures)
+
+
+def test_a_margin_fixed_at_one_is_not_called_doubled_where_delta_is_one_half() -> None:
+    fixed = _autodiff("max_margin", lambda s, s_c, d: torch.clamp(1.0 + s_c - s, min=0))
+    for r in _failures(fixed, "max_margin"):
+        if r.check == "forward" and r.diagnosis:
+            assert r.diagnosis.startswith("matches the margin fixed at the lecture's 1"), (
+                r.diagnosis)
