@@ -83,6 +83,13 @@ class Case:
         """Terms and depth of this case's sums, for the tolerance policy."""
         return op_spec(self.op).accumulation(self.inputs, self.attrs)
 
+    def inputs_in(self, dtype: Any) -> dict[str, np.ndarray]:
+        """Fresh copies of the inputs as a backend gets them: real arrays in ``dtype``, index
+        arrays as int64, in the contract's order."""
+        return {a.name: np.array(self.inputs[a.name],
+                                 dtype=np.int64 if a.kind == "index" else dtype)
+                for a in op_spec(self.op).inputs}
+
     def tolerance_for(self, check: Check, dtype: Any) -> Tolerance:
         """The policy's tolerance for a check of this case in ``dtype`` (reference.tolerance, for
         the case's accumulation); the case's own ``tolerance`` may only loosen it."""

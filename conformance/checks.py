@@ -27,7 +27,7 @@ import numpy as np
 
 from conformance.backends import Bound
 from conformance.cases import Case, complete, golden_cases
-from conformance.contract import OPS, op_spec
+from conformance.contract import OPS
 from conformance.isolation import DEFAULT_TIMEOUT, Isolated, Outcome, call
 from conformance.report import Check, Result, Status
 from conformance.slides import slide_cases_for
@@ -38,13 +38,6 @@ __all__ = ["FIRST_CALL_FACTOR", "CallLimits", "Target", "check_case", "default_c
 
 Target = Bound | Isolated
 """A backend as the runner calls it: in this process (Bound) or in a child process."""
-
-
-def _prepare(case: Case, dtype: np.dtype) -> dict[str, np.ndarray]:
-    spec = op_spec(case.op)
-    return {a.name: np.array(case.inputs[a.name],
-                             dtype=np.int64 if a.kind == "index" else dtype)
-            for a in spec.inputs}
 
 
 def _value_problem(name: str, got: np.ndarray, expected: np.ndarray, dtype: np.dtype,
@@ -95,7 +88,7 @@ def _judge(case: Case, check: Check, got: Mapping[str, np.ndarray],
 
 def _invoke(target: Target, case: Case, check: Check, dtype: np.dtype,
             timeout: float | None) -> Outcome:
-    inputs = _prepare(case, dtype)
+    inputs = case.inputs_in(dtype)
     upstream = ({k: np.array(v, dtype=dtype) for k, v in case.upstream.items()}
                 if check == "gradient" else {})
     return call(target, case.op, check, inputs, case.attrs, upstream, timeout)

@@ -149,12 +149,6 @@ ELEMENTWISE = frozenset({"step", "sigmoid", "tanh", "relu", "max_margin"})
 """Ops whose outputs each depend on the same element of each input: probed element by element."""
 
 
-def _cast(case: Case, dtype: type) -> dict[str, np.ndarray]:
-    spec = op_spec(case.op)
-    return {a.name: np.array(case.inputs[a.name], dtype=np.int64 if a.kind == "index" else dtype)
-            for a in spec.inputs}
-
-
 @dataclass(frozen=True)
 class _Checks:
     """The forward and gradient checks as the run judges them (its dtype, its tolerances), the
@@ -167,7 +161,7 @@ class _Checks:
     @classmethod
     def of(cls, target: Target, case: Case, dtype: np.dtype, timeout: float | None,
            on_kink: Mapping[str, np.ndarray]) -> _Checks:
-        inputs = _cast(case, dtype.type)
+        inputs = case.inputs_in(dtype)
         out = call(target, case.op, "forward", inputs, case.attrs, {}, timeout)
         tol = case.tolerance_for("forward", dtype)
         forward_ok = out.values is not None and all(
@@ -259,13 +253,13 @@ class _Probing:
     def start(cls, target: Target, case: Case, timeout: float | None, checks: _Checks,
               seed: int) -> _Probing | str:
         probe: type[np.floating[Any]] = np.float64
-        inputs = _cast(case, np.float64)
+        inputs = case.inputs_in(np.float64)
         base = call(target, case.op, "forward", inputs, case.attrs, {}, timeout)
         if base.values is None:
             return f"your forward could not be evaluated: {base.reason}"
         if any(v.dtype == np.float32 for v in base.values.values()):
             probe = np.float32
-            inputs = _cast(case, np.float32)
+            inputs = case.inputs_in(np.float32)
             base = call(target, case.op, "forward", inputs, case.attrs, {}, timeout)
             if base.values is None:  # pragma: no cover - it ran in float64 a moment ago
                 return f"your forward could not be evaluated: {base.reason}"
