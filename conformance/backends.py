@@ -110,6 +110,12 @@ class Bound:
                 return value
         return "unknown"
 
+    @property
+    def declared(self) -> Any:
+        """The conventions the backend declares (its ``conventions`` attribute, unchecked; see
+        conformance.conventions), or None."""
+        return getattr(self.obj, "conventions", None)
+
     # ------------------------------------------------------------ what is there
     def forward_fn(self, op: str) -> Callable[..., Any] | None:
         fn = getattr(self.obj, op, None)

@@ -34,7 +34,7 @@ from conformance.slides import slide_cases_for
 from reference.tolerance import Comparison, Tolerance, compare
 
 __all__ = ["FIRST_CALL_FACTOR", "CallLimits", "Target", "check_case", "default_cases",
-           "limited_check", "run_case"]
+           "judged_under", "limited_check", "run_case"]
 
 Target = Bound | Isolated
 """A backend as the runner calls it: in this process (Bound) or in a child process."""
@@ -96,12 +96,23 @@ def _invoke(target: Target, case: Case, check: Check, dtype: np.dtype,
 
 def check_case(target: Target, case: Case, check: Check, dtype: Any = np.float64, *,
                required: bool = False, timeout: float | None = DEFAULT_TIMEOUT,
-               reference: Bound | None = None, diagnose: bool = True) -> Result:
+               reference: Bound | None = None, diagnose: bool = True,
+               declared: tuple[tuple[str, str], ...] = ()) -> Result:
     """One check (forward or gradient) of a case whose expected values are known.
 
     A failure with values gets a diagnosis (conformance.diagnosis) unless ``diagnose`` is False.
+    ``declared``: the declared conventions (name, variant) that gave the case the expected
+    values of this check (conformance.conventions.under), recorded on a pass or a failure.
     """
-    dt = np.dtype(dtype)
+    result = _check_case(target, case, check, np.dtype(dtype), required, timeout, reference,
+                         diagnose)
+    return replace(result, declared=declared) if declared and result.status in (
+        "pass", "fail") else result
+
+
+def _check_case(target: Target, case: Case, check: Check, dtype: np.dtype, required: bool,
+                timeout: float | None, reference: Bound | None, diagnose: bool) -> Result:
+    dt = dtype
     tol = case.tolerance_for(check, dt)
     style = target.gradient_style(case.op) if check == "gradient" else None
     expected = (case.expected if check == "forward" else case.expected_grads) or {}
@@ -196,23 +207,40 @@ def run_case(bound: Target, case: Case, dtype: Any = np.float64, *, required: bo
     """The forward check and (if the case has upstream gradients) the gradient check of a case.
 
     Expected values the case lacks (a drawn case) are computed by ``reference`` (the reference
-    by default) first. With ``limits`` (a run's CallLimits) they set each call's time limit
-    instead of ``timeout``, and checks of an op that timed out are not run. ``before`` is
-    called with the case and check just before each check runs (progress, crash reports).
+    by default) first; a ``reference`` computing declared convention variants
+    (conformance.conventions.reference_for) gives the checks whose expected values a variant
+    changes those values, and marks their Results ``declared``. With ``limits`` (a run's
+    CallLimits) they set each call's time limit instead of ``timeout``, and checks of an op that
+    timed out are not run. ``before`` is called with the case and check just before each check
+    runs (progress, crash reports).
     """
+    case, declared = judged_under(case, reference)
     case = complete(case, reference)
     checks: list[Check] = ["forward"]
     if case.has_gradient and case.expected_grads is not None:
         checks.append("gradient")
     limits = limits or CallLimits(timeout, called={(case.op, c) for c in checks})
     return [limited_check(bound, case, check, dtype, limits, required=required,
-                          reference=reference, diagnose=diagnose, before=before)
-            for check in checks]
+                          reference=reference, diagnose=diagnose, before=before,
+                          declared=declared.get(check, ())) for check in checks]
+
+
+def judged_under(case: Case, reference: Bound | None
+                 ) -> tuple[Case, dict[Check, tuple[tuple[str, str], ...]]]:
+    """``case`` with the expected values of the convention variants ``reference`` computes, and
+    per check the declared conventions that changed them (conformance.conventions.under); the
+    case as it is, and {}, when the reference declares nothing."""
+    if reference is None or not getattr(reference.obj, "conventions", None):
+        return case, {}
+    from conformance.conventions import under  # only a run with declared conventions
+
+    return under(case, reference)
 
 
 def limited_check(target: Target, case: Case, check: Check, dtype: Any, limits: CallLimits, *,
                   required: bool = False, reference: Bound | None = None, diagnose: bool = True,
-                  before: Callable[[Case, Check], None] | None = None) -> Result:
+                  before: Callable[[Case, Check], None] | None = None,
+                  declared: tuple[tuple[str, str], ...] = ()) -> Result:
     """check_case under a run's CallLimits: not run if a call of the op timed out (and the
     check would call the backend), else timed by ``limits`` and its timeout recorded."""
     if _calls(target, case.op, check) and (skipped := limits.not_run(case, check)) is not None:
@@ -221,7 +249,7 @@ def limited_check(target: Target, case: Case, check: Check, dtype: Any, limits: 
     if before is not None:
         before(case, check)
     result = check_case(target, case, check, dtype, required=required, timeout=limit,
-                        reference=reference, diagnose=diagnose)
+                        reference=reference, diagnose=diagnose, declared=declared)
     return limits.record(result, limit)
 
 

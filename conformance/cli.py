@@ -41,10 +41,12 @@ from conformance.backends import (
 )
 from conformance.cases import Case, golden_cases
 from conformance.contract import OPS, contract_markdown, op_spec
+from conformance.conventions import CONVENTIONS, declared_by, says
+from conformance.conventions import parse as parse_convention
 from conformance.isolation import DEFAULT_TIMEOUT, Isolated
 from conformance.matrix import DEFAULT_RUN_TIMEOUT, dtype_names, names
 from conformance.matrix import command as matrix_command
-from conformance.report import Result
+from conformance.report import Report, Result
 from conformance.runner import (
     DEFAULT_EXAMPLES,
     DTYPES,
@@ -58,6 +60,8 @@ from conformance.runner import (
     seconds_problem,
 )
 from conformance.slides import slides_of
+from conformance.xfail import ExpectedFailures
+from conformance.xfail import load as load_xfail
 from reference.claims import REGISTRY
 
 __all__ = ["main"]
@@ -157,6 +161,20 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _declaration(text: str) -> tuple[str, str]:
+    try:
+        return parse_convention(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--convention: ")) from None
+
+
+def _xfail_file(text: str) -> ExpectedFailures:
+    try:
+        return load_xfail(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--xfail: ")) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnspec", description="Check an implementation of neural-network building blocks "
@@ -199,6 +217,14 @@ def _parser() -> argparse.ArgumentParser:
     run_p.add_argument("--max-failures", type=_count, default=10, metavar="N",
                        help="list at most N failures of golden and slide cases (default 10; "
                             "property failures are always listed)")
+    run_p.add_argument("--convention", type=_declaration, action="append", default=None,
+                       metavar="NAME=VARIANT",
+                       help="a convention variant the backend follows, checked instead of the "
+                            "spec's (repeatable; e.g. max_pool_ties=split; nnspec conventions "
+                            "lists them)")
+    run_p.add_argument("--xfail", type=_xfail_file, metavar="FILE",
+                       help="expected failures: lines of PATTERN REASON (check ids, * and ? "
+                            "wildcards); a listed check that passes fails the run")
     verbosity = run_p.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print the summary only")
     verbosity.add_argument("-v", "--verbose", action="store_true", help="print every check")
@@ -209,6 +235,8 @@ def _parser() -> argparse.ArgumentParser:
     list_p.add_argument("--markdown", action="store_true",
                         help="print the contract as a Markdown table (for docs)")
 
+    sub.add_parser("conventions", help="the conventions a backend may declare, and their "
+                   "variants (--convention NAME=VARIANT)")
     explain_p = sub.add_parser("explain", help="an op's specification")
     explain_p.add_argument("op", metavar="OP", help=f"one of {', '.join(OPS)}")
 
@@ -274,6 +302,14 @@ def _run_loaded(args: argparse.Namespace, backend: str, target: Target,
                 f"{args.seed}" if args.property else "")
         print(f"nnspec {reference.__version__} (spec {reference.SPEC_VERSION}): backend "
               f"{backend}, {args.dtype}{mode}", file=out)
+        if declared := declared_by(target) | dict(args.convention or ()):
+            print(f"declared conventions: {', '.join(f'{k}={v}' for k, v in declared.items())} "
+                  f"({says(declared.items())}): the cases they change are checked under them",
+                  file=out)
+        if args.xfail is not None:
+            n = len(args.xfail.entries)
+            print(f"expected failures: {args.xfail.source} ({n} entr"
+                  f"{'y' if n == 1 else 'ies'})", file=out)
 
     status = _Status(out) if not (args.quiet or args.verbose) and _is_terminal(out) else None
 
@@ -293,7 +329,8 @@ def _run_loaded(args: argparse.Namespace, backend: str, target: Target,
     report = run(target, ops=args.ops, dtype=args.dtype, require=require, device=args.device,
                  progress=progress if args.verbose else None, property=args.property,
                  examples=args.examples, seed=args.seed, timeout=args.timeout or None,
-                 isolate=args.isolate, reproducers=args.reproducers, before=before)
+                 isolate=args.isolate, reproducers=args.reproducers, before=before,
+                 conventions=dict(args.convention or ()), xfail=args.xfail)
     if status is not None:
         status.clear()
     if not args.quiet:
@@ -303,6 +340,7 @@ def _run_loaded(args: argparse.Namespace, backend: str, target: Target,
             _print_failures(report.problems(), args.max_failures, out,
                             written=args.reproducers is not None)
         _print_diagnoses(report.failures(), out)
+        _print_expected(report, out)
         print(file=out)
     unwritten = []                        # a finished run is never lost: the summary first
     for path, write in ((args.json, report.write_json), (args.junit, report.write_junit)):
@@ -318,7 +356,7 @@ def _run_loaded(args: argparse.Namespace, backend: str, target: Target,
     print(report.summary(), file=out)
     for message in unwritten:
         print(message, file=sys.stderr)
-    checked = report.passed or report.failed               # nothing checked is no pass
+    checked = report.passed or report.failed or report.xfailed  # nothing checked: no pass
     if report.interrupted:
         print("nnspec: interrupted (Ctrl-C): the table and summary show the checks that ran",
               file=sys.stderr)
@@ -354,6 +392,20 @@ def _print_failures(failures: list[Result], limit: int, out: TextIO,
         if (n := same[(result.case.op, result.reason)] - 1) > 0 and result in firsts:
             text += (f"\n     (and {n} more of {result.case.op}'s checks, for the same reason)")
         print(textwrap.indent(text, "  "), file=out)
+
+
+def _print_expected(report: Report, out: TextIO) -> None:
+    """The expected failures (--xfail) with their reasons, and the list's stale entries."""
+    listed = [r for r in report.results if r.status == "xfail"]
+    if listed:
+        print(f"\nexpected failures ({report.xfail_source}):", file=out)
+        for r in listed:
+            print(f"  XFAIL {r.id}: {r.expected_failure}", file=out)
+    if report.stale:
+        print(f"\nstale entries of {report.xfail_source} (they match no check of this run; "
+              f"remove or fix them):", file=out)
+        for entry in report.stale:
+            print(f"  {entry}", file=out)
 
 
 def _print_diagnoses(failures: list[Result], out: TextIO) -> None:
@@ -396,6 +448,21 @@ def _cmd_list(args: argparse.Namespace, out: TextIO) -> int:
 
 
 # ---------------------------------------------------------------- explain
+def _cmd_conventions(args: argparse.Namespace, out: TextIO) -> int:
+    """The declarable conventions: each one's op, question and variants (the spec's marked)."""
+    print("Where frameworks legitimately differ, a backend declares the variant it follows\n"
+          "(--convention NAME=VARIANT, or conventions = {NAME: VARIANT} on the backend) and the\n"
+          "cases it changes are checked under it. Undeclared, the spec's variant (*) holds.",
+          file=out)
+    for conv in CONVENTIONS.values():
+        print(f"\n{conv.name} ({conv.op}): {conv.about}", file=out)
+        for variant in conv.variants:
+            mark = "*" if variant is conv.spec else " "
+            who = f" [{variant.who}]" if variant.who else ""
+            print(f"  {mark} {variant.name:6} {variant.text}{who}", file=out)
+    return EXIT_OK
+
+
 def _accumulation(case: Case) -> str:
     acc = case.accumulation()
     return f"terms {acc.terms}/{acc.gradient_terms}, depth {acc.depth}"
@@ -417,6 +484,10 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     if spec.notes:
         lines.append("conventions:")
         lines += [f"  - {n}" for n in spec.notes]
+    for conv in (c for c in CONVENTIONS.values() if c.op == spec.name):
+        lines.append(f"declarable ({conv.name}, --convention {conv.name}=VARIANT): "
+                     f"{conv.about}")
+        lines += [f"  {'*' if v is conv.spec else ' '} {v.name}: {v.text}" for v in conv.variants]
     lines.append("claims:")
     for cid in spec.claims:
         c = REGISTRY[cid]
@@ -456,7 +527,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except SystemExit as exc:  # argparse's --help, --version and usage errors
         return int(exc.code or 0)
     commands = {"run": _cmd_run, "list": _cmd_list, "explain": _cmd_explain,
-                "matrix": matrix_command}
+                "conventions": _cmd_conventions, "matrix": matrix_command}
     import_from_current_directory()       # a backend next to you imports, as with python -m
     console = out is sys.__stdout__       # the console command (not a test's stream)
     if args.command == "run" and not args.isolate and console and hasattr(os, "fork"):

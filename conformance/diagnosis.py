@@ -53,6 +53,7 @@ from conformance.backends import Bound, load_backend
 from conformance.cases import Case, complete, f32
 from conformance.consistency import Consistency, Target, self_consistency
 from conformance.contract import op_spec
+from conformance.conventions import CONVENTIONS, alternatives, declaration, in_force
 from conformance.report import Check, Result
 from reference.tolerance import Tolerance, compare, tolerance
 
@@ -63,7 +64,8 @@ FLOAT32_ARITHMETIC = "matches float32 arithmetic"
 """How the diagnosis "float32 rounding" begins."""
 
 Values = dict[str, np.ndarray]
-Candidate = tuple[str, Values]
+Candidate = tuple[str, Values] | tuple[str, Values, tuple[str, ...]]
+"""A mistake's text and values, and (if not the mistake's) the claims it breaks."""
 
 
 @dataclass
@@ -321,9 +323,43 @@ def _missing_sqrt(ctx: Context) -> Iterator[Candidate]:
                "window", values)
 
 
-def _tie_rule(ctx: Context) -> Iterator[Candidate]:
-    """The max-pool gradient where a window holds its maximum more than once: shared equally by
-    the tied elements, or sent to the last of them (row-major), not to the first."""
+def _convention(name: str, also: Callable[[Context], Iterator[Candidate]] | None = None
+                ) -> Callable[[Context], Iterator[Candidate]]:
+    """The candidates of a declarable convention (conformance.conventions): every variant but
+    the one the run checks (the spec's, or the backend's declared one), computed by the
+    reference; then ``also``'s, mistakes of the same kind that no framework declares."""
+
+    def candidates(ctx: Context) -> Iterator[Candidate]:
+        conv = CONVENTIONS[name]
+        current = conv.variant(in_force(ctx.reference).get(name, conv.spec.name))
+        for _, variant, reference in (a for a in alternatives(ctx.case.op, ctx.reference)
+                                      if a[0] is conv):
+            values = reference.values(ctx.check, ctx.case.op, ctx.inputs, ctx.attrs,
+                                      ctx.case.upstream)
+            who = f" ({variant.who})" if variant.who else ""
+            if current is conv.spec:             # nothing declared: name the declaration
+                text = (f"matches {variant.text}{who}, the convention {name}={variant.name}; "
+                        f"the spec takes {conv.spec.text}: if your backend does this by "
+                        f"design, declare it ({declaration(name, variant.name)})")
+            elif variant is conv.spec:           # declared, but it follows the spec: it
+                yield (f"matches {variant.text}, the spec's variant, not the declared "  # breaks
+                       f"{name}={current.name} ({current.text}): the declaration does not "
+                       f"describe the backend; drop it", values, ())       # no claim
+                continue
+            else:
+                text = (f"matches {variant.text}{who}, the convention {name}={variant.name}, "
+                        f"not the declared {name}={current.name} ({current.text}): declare "
+                        f"{name}={variant.name} instead")
+            yield text, values
+        if also is not None:
+            yield from also(ctx)
+
+    return candidates
+
+
+def _every_tied_maximum(ctx: Context) -> Iterator[Candidate]:
+    """The max-pool gradient where a window holds its maximum more than once sent whole to each
+    tied element (no framework's convention: the window's gradient counted k times)."""
     if ctx.check != "gradient":
         return
     x, dy = ctx.case.inputs["x"], ctx.case.upstream["y"]
@@ -333,22 +369,13 @@ def _tie_rule(ctx: Context) -> Iterator[Candidate]:
     tied = windows == windows.max(axis=(4, 5), keepdims=True)
     if not np.any(tied.sum(axis=(4, 5)) > 1):
         return
-    flat = tied.reshape(*tied.shape[:4], -1)
-    last = np.zeros_like(flat)
-    np.put_along_axis(last, flat.shape[-1] - 1 - np.argmax(flat[..., ::-1], axis=-1)[..., None],
-                      True, axis=-1)
-    shares = {"split equally between the tied maxima": tied / tied.sum(axis=(4, 5),
-                                                                       keepdims=True),
-              "sent to the last tied maximum": last.reshape(tied.shape),
-              "sent whole to every tied maximum": tied.astype(np.float64)}
-    for how, share in shares.items():
-        dx = np.zeros(x.shape)
-        for u in range(fh):
-            for v in range(fw):
-                dx[:, :, u:u + sh * dy.shape[2]:sh, v:v + sw * dy.shape[3]:sw] += (
-                    dy * share[..., u, v])
-        yield (f"matches the gradient {how}: nnspec, like torch, sends a window's whole "
-               f"gradient to its first maximum in row-major order", {"x": dx})
+    dx = np.zeros(x.shape)
+    for u in range(fh):
+        for v in range(fw):
+            dx[:, :, u:u + sh * dy.shape[2]:sh, v:v + sw * dy.shape[3]:sw] += dy * tied[..., u, v]
+    yield ("matches the gradient sent whole to every tied maximum (a window's gradient counted "
+           "once per tie): nnspec, like torch, sends a window's whole gradient to its first "
+           "maximum in row-major order", {"x": dx})
 
 
 def _constant_output(ctx: Context, k: float) -> Values | None:
@@ -370,14 +397,6 @@ def _average_not_divided(ctx: Context) -> Iterator[Candidate]:
             yield ((f"matches the window sum, {how} FH·FW = {fh * fw}" if count == 1 else
                     f"matches the window sum {how} ({count}), not by the window size FH·FW = "
                     f"{fh * fw}") + ": average pooling keeps the mean of each window", values)
-
-
-def _sum_not_mean(ctx: Context) -> Iterator[Candidate]:
-    n = ctx.case.inputs["logits"].shape[0]
-    values = _constant_output(ctx, float(n))
-    if values is not None and n > 1:
-        yield (f"matches the sum over the batch (N = {n} times the mean): nnspec's "
-               f"cross_entropy is the mean over N, as torch's default reduction", values)
 
 
 def _softmax_axis(ctx: Context) -> Iterator[Candidate]:
@@ -545,25 +564,6 @@ def _stride_is_window(ctx: Context, kernel: tuple[int, ...],
                f"stride is left out), not the stride {tuple(stride)} given", values)
 
 
-def _gru_reset_before(ctx: Context) -> Iterator[Candidate]:
-    """The original GRU (Cho et al., 2014): n = tanh(W_in x + b_in + W_hn (r ∘ h) + b_hn), the
-    reference's gru with reset_after=False (Keras's reset_after=False, ONNX's default)."""
-    from reference import gru
-
-    i = ctx.case.inputs
-    args = (i["x"], i["h0"], i["w_ih"], i["w_hh"], i["b_ih"], i["b_hh"])
-    out, h_n, cache = gru.gru_forward(*args, reset_after=False)
-    if ctx.check == "forward":
-        values = {"out": out, "h_n": h_n}
-    else:
-        up = ctx.case.upstream
-        grads = gru.gru_backward(up["out"], cache, up["h_n"])
-        values = dict(zip(("x", "h0", "w_ih", "w_hh", "b_ih", "b_hh"), grads))
-    yield ("matches the reset gate applied before the product, n = tanh(W_in x + b_in + "
-           "W_hn (r ∘ h) + b_hn) (the original GRU; Keras's reset_after=False): nnspec, like "
-           "torch.nn.GRU, resets after it, r ∘ (W_hn h + b_hn)", values)
-
-
 def _lstm_states_swapped(ctx: Context) -> Iterator[Candidate]:
     """h0 and c0 exchanged on the way in."""
     i = ctx.case.inputs
@@ -583,24 +583,6 @@ def _softmax_diagonal(ctx: Context) -> Iterator[Candidate]:
     dy = np.asarray(ctx.case.upstream["y"], np.float64)
     yield ("matches the Jacobian's diagonal only, dx = dy ∘ y(1 − y): each y_k depends on every "
            "x_j, so dx = y ∘ (dy − Σ_k dy_k y_k)", {"x": dy * y * (1.0 - y)})
-
-
-def _step_at_zero(ctx: Context) -> Iterator[Candidate]:
-    x = np.asarray(ctx.case.inputs["x"], np.float64)
-    if ctx.check == "forward" and np.any(x == 0):
-        yield ("matches step(0) = 0 (y = 1 only where x > 0): nnspec's step is 1 where x ≥ 0, "
-               "the threshold sits at 0", {"y": (x > 0).astype(np.float64)})
-
-
-def _relu_at_zero(ctx: Context) -> Iterator[Candidate]:
-    x = np.asarray(ctx.case.inputs["x"], np.float64)
-    if ctx.check != "gradient" or not np.any(x == 0):
-        return
-    dy = np.asarray(ctx.case.upstream["y"], np.float64)
-    for slope in (1.0, 0.5):
-        yield (f"matches relu'(0) = {_factor(slope)} (the gradient passed where x = 0): nnspec, "
-               f"like PyTorch and JAX, takes relu'(0) = 0",
-               {"x": dy * np.where(x == 0, slope, x > 0)})
 
 
 def _wrong_quantity(ctx: Context) -> Iterator[Candidate]:
@@ -1045,25 +1027,28 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("GRU update gate", frozenset({"gru"}), ("gru", "convention.gru-reset-after"),
             _gru_update),
     Mistake("GRU reset before", frozenset({"gru"}), ("gru", "convention.gru-reset-after"),
-            _gru_reset_before),
+            _convention("gru_reset")),
     Mistake("states swapped", frozenset({"lstm"}), ("lstm.slide",), _lstm_states_swapped),
     Mistake("missing sqrt", frozenset({"lp_pool2d"}), ("pool.l2", "convention.pooling"),
             _missing_sqrt),
     Mistake("tie rule", frozenset({"max_pool2d"}), ("pool.max", "convention.pooling"),
-            _tie_rule, "backward"),
+            _convention("max_pool_ties", _every_tied_maximum), "backward"),
     Mistake("average not divided", frozenset({"avg_pool2d"}), ("pool.avg", "convention.pooling"),
             _average_not_divided),
     Mistake("sum instead of mean", frozenset({"cross_entropy"}), ("convention.ce-mean",),
-            _sum_not_mean),
+            _convention("cross_entropy_reduction")),
     Mistake("softmax axis", frozenset({"softmax"}), None, _softmax_axis),
     Mistake("softmax diagonal", frozenset({"softmax"}), ("graph.backprop",), _softmax_diagonal,
             "backward"),
     Mistake("step at zero", frozenset({"step"}), ("act.step", "convention.step-at-zero"),
-            _step_at_zero),
+            _convention("step_at_zero")),
     Mistake("relu at zero", frozenset({"relu"}), ("act.relu", "convention.relu-at-zero"),
-            _relu_at_zero, "backward"),
+            _convention("relu_grad_at_zero"), "backward"),
     Mistake("derivative of the wrong quantity", frozenset({"sigmoid", "tanh", "rnn"}),
             ("graph.backprop",), _wrong_quantity, "backward"),
+    Mistake("margin kink", frozenset({"max_margin"}), ("window.margin",
+                                                       "convention.margin-delta"),
+            _convention("max_margin_kink"), "backward"),
     Mistake("margin", frozenset({"max_margin"}), ("window.margin", "convention.margin-delta"),
             _margin),
     Mistake("arguments swapped", frozenset({"max_margin"}), ("window.margin",),
@@ -1160,7 +1145,7 @@ class Named:
                 f" and {len(self.unexplained) - 3} more" if len(self.unexplained) > 3 else "")
             text = (f"on this case only: {text} (it does not explain the failures of {shown}, "
                     f"so it may be a coincidence of this case's numbers)")
-        return f"{text} [breaks {', '.join(self.claims)}]"
+        return f"{text} [breaks {', '.join(self.claims)}]" if self.claims else text
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "text": self.text, "claims": list(self.claims),
@@ -1191,7 +1176,9 @@ def _named(ctx: Context, verdict: str | None) -> tuple[list[Named], list[str]]:
         generic_after = mistake.name in GENERIC and bool(found)
         if not generic_after:
             tried.append(mistake.name)
-        for text, values in mistake.candidates(ctx):
+        for candidate in mistake.candidates(ctx):
+            text, values = candidate[0], candidate[1]
+            claims = candidate[2] if len(candidate) > 2 else _claims(mistake, ctx)
             if _explains(ctx, values, loose):
                 same = next((i for i, v in enumerate(seen) if values and v and all(
                     _close(values[k], v[k], loose) for k in values if k in v)), None)
@@ -1200,13 +1187,13 @@ def _named(ctx: Context, verdict: str | None) -> tuple[list[Named], list[str]]:
                 # (a gradient of the wrong argument that is also a factor of the right one, as
                 # max_margin's ∂/∂s_c = −∂/∂s: both readings are named)
                 if same is None:
-                    found.append(Named(mistake.name, text, _claims(mistake, ctx)))
+                    found.append(Named(mistake.name, text, claims))
                     seen.append(values)
                 else:                     # the same numbers: this case cannot tell them apart
                     first = found[same]
                     found[same] = Named(first.name, f"{first.text}; or, with the same numbers "
                                                     f"on this case, {text}",
-                                        first.claims + tuple(c for c in _claims(mistake, ctx)
+                                        first.claims + tuple(c for c in claims
                                                              if c not in first.claims),
                                         (*first.also, mistake.name))
                 break
@@ -1214,7 +1201,7 @@ def _named(ctx: Context, verdict: str | None) -> tuple[list[Named], list[str]]:
                 ctx, values, loose)
             if rows is not None:
                 partial.append(Named(mistake.name, f"partly {text} (it explains {rows})",
-                                     _claims(mistake, ctx)))
+                                     claims))
     return (found or partial), tried
 
 

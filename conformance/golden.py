@@ -165,6 +165,11 @@ def _cross_entropy(rng: Rng, i: int) -> Draft:
 
 
 def _max_margin(rng: Rng, i: int) -> Draft:
+    if i == 4:                       # the kink Δ + s_c − s = 0 exactly, in float32 arithmetic too
+        s_c = rng.integers(-16, 17, 8) / 8.0                # multiples of 1/8: s_c + 1 is exact
+        s = np.where(np.arange(8) % 2 == 0, s_c + 1.0, s_c + rng.choice([-1.5, 2.5], 8))
+        return Draft("max_margin: windows on the kink Δ + s_c − s = 0 (the subgradient there is "
+                     "0, the convention max_margin_kink)", {"s": s, "s_c": s_c}, {"delta": 1.0})
     about, shape, delta = [
         ("one window (a scalar)", (), 1.0),
         ("several windows, Δ = 1", (8,), 1.0),
@@ -297,7 +302,7 @@ PLANS: dict[str, Planner] = {
     "linear": Planner(4, _linear),
     "softmax": Planner(6, _softmax),
     "cross_entropy": Planner(6, _cross_entropy),
-    "max_margin": Planner(4, _max_margin),
+    "max_margin": Planner(5, _max_margin),
     "conv2d": Planner(9, _conv2d),
     "conv1d": Planner(5, _conv1d),
     **{op: _pool(op) for op in ("max_pool2d", "avg_pool2d", "lp_pool2d")},

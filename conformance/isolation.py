@@ -195,7 +195,12 @@ def _serve(conn: Connection, target: str, device: str | None) -> None:  # pragma
     except BaseException as exc:
         conn.send(("error", _first_line(exc)))
         return
-    conn.send(("ready", bound.name, bound.version, _capabilities(bound)))
+    declared = bound.declared           # a mapping pickles; anything else is sent as its repr
+    if declared is not None and not isinstance(declared, Mapping):  # (refused in the parent)
+        declared = repr(declared)
+    conn.send(("ready", bound.name, bound.version, _capabilities(bound),
+               None if declared is None else dict(declared) if isinstance(declared, Mapping)
+               else declared))
     while True:
         try:
             message = conn.recv()
@@ -227,6 +232,8 @@ class Isolated:
     name: str
     version: str
     capabilities: Capabilities
+    declared: Any
+    """The backend's ``conventions`` attribute as the child found it (see Bound.declared)."""
 
     def __init__(self, target: str, *, device: str | None = None,
                  start_timeout: float = 120.0) -> None:
@@ -267,7 +274,7 @@ class Isolated:
             parent.close()
             raise BackendError(f"cannot load backend {self.target!r} in its process: "
                                f"{hello[1]}")
-        _, self.name, self.version, self.capabilities = hello
+        _, self.name, self.version, self.capabilities, self.declared = hello
         self._process, self._conn = process, parent
 
     def _stop(self) -> None:

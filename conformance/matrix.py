@@ -48,6 +48,7 @@ from typing import Any, TextIO
 
 import reference
 from conformance.contract import OPS
+from conformance.conventions import says
 from conformance.report import SCHEMA_NAME
 
 __all__ = [
@@ -101,6 +102,11 @@ STATUSES: dict[str, Look] = {
                  "returned the wrong thing", detailed=True),
     "timeout": Look("◷", 40, "#fde3bf", "#7a4100", "a call outlived the time limit",
                     detailed=True),
+    "xpass": Look("✗", 45, "#f9d2d0", "#8c1a10",
+                  "a check listed as an expected failure passed (the list must be updated)",
+                  detailed=True),
+    "xfail": Look("⊘", 25, "#f4ecc4", "#5a4a00",
+                  "a failure listed, with its reason, as expected (--xfail)", detailed=True),
     "declared": Look("◐", 20, "#d8e6fb", "#173f7a",
                      "passes under a convention variant the backend declares"),
     "pass": Look("✓", 10, "#d3eed6", "#14561f", "every check within its tolerance"),
@@ -300,7 +306,10 @@ class Cell:
 
 
 def _status(result: dict[str, Any]) -> str:
-    return str(result.get("status", "unknown"))
+    """The check's status as the scoreboard shows it: a pass judged under a declared convention
+    variant (its ``declared``, schema 5) is "declared"."""
+    status = str(result.get("status", "unknown"))
+    return "declared" if status == "pass" and result.get("declared") else status
 
 
 def _ratio(result: dict[str, Any]) -> float | None:
@@ -493,7 +502,10 @@ def _declared(result: dict[str, Any]) -> str:
     """The convention variant a check was judged under, if its report says (``declared``)."""
     value = result.get("declared")
     if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
+        try:
+            return says(value.items())
+        except (KeyError, ValueError):     # a convention this version does not know
+            return ", ".join(f"{k}={v}" for k, v in value.items())
     return str(value) if value else ""
 
 

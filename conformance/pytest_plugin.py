@@ -25,12 +25,17 @@ fixtures do not, autouse ones included (the items take no fixtures: do per-item 
 touch the items, but pytest still imports those of the paths it is given, so their session-wide
 hooks (``pytest_configure``, reporting) run as in any run. Options: ``--nnspec-dtype``,
 ``--nnspec-ops``, ``--nnspec-require[=OPS]``, ``--nnspec-property`` (``--nnspec-examples``,
-``--nnspec-seed``), ``--nnspec-timeout``, ``--nnspec-isolate``, ``--nnspec-device``; bad values
-are usage errors, as with ``nnspec run``, and so is any of them without ``--nnspec-backend``.
+``--nnspec-seed``), ``--nnspec-timeout``, ``--nnspec-isolate``, ``--nnspec-device``,
+``--nnspec-convention NAME=VARIANT`` (repeatable; with the backend's own ``conventions``, the
+cases a declared variant changes are checked under it) and ``--nnspec-xfail FILE`` (a listed
+failure is an xfail item, a listed pass fails its item; stale entries are ``nnspec run``'s to
+report); bad values are usage errors, as with ``nnspec run``, and so is any of them without
+``--nnspec-backend``.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -38,16 +43,18 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from conformance.backends import Bound
     from conformance.cases import Case
     from conformance.checks import CallLimits
     from conformance.report import Check, Result
     from conformance.runner import Target
+    from conformance.xfail import ExpectedFailures
 
 __all__ = ["NnspecFailure", "NnspecItem", "NnspecSession"]
 
 SESSION = "nnspec-session"
 BACKEND_ONLY = ("dtype", "ops", "require", "property", "examples", "seed", "timeout", "isolate",
-                "device")
+                "device", "convention", "xfail")
 """Options that only mean something with ``--nnspec-backend``."""
 PROPERTY_ONLY = ("examples", "seed")
 """Options that only mean something with ``--nnspec-property`` (``nnspec run`` refuses them
@@ -80,6 +87,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run the backend in a child process (a crash fails one item)")
     group.addoption("--nnspec-device", metavar="DEV", default=None,
                     help="the backend's device (torch: cuda)")
+    group.addoption("--nnspec-convention", action="append", default=None,
+                    metavar="NAME=VARIANT",
+                    help="a convention variant the backend follows, checked instead of the "
+                         "spec's (repeatable; nnspec conventions lists them)")
+    group.addoption("--nnspec-xfail", metavar="FILE", default=None,
+                    help="expected failures (PATTERN REASON per line): listed failures xfail, "
+                         "listed passes fail (strict)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -115,6 +129,7 @@ class NnspecSession:
         self.config = config
         self._target: Target | None = None
         self._limits: CallLimits | None = None
+        self._reference: Bound | None = None
 
     def option(self, name: str) -> Any:
         return self.config.getoption(f"nnspec_{name}")
@@ -132,6 +147,8 @@ class NnspecSession:
             value = self.option(name)
             if value is not None and (problem := check(value)):
                 raise pytest.UsageError(f"--nnspec-{name}: {problem}")
+        self.declared()
+        self.expected()
 
     # ------------------------------------------------------------ collection
     @pytest.hookimpl(tryfirst=True)
@@ -209,6 +226,37 @@ class NnspecSession:
                                         isolate=self.option("isolate"))
         return self._target
 
+    def declared(self) -> dict[str, str]:
+        """The variants of --nnspec-convention (a UsageError names a bad one)."""
+        from conformance.conventions import given
+
+        try:
+            return given(self.option("convention"))
+        except ValueError as exc:
+            raise pytest.UsageError(f"--nnspec-convention: "
+                                    f"{str(exc).removeprefix('--convention: ')}") from None
+
+    @functools.cache  # noqa: B019 - one session per pytest run
+    def expected(self) -> ExpectedFailures | None:
+        """The expected failures of --nnspec-xfail (a UsageError names a bad file or line)."""
+        from conformance.xfail import load
+
+        path = self.option("xfail")
+        try:
+            return None if path is None else load(path)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--nnspec-xfail: "
+                                    f"{str(exc).removeprefix('--xfail: ')}") from None
+
+    @property
+    def reference(self) -> Bound:
+        """The reference of the variants the backend and --nnspec-convention declare."""
+        if self._reference is None:
+            from conformance.conventions import declared_by, reference_for
+
+            self._reference = reference_for(declared_by(self.target) | self.declared())
+        return self._reference
+
     def timeout(self) -> float | None:
         from conformance.isolation import DEFAULT_TIMEOUT
 
@@ -218,22 +266,36 @@ class NnspecSession:
     def check(self, case: Case, check: Check) -> list[Result]:
         """One check, timed as in ``nnspec run`` (a generous first call per op; after a timeout
         the op's other items fail at once, not run)."""
-        from conformance.checks import CallLimits, limited_check
+        from conformance.cases import complete
+        from conformance.checks import CallLimits, judged_under, limited_check
 
         if self._limits is None:
             self._limits = CallLimits(self.timeout())
-        return [limited_check(self.target, case, check, self.option("dtype") or "float64",
-                              self._limits, required=case.op in self.required())]
+        case, declared = judged_under(case, self.reference)
+        return [self.judged(limited_check(
+            self.target, complete(case, self.reference), check, self.dtype, self._limits,
+            required=case.op in self.required(), reference=self.reference,
+            declared=declared.get(check, ())))]
+
+    @property
+    def dtype(self) -> str:
+        return str(self.option("dtype") or "float64")
+
+    def judged(self, result: Result) -> Result:
+        """``result`` judged against the expected failures (conformance.xfail), if any."""
+        expected = self.expected()
+        return result if expected is None else expected.apply(result, self.dtype)
 
     def property(self, op: str) -> list[Result]:
         from conformance.property import property_check
         from conformance.runner import DEFAULT_EXAMPLES
 
         examples, seed = self.option("examples"), self.option("seed")
-        return property_check(self.target, op, self.option("dtype") or "float64",
-                              examples=DEFAULT_EXAMPLES if examples is None else examples,
-                              seed=0 if seed is None else seed,
-                              required=op in self.required(), timeout=self.timeout())
+        return [self.judged(r) for r in property_check(
+            self.target, op, self.dtype,
+            examples=DEFAULT_EXAMPLES if examples is None else examples,
+            seed=0 if seed is None else seed, required=op in self.required(),
+            timeout=self.timeout(), reference=self.reference)]
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         from conformance.isolation import Isolated
@@ -286,17 +348,20 @@ class NnspecItem(pytest.Item):
     def runtest(self) -> None:
         session = _session(self.config)
         if self.case is not None and self.check is not None:
-            from conformance.cases import complete
-
-            results = session.check(complete(self.case), self.check)
+            results = session.check(self.case, self.check)
         else:
             results = session.property(self.op)
         results = [replace(r, reason=_our_options(r.reason)) for r in results]
         for result in results:
             self.user_properties.append((result.id, result.reason))
-        failed = [r for r in results if r.status in ("fail", "timeout")]
+            if result.declared:
+                self.user_properties.append(("declared", result.says_declared))
+        failed = [r for r in results if r.status in ("fail", "timeout", "xpass")]
         if failed:
             raise NnspecFailure(failed)
+        if any(r.status == "xfail" for r in results):
+            pytest.xfail("; ".join(f"{r.id}: {r.expected_failure}" for r in results
+                                   if r.status == "xfail"))
         if all(r.status == "skip" for r in results):
             pytest.skip(results[0].reason)
 

@@ -29,18 +29,24 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "Check", "Report", "Result", "Status"]
 
-Status = Literal["pass", "fail", "skip", "timeout"]
+Status = Literal["pass", "fail", "skip", "timeout", "xfail", "xpass"]
 """A check's outcome: "timeout" is a call that outlived its time limit (or a check not run
-because an earlier call of its op did): neither a pass nor a wrong result."""
+because an earlier call of its op did): neither a pass nor a wrong result. "xfail" is a failure
+(or timeout) the run's expected-failures list names, "xpass" a pass it names, which fails the
+run (conformance.xfail)."""
 SCHEMA_NAME = "nnspec-conformance-report"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The version of the JSON report's layout; bumped on any incompatible change (2: per result
 ``diagnosis``, ``reproducer`` and ``examples``; ``seeds.property`` in property mode; 3: per
 failing result ``consistency`` (is it the forward or the backward?), ``anatomy`` (where and how
 each failing array is wrong) and ``mistakes`` (the named mistakes behind ``diagnosis``). 4: the
 status "timeout" and ``summary.timed_out``; per result ``skipped_examples`` (drawn cases the
 backend raised NotImplementedError for); ``interrupted``, true for a run stopped by Ctrl-C;
-per result ``warnings``, the numeric warnings the backend emitted during the call)."""
+per result ``warnings``, the numeric warnings the backend emitted during the call). 5: declared
+conventions: the report's ``conventions`` and per result ``declared``, the variants a check was
+judged under where they changed what it expects; expected failures: the statuses "xfail" and
+"xpass", per result ``expected_failure`` (the listed reason), ``summary.xfailed`` and
+``summary.xpassed``, and the report's ``xfail`` (the list's file and its stale entries))."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,10 @@ class Result:
     where and how each failing array is wrong (conformance.diagnosis); ``reproducer`` is a
     self-contained Python script that repeats a property-mode failure; ``examples`` is how many
     cases the check covers (property mode: Hypothesis examples); ``skipped_examples`` how many
-    drawn cases were skipped (NotImplementedError) besides.
+    drawn cases were skipped (NotImplementedError) besides. ``declared`` holds the conventions
+    (name, variant) the backend declares that changed what this check expects (it was judged
+    under them, conformance.conventions); ``expected_failure`` the reason the run's
+    expected-failures list gives for it (status "xfail" or "xpass").
     """
 
     case: Case
@@ -76,6 +85,8 @@ class Result:
     consistency: Consistency | None = None
     anatomy: tuple[Anatomy, ...] = ()
     skipped_examples: int = 0
+    declared: tuple[tuple[str, str], ...] = ()
+    expected_failure: str | None = None
 
     @property
     def id(self) -> str:
@@ -87,9 +98,23 @@ class Result:
         """The table column: "slides" and "property" by source, else the check."""
         return {"slide": "slides", "property": "property"}.get(self.case.source, self.check)
 
+    @property
+    def says_declared(self) -> str:
+        """``declared: max-pool ties split`` for a check judged under declared variants, else
+        ""."""
+        if not self.declared:
+            return ""
+        from conformance.conventions import says
+
+        return f"declared: {says(self.declared)}"
+
     def line(self) -> str:
-        """``PASS conv2d[forward-golden-07]: y: max abs error ... (x[2, 3, 8, 9]; ...)``."""
-        return f"{self.status.upper():4} {self.id}: {self.reason}"
+        """``PASS conv2d[forward-golden-07]: y: max abs error ... (x[2, 3, 8, 9]; ...)``, the
+        declared variants it was judged under and an expected failure's reason added."""
+        declared = f" ({self.says_declared})" if self.declared else ""
+        why = (f" (expected failure: {self.expected_failure})" if self.status == "xfail"
+               else "")
+        return f"{self.status.upper():4} {self.id}{declared}: {self.reason}{why}"
 
     def findings(self) -> list[str]:
         """The diagnosis in lines: ``consistency: ...``, one ``anatomy: ...`` per failing array,
@@ -139,6 +164,8 @@ class Result:
             "reproducer": self.reproducer,
             "examples": self.examples,
             "skipped_examples": self.skipped_examples,
+            "declared": dict(self.declared),
+            "expected_failure": self.expected_failure,
         }
 
 
@@ -157,6 +184,9 @@ class Report:
     started: str = ""
     seconds: float = 0.0
     interrupted: bool = False
+    conventions: dict[str, str] = field(default_factory=dict)
+    xfail_source: str | None = None
+    stale: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------ counts
     def count(self, status: Status) -> int:
@@ -179,16 +209,26 @@ class Report:
         return self.count("timeout")
 
     @property
+    def xfailed(self) -> int:
+        return self.count("xfail")
+
+    @property
+    def xpassed(self) -> int:
+        return self.count("xpass")
+
+    @property
     def ok(self) -> bool:
-        """No failures and no timeouts (skips are not failures), and not interrupted."""
-        return self.failed == 0 and self.timed_out == 0 and not self.interrupted
+        """No failures, timeouts or unexpected passes (skips and listed failures are not
+        failures), no stale expected-failure entry, and not interrupted."""
+        return (self.failed == 0 and self.timed_out == 0 and self.xpassed == 0
+                and not self.stale and not self.interrupted)
 
     def failures(self) -> list[Result]:
         return [r for r in self.results if r.status == "fail"]
 
     def problems(self) -> list[Result]:
-        """The failures and the timeouts, in the order they ran."""
-        return [r for r in self.results if r.status in ("fail", "timeout")]
+        """The failures, the timeouts and the unexpected passes, in the order they ran."""
+        return [r for r in self.results if r.status in ("fail", "timeout", "xpass")]
 
     # ------------------------------------------------------------ text
     def summary(self) -> str:
@@ -201,10 +241,17 @@ class Report:
             verdict = "NOTHING CHECKED"
         if self.interrupted:
             verdict = "INTERRUPTED"
-        timed_out = f", {self.timed_out} timed out" if self.timed_out else ""
+        declared = sum(r.status == "pass" and bool(r.declared) for r in self.results)
+        under = f" ({declared} under declared conventions)" if declared else ""
+        extra = "".join(f", {n} {what}" for n, what in (
+            (self.timed_out, "timed out"),
+            (self.xfailed, f"expected failure{'s' * (self.xfailed != 1)} (--xfail)"),
+            (self.xpassed, "passed unexpectedly (listed in --xfail)"),
+            (len(self.stale), f"stale --xfail entr{'ies' if len(self.stale) != 1 else 'y'} "
+                              f"(matching no check)")) if n)
         return (f"{verdict}: {self.backend} {version}{device}, {self.dtype}: "
-                f"{self.passed} passed, {self.failed} failed{timed_out}, {self.skipped} skipped "
-                f"(not implemented) in {self.seconds:.1f} s")
+                f"{self.passed} passed{under}, {self.failed} failed{extra}, {self.skipped} "
+                f"skipped (not implemented) in {self.seconds:.1f} s")
 
     def columns(self) -> list[str]:
         present = {r.column for r in self.results}
@@ -243,8 +290,12 @@ class Report:
             "platform": {"python": platform.python_version(), "numpy": np.__version__},
             "summary": {"passed": self.passed, "failed": self.failed,
                         "timed_out": self.timed_out, "skipped": self.skipped,
+                        "xfailed": self.xfailed, "xpassed": self.xpassed,
                         "total": len(self.results)},
             "interrupted": self.interrupted,
+            "conventions": dict(self.conventions),
+            "xfail": None if self.xfail_source is None else {
+                "file": self.xfail_source, "stale": list(self.stale)},
             "results": [r.to_dict() for r in self.results],
         }
 
@@ -257,20 +308,33 @@ class Report:
     def junit(self) -> ET.ElementTree:
         """JUnit XML: one testcase per check, classname ``nnspec.<op>``."""
         suite = ET.Element("testsuite", {
-            "name": f"nnspec[{self.backend}-{self.dtype}]", "tests": str(len(self.results)),
-            "failures": str(self.failed), "errors": str(self.timed_out),
-            "skipped": str(self.skipped),
+            "name": f"nnspec[{self.backend}-{self.dtype}]",
+            "tests": str(len(self.results) + len(self.stale)),
+            "failures": str(self.failed + self.xpassed),
+            "errors": str(self.timed_out + len(self.stale)),
+            "skipped": str(self.skipped + self.xfailed),
             "time": f"{self.seconds:.3f}", "timestamp": self.started})
         props = ET.SubElement(suite, "properties")
         for key, value in (("spec_version", reference.SPEC_VERSION),
                            ("backend", self.backend), ("backend_version", self.backend_version),
-                           ("dtype", self.dtype), ("seeds", json.dumps(self.seeds))):
+                           ("dtype", self.dtype), ("seeds", json.dumps(self.seeds)),
+                           *((f"convention.{k}", v) for k, v in self.conventions.items()),
+                           *((("xfail", self.xfail_source),) if self.xfail_source else ())):
             ET.SubElement(props, "property", {"name": key, "value": str(value)})
         for r in self.results:
             case = ET.SubElement(suite, "testcase", {
                 "classname": f"nnspec.{r.case.op}",
                 "name": f"{r.check}-{r.case.source}-{r.case.name}", "time": f"{r.seconds:.6f}"})
-            if r.status == "fail":
+            if r.declared:
+                ET.SubElement(ET.SubElement(case, "properties"), "property", {
+                    "name": "declared", "value": r.says_declared.removeprefix("declared: ")})
+            if r.status == "xfail":                # as pytest's junitxml writes an xfail
+                ET.SubElement(case, "skipped", {
+                    "type": "xfail", "message": f"expected failure: {r.expected_failure}"}
+                ).text = r.reason
+            elif r.status == "xpass":             # strict: a listed check that passes fails
+                ET.SubElement(case, "failure", {"type": "xpass", "message": r.reason})
+            elif r.status == "fail":
                 ET.SubElement(case, "failure", {"message": r.reason}).text = "\n".join(
                     [r.reason, *r.findings(),
                      r.case.about, r.case.geometry(), *([r.reproducer] if r.reproducer else [])])
@@ -280,7 +344,12 @@ class Report:
             elif r.status == "skip":
                 ET.SubElement(case, "skipped", {"message": r.reason})
             else:
-                ET.SubElement(case, "system-out").text = r.reason
+                ET.SubElement(case, "system-out").text = (
+                    f"{r.reason} ({r.says_declared})" if r.declared else r.reason)
+        for stale in self.stale:                  # an entry of the list that matched nothing
+            ET.SubElement(ET.SubElement(suite, "testcase", {
+                "classname": "nnspec.xfail", "name": stale.split(" ", 1)[0], "time": "0"}),
+                "error", {"type": "stale-xfail", "message": f"stale --xfail entry: {stale}"})
         root = ET.Element("testsuites")
         root.append(suite)
         return ET.ElementTree(root)
@@ -294,14 +363,15 @@ class Report:
 
 
 def _cell(results: Iterable[Result]) -> str:
-    """``pass 12  3.1e-16`` / ``FAIL 2/12  4.5e-02`` / ``TIMEOUT 9/9`` / ``skip`` / ``-`` (no
-    cases).
+    """``pass 12  3.1e-16`` / ``FAIL 2/12  4.5e-02`` / ``TIMEOUT 9/9`` / ``XPASS 1/12`` /
+    ``skip`` / ``-`` (no cases).
 
     The counts are of checked cases (a property-mode result counts its examples; drawn cases the
     backend skipped are added as ``+N skip``). The error is the largest of the failures where
     there are any (none shown if no failure has values to compare: it raised, or returned another
     shape or no array), else of the passes. Timeouts are ``TIMEOUT n/total``, or ``+n timeout``
-    after the failures.
+    after the failures; expected failures (--xfail) ``+n xfail``; passes judged under declared
+    conventions add ``(n declared: ...)``.
     """
     results = list(results)
     if not results:
@@ -311,15 +381,28 @@ def _cell(results: Iterable[Result]) -> str:
         return "skip"
     failed = sum(r.status == "fail" for r in checked)
     timed_out = sum(r.status == "timeout" for r in checked)
-    judged = [r for r in checked if r.status == "fail"] if failed else checked
+    xpassed = sum(r.status == "xpass" for r in checked)
+    xfailed = sum(r.status == "xfail" for r in checked)
+    judged = [r for r in checked if r.status == "fail"] if failed else [
+        r for r in checked if r.status != "xfail"]
     errors = [r.max_abs_error for r in judged if r.max_abs_error is not None]
     worst = f"  {max(errors):.1e}" if errors else ""
     total = sum(r.examples for r in checked)
     skipped = len(results) - len(checked) + sum(r.skipped_examples for r in checked)
-    tail = f" +{skipped} skip" if skipped else ""
+    tail = (f" +{xfailed} xfail" if xfailed else "") + (f" +{skipped} skip" if skipped else "")
+    declared = [r for r in checked if r.status == "pass" and r.declared]
+    if declared:
+        from conformance.conventions import says
+
+        shown = says(dict.fromkeys(m for r in declared for m in r.declared))
+        tail += f" ({len(declared)} declared: {shown})"
     if failed:
         return f"FAIL {failed}/{total}{worst}" + (f" +{timed_out} timeout" if timed_out
                                                   else "") + tail
+    if xpassed:
+        return f"XPASS {xpassed}/{total}{tail}"
     if timed_out:
         return f"TIMEOUT {timed_out}/{total}{tail}"
-    return f"pass {total}{worst}{tail}"
+    passed = total - xfailed
+    return f"pass {passed}{worst}{tail}" if passed else f"xfail {xfailed}/{total}" + (
+        f" +{skipped} skip" if skipped else "")

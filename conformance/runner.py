@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -43,8 +43,11 @@ from conformance.checks import (
     run_case,
 )
 from conformance.contract import OPS, Check
+from conformance.conventions import declared_by, given, reference_for
 from conformance.isolation import DEFAULT_TIMEOUT, Isolated
 from conformance.report import Report, Result
+from conformance.xfail import ExpectedFailures
+from conformance.xfail import load as load_xfail
 
 __all__ = ["DEFAULT_EXAMPLES", "DTYPES", "Target", "check_case", "default_cases", "open_backend",
            "run", "run_case"]
@@ -130,7 +133,9 @@ def run(backend: Any = "numpy", *, ops: Iterable[str] | None = None, dtype: Any 
         property: bool = False, examples: int = DEFAULT_EXAMPLES, seed: int = 0,
         timeout: float | None = DEFAULT_TIMEOUT, isolate: bool = False, diagnose: bool = True,
         reproducers: str | Path | None = None,
-        before: Callable[[Case, Check | None], None] | None = None) -> Report:
+        before: Callable[[Case, Check | None], None] | None = None,
+        conventions: Mapping[str, str] | Iterable[str] | None = None,
+        xfail: str | Path | ExpectedFailures | None = None) -> Report:
     """Check ``backend`` against the specification; return a Report.
 
     Parameters
@@ -155,6 +160,12 @@ def run(backend: Any = "numpy", *, ops: Iterable[str] | None = None, dtype: Any 
         as not run (status "timeout"), property mode included.
     isolate : run the backend in a child process, so that a crash fails a check, not the run.
     diagnose : name the well-known mistake a failure matches (conformance.diagnosis).
+    conventions : the convention variants the backend follows (conformance.conventions), a
+        mapping name → variant or "NAME=VARIANT" strings, on top of the backend's own
+        ``conventions`` attribute; the checks a declared variant changes are judged under it.
+    xfail : an expected-failures file (or its parsed ExpectedFailures, conformance.xfail): the
+        failures it lists are "xfail", the passes it lists "xpass" (failing the run), and an
+        entry that matches no check of the run is reported stale (failing it too).
 
     Ctrl-C (KeyboardInterrupt) stops the run: the Report holds what ran, ``interrupted`` set.
 
@@ -168,14 +179,25 @@ def run(backend: Any = "numpy", *, ops: Iterable[str] | None = None, dtype: Any 
     if dt.name not in DTYPES:
         raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dt.name}")
     required = _required(require, names)
+    expected = xfail if xfail is None or isinstance(xfail, ExpectedFailures) else load_xfail(
+        xfail)
+    extra = given(conventions)                  # refused before the backend is loaded
     target = open_backend(backend, device=device, isolate=isolate)
-    reference = load_backend("numpy")
+    try:
+        declared = declared_by(target) | extra
+    except (TypeError, ValueError):
+        if isinstance(target, Isolated) and target is not backend:
+            target.close()
+        raise
+    reference = reference_for(declared)
     chosen = default_cases(names) if cases is None else [c for c in cases if c.op in names]
     start = time.perf_counter()
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     results: list[Result] = []
 
     def record(result: Result) -> None:
+        if expected is not None:
+            result = expected.apply(result, dt.name)
         results.append(result)
         if progress is not None:
             progress(result)
@@ -232,9 +254,12 @@ def run(backend: Any = "numpy", *, ops: Iterable[str] | None = None, dtype: Any 
     except FileNotFoundError:
         golden_seed = None
     seeds = {"golden": golden_seed} | ({"property": seed} if property else {})
+    stale = [] if expected is None or interrupted else expected.stale(results, dt.name, names)
     return Report(
         backend=target.name, backend_version=target.version, device=device, dtype=dt.name,
         ops=names, required=sorted(required, key=names.index), results=results,
         seeds=seeds, started=started, seconds=time.perf_counter() - start,
-        interrupted=interrupted,
+        interrupted=interrupted, conventions=declared,
+        xfail_source=None if expected is None else expected.source,
+        stale=[e.text() for e in stale],
     )

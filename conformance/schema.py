@@ -61,7 +61,7 @@ _RESULT = _object({
     "case": {"type": "string"},
     "source": {"enum": ["golden", "slide", "property"]},
     "check": {"enum": ["forward", "gradient"]},
-    "status": {"enum": ["pass", "fail", "skip", "timeout"]},
+    "status": {"enum": ["pass", "fail", "skip", "timeout", "xfail", "xpass"]},
     "reason": {"type": "string"},
     "max_abs_error": _NUMBER_OR_NULL,
     "max_rel_error": _NUMBER_OR_NULL,
@@ -87,6 +87,8 @@ _RESULT = _object({
     "reproducer": _STRING_OR_NULL,
     "examples": {"type": "integer", "minimum": 1},
     "skipped_examples": {"type": "integer", "minimum": 0},
+    "declared": {"type": "object", "properties": {}, "additionalProperties": {"type": "string"}},
+    "expected_failure": _STRING_OR_NULL,
 })
 
 REPORT_SCHEMA: dict[str, Any] = {
@@ -108,8 +110,15 @@ REPORT_SCHEMA: dict[str, Any] = {
         "seconds": {"type": "number", "minimum": 0},
         "platform": _object({"python": {"type": "string"}, "numpy": {"type": "string"}}),
         "summary": _object({k: {"type": "integer", "minimum": 0}
-                            for k in ("passed", "failed", "timed_out", "skipped", "total")}),
+                            for k in ("passed", "failed", "timed_out", "skipped", "xfailed",
+                                      "xpassed", "total")}),
         "interrupted": {"type": "boolean"},
+        "conventions": {"type": "object", "properties": {},
+                        "additionalProperties": {"type": "string"}},
+        "xfail": {"type": ["object", "null"],
+                  "properties": {"file": {"type": "string"},
+                                 "stale": {"type": "array", "items": {"type": "string"}}},
+                  "required": ["file", "stale"], "additionalProperties": False},
         "results": {"type": "array", "items": _RESULT},
     }),
 }

@@ -45,6 +45,22 @@ def fail(func: str, message: str) -> ValueError:
     return ValueError(f"{func}: {message}")
 
 
+def one_of(func: str, name: str, value: Any, options: tuple[Any, ...]) -> Any:
+    """``value`` if it is one of ``options``, else a ValueError naming the argument and them."""
+    if isinstance(value, bool) or value not in options:
+        raise fail(func, f"{name} must be one of {', '.join(map(repr, options))}, got "
+                         f"{_describe(value)}")
+    return value
+
+
+def subgradient(func: str, name: str, value: Any) -> float:
+    """A slope at a kink: a real number in [0, 1] (any such is a subgradient there)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= float(value) <= 1:
+        raise fail(func, f"{name} must be a slope in [0, 1] (a subgradient at the kink), got "
+                         f"{_describe(value)}")
+    return float(value)
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"an array of dtype {value.dtype} and shape {value.shape}"

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from reference._checks import FloatArray, as_float_array
+from reference._checks import FloatArray, as_float_array, subgradient
 
 __all__ = [
     "ACTIVATIONS",
@@ -45,10 +45,13 @@ __all__ = [
 ]
 
 
-def step(x: Any) -> FloatArray:
-    """Threshold function: step(x) = 1 if x ≥ 0 else 0 (the threshold sits at 0)."""
+def step(x: Any, at_zero: float = 1.0) -> FloatArray:
+    """Threshold function: step(x) = 1 if x > 0, 0 if x < 0, and step(0) = ``at_zero``: 1 in the
+    spec (the threshold sits at 0, step(x) = 1 where x ≥ 0); 0 or ½ are the variants a backend
+    may declare (the convention step_at_zero)."""
+    at_zero = subgradient("step", "at_zero", at_zero)
     x = as_float_array("step", "x", x)
-    return (x >= 0).astype(np.float64)
+    return np.where(x == 0, at_zero, x > 0).astype(np.float64)
 
 
 def step_grad(x: Any) -> FloatArray:
@@ -94,10 +97,13 @@ def relu(x: Any) -> FloatArray:
     return np.maximum(x, 0.0)
 
 
-def relu_grad(x: Any) -> FloatArray:
-    """f'(x) = 1 where x > 0, else 0 (relu'(0) = 0, as in PyTorch and JAX)."""
+def relu_grad(x: Any, at_zero: float = 0.0) -> FloatArray:
+    """f'(x) = 1 where x > 0, 0 where x < 0, and relu'(0) = ``at_zero``: 0 in the spec (as in
+    PyTorch and JAX); any slope in [0, 1] is a subgradient there, 1 and ½ are the variants a
+    backend may declare (the convention relu_grad_at_zero)."""
+    at_zero = subgradient("relu_grad", "at_zero", at_zero)
     x = as_float_array("relu_grad", "x", x)
-    return (x > 0).astype(np.float64)
+    return np.where(x == 0, at_zero, x > 0).astype(np.float64)
 
 
 def identity(x: Any) -> FloatArray:

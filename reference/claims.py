@@ -413,6 +413,14 @@ _CLAIMS: tuple[Claim, ...] = (
     _c("convention.margin-delta", _CONV, "CONVENTIONS: Losses",
        "The window objective's margin Δ is 1 by default.", "",
        ("reference.losses.max_margin", "reference.window.objective")),
+    _c("convention.declared-variants", _CONV, "CONVENTIONS (issue #13: declared conventions)",
+       "Where frameworks legitimately differ (the max-pool tie rule: first, last, split; the GRU "
+       "reset after or before; step(0) = 1, 0 or ½; relu'(0) and the max margin's kink slope 0, 1 "
+       "or ½; cross-entropy mean or sum) the reference computes every variant, the spec's by "
+       "default.", "",
+       ("reference.pooling.max_pool2d_backward", "reference.gru.gru_forward",
+        "reference.activations.step", "reference.activations.relu_grad",
+        "reference.losses.max_margin_backward", "reference.losses.cross_entropy")),
     _c("convention.punchline-loss", _CONV, "CONVENTIONS: Losses",
        "(ŷ − y) is exact for a sigmoid output with binary cross-entropy (and for a linear output "
        "with ½‖ŷ − y‖²); with a sigmoid output and squared error it is not.", "",

@@ -30,7 +30,15 @@ from typing import Any
 
 import numpy as np
 
-from reference._checks import FloatArray, IntArray, as_float_array, as_index_array, fail
+from reference._checks import (
+    FloatArray,
+    IntArray,
+    as_float_array,
+    as_index_array,
+    fail,
+    one_of,
+    subgradient,
+)
 from reference.activations import sigmoid
 
 __all__ = [
@@ -150,23 +158,34 @@ def _logits_and_targets(func: str, logits: Any, targets: Any) -> tuple[FloatArra
     return z, t
 
 
-def cross_entropy(logits: Any, targets: Any) -> float:
-    """J = −(1/N) Σ_n log softmax(z_n)[t_n], the mean over the batch.
+REDUCTIONS = ("mean", "sum")
+"""How cross_entropy reduces over the batch: the mean (the spec's, PyTorch's default) or the sum
+(the variant a backend may declare, the convention cross_entropy_reduction)."""
+
+
+def cross_entropy(logits: Any, targets: Any, reduction: str = "mean") -> float:
+    """J = −(1/N) Σ_n log softmax(z_n)[t_n], the mean over the batch (``reduction="sum"``:
+    J = −Σ_n log softmax(z_n)[t_n]).
 
     Shapes: logits [N, C], targets [N] integer class ids in [0, C).
     """
+    reduction = one_of("cross_entropy", "reduction", reduction, REDUCTIONS)
     z, t = _logits_and_targets("cross_entropy", logits, targets)
     logp = log_softmax(z)
-    return float(-np.mean(logp[np.arange(z.shape[0]), t]))
+    J = -np.sum(logp[np.arange(z.shape[0]), t])
+    return float(J / z.shape[0] if reduction == "mean" else J)
 
 
-def cross_entropy_backward(logits: Any, targets: Any, grad: float = 1.0) -> FloatArray:
-    """∂J/∂z = (softmax(z) − onehot(t))/N.  Shapes: as cross_entropy; returns [N, C]."""
+def cross_entropy_backward(logits: Any, targets: Any, grad: float = 1.0,
+                           reduction: str = "mean") -> FloatArray:
+    """∂J/∂z = (softmax(z) − onehot(t))/N (``reduction="sum"``: without the 1/N).
+    Shapes: as cross_entropy; returns [N, C]."""
+    reduction = one_of("cross_entropy_backward", "reduction", reduction, REDUCTIONS)
     z, t = _logits_and_targets("cross_entropy_backward", logits, targets)
     g = _upstream_scalar("cross_entropy_backward", grad)
     dz = softmax(z)
     dz[np.arange(z.shape[0]), t] -= 1.0
-    return g * dz / z.shape[0]
+    return g * dz / z.shape[0] if reduction == "mean" else g * dz
 
 
 # ---------------------------------------------------------------- max-margin objective
@@ -191,18 +210,22 @@ def max_margin(s: Any, s_c: Any, delta: float = 1.0) -> FloatArray:
 
 
 def max_margin_backward(
-    s: Any, s_c: Any, delta: float = 1.0, grad: Any = 1.0
+    s: Any, s_c: Any, delta: float = 1.0, grad: Any = 1.0, at_kink: float = 0.0
 ) -> tuple[FloatArray, FloatArray]:
     """(∂J/∂s, ∂J/∂s_c) = (−1, +1) where J > 0, and (0, 0) where J = 0 (no update needed).
 
-    ``grad`` is ∂L/∂J: a finite scalar or an array of J's shape (one per window).
+    ``grad`` is ∂L/∂J: a finite scalar or an array of J's shape (one per window). At the kink
+    Δ + s_c − s = 0 any slope a in [0, 1] is a subgradient, (−a, +a): ``at_kink`` = 0 is the
+    spec's (the window needs no update), 1 (torch's clamp) and ½ (jnp.maximum) are the variants
+    a backend may declare (the convention max_margin_kink).
     """
     func = "max_margin_backward"
+    at_kink = subgradient(func, "at_kink", at_kink)
     s, s_c, delta = _margin_inputs(func, s, s_c, delta)
-    J = np.maximum(0.0, delta + s_c - s)                 # J = max(0, Δ + s_c − s)
-    active = (J > 0).astype(np.float64)
+    u = delta + s_c - s                                  # J = max(0, u)
+    active = np.where(u == 0, at_kink, u > 0).astype(np.float64)
     g = as_float_array(func, "grad", grad, finite=True)
-    if g.shape not in ((), J.shape):
-        raise fail(func, f"grad must be a scalar or have J's shape {J.shape}, "
+    if g.shape not in ((), u.shape):
+        raise fail(func, f"grad must be a scalar or have J's shape {u.shape}, "
                          f"got shape {g.shape}")
     return -active * g, active * g

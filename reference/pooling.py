@@ -21,7 +21,8 @@ Conventions (CONVENTIONS.md)
 * No padding, and no parameters: the functions take only x and the window geometry.
 * The output size follows reference.conv's rule; a window that doesn't fit is refused.
 * max: the whole gradient of a window goes to its first maximum in row-major order (as PyTorch
-  on the CPU). average: the sum divided by the window size KH·KW.
+  on the CPU); ``ties`` computes the other variants a backend may declare (last, split).
+  average: the sum divided by the window size KH·KW.
 * L2: y = √(Σ x²) over the window (torch's ``lp_pool2d`` with ``norm_type=2``); its gradient
   x / y is taken as 0 where a window is all zeros (y = 0, where √ has no derivative).
 
@@ -50,7 +51,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from reference._blocks import for_each_block
-from reference._checks import FloatArray, as_float_array, fail, positive_pair
+from reference._checks import FloatArray, as_float_array, fail, one_of, positive_pair
 from reference.conv import Pair, _output_size, _taps
 
 __all__ = [
@@ -128,8 +129,13 @@ def _max_pool(x: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> NDArray
     return y
 
 
+TIES = ("first", "last", "split")
+"""Where a window's gradient goes when its maximum occurs more than once (CONVENTIONS: "first",
+the spec's and PyTorch's on the CPU; "last" in row-major order; "split" equally among them)."""
+
+
 def _max_pool_backward(dy: NDArray[Any], x: NDArray[Any], kernel: Pair, stride: Pair,
-                       out: Pair) -> NDArray[Any]:
+                       out: Pair, ties: str = "first") -> NDArray[Any]:
     tiles = _tiles(x, kernel, stride, out)
     dx = np.empty_like(x) if tiles else np.zeros_like(x)
     last = kernel[0] * kernel[1] - 1
@@ -138,10 +144,21 @@ def _max_pool_backward(dy: NDArray[Any], x: NDArray[Any], kernel: Pair, stride: 
         x_b, dy_b, dx_b = x[block], dy[block], dx[block]  # this block's images
         y = _fold(np.maximum, _taps(x_b, kernel, stride, out),  # the window maxima again
                   out=np.empty(dy_b.shape, dtype=x.dtype))
+        taps = list(zip(_taps(x_b, kernel, stride, out), _taps(dx_b, kernel, stride, out)))
+        if ties == "split":                               # each of k tied maxima gets dy / k
+            share = dy_b / _fold(np.add, ((tap == y) for tap, _ in taps),
+                                 out=np.empty(y.shape, dtype=x.dtype))
+            for tap, dtap in taps:
+                if tiles:
+                    np.multiply(tap == y, share, out=dtap)
+                else:
+                    dtap += (tap == y) * share
+            return
+        if ties == "last":                                # the first maximum counting backwards
+            taps.reverse()
         unclaimed = np.ones(y.shape, dtype=bool)          # windows whose maximum is not found yet
         first, share = np.empty(y.shape, dtype=bool), np.empty_like(dy_b)  # reused for each tap
-        for k, (tap, dtap) in enumerate(zip(_taps(x_b, kernel, stride, out),
-                                            _taps(dx_b, kernel, stride, out))):
+        for k, (tap, dtap) in enumerate(taps):
             if k < last:
                 np.equal(tap, y, out=first)
                 first &= unclaimed                        # the first maximum in row-major order
@@ -172,15 +189,20 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> FloatArray:
     return _max_pool(g.x, g.kernel, g.stride, g.out)
 
 
-def max_pool2d_backward(dy: Any, x: Any, kernel_size: Any, stride: Any = None) -> FloatArray:
+def max_pool2d_backward(dy: Any, x: Any, kernel_size: Any, stride: Any = None,
+                        ties: str = "first") -> FloatArray:
     """∂L/∂x of max pooling: each window's ∂L/∂y goes whole to the window's maximum.
 
-    Shapes: dy [N, C, OH, OW], x [N, C, H, W] → dx [N, C, H, W]. Ties: the first maximum in
-    row-major order gets it all; a pixel in several (overlapping) windows adds their shares.
+    Shapes: dy [N, C, OH, OW], x [N, C, H, W] → dx [N, C, H, W]. Ties (a window holding its
+    maximum more than once): ``ties="first"`` (the spec's) gives it all to the first maximum in
+    row-major order, "last" to the last, "split" 1/k of it to each of the k tied maxima (the
+    variants of the declared convention max_pool_ties). A pixel in several (overlapping) windows
+    adds their shares.
     """
     g = _pool_inputs("max_pool2d_backward", x, kernel_size, stride)
     dy = _upstream("max_pool2d_backward", dy, g)
-    return _max_pool_backward(dy, g.x, g.kernel, g.stride, g.out)
+    ties = one_of("max_pool2d_backward", "ties", ties, TIES)
+    return _max_pool_backward(dy, g.x, g.kernel, g.stride, g.out, ties)
 
 
 # ---------------------------------------------------------------- average

@@ -201,3 +201,31 @@ def test_unknown_activation_names_the_choices() -> None:
         A.activation("dense", "softplus")
     with pytest.raises(TypeError, match="activation must be one of"):
         A.activation("dense", 3)
+
+
+# ---------------------------------------------------------------- the declarable variants at 0
+@pytest.mark.claim("convention.declared-variants", "convention.step-at-zero",
+                   "convention.relu-at-zero")
+@pytest.mark.torch
+def test_step_and_relu_variants_at_zero_as_torch_and_numpy_compute_them() -> None:
+    """step(0) = 1 (spec), 0 (torch.heaviside(x, 0)) or ½ (numpy.heaviside(x, 0.5)); relu'(0)
+    = 0 (spec, torch.relu), 1 (torch.clamp(x, min=0) passes the gradient at its bound) or ½
+    (torch.maximum(x, 0) splits a tie), and every variant agrees away from 0."""
+    x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+    t = torch.tensor(x)
+    assert A.step(x).tolist() == [0.0, 0.0, 1.0, 1.0, 1.0]
+    assert A.step(x, at_zero=0.0).tolist() == torch.heaviside(t, torch.tensor(0.0,
+                                                              dtype=torch.float64)).tolist()
+    assert A.step(x, at_zero=0.5).tolist() == np.heaviside(x, 0.5).tolist()
+    torch_slopes = {0.0: torch.relu, 1.0: lambda v: torch.clamp(v, min=0.0),
+                    0.5: lambda v: torch.maximum(v, torch.zeros_like(v))}
+    for at_zero, relu in torch_slopes.items():
+        v = torch.tensor(x, requires_grad=True)
+        relu(v).sum().backward()
+        assert v.grad is not None
+        assert A.relu_grad(x, at_zero=at_zero).tolist() == v.grad.tolist() == [
+            0.0, 0.0, at_zero, 1.0, 1.0]
+    with pytest.raises(ValueError, match=r"relu_grad: at_zero must be a slope in \[0, 1\]"):
+        A.relu_grad(x, at_zero=2.0)
+    with pytest.raises(ValueError, match=r"step: at_zero must be a slope in \[0, 1\].*got bool"):
+        A.step(x, at_zero=True)

@@ -321,6 +321,10 @@ def test_explain_gives_formula_conventions_claims_and_slides() -> None:
     code, text = nnspec("explain", "cross_entropy")
     assert "slide cases: none" in text and "targets [N]: class ids in [0, C) (int64, no gradient)" \
         in text
+    assert ("declarable (cross_entropy_reduction, --convention cross_entropy_reduction=VARIANT): "
+            "how cross-entropy reduces over the batch\n  * mean: the mean over the N rows of the "
+            "batch\n    sum: the sum over the N rows of the batch (N times the mean)\n") in text
+    assert "declarable" not in nnspec("explain", "conv2d")[1]     # nothing to declare there
 
 
 def test_explain_an_op_without_golden_cases_says_so(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -251,12 +251,14 @@ def _max_pool(x: np.ndarray, k: Any, s: Any) -> np.ndarray:
 
 @pytest.mark.parametrize(("backend", "op", "check", "begins"), [
     (types.SimpleNamespace(relu=_relu, relu_backward=lambda dy, x: dy * (x >= 0)), "relu",
-     "gradient", "matches relu'(0) = 1 (the gradient passed where x = 0)"),
+     "gradient", "matches relu'(0) = 1 (the gradient passed where x = 0), the convention "
+     "relu_grad_at_zero=one"),
     (types.SimpleNamespace(relu=_relu, relu_backward=lambda dy, x: dy * np.where(x == 0, 0.5,
                                                                                   x > 0)),
-     "relu", "gradient", "matches relu'(0) = 1/2"),
+     "relu", "gradient", "matches relu'(0) = ½, the convention relu_grad_at_zero=half"),
     (types.SimpleNamespace(step=lambda x: (x > 0).astype(x.dtype)), "step", "forward",
-     "matches step(0) = 0"),
+     "matches step(0) = 0 (step(x) = 1 only where x > 0) (torch.heaviside(x, 0)), the "
+     "convention step_at_zero=zero"),
     (types.SimpleNamespace(softmax=_softmax,
                            softmax_backward=lambda dy, x: dy * _softmax(x) * (1 - _softmax(x))),
      "softmax", "gradient", "matches the Jacobian's diagonal only"),
@@ -276,7 +278,8 @@ def _max_pool(x: np.ndarray, k: Any, s: Any) -> np.ndarray:
     (_autodiff("linear", lambda x, w, b: x @ w.T), "linear", "forward",
      "matches the bias left out (b never added, its gradient 0)"),
     (_autodiff("gru", lambda x, h0, *w: _torch_gru(x, h0, *w, reset_after=False)), "gru",
-     "forward", "matches the reset gate applied before the product"),
+     "forward", "matches the reset gate applied before the product, n = tanh(W_in x + b_in + W_hn "
+     "(r ∘ h) + b_hn)"),
     (_autodiff("lstm", lambda x, h0, c0, *w: _torch_lstm(x, c0, h0, *w)), "lstm", "forward",
      "matches h0 and c0 exchanged"),
 ], ids=["relu-at-zero-1", "relu-at-zero-half", "step-at-zero", "softmax-diagonal", "tie-every",

@@ -287,3 +287,28 @@ def test_the_plugin_and_the_package_import_lazily() -> None:
     assert conformance.run is run
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         conformance.nope
+
+
+def test_declared_conventions_and_expected_failures_work_in_the_plugin_too(
+        pytester: pytest.Pytester) -> None:
+    """torch sends a max-pool tie to the first maximum: declared "split" on the command line, the
+    tie case fails (judged under the declaration); listed in --nnspec-xfail, it is an xfail
+    item; and a listed check that passes fails its item (strict)."""
+    args = ["--nnspec-backend", "torch", "--nnspec-ops", "max_pool2d", "-q", "-p",
+            "no:cacheprovider"]
+    declared = pytester.runpytest_inprocess(*args, "--nnspec-convention", "max_pool_ties=split")
+    declared.assert_outcomes(passed=_checks(["max_pool2d"]) - 1, failed=1)
+    assert any("FAIL max_pool2d[gradient-golden-07] (declared: max-pool ties split)" in line
+               for line in declared.outlines)
+    listed = pytester.makefile(".txt", xfail="max_pool2d[gradient-golden-07]  torch sends "
+                                             "ties to the first maximum\n"
+                                             "max_pool2d[forward-golden-01]  passes: strict\n")
+    result = pytester.runpytest_inprocess(*args, "--nnspec-convention", "max_pool_ties=split",
+                                          "--nnspec-xfail", str(listed))
+    result.assert_outcomes(passed=_checks(["max_pool2d"]) - 2, failed=1, xfailed=1)
+    assert any("XPASS max_pool2d[forward-golden-01]: passed, but" in line
+               for line in result.outlines)
+    bad = pytester.runpytest_inprocess(*args, "--nnspec-convention", "max_pool_ties=middle")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    assert any(line.startswith("ERROR: --nnspec-convention: convention max_pool_ties has no "
+                               "variant 'middle'") for line in bad.errlines), bad.errlines

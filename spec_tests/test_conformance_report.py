@@ -81,8 +81,9 @@ def test_the_json_report_records_run_and_cases(report: Report, tmp_path: Path) -
     assert doc["backend"] == {"name": "mixed", "version": "9.9", "device": None}
     assert doc["dtype"] == "float64" and isinstance(doc["seeds"]["golden"], int)
     assert doc["summary"] == {"passed": PASSED, "failed": 2, "timed_out": 0,
-                              "skipped": len(report.results) - PASSED - 2,
-                              "total": len(report.results)}
+                              "skipped": len(report.results) - PASSED - 2, "xfailed": 0,
+                              "xpassed": 0, "total": len(report.results)}
+    assert doc["conventions"] == {} and doc["xfail"] is None
     failed = next(r for r in doc["results"] if r["status"] == "fail")
     assert failed["op"] == "tanh" and failed["check"] == "forward"
     assert failed["max_abs_error"] > failed["tolerance"]["atol"]

@@ -18,27 +18,28 @@ tinygrad = pytest.importorskip("tinygrad", reason="tinygrad is not installed "
 
 from conformance.adapters.tinygrad_backend import TinygradBackend  # noqa: E402
 from conformance.runner import run  # noqa: E402
-from spec_tests.helpers.frameworks import assert_only_recorded_failures  # noqa: E402
+from spec_tests.helpers.frameworks import assert_only_listed_failures, xfail_file  # noqa: E402
 
 pytestmark = pytest.mark.infrastructure
 
 NOT_IMPLEMENTED = {"step", "lp_pool2d", "rnn", "gru"}
-TIES = "tinygrad: max pooling splits a window's gradient equally among tied maxima"
-SATURATED = "T2. The LSTM gradient is nan at saturated gates (a bug of tinygrad's autograd)"
-RECORDED = {dtype: {"max_pool2d[gradient-golden-07]": TIES, "lstm[gradient-golden-05]": SATURATED}
-            for dtype in ("float64", "float32")}
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_tinygrad_passes_every_default_case_but_the_recorded_ones(dtype: str) -> None:
-    report = run("tinygrad", dtype=dtype, timeout=None)
+def test_tinygrad_passes_every_default_case_but_the_listed_ones(dtype: str) -> None:
+    report = run("tinygrad", dtype=dtype, timeout=None, xfail=xfail_file("tinygrad"))
     assert report.backend_version.startswith("tinygrad 0.") and "(CPU)" in report.backend_version
-    assert_only_recorded_failures(report, RECORDED[dtype], NOT_IMPLEMENTED)
+    assert_only_listed_failures(report, NOT_IMPLEMENTED)
+    assert [r.id for r in report.results if r.status == "xfail"] == ["lstm[gradient-golden-05]"]
+    # T1: the tie case passes under the adapter's declared convention
+    assert report.conventions == {"max_pool_ties": "split"}
+    assert [r.id for r in report.results if r.declared] == ["max_pool2d[gradient-golden-07]"]
 
 
 def test_max_pool_ties_share_the_gradient() -> None:
-    """The recorded failure: tinygrad's max pool gives each of k tied maxima 1/k of the gradient;
-    the contract (like torch) gives it whole to the first maximum."""
+    """T1, the declared convention: tinygrad's max pool gives each of k tied maxima 1/k of the
+    gradient; the spec (like torch) gives it whole to the first maximum. Undeclared, the tie
+    case fails and the diagnosis names the declaration."""
     backend = TinygradBackend()
     (dx,) = backend.vjp("max_pool2d", (np.ones((1, 1, 2, 2)),),
                         {"kernel_size": (2, 2), "stride": (2, 2)}, (np.ones((1, 1, 1, 1)),))
@@ -47,6 +48,10 @@ def test_max_pool_ties_share_the_gradient() -> None:
     (dx,) = backend.vjp("max_pool2d", (x,), {"kernel_size": (2, 2), "stride": (2, 2)},
                         (np.full((1, 1, 1, 1), 2.0),))
     assert dx.tolist() == [[[[0.0, 1.0], [1.0, 0.0]]]]
+    backend.conventions = {}                                   # this object declares nothing
+    (failure,) = run(backend, ops=["max_pool2d"], timeout=None).failures()
+    assert failure.id == "max_pool2d[gradient-golden-07]"
+    assert "declare it (--convention max_pool_ties=split" in (failure.diagnosis or "")
 
 
 def test_a_scalar_stays_a_scalar() -> None:

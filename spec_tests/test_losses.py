@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 import sympy as sp
+import torch
 import torch.nn.functional as F
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -383,3 +384,39 @@ def test_losses_refuse_bad_input_by_name(call: Callable[[], Any], kind: type,
                                          words: str) -> None:
     with pytest.raises(kind, match=words):
         call()
+
+
+# ---------------------------------------------------------------- the declarable variants
+@pytest.mark.claim("convention.declared-variants", "convention.ce-mean")
+@pytest.mark.torch
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropy_mean_and_sum_match_torchs_reductions(reduction: str) -> None:
+    rng = np.random.default_rng(41)
+    z, t = rng.normal(0, 3, (6, 4)), rng.integers(0, 4, 6)
+    g = rng.normal()
+    assert_matches_torch(lambda z, t: F.cross_entropy(z, t, reduction=reduction) * g,
+                         {"z": z, "t": t}, g * L.cross_entropy(z, t, reduction),
+                         {"z": L.cross_entropy_backward(z, t, g, reduction)}, terms=4,
+                         what=f"cross_entropy, reduction={reduction}")
+    # the sum is N times the mean, and so is its gradient
+    assert_close(L.cross_entropy(z, t, "sum"), 6 * L.cross_entropy(z, t), tolerance(terms=6))
+    with pytest.raises(ValueError, match=r"cross_entropy: reduction must be one of 'mean', "
+                                         r"'sum', got str 'max'"):
+        L.cross_entropy(z, t, "max")
+
+
+@pytest.mark.claim("convention.declared-variants", "window.margin")
+@pytest.mark.torch
+def test_max_margin_kink_slopes_zero_one_half_as_torch_relu_clamp_and_maximum() -> None:
+    """At the kink Δ + s_c − s = 0 (windows 0 and 2 here) the slope is 0 (spec: torch.relu), 1
+    (torch.clamp(·, min=0)) or ½ (torch.maximum(·, 0) splits a tie); elsewhere all agree."""
+    s, s_c = np.array([1.5, 0.0, 2.25, 3.0]), np.array([0.5, 0.25, 1.25, 0.0])  # u: 0, 1.25, 0, −2
+    for at_kink, margin in ((0.0, torch.relu), (1.0, lambda u: torch.clamp(u, min=0.0)),
+                            (0.5, lambda u: torch.maximum(u, torch.zeros_like(u)))):
+        ts = torch.tensor(s, requires_grad=True)
+        tc = torch.tensor(s_c, requires_grad=True)
+        margin(1.0 + tc - ts).sum().backward()
+        ds, ds_c = L.max_margin_backward(s, s_c, 1.0, at_kink=at_kink)
+        assert ts.grad is not None and tc.grad is not None
+        assert ds.tolist() == ts.grad.tolist() == [-at_kink, -1.0, -at_kink, 0.0]
+        assert ds_c.tolist() == tc.grad.tolist() == [at_kink, 1.0, at_kink, 0.0]

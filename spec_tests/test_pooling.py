@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 import sympy as sp
+import torch
 import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
@@ -177,8 +178,10 @@ def test_pooling_has_no_parameters_and_works_per_channel(case: PoolCase) -> None
     for forward, backward in POOLS.values():
         # "Does not have parameters": only the input and the window geometry
         assert list(inspect.signature(forward).parameters) == ["x", "kernel_size", "stride"]
-        assert list(inspect.signature(backward).parameters) == ["dy", "x", "kernel_size",
-                                                                "stride"]
+        # (the max pool's backward takes a convention option besides, ``ties``, with its default)
+        names = list(inspect.signature(backward).parameters)
+        assert names[:4] == ["dy", "x", "kernel_size", "stride"]
+        assert names[4:] in ([], ["ties"])
         y = forward(case.x, case.kernel_size, case.stride)
         assert y.shape == case.geometry.out_shape
         # "operates over each activation map independently"
@@ -377,3 +380,74 @@ def test_shift_helpers_refuse_bad_input_by_name() -> None:
         P.shift_sensitivity(x, (1, 0), "l2")
     with pytest.raises(ValueError, match=r"^shift_sensitivity: x holds an all-zero image"):
         P.shift_sensitivity(np.zeros((1, 1, 4, 4)), (1, 0), "max")
+
+
+# ---------------------------------------------------------------- the declarable tie rules
+@pytest.mark.claim("convention.declared-variants", "pool.max")
+@pytest.mark.torch
+def test_max_pool_tie_variants_first_last_and_split_by_hand_and_as_torch() -> None:
+    """One 2×2 window holding its maximum 5 three times (row-major positions 0, 1 and 3) and one
+    without a tie; dy = (4, 7). first: all 4 to position 0; last: all 4 to position 3; split:
+    4/3 to each of the three. Then torch, on many ties: amax of a window shares a tie equally,
+    and max(dim) of the window read backwards picks the last maximum."""
+    x = np.array([[[[5.0, 5.0, 1.0, 2.0], [0.0, 5.0, 3.0, 0.0]]]])           # [1, 1, 2, 4]
+    dy = np.array([[[[4.0, 7.0]]]])
+    by_hand = {
+        "first": [[4.0, 0.0, 0.0, 0.0], [0.0, 0.0, 7.0, 0.0]],
+        "last": [[0.0, 0.0, 0.0, 0.0], [0.0, 4.0, 7.0, 0.0]],
+        "split": [[4 / 3, 4 / 3, 0.0, 0.0], [0.0, 4 / 3, 7.0, 0.0]],
+    }
+    for ties, dx in by_hand.items():
+        assert_close(P.max_pool2d_backward(dy, x, 2, 2, ties=ties), np.array([[dx]]),
+                     Tolerance(1e-15, 1e-15), what=f"ties={ties}")
+    assert P.max_pool2d_backward(dy, x, 2, 2).tolist() == [[by_hand["first"]]]   # the default
+    # torch: amax over the unfolded windows shares a tie equally (split); max(dim) of the window
+    # read backwards sends it to the index it returns, the last maximum (last)
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 2, size=(2, 3, 6, 6)).astype(float)           # 0s and 1s: many ties
+    dy = rng.normal(size=(2, 3, 3, 3))
+
+    def windows(t: torch.Tensor) -> torch.Tensor:
+        return t.unfold(2, 2, 2).unfold(3, 2, 2)                      # [N, C, OH, OW, 2, 2]
+
+    torch_pools = {"split": lambda x: windows(x).amax(dim=(-2, -1)),
+                   "last": lambda x: windows(x).flip(-2, -1).flatten(-2).max(dim=-1).values}
+    for ties, pool in torch_pools.items():
+        assert_matches_torch(pool, {"x": x}, P.max_pool2d(x, 2, 2),
+                             {"x": P.max_pool2d_backward(dy, x, 2, 2, ties=ties)}, dy, terms=4,
+                             what=f"max pool, ties={ties}")
+
+
+@pytest.mark.claim("convention.declared-variants", "pool.max")
+@pytest.mark.property
+@given(pool_geometries(), st.integers(0, 2**32 - 1), st.sampled_from(["first", "last", "split"]))
+def test_every_tie_rule_hands_each_window_its_whole_gradient(geometry: PoolGeometry, seed: int,
+                                                              ties: str) -> None:
+    """Whatever the tie rule, each window's ∂L/∂y lands whole on its maxima (the three differ
+    only in how it is shared among tied ones), so Σ dx = Σ dy, dx is 0 off the maxima, and
+    without ties the three agree."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 3, size=geometry.x_shape).astype(float)            # many ties
+    dy = rng.normal(size=geometry.out_shape)
+    k, s = geometry.kernel, geometry.stride
+    dx = P.max_pool2d_backward(dy, x, k, s, ties=ties)
+    assert_close(dx.sum(), dy.sum(), Tolerance(1e-12, 1e-12), what=f"Σ dx, ties={ties}")
+    y = P.max_pool2d(x, k, s)
+    at_max = np.zeros(x.shape, dtype=bool)
+    for u in range(k[0]):
+        for v in range(k[1]):
+            tap = x[:, :, u:u + s[0] * y.shape[2]:s[0], v:v + s[1] * y.shape[3]:s[1]]
+            at_max[:, :, u:u + s[0] * y.shape[2]:s[0], v:v + s[1] * y.shape[3]:s[1]] |= tap == y
+    assert np.all(dx[~at_max] == 0)
+    distinct = x + rng.permutation(x.size).reshape(x.shape) * 1e-3          # no ties at all
+    assert_close(P.max_pool2d_backward(dy, distinct, k, s, ties=ties),
+                 P.max_pool2d_backward(dy, distinct, k, s), Tolerance(1e-14, 1e-14),
+                 what="no ties")   # (overlapping windows may add their shares in another order)
+
+
+@pytest.mark.claim("convention.errors")
+@pytest.mark.errors
+def test_an_unknown_tie_rule_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match=r"max_pool2d_backward: ties must be one of 'first', "
+                                         r"'last', 'split', got str 'middle'"):
+        P.max_pool2d_backward(np.ones((1, 1, 1, 1)), np.ones((1, 1, 2, 2)), 2, ties="middle")

@@ -5,6 +5,10 @@ checked against PyTorch before they are written), and drawn cases get their expe
 it. Each function only maps the contract's names, layouts and argument order onto the reference
 (reference.activations, .feedforward, .losses, .conv, .pooling, .rnn, .lstm, .gru, .embedding);
 the arithmetic is the reference's own.
+
+The functions an op's declared conventions touch take the variant as a keyword option (``ties``,
+``at_zero``, ``at_kink``, ``reduction``, ``reset_after``), the spec's by default:
+conformance.conventions binds them to make the reference of a backend's declared variants.
 """
 
 from __future__ import annotations
@@ -32,8 +36,8 @@ Grads = tuple[FloatArray, ...]
 
 
 # ---------------------------------------------------------------- activations: dx = dy ∘ f'(x)
-def step(x: Any) -> FloatArray:
-    return A.step(x)
+def step(x: Any, *, at_zero: float = 1.0) -> FloatArray:
+    return A.step(x, at_zero)
 
 
 def step_backward(dy: Any, x: Any) -> FloatArray:
@@ -60,8 +64,8 @@ def relu(x: Any) -> FloatArray:
     return A.relu(x)
 
 
-def relu_backward(dy: Any, x: Any) -> FloatArray:
-    return np.asarray(dy) * A.relu_grad(x)
+def relu_backward(dy: Any, x: Any, *, at_zero: float = 0.0) -> FloatArray:
+    return np.asarray(dy) * A.relu_grad(x, at_zero)
 
 
 # ---------------------------------------------------------------- linear = dense with f = identity
@@ -86,20 +90,22 @@ def softmax_backward(dy: Any, x: Any) -> FloatArray:
     return y * (dy - np.sum(dy * y, axis=-1, keepdims=True))
 
 
-def cross_entropy(logits: Any, targets: Any) -> FloatArray:
-    return np.asarray(losses.cross_entropy(logits, targets))
+def cross_entropy(logits: Any, targets: Any, *, reduction: str = "mean") -> FloatArray:
+    return np.asarray(losses.cross_entropy(logits, targets, reduction))
 
 
-def cross_entropy_backward(dloss: Any, logits: Any, targets: Any) -> FloatArray:
-    return losses.cross_entropy_backward(logits, targets, grad=float(dloss))
+def cross_entropy_backward(dloss: Any, logits: Any, targets: Any, *,
+                           reduction: str = "mean") -> FloatArray:
+    return losses.cross_entropy_backward(logits, targets, float(dloss), reduction)
 
 
 def max_margin(s: Any, s_c: Any, delta: float) -> FloatArray:
     return losses.max_margin(s, s_c, delta)
 
 
-def max_margin_backward(dJ: Any, s: Any, s_c: Any, delta: float) -> Grads:
-    return losses.max_margin_backward(s, s_c, delta, grad=dJ)
+def max_margin_backward(dJ: Any, s: Any, s_c: Any, delta: float, *,
+                        at_kink: float = 0.0) -> Grads:
+    return losses.max_margin_backward(s, s_c, delta, dJ, at_kink)
 
 
 # ---------------------------------------------------------------- convolution (NCHW / NCL)
@@ -125,8 +131,9 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any) -> FloatArray:
     return pooling.max_pool2d(x, kernel_size, stride)
 
 
-def max_pool2d_backward(dy: Any, x: Any, kernel_size: Any, stride: Any) -> FloatArray:
-    return pooling.max_pool2d_backward(dy, x, kernel_size, stride)   # ties: the first maximum
+def max_pool2d_backward(dy: Any, x: Any, kernel_size: Any, stride: Any, *,
+                        ties: str = "first") -> FloatArray:
+    return pooling.max_pool2d_backward(dy, x, kernel_size, stride, ties)
 
 
 def avg_pool2d(x: Any, kernel_size: Any, stride: Any) -> FloatArray:
@@ -181,14 +188,15 @@ def lstm_backward(d_out: Any, d_h_n: Any, d_c_n: Any, x: Any, h0: Any, c0: Any, 
     return tuple(lstm_.lstm_backward(d_out, cache, d_h_n, d_c_n))
 
 
-def gru(x: Any, h0: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> Grads:
-    out, h_n, _ = gru_.gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh)   # gates r, z, n; reset after
+def gru(x: Any, h0: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any, *,
+        reset_after: bool = True) -> Grads:
+    out, h_n, _ = gru_.gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reset_after)  # gates r, z, n
     return out, h_n
 
 
 def gru_backward(d_out: Any, d_h_n: Any, x: Any, h0: Any, w_ih: Any, w_hh: Any, b_ih: Any,
-                 b_hh: Any) -> Grads:
-    *_, cache = gru_.gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh)
+                 b_hh: Any, *, reset_after: bool = True) -> Grads:
+    *_, cache = gru_.gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reset_after)
     return tuple(gru_.gru_backward(d_out, cache, d_h_n))
 
 
@@ -200,10 +208,10 @@ def _in_input_dtype(fn: Callable[..., Any]) -> Callable[..., Any]:
     implementation: in a float32 run it rounds its float64 results to float32."""
 
     @functools.wraps(fn)
-    def in_dtype(*args: Any) -> Any:
+    def in_dtype(*args: Any, **options: Any) -> Any:
         dtype = next((a.dtype for a in args if isinstance(a, np.ndarray) and a.dtype.kind == "f"),
                      None)
-        out = fn(*args)
+        out = fn(*args, **options)
         if dtype is None or dtype == np.float64:
             return out
 

@@ -80,6 +80,9 @@ class TinygradBackend:
         self.device = Device.canonicalize(device or "CPU")
         Device[self.device]                     # fails here, with tinygrad's message, if unusable
         self.version = f"tinygrad {_version('tinygrad')} ({self.device})"
+        # declared (conformance.conventions): tinygrad's max pool is ``max`` over a window axis,
+        # whose gradient shares a tie equally (docs/scoreboard-notes-frameworks.md, T1)
+        self.conventions = {"max_pool_ties": "split"}
         for op in OPS_TINYGRAD:
             setattr(self, op, partial(self._forward, op))
 
