@@ -262,6 +262,9 @@ def _parser() -> argparse.ArgumentParser:
     matrix_p.add_argument("--isolate", action="store_true",
                           help="each run checks its backend in a further child process (see "
                                "nnspec run --isolate)")
+    matrix_p.add_argument("--xfail-dir", metavar="DIR", default=None,
+                          help="run each backend with DIR/<backend>.txt as its expected-failures "
+                               "list (nnspec run --xfail), where there is one")
     return parser
 
 

@@ -189,12 +189,14 @@ def read_run(backend: str, dtype: str, path: str | Path, seconds: float = 0.0) -
 
 
 def _run_command(backend: str, dtype: str, json_path: Path, ops: Sequence[str] | None,
-                 timeout: float | None, isolate: bool) -> list[str]:
+                 timeout: float | None, isolate: bool, xfail: Path | None = None) -> list[str]:
     """``nnspec run`` of one backend and dtype, as a command of this Python."""
     command = [sys.executable, "-m", "conformance.cli", "run", "--backend", backend,
                "--dtype", dtype, "--json", str(json_path), "-q"]
     if ops:
         command += ["--ops", ",".join(ops)]
+    if xfail is not None:
+        command += ["--xfail", str(xfail)]
     if timeout is not None:
         command += ["--timeout", f"{timeout:g}"]
     return command + (["--isolate"] if isolate else [])
@@ -208,7 +210,7 @@ def _last_line(text: str) -> str:
 def run_one(backend: str, dtype: str, json_path: str | Path, *,
             ops: Sequence[str] | None = None, timeout: float | None = None,
             run_timeout: float | None = DEFAULT_RUN_TIMEOUT, isolate: bool = False,
-            command: Sequence[str] | None = None) -> Run:
+            command: Sequence[str] | None = None, xfail: Path | None = None) -> Run:
     """Run ``nnspec run --backend BACKEND --dtype DTYPE --json JSON_PATH`` in a child process
     (``command`` instead, for tests) and read its report.
 
@@ -216,11 +218,11 @@ def run_one(backend: str, dtype: str, json_path: str | Path, *,
     limit): past it (or when this process is interrupted) the child and its own children are
     killed. Exit status 2 (nnspec's usage
     and loading errors) makes the run "unavailable" with nnspec's message; a run that ends
-    otherwise without a report is "crashed".
+    otherwise without a report is "crashed". ``xfail``: the backend's expected-failures list.
     """
     json_path = Path(json_path)
     json_path.unlink(missing_ok=True)
-    argv = list(command or _run_command(backend, dtype, json_path, ops, timeout, isolate))
+    argv = list(command or _run_command(backend, dtype, json_path, ops, timeout, isolate, xfail))
     start = time.perf_counter()
     child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              start_new_session=True)
@@ -656,6 +658,8 @@ def _md_failure(failure: Failure) -> list[str]:
             line = f"- {_code(str(r.get('id', '?')))} ({_status(r)}): {_md(str(r.get('reason')))}"
             if declared := _declared(r):
                 line += f" (declared: {_md(declared)})"
+            if why := r.get("expected_failure"):
+                line += f" (expected failure: {_md(str(why))})"
             out.append(line)
             out += [f"  - {_md(finding)}" for finding in _findings(r)]
     if failure.reproducer:
@@ -982,6 +986,8 @@ def _html_failure(failure: Failure) -> str:
             items.append(f"<li><code>{_h(r.get('id', '?'))}</code> ({_h(_status(r))}): "
                          f"{_h(r.get('reason', ''))}"
                          + (f" <b>declared:</b> {_h(declared)}" if declared else "")
+                         + (f" <b>expected failure:</b> {_h(why)}"
+                            if (why := r.get("expected_failure")) else "")
                          + f"{findings}</li>")
         parts.append(f"<ul>{''.join(items[:_SHOWN])}</ul>")
         if len(items) > _SHOWN:
@@ -1002,16 +1008,20 @@ def _html_failure(failure: Failure) -> str:
 def run_matrix(backends: Sequence[str], dtypes: Sequence[str], out: str | Path, *,
                ops: Sequence[str] | None = None, timeout: float | None = None,
                run_timeout: float | None = DEFAULT_RUN_TIMEOUT, isolate: bool = False,
-               progress: Callable[[Run], None] | None = None) -> list[Run]:
+               progress: Callable[[Run], None] | None = None,
+               xfail_dir: str | Path | None = None) -> list[Run]:
     """Every backend in every dtype, one child process each (run_one), reports in
-    ``out/reports/<backend>-<dtype>.json``; in the order given, backend by backend."""
+    ``out/reports/<backend>-<dtype>.json``; in the order given, backend by backend. A backend
+    with a file ``<xfail_dir>/<backend>.txt`` runs with it as its expected-failures list."""
     reports = Path(out) / "reports"
     reports.mkdir(parents=True, exist_ok=True)
     runs = []
     for backend in backends:
         for dtype in dtypes:
+            listed = None if xfail_dir is None else Path(xfail_dir) / f"{backend}.txt"
             run = run_one(backend, dtype, reports / f"{_slug(backend)}-{dtype}.json", ops=ops,
-                          timeout=timeout, run_timeout=run_timeout, isolate=isolate)
+                          timeout=timeout, run_timeout=run_timeout, isolate=isolate,
+                          xfail=listed if listed is not None and listed.exists() else None)
             runs.append(run)
             if progress is not None:
                 progress(run)
@@ -1085,7 +1095,8 @@ def command(args: Any, out: TextIO) -> int:
           f"{folder / 'reports'}", file=out, flush=True)
     runs = run_matrix(backends, args.dtype, folder, ops=args.ops, timeout=args.timeout,
                       run_timeout=args.run_timeout or None, isolate=args.isolate,
-                      progress=lambda run: print(progress_line(run), file=out, flush=True))
+                      progress=lambda run: print(progress_line(run), file=out, flush=True),
+                      xfail_dir=args.xfail_dir)
     board = Scoreboard(runs, command=command_line(args.argv), generated=generated_now(),
                        ops=list(args.ops or []))
     paths = write(board, folder)

@@ -34,6 +34,7 @@ from conformance.matrix import (
     markdown,
     ratio_text,
     read_run,
+    run_matrix,
     run_one,
     svg_plot,
     write,
@@ -549,19 +550,23 @@ def test_nnspec_matrix_cannot_write_into_a_file(tmp_path: Path, capsys: Any) -> 
 
 
 def test_docs_scoreboard_is_made_by_the_documented_command_for_every_shipped_adapter() -> None:
-    """docs/scoreboard.md stays current: made by ``nnspec matrix --out docs`` of this nnspec
-    version, with a row (a run, or why none) for every adapter nnspec ships."""
+    """docs/scoreboard.md stays current: made by ``nnspec matrix --out docs --xfail-dir
+    docs/xfail`` of this nnspec version, from reports of this schema, with a row (a run, or why
+    none) for every adapter nnspec ships."""
     from conformance.backends import BUILTIN
 
     text = (REPO / "docs" / "scoreboard.md").read_text(encoding="utf-8")
-    assert "```sh\nnnspec matrix --out docs\n```" in text
+    assert "```sh\nnnspec matrix --out docs --xfail-dir docs/xfail\n```" in text
+    for path in (REPO / "docs" / "reports").glob("*.json"):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        assert doc["schema_version"] == SCHEMA_VERSION, f"{path}: run the documented command"
     assert text.startswith(f"# nnspec conformance scoreboard\n\nnnspec {reference.__version__} ")
     backends = text[text.index("## Backends"):].split("\n## ")[0]
     rows = {line.split(" | ")[0].removeprefix("| ") for line in backends.splitlines()[4:]
             if line.startswith("| ")}
     stale = sorted(set(BUILTIN) - rows)
     assert not stale, (f"docs/scoreboard.md lacks the shipped adapter(s) {', '.join(stale)}: "
-                       f"run `nnspec matrix --out docs`")
+                       f"run `nnspec matrix --out docs --xfail-dir docs/xfail`")
     assert (REPO / "docs" / "scoreboard.svg").exists() and (REPO / "docs" /
                                                             "scoreboard.html").exists()
 
@@ -600,3 +605,23 @@ def test_the_page_renders_in_headless_chromium_and_its_links_resolve(
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert (width, height) == (1280, 1600)
     assert len(png) > 20_000                        # not a blank page
+
+
+def test_a_backend_runs_with_its_expected_failures_list_from_the_xfail_dir(tmp_path: Path) -> None:
+    """``--xfail-dir DIR``: DIR/<backend>.txt is the backend's list; the reference passes relu,
+    so a listed relu check is an unexpected pass, and the board shows it (a backend without a
+    list runs as always)."""
+    lists = tmp_path / "xfail"
+    lists.mkdir()
+    (lists / "numpy.txt").write_text("relu[forward-golden-01]  listed to show strictness\n",
+                                     encoding="utf-8")
+    runs = run_matrix(["numpy"], ["float64"], tmp_path / "board", ops=["relu"],
+                      xfail_dir=lists)
+    (run,) = runs
+    statuses = {r["id"]: r["status"] for r in run.results}
+    assert statuses["relu[forward-golden-01]"] == "xpass"
+    assert {s for i, s in statuses.items() if i != "relu[forward-golden-01]"} == {"pass"}
+    assert run.report is not None
+    assert run.report["xfail"] == {"file": str(lists / "numpy.txt"), "stale": []}
+    cell = cell_of(run.results)
+    assert cell is not None and cell.status == "xpass"
