@@ -104,6 +104,28 @@ cross_entropy_summed = _autodiff("cross_entropy",
 one_sided_padding = _autodiff("conv2d", _pad_after_only)
 stride_ignored = _autodiff("conv2d", _stride_one_cropped)
 pool_stride_is_window = _autodiff("max_pool2d", lambda x, k, s: F.max_pool2d(x, k))
+def _gru_loop(x: torch.Tensor, h: torch.Tensor, w_ih: torch.Tensor, w_hh: torch.Tensor,
+               b_ih: torch.Tensor, b_hh: torch.Tensor,
+               reset_after: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """A GRU written step by step in torch, the reset gate after the product (torch.nn.GRU) or
+    before it (the original GRU, Keras's reset_after=False)."""
+    outs = []
+    H = h.shape[1]
+    for x_t in x:
+        gi = x_t @ w_ih.T + b_ih
+        r = torch.sigmoid(gi[:, :H] + h @ w_hh[:H].T + b_hh[:H])
+        z = torch.sigmoid(gi[:, H:2 * H] + h @ w_hh[H:2 * H].T + b_hh[H:2 * H])
+        hn = (r * h) @ w_hh[2 * H:].T + b_hh[2 * H:] if not reset_after else r * (
+            h @ w_hh[2 * H:].T + b_hh[2 * H:])
+        n = torch.tanh(gi[:, 2 * H:] + hn)
+        h = (1 - z) * n + z * h
+        outs.append(h)
+    return torch.stack(outs), h
+
+
+gru_reset_before = _autodiff("gru", lambda x, h0, *w: _gru_loop(x, h0, *w, reset_after=False))
+
+
 def _pool_windows(x: torch.Tensor, k: Any, s: Any) -> torch.Tensor:
     return x.unfold(2, k[0], s[0]).unfold(3, k[1], s[1])  # [N, C, OH, OW, KH, KW]
 

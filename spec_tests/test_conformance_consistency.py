@@ -18,7 +18,7 @@ import torch
 from conformance.checks import default_cases
 from conformance.consistency import kinks, self_consistency
 from conformance.runner import run
-from spec_tests.conformance_mistakes import _autodiff
+from spec_tests.conformance_mistakes import _autodiff, gru_reset_before
 
 pytestmark = pytest.mark.infrastructure
 
@@ -277,7 +277,7 @@ def _max_pool(x: np.ndarray, k: Any, s: Any) -> np.ndarray:
      "max_margin", "forward", "matches s and s_c exchanged"),
     (_autodiff("linear", lambda x, w, b: x @ w.T), "linear", "forward",
      "matches the bias left out (b never added, its gradient 0)"),
-    (_autodiff("gru", lambda x, h0, *w: _torch_gru(x, h0, *w, reset_after=False)), "gru",
+    (gru_reset_before, "gru",
      "forward", "matches the reset gate applied before the product, n = tanh(W_in x + b_in + W_hn "
      "(r ∘ h) + b_hn)"),
     (_autodiff("lstm", lambda x, h0, c0, *w: _torch_lstm(x, c0, h0, *w)), "lstm", "forward",
@@ -288,23 +288,6 @@ def _max_pool(x: np.ndarray, k: Any, s: Any) -> np.ndarray:
 def test_each_new_mistake_is_named(backend: Any, op: str, check: str, begins: str) -> None:
     found = _diagnoses(backend, op, check)
     assert any(t is not None and t.startswith(begins) for t in found), found
-
-
-def _torch_gru(x: torch.Tensor, h: torch.Tensor, w_ih: torch.Tensor, w_hh: torch.Tensor,
-               b_ih: torch.Tensor, b_hh: torch.Tensor,
-               reset_after: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    outs = []
-    H = h.shape[1]
-    for x_t in x:
-        gi = x_t @ w_ih.T + b_ih
-        r = torch.sigmoid(gi[:, :H] + h @ w_hh[:H].T + b_hh[:H])
-        z = torch.sigmoid(gi[:, H:2 * H] + h @ w_hh[H:2 * H].T + b_hh[H:2 * H])
-        hn = (r * h) @ w_hh[2 * H:].T + b_hh[2 * H:] if not reset_after else r * (
-            h @ w_hh[2 * H:].T + b_hh[2 * H:])
-        n = torch.tanh(gi[:, 2 * H:] + hn)
-        h = (1 - z) * n + z * h
-        outs.append(h)
-    return torch.stack(outs), h
 
 
 def _torch_lstm(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, w_ih: torch.Tensor,

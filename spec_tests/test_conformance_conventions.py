@@ -250,3 +250,17 @@ def test_torch_itself_sends_a_tie_to_the_first_maximum_so_the_spec_needs_no_decl
     x = torch.tensor([[[[1.0, 1.0], [0.0, 1.0]]]], dtype=torch.float64, requires_grad=True)
     torch.nn.functional.max_pool2d(x, 2).sum().backward()
     assert x.grad is not None and x.grad.flatten().tolist() == [1.0, 0.0, 0.0, 0.0]
+
+
+def test_a_reset_before_gru_passes_declared_and_is_told_the_declaration_undeclared() -> None:
+    """The original GRU (Keras's reset_after=False), written step by step in torch: declared,
+    every GRU case is checked under the reference's reset-before variant and passes; undeclared,
+    every check fails and names the declaration."""
+    report = conformance.run(declaring(mistakes.gru_reset_before, gru_reset="before"),
+                             ops=["gru"])
+    assert report.ok, report.summary()
+    assert all(r.declared == (("gru_reset", "before"),) for r in report.results)
+    undeclared = conformance.run(mistakes.gru_reset_before, ops=["gru"])
+    assert len(undeclared.failures()) == len(report.results)
+    assert all("declare it (--convention gru_reset=before" in (r.diagnosis or "")
+               for r in undeclared.failures())
