@@ -50,11 +50,11 @@ and prints what the libraries report back:
   2). Both libraries get the same number: OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and
   MKL_NUM_THREADS are set before NumPy is imported, ``torch.set_num_threads`` after, and the
   child prints what both report. Both counts are shown because they answer different questions:
-  with one thread the two libraries' kernels are compared; with all cores, also how much of
-  each side's work runs in parallel (torch's elementwise and pooling kernels do; of ours, the
-  matrix products do, and conv2d, max pooling and the average pool's forward pass run blocks of
-  images on the threads, see reference/_blocks.py, but the LSTM's elementwise steps run on one
-  core).
+  with one thread the two libraries' kernels are compared; with 2 (all cores of the development
+  machine), also how much of each side's work runs in parallel (torch's elementwise and pooling
+  kernels do; of ours, the matrix products do, and conv2d, max pooling and the average pool's
+  forward pass run blocks of images on the threads, see reference/_blocks.py, but the LSTM's
+  elementwise steps run on one core).
 
 Repetitions and the verdict
 ---------------------------
@@ -244,7 +244,6 @@ class _Config:
                "avx512": "OpenBLAS AVX-512"}[self.isa]
         return f"{isa}, {self.threads} thread{'s' if self.threads > 1 else ''}"
 
-
     def judged(self) -> bool:
         """Whether the targets are stated for this configuration (JUDGED)."""
         return (self.isa, self.threads) == JUDGED
@@ -327,7 +326,7 @@ def main(title: str, cases: Callable[[], Sequence[Case]], default_rounds: int = 
             about, rows = _spawn(sys.argv[0], config, args)
             print(f"\n[{config.label()}, repetition {rep + 1} of {args.repeat}]")
             for line in about:
-                print(f"  {line}")
+                print(f"  {line}", flush=True)
             done.append(rows)
     listed = cases()
     width = max(len(f"{case.name}, {case.variant}") for case in listed) + 2
