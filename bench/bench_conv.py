@@ -10,8 +10,11 @@ Cases, forward + backward each:
 * max pool 2×2 (stride 2) and average pool 2×2, x [32, 32, 32, 32] → (y, dx).
 
 Each case has three rows: "float64 api" (the public functions, the headline), "float64 kern" and
-"float32 kern" (the dtype-preserving kernels alone, without validation). Targets (the issue):
-ratio ours / torch ≤ 1.0 in float64, ≤ 2.0 in float32.
+"float32 kern" (the dtype-preserving kernels alone, without validation). Targets (issue 14,
+the libraries as installed, 2 threads): ratio ours / torch ≤ 1.0 in float64 for conv2d and both
+pools; in float32 a regression bar, not a race: conv2d ≤ 3.0, pooling ≤ 2.0. (The float32 conv's
+three im2col matrix products alone take 1.4–1.8× as long as torch's whole oneDNN convolution;
+the reference stays readable as Σ_p W_p · pixel_p, without Winograd or compiled code.)
 
 Fairness. The public reference functions validate their input and compute in float64 (the
 project's convention), so the "api" rows time the public API as a user calls it, validation and
@@ -25,7 +28,9 @@ checked against torch before it is timed.
 
 Threads, instruction sets, allocator, timing and the table: bench/_harness.py. By default both
 libraries run on the same instruction set ("matched") and, beside it, on the instruction sets as
-installed; each with 1 thread and with all cores; with a steady allocator.
+installed; each with 1 thread and with 2; with a steady allocator; three repetitions, whose
+median and spread the table shows. Exit status 1 when a target is missed (as installed, 2
+threads).
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import Case, Fn, main
 
-TARGET = {"float64": 1.0, "float32": 2.0}
+TARGET = {("conv2d", "float64"): 1.0, ("conv2d", "float32"): 3.0,     # issue 14's decision
+          ("pool", "float64"): 1.0, ("pool", "float32"): 2.0}
 VARIANTS = (("float64", True), ("float64", False), ("float32", False))   # (dtype, public API)
 
 
@@ -134,10 +140,11 @@ def _pool(kind: str, dtype: str, api: bool) -> tuple[Fn, Fn]:
 
 def cases() -> list[Case]:
     out = [Case("conv2d x[32,16,32,32] w[32,16,3,3] s1 p1", f"{dtype} {'api' if api else 'kern'}",
-                TARGET[dtype], partial(_conv, dtype, api)) for dtype, api in VARIANTS]
+                TARGET["conv2d", dtype], partial(_conv, dtype, api)) for dtype, api in VARIANTS]
     for kind in ("max", "avg"):
         out += [Case(f"{kind} pool 2x2 x[32,32,32,32]", f"{dtype} {'api' if api else 'kern'}",
-                     TARGET[dtype], partial(_pool, kind, dtype, api)) for dtype, api in VARIANTS]
+                     TARGET["pool", dtype], partial(_pool, kind, dtype, api))
+                for dtype, api in VARIANTS]
     return out
 
 

@@ -6,7 +6,10 @@ Part III, "Performance"). A script, not a test::
 One LSTM layer, T = 50, N = 32, D = 64, H = 128, in float64 and float32: out, (h_T, c_T) forward
 and the gradients of Σ d_out ∘ out with respect to x, h0, c0 and all four weight/bias arrays, on
 the same inputs and weights (copied into the torch module), checked against torch before timing.
-Targets (the issue): ratio ours / torch ≤ 1.0 in float64, ≤ 1.5 in float32.
+Targets (issue 14, the libraries as installed, 2 threads): ratio ours / torch ≤ 1.0 in float64;
+in float32 a regression bar, not a race, ≤ 2.5 (an LSTM step is a few small matrix products and
+a dozen small elementwise operations that NumPy cannot fuse, while torch runs each step as one
+fused oneDNN kernel; the reference stays readable, without compiled code).
 
 What is timed on our side:
 
@@ -21,7 +24,9 @@ weight gradients), so the instruction set the two BLAS libraries use decides muc
 
 Threads, instruction sets, allocator, timing and the table: bench/_harness.py. By default both
 libraries run on the same instruction set ("matched") and, beside it, on the instruction sets as
-installed; each with 1 thread and with all cores; with a steady allocator.
+installed; each with 1 thread and with 2; with a steady allocator; three repetitions, whose
+median and spread the table shows. Exit status 1 when a target is missed (as installed, 2
+threads).
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import Case, Fn, main
 
 T, N, D, H = 50, 32, 64, 128
-TARGET = {"float64": 1.0, "float32": 1.5}
+TARGET = {"float64": 1.0, "float32": 2.5}                    # issue 14's decision
 
 
 def _lstm(dtype: str) -> tuple[Fn, Fn]:

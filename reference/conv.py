@@ -147,11 +147,17 @@ def same_padding(f: int) -> int:
 
 # ---------------------------------------------------------------- padding
 def _pad(x: NDArray[Any], padding: Pair) -> NDArray[Any]:
-    """Zeros around the last two axes (a view of x itself when there is no padding)."""
+    """Zeros around the last two axes (a view of x itself when there is no padding).
+
+    Written out rather than np.pad: one zeroed array and one copy of x into its middle, which
+    takes half of np.pad's time on im2col's blocks (np.pad is general: any width, any mode)."""
     ph, pw = padding
     if ph == pw == 0:
         return x
-    return np.pad(x, [(0, 0)] * (x.ndim - 2) + [(ph, ph), (pw, pw)])
+    h, w = x.shape[-2:]
+    xp = np.zeros((*x.shape[:-2], h + 2 * ph, w + 2 * pw), dtype=x.dtype)
+    xp[..., ph:ph + h, pw:pw + w] = x                     # x in the middle, zeros around it
+    return xp
 
 
 def zero_pad(x: Any, padding: Any) -> FloatArray:
