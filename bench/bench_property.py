@@ -46,6 +46,9 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {"conv2d": 1000.0, "lstm": 500.0}
 """Cases per second property mode should check against torch (issue 14), by op."""
 OPS = tuple(TARGETS)
+clock = time.perf_counter
+"""The clock of the timings: wall time; ``--cpu`` makes it this process's CPU time, steadier on a
+loaded machine (with torch at 1 thread, about the wall time the same work takes on an idle one)."""
 PARTS = ("drawing", "reference", "backend", "judging", "check bookkeeping", "engine")
 
 
@@ -59,10 +62,10 @@ def rates(op: str, examples: int, dtype: str, repeat: int) -> list[float]:
     property_check(torch_backend, op, dtype, examples=10, reference=reference)   # warm up
     found = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = clock()
         results = property_check(torch_backend, op, dtype, examples=examples,
                                  reference=reference)
-        seconds = time.perf_counter() - start
+        seconds = clock() - start
         if any(r.status != "pass" for r in results):
             raise SystemExit(f"torch failed property mode on {op}: "
                              + "; ".join(r.line() for r in results))
@@ -77,11 +80,11 @@ def _timed(owner: Any, name: str, spent: dict[str, float], part: str) -> Iterato
 
     @functools.wraps(original)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
+        start = clock()
         try:
             return original(*args, **kwargs)
         finally:
-            spent[part] += time.perf_counter() - start
+            spent[part] += clock() - start
 
     setattr(owner, name, wrapper)
     try:
@@ -103,13 +106,18 @@ def breakdown(op: str, examples: int, dtype: str) -> dict[str, float]:
     spent = dict.fromkeys((*PARTS, "check"), 0.0)
     draw_op_cases: Callable[[str], Any] = prop.op_cases
 
-    @st.composite
-    def timed_cases(draw: st.DrawFn, name: str) -> Any:
-        start = time.perf_counter()
-        try:
-            return draw(draw_op_cases(name))
-        finally:
-            spent["drawing"] += time.perf_counter() - start
+    def timed_cases(name: str) -> Any:
+        cases = draw_op_cases(name)
+
+        @st.composite
+        def timed(draw: st.DrawFn) -> Any:
+            start = clock()
+            try:
+                return draw(cases)
+            finally:
+                spent["drawing"] += clock() - start
+
+        return timed()
 
     prop.property_check(torch_backend, op, dtype, examples=10, reference=reference)  # warm up
     with (_timed(prop, "complete", spent, "reference"),
@@ -118,10 +126,10 @@ def breakdown(op: str, examples: int, dtype: str) -> dict[str, float]:
           _timed(checks, "_judge", spent, "judging")):
         prop.op_cases = timed_cases
         try:
-            start = time.perf_counter()
+            start = clock()
             results = prop.property_check(torch_backend, op, dtype, examples=examples,
                                           reference=reference)
-            total = time.perf_counter() - start
+            total = clock() - start
         finally:
             prop.op_cases = draw_op_cases
     spent["check bookkeeping"] = spent["check"] - spent["backend"] - spent["judging"]
@@ -135,15 +143,20 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    parser.add_argument("--cpu", action="store_true",
+                        help="time by this process's CPU time, not wall time (a loaded machine)")
     parser.add_argument("--profile", action="store_true",
                         help="also print where a case's time goes (one more run per op)")
     args = parser.parse_args()
+    global clock
+    if args.cpu:
+        clock = time.process_time
     sys.path.insert(0, str(ROOT))
     import torch
 
     print(f"property mode against torch ({args.dtype}, {args.examples} examples a run, "
           f"{args.repeat} runs): {os.cpu_count()} cores, torch {torch.__version__} with "
-          f"{torch.get_num_threads()} threads, load average "
+          f"{torch.get_num_threads()} threads, {'CPU' if args.cpu else 'wall'} time, load average "
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     missed = []
     for op in OPS:
