@@ -143,6 +143,8 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch's threads (default: torch's own choice, all cores)")
     parser.add_argument("--cpu", action="store_true",
                         help="time by this process's CPU time, not wall time (a loaded machine)")
     parser.add_argument("--profile", action="store_true",
@@ -154,6 +156,8 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     import torch
 
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     print(f"property mode against torch ({args.dtype}, {args.examples} examples a run, "
           f"{args.repeat} runs): {os.cpu_count()} cores, torch {torch.__version__} with "
           f"{torch.get_num_threads()} threads, {'CPU' if args.cpu else 'wall'} time, load average "
