@@ -1,6 +1,7 @@
 """Benchmark: property mode's throughput, in drawn cases per second, against the torch backend.
 
-    python bench/bench_property.py [--examples 200] [--repeat 5] [--dtype float64] [--profile]
+    python bench/bench_property.py [--examples 200] [--repeat 5] [--dtype float64] [--threads N]
+                                   [--cpu] [--profile]
 
 For conv2d and lstm, times conformance.property.property_check("torch", op) in this process
 (imports and a warm-up run done first): Hypothesis draws each case, the reference computes its
@@ -20,13 +21,32 @@ at least 1,000 conv2d and 500 lstm cases per second on this 2-core machine, idle
   copied in the run's dtype, the guarded call of conformance.isolation, Result objects);
 * engine: the rest, Hypothesis's engine between cases and property mode's own loop.
 
-What it found (float64, torch 2.13 at 2 threads; taken on the shared 2-core machine under load,
-so the shares tell more than the absolute times), ms per case:
+What it found (issue 14; float64, torch at 1 thread, ``--cpu``: CPU ms per case, two runs each,
+before and after alternating in the same minutes on the shared 2-core machine under a load
+average of 10–12, so the absolute figures are inflated; the shares are the point):
 
-    before (about 200 conv2d / 85 lstm cases/s idle):
-                         conv2d          lstm
-      drawing             ...            ...
-      (filled in below, see the README's benchmark section)
+                         conv2d                    lstm
+                     before       after        before       after
+  drawing            3.3–4.3     1.0–1.5       8.8–10.8     1.6–1.7
+  engine             3.5–4.3     1.8–2.6       4.5–5.9      2.0–2.3
+  reference          0.6–0.8     0.6–0.8       0.8–1.1      1.0
+  backend            1.0–1.1     0.8–1.2       4.5–5.5      3.4–3.9
+  judging            0.6–0.7     0.5–0.7       1.2–1.5      1.2–1.3
+  check bookkeeping  0.7–0.9     0.5–0.9       1.0–1.2      0.9–1.1
+  total              9.7–12.1    5.2–7.7       20.7–26.1    10.1–11.4
+  cases per CPU-s    90–94       113–157       40–54        78–127
+
+Before, Hypothesis took 64–71 % of a case (drawing and its engine): hnp.arrays drew elements one
+by one, and the case strategies built their parts' strategy objects anew at every draw, each
+validated again. Now an array is one byte-string choice (conformance.strategies.packed_arrays)
+and the strategies are built once (strategies.basic.once); the torch adapter builds its
+RNN/LSTM/GRU module once per size. What is left is mostly Hypothesis's own work per example
+(engine: seeding the global random generators, its record of the choices, choosing the next
+example: about 2 ms a case here), which no setting turns off, and the two libraries'
+arithmetic on small arrays. Checking several cases per Hypothesis example would spread the
+engine's cost, but Hypothesis builds new examples by copying parts of earlier ones: with 8 cases
+an example only 101 of 200 drawn conv2d cases were distinct (all 200 with one), so the same
+number of examples would check fewer different cases; that was not done.
 """
 
 from __future__ import annotations
