@@ -94,7 +94,7 @@ def _values_of(codes: bytes, shape: tuple[int, ...], bound: float) -> np.ndarray
 def packed_arrays(shape: tuple[int, ...], *, bound: float = 2.0) -> st.SearchStrategy[np.ndarray]:
     """float64 arrays of ``shape`` holding float32 numbers in [−bound, bound), every element its
     own value, drawn as one byte string of two bytes an element: one Hypothesis choice per array
-    where ``arrays`` makes one per drawn element (what makes property mode fast).
+    where ``arrays`` makes one per drawn element (property mode draws its values so).
 
     Element i's two bytes are a sign bit and a 15-bit number, which is XORed with i and read
     backwards as a fraction of ``bound``: value = ±bound·(b₁/2 + b₂/4 + … + b₁₅/2¹⁵), b₁ the
