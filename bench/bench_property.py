@@ -47,6 +47,9 @@ arithmetic on small arrays. Checking several cases per Hypothesis example would 
 engine's cost, but Hypothesis builds new examples by copying parts of earlier ones: with 8 cases
 an example only 101 of 200 drawn conv2d cases were distinct (all 200 with one), so the same
 number of examples would check fewer different cases; that was not done.
+
+Without the timers (``--cpu --threads 1``, three rounds alternating, load average 6–9), cases per
+CPU-second: conv2d 107–162 before, 200–255 after; lstm 56–86 before, 137–148 after.
 """
 
 from __future__ import annotations
