@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import find, given, settings
 
 from conformance import reproducer as R
 from conformance.backends import load_backend
@@ -29,6 +30,7 @@ from conformance.property import property_check
 from conformance.report import Result
 from conformance.schema import validate
 from conformance.strategies import op_cases
+from conformance.strategies.basic import _values_of, packed_arrays
 from conformance.strategies.ops import _BUILDERS
 from reference.tolerance import Tolerance, tolerance
 from spec_tests import conformance_faults as faults
@@ -257,6 +259,34 @@ def test_the_strategies_cover_the_contract_and_refuse_unknown_ops() -> None:
     assert set(_BUILDERS) == set(OPS)
     with pytest.raises(KeyError, match="no op 'conv3d' in the contract"):
         op_cases("conv3d")
+
+
+def test_packed_arrays_spell_float32_values_and_shrink_to_the_simple_ramp() -> None:
+    """packed_arrays (property mode's values): two bytes an element, XORed with the position,
+    read backwards as a fraction of the bound; zero bytes are the ramp 0, b/2, b/4, 3b/4, ..."""
+    values = _values_of(bytes(16), (2, 4), 2.0)
+    assert values.tolist() == [[0.0, 1.0, 0.5, 1.5], [0.25, 1.25, 0.75, 1.75]]
+    # element 0: sign bit and the number 1 → −bound/2; element 1: 0x7FFF XOR 1 = 0x7FFE, whose
+    # bits read backwards are 0.011…1 in binary = 1/2 − 2⁻¹⁵
+    assert _values_of(bytes([0x80, 1, 0x7F, 0xFF]), (2,), 1.0).tolist() == [-0.5, 0.5 - 2**-15]
+    strategy = packed_arrays((3, 5), bound=3.0)
+    assert strategy is packed_arrays((3, 5), bound=3.0)       # built once per shape
+
+    @settings(max_examples=50, database=None)
+    @given(strategy)
+    def in_range_and_float32(a: np.ndarray) -> None:
+        assert a.shape == (3, 5) and a.dtype == np.float64
+        assert np.all((-3.0 <= a) & (a < 3.0))
+        assert np.array_equal(a.astype(np.float32).astype(np.float64), a)
+
+    in_range_and_float32()
+    varied = find(strategy, lambda a: np.unique(a).size == 15 and a.min() < -1 < 2 < a.max(),
+                  settings=settings(database=None))
+    assert varied.shape == (3, 5)
+    negative = find(packed_arrays((2, 3)), lambda a: bool((a < 0).any()),
+                    settings=settings(database=None))      # shrunk: the ramp, one sign flipped
+    assert np.abs(negative).ravel().tolist() == [0.0, 1.0, 0.5, 1.5, 0.25, 1.25]
+    assert int((negative < 0).sum()) == 1
 
 
 def test_the_cli_runs_property_mode(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ setting), since TF32 rounds float32 inputs to 10-bit mantissas and could not pas
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -39,10 +39,25 @@ def _cross_entropy(logits: Tensor, targets: Tensor) -> Tensor:
     return F.cross_entropy(logits, targets)     # reduction="mean"
 
 
-def _recurrent(module: Callable[[int, int], torch.nn.RNNBase], x: Tensor, h0: Tensor,
-               c0: Tensor | None, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor
-               ) -> tuple[Tensor, ...]:
-    cell = module(x.shape[2], h0.shape[1]).to(x.device, x.dtype)   # one layer, time-major
+_CELLS: dict[str, Callable[[int, int], torch.nn.RNNBase]] = {
+    "rnn": partial(torch.nn.RNN, nonlinearity="tanh"),
+    "lstm": torch.nn.LSTM,
+    "gru": torch.nn.GRU,
+}
+
+
+@lru_cache(maxsize=64)
+def _cell(kind: str, input_size: int, hidden_size: int, dtype: torch.dtype,
+          device: torch.device) -> torch.nn.RNNBase:
+    """The module of a one-layer, time-major ``kind`` cell of these sizes, built once: every
+    call runs it with the case's own weights in their place (functional_call), and building it
+    (random initial weights included) took longer than a small case's arithmetic."""
+    return _CELLS[kind](input_size, hidden_size).to(device, dtype)
+
+
+def _recurrent(kind: str, x: Tensor, h0: Tensor, c0: Tensor | None, w_ih: Tensor, w_hh: Tensor,
+               b_ih: Tensor, b_hh: Tensor) -> tuple[Tensor, ...]:
+    cell = _cell(kind, x.shape[2], h0.shape[1], x.dtype, x.device)
     weights = {"weight_ih_l0": w_ih, "weight_hh_l0": w_hh, "bias_ih_l0": b_ih,
                "bias_hh_l0": b_hh}
     state: Any = h0.unsqueeze(0) if c0 is None else (h0.unsqueeze(0), c0.unsqueeze(0))
@@ -53,15 +68,15 @@ def _recurrent(module: Callable[[int, int], torch.nn.RNNBase], x: Tensor, h0: Te
 
 
 def _rnn(x: Tensor, h0: Tensor, *weights: Tensor) -> tuple[Tensor, ...]:
-    return _recurrent(partial(torch.nn.RNN, nonlinearity="tanh"), x, h0, None, *weights)
+    return _recurrent("rnn", x, h0, None, *weights)
 
 
 def _lstm(x: Tensor, h0: Tensor, c0: Tensor, *weights: Tensor) -> tuple[Tensor, ...]:
-    return _recurrent(torch.nn.LSTM, x, h0, c0, *weights)
+    return _recurrent("lstm", x, h0, c0, *weights)
 
 
 def _gru(x: Tensor, h0: Tensor, *weights: Tensor) -> tuple[Tensor, ...]:
-    return _recurrent(torch.nn.GRU, x, h0, None, *weights)
+    return _recurrent("gru", x, h0, None, *weights)
 
 
 OPS_TORCH: dict[str, Callable[..., Any]] = {

@@ -7,21 +7,38 @@ speak of (|x| up to 1e300).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+
+from conformance.cases import f32
 
 __all__ = [
     "DenseCase",
     "arrays",
     "dense_cases",
     "finite_floats",
+    "packed_arrays",
     "shapes",
     "wide_floats",
 ]
+
+
+StrategyFn = TypeVar("StrategyFn", bound=Callable[..., st.SearchStrategy[Any]])
+
+
+def once(strategy: StrategyFn) -> StrategyFn:
+    """``strategy`` (a function returning a strategy, such as an ``@st.composite``) building one
+    strategy object per set of arguments, used again by every later call. A case strategy that
+    calls its parts' strategies while it draws would otherwise build new ones at each draw, and
+    Hypothesis validates and inspects every new strategy object before drawing from it: in
+    property mode that cost more than the drawing itself. The arguments must be hashable."""
+    return cast(StrategyFn, functools.lru_cache(maxsize=1024)(strategy))
 
 
 def finite_floats(bound: float = 10.0) -> st.SearchStrategy[float]:
@@ -54,6 +71,43 @@ def arrays(
     [−bound, bound] (``bound`` = 10 by default), or values from ``elements`` if given."""
     values = finite_floats(bound) if elements is None else elements
     return hnp.arrays(np.float64, shape, elements=values)
+
+
+_REVERSED_BYTE = np.array([int(f"{i:08b}"[::-1], 2) for i in range(256)], dtype=np.int64)
+
+
+def _reversed_15_bits(n: np.ndarray) -> np.ndarray:
+    """n (0 ≤ n < 2¹⁵) with its 15 bits in reverse order: bit k moves to bit 14 − k."""
+    return (_REVERSED_BYTE[n & 0xFF] << 7) | (_REVERSED_BYTE[n >> 8] >> 1)
+
+
+def _values_of(codes: bytes, shape: tuple[int, ...], bound: float) -> np.ndarray:
+    """The values a byte string spells, two bytes an element (see ``packed_arrays``)."""
+    pairs = np.frombuffer(codes, dtype=">u2").astype(np.int64)
+    sign = np.where(pairs & 0x8000, -1.0, 1.0)
+    number = (pairs & 0x7FFF) ^ (np.arange(pairs.size) & 0x7FFF)   # zero bytes: 0, 1, 2, ...
+    values = sign * bound * _reversed_15_bits(number) / 2.0**15
+    return f32(values).reshape(shape)
+
+
+@once
+def packed_arrays(shape: tuple[int, ...], *, bound: float = 2.0) -> st.SearchStrategy[np.ndarray]:
+    """float64 arrays of ``shape`` holding float32 numbers in [−bound, bound), every element its
+    own value, drawn as one byte string of two bytes an element: one Hypothesis choice per array
+    where ``arrays`` makes one per drawn element (property mode draws its values so).
+
+    Element i's two bytes are a sign bit and a 15-bit number, which is XORed with i and read
+    backwards as a fraction of ``bound``: value = ±bound·(b₁/2 + b₂/4 + … + b₁₅/2¹⁵), b₁ the
+    number's last bit. Random bytes give values spread evenly over the range (a grid of
+    bound/2¹⁵). Hypothesis shrinks a byte string towards zero bytes, which spell the simplest
+    array that is not constant, the ramp 0, bound/2, bound/4, 3·bound/4, ... (with ``bound`` = 2:
+    0, 1, 0.5, 1.5, 0.25, ...), each element a simple value. The same ramp stands in for an array
+    whose size changed while Hypothesis shrank the sizes before it, so a failure that shows on
+    varied values still shows and the sizes shrink on. Values are rounded to float32 numbers
+    (exact for a ``bound`` of few significant bits, such as 1, 2 or 3)."""
+    size = int(np.prod(shape, dtype=np.int64))
+    return st.binary(min_size=2 * size, max_size=2 * size).map(
+        lambda codes: _values_of(codes, tuple(shape), bound))
 
 
 @dataclass(frozen=True)

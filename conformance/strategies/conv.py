@@ -16,12 +16,13 @@ padding as (vertical, horizontal) pairs::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from hypothesis import strategies as st
 
-from conformance.strategies.basic import arrays
+from conformance.strategies.basic import arrays, once
 
 __all__ = [
     "ConvCase",
@@ -62,6 +63,7 @@ class ConvGeometry:
         return (self.n, self.k, *self.out)
 
 
+@once
 @st.composite
 def _axis(draw: st.DrawFn, name: str, max_kernel: int, max_stride: int, max_padding: int,
           max_out: int) -> tuple[int, int, int, int, int]:
@@ -74,6 +76,7 @@ def _axis(draw: st.DrawFn, name: str, max_kernel: int, max_stride: int, max_padd
     return span - 2 * p, f, s, p, out
 
 
+@once
 @st.composite
 def conv_geometries(draw: st.DrawFn, *, max_batch: int = 3, max_channels: int = 4,
                     max_kernels: int = 4, max_kernel: int = 4, max_stride: int = 3,
@@ -107,22 +110,25 @@ class ConvCase:
     geometry: ConvGeometry
 
 
+@once
 @st.composite
 def conv_cases(draw: st.DrawFn, *, bias: bool | None = None, bound: float = 2.0,
-               geometries: st.SearchStrategy[ConvGeometry] | None = None) -> ConvCase:
+               geometries: st.SearchStrategy[ConvGeometry] | None = None,
+               values: Callable[..., st.SearchStrategy[np.ndarray]] = arrays) -> ConvCase:
     """A conv2d case: a geometry that fits (from ``geometries``, ``conv_geometries()`` by
     default), then float64 arrays of its shapes, x [N, C, H, W], w [K, C, FH, FW], b [K] and
-    dy [N, K, OH, OW], with finite values in [−bound, bound] (``bound`` = 2 by default).
-    ``bias``: True (b an array), False (b None), or None to draw either."""
+    dy [N, K, OH, OW], with finite values in [−bound, bound] (``bound`` = 2 by default), drawn
+    by ``values(shape, bound=bound)`` (``arrays`` by default; property mode draws
+    ``packed_arrays``). ``bias``: True (b an array), False (b None), or None to draw either."""
     g = draw(conv_geometries() if geometries is None else geometries, label="geometry")
     with_bias = draw(st.booleans(), label="bias") if bias is None else bias
     return ConvCase(
-        x=draw(arrays(g.x_shape, bound=bound), label="x"),
-        w=draw(arrays(g.w_shape, bound=bound), label="w"),
-        b=draw(arrays((g.k,), bound=bound), label="b") if with_bias else None,
+        x=draw(values(g.x_shape, bound=bound), label="x"),
+        w=draw(values(g.w_shape, bound=bound), label="w"),
+        b=draw(values((g.k,), bound=bound), label="b") if with_bias else None,
         stride=g.stride,
         padding=g.padding,
-        dy=draw(arrays(g.out_shape, bound=bound), label="dy"),
+        dy=draw(values(g.out_shape, bound=bound), label="dy"),
         geometry=g,
     )
 

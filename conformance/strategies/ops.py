@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 
 from conformance.cases import Case, f32
 from conformance.contract import op_spec
-from conformance.strategies.basic import arrays, dense_cases, shapes
+from conformance.strategies.basic import arrays, dense_cases, packed_arrays, shapes
 from conformance.strategies.conv import _axis, conv_cases, pool_cases
 from conformance.strategies.language import embedding_cases
 from conformance.strategies.losses import classification_cases
@@ -90,7 +90,7 @@ def _max_margin(draw: st.DrawFn) -> Case:
 
 @st.composite
 def _conv2d(draw: st.DrawFn) -> Case:
-    c = draw(conv_cases(bias=True), label="conv")              # bias=True: b is an array
+    c = draw(conv_cases(bias=True, values=packed_arrays), label="conv")   # b is an array
     return _case("conv2d", {"x": c.x, "w": c.w, "b": cast(np.ndarray, c.b)}, {"y": c.dy},
                  {"stride": c.stride, "padding": c.padding})
 
@@ -103,16 +103,17 @@ def conv1d_cases(draw: st.DrawFn, *, max_batch: int = 3, max_channels: int = 4,
 
     N in 1..``max_batch``, C in 1..``max_channels``, K in 1..``max_kernels``, OL in 1..5, F in
     1..4, S in 1..3, P in 0..2 with 2P < (OL − 1)·S + F (so L ≥ 1 and (L + 2P − F)/S + 1 = OL);
-    values float32 numbers held in float64, in [−bound, bound] (``bound`` = 2 by default).
+    values float32 numbers held in float64, in [−bound, bound) (``bound`` = 2 by default),
+    drawn by ``packed_arrays``.
     """
     n = draw(st.integers(1, max_batch), label="N")
     c = draw(st.integers(1, max_channels), label="C")
     k = draw(st.integers(1, max_kernels), label="K")
     length, f, s, p, out = draw(_axis("L", 4, 3, 2, 5))
-    return _case("conv1d", {"x": draw(arrays((n, c, length), bound=bound), label="x"),
-                            "w": draw(arrays((k, c, f), bound=bound), label="w"),
-                            "b": draw(arrays((k,), bound=bound), label="b")},
-                 {"y": draw(arrays((n, k, out), bound=bound), label="dy")},
+    return _case("conv1d", {"x": draw(packed_arrays((n, c, length), bound=bound), label="x"),
+                            "w": draw(packed_arrays((k, c, f), bound=bound), label="w"),
+                            "b": draw(packed_arrays((k,), bound=bound), label="b")},
+                 {"y": draw(packed_arrays((n, k, out), bound=bound), label="dy")},
                  {"stride": s, "padding": p})
 
 
@@ -128,13 +129,13 @@ def _pool(draw: st.DrawFn, op: str) -> Case:
 @st.composite
 def _recurrent(draw: st.DrawFn, op: str) -> Case:
     gates = {"rnn": 1, "lstm": 4, "gru": 3}[op]
-    c = draw(recurrent_cases(gates=gates), label="sequence")
+    c = draw(recurrent_cases(gates=gates, values=packed_arrays), label="sequence")
     n, h = c.h0.shape
     inputs = {"x": c.x, "h0": c.h0} | ({"c0": c.c0} if op == "lstm" else {}) | {
         "w_ih": c.W_ih, "w_hh": c.W_hh, "b_ih": c.b_ih, "b_hh": c.b_hh}
-    upstream = {"out": c.d_out, "h_n": draw(arrays((n, h), bound=1.0), label="d_h_n")}
+    upstream = {"out": c.d_out, "h_n": draw(packed_arrays((n, h), bound=1.0), label="d_h_n")}
     if op == "lstm":
-        upstream["c_n"] = draw(arrays((n, h), bound=1.0), label="d_c_n")
+        upstream["c_n"] = draw(packed_arrays((n, h), bound=1.0), label="d_c_n")
     return _case(op, inputs, upstream)
 
 
@@ -183,11 +184,13 @@ def op_cases(op: str) -> st.SearchStrategy[Case]:
     - max_margin: s_c of 0..2 axes of 1..5 in [−3, 3], s of the same shape in [−3, 3.5] (moved
       by +0.5 where δ + s_c − s is within 1e-3 of the kink 0, so no case sits on it), attr delta
       in {1, 0.5, 0}.
-    - conv2d: ``conv_cases(bias=True)``; conv1d: ``conv1d_cases()`` (values in [−2, 2]).
+    - conv2d: ``conv_cases(bias=True, values=packed_arrays)``; conv1d: ``conv1d_cases()``
+      (values in [−2, 2); every element its own value, see ``packed_arrays``).
     - max_pool2d, lp_pool2d: ``pool_cases(distinct=True)`` (no ties; for lp_pool2d a grid that
       holds 0 is shifted by half a step, so no value is 0); avg_pool2d: ``pool_cases()``; values
       in [−2, 2].
-    - rnn, lstm, gru: ``recurrent_cases(gates=1, 4, 3)``, values and upstream in [−1, 1].
+    - rnn, lstm, gru: ``recurrent_cases(gates=1, 4, 3, values=packed_arrays)``, values and
+      upstream in [−1, 1) (``packed_arrays``).
     - embedding: ``embedding_cases()`` (int64 ids, E and upstream in [−3, 3]).
 
     Raises KeyError (listing the contract's ops) for an unknown op.

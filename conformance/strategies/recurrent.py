@@ -8,12 +8,13 @@ cannot go unnoticed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from hypothesis import strategies as st
 
-from conformance.strategies.basic import arrays
+from conformance.strategies.basic import arrays, once
 
 __all__ = ["RecurrentCase", "recurrent_cases", "token_sequences"]
 
@@ -34,14 +35,18 @@ class RecurrentCase:
     sizes: dict[str, int] = field(default_factory=dict)
 
 
+@once
 @st.composite
 def recurrent_cases(draw: st.DrawFn, *, gates: int = 1, max_t: int = 6, max_n: int = 3,
-                    max_d: int = 4, max_h: int = 4, bound: float = 1.0) -> RecurrentCase:
+                    max_d: int = 4, max_h: int = 4, bound: float = 1.0,
+                    values: Callable[..., st.SearchStrategy[np.ndarray]] = arrays
+                    ) -> RecurrentCase:
     """A recurrent case with G = ``gates`` stacked gate blocks (shapes as in RecurrentCase).
 
     Sizes first (T in 1..``max_t``, N in 1..``max_n``, D in 1..``max_d``, H in 1..``max_h``), then
-    float64 arrays with finite values in [−bound, bound] (``bound`` = 1 by default); c0 is drawn
-    whatever G is (only the LSTM uses it).
+    float64 arrays with finite values in [−bound, bound] (``bound`` = 1 by default), drawn by
+    ``values(shape, bound=bound)`` (``arrays`` by default; property mode draws
+    ``packed_arrays``); c0 is drawn whatever G is (only the LSTM uses it).
     """
     T = draw(st.integers(1, max_t), label="T")
     N = draw(st.integers(1, max_n), label="N")
@@ -49,14 +54,14 @@ def recurrent_cases(draw: st.DrawFn, *, gates: int = 1, max_t: int = 6, max_n: i
     H = draw(st.integers(1, max_h), label="H")
     G = gates
     return RecurrentCase(
-        x=draw(arrays((T, N, D), bound=bound), label="x"),
-        h0=draw(arrays((N, H), bound=bound), label="h0"),
-        c0=draw(arrays((N, H), bound=bound), label="c0"),
-        W_ih=draw(arrays((G * H, D), bound=bound), label="W_ih"),
-        W_hh=draw(arrays((G * H, H), bound=bound), label="W_hh"),
-        b_ih=draw(arrays((G * H,), bound=bound), label="b_ih"),
-        b_hh=draw(arrays((G * H,), bound=bound), label="b_hh"),
-        d_out=draw(arrays((T, N, H), bound=bound), label="d_out"),
+        x=draw(values((T, N, D), bound=bound), label="x"),
+        h0=draw(values((N, H), bound=bound), label="h0"),
+        c0=draw(values((N, H), bound=bound), label="c0"),
+        W_ih=draw(values((G * H, D), bound=bound), label="W_ih"),
+        W_hh=draw(values((G * H, H), bound=bound), label="W_hh"),
+        b_ih=draw(values((G * H,), bound=bound), label="b_ih"),
+        b_hh=draw(values((G * H,), bound=bound), label="b_hh"),
+        d_out=draw(values((T, N, H), bound=bound), label="d_out"),
         sizes={"T": T, "N": N, "D": D, "H": H, "G": G},
     )
 
