@@ -144,7 +144,8 @@ class TorchBackend:
         if mismatched:
             raise ValueError(f"torch backend: {op}'s outputs and cotangents differ in shape: "
                              f"{mismatched}")
-        total = torch.stack([(o * c).sum() for o, c in pairs]).sum()
+        products = [(o * c).sum() for o, c in pairs]
+        total = sum(products[1:], start=products[0])
         grads = torch.autograd.grad(total, wrt, allow_unused=True)
         return tuple((torch.zeros_like(t) if g is None else g).detach().cpu().numpy()
                      for g, t in zip(grads, wrt))
