@@ -152,3 +152,12 @@ def test_a_second_run_finds_the_first_runs_programs_in_the_cache(tmp_path: Path)
     assert stored == {"jit__apply", "jit__pullback"}
     second = run_counting()
     assert second["found"] == second["looked up"] == first["looked up"]
+
+
+def test_the_readme_says_where_the_cache_is_and_what_the_first_run_costs() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### The JAX adapter's compiled programs"):]
+    section = section[:section.index("\n### ")]
+    for words in ("~/.cache/nnspec/jax", "NNSPEC_JAX_CACHE=off", "NNSPEC_JAX_CACHE=DIR",
+                  "JAX_COMPILATION_CACHE_DIR", "The first `nnspec run --backend jax`"):
+        assert words in section, words
