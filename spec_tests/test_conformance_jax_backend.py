@@ -83,6 +83,27 @@ def test_the_cache_folder_is_the_users_cache_unless_the_environment_says_otherwi
         assert cache_dir({CACHE_ENV: off}) is None
 
 
+@pytest.mark.parametrize(("platform", "environ", "base"), [
+    ("darwin", {}, Path.home() / "Library" / "Caches"),
+    ("win32", {"LOCALAPPDATA": "C:/Users/me/AppData/Local"}, Path("C:/Users/me/AppData/Local")),
+    ("win32", {}, Path.home() / ".cache"),
+])
+def test_other_systems_have_their_own_cache_folder(monkeypatch: pytest.MonkeyPatch, platform: str,
+                                                   environ: dict[str, str], base: Path) -> None:
+    monkeypatch.setattr(jax_backend.sys, "platform", platform)
+    assert cache_dir(environ) == base / "nnspec" / "jax"
+
+
+def test_attributes_given_as_lists_are_the_tuples_they_stand_for() -> None:
+    """A program is kept per attributes, so they must hash: a list (a backend called by hand
+    with stride=[2, 2]) is taken as the tuple."""
+    backend = JaxBackend()
+    x = np.arange(16.0, dtype=np.float32).reshape(1, 1, 4, 4)
+    listed = backend.avg_pool2d(x, [2, 2], [2, 2])
+    np.testing.assert_array_equal(listed, backend.avg_pool2d(x, (2, 2), (2, 2)))
+    assert listed.tolist() == [[[[2.5, 4.5], [10.5, 12.5]]]]
+
+
 class FakeConfig:
     """jax.config as _use_compilation_cache sees it, recording what it is told."""
 
