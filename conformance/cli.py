@@ -43,9 +43,7 @@ from conformance.cases import Case, golden_cases
 from conformance.contract import OPS, contract_markdown, op_spec
 from conformance.conventions import CONVENTIONS, declared_by, says
 from conformance.conventions import parse as parse_convention
-from conformance.isolation import DEFAULT_TIMEOUT, Isolated
-from conformance.matrix import DEFAULT_RUN_TIMEOUT, dtype_names, names
-from conformance.matrix import command as matrix_command
+from conformance.isolation import DEFAULT_RUN_TIMEOUT, DEFAULT_TIMEOUT, Isolated
 from conformance.report import Report, Result
 from conformance.runner import (
     DEFAULT_EXAMPLES,
@@ -62,7 +60,6 @@ from conformance.runner import (
 from conformance.slides import slides_of
 from conformance.xfail import ExpectedFailures
 from conformance.xfail import load as load_xfail
-from reference.claims import REGISTRY
 
 __all__ = ["main"]
 
@@ -115,6 +112,8 @@ def _op_list(text: str) -> list[str]:
 
 
 def _names(text: str) -> list[str]:
+    from conformance.matrix import names  # (nnspec matrix only: run need not import it)
+
     try:
         return names(text)
     except ValueError as exc:
@@ -122,6 +121,8 @@ def _names(text: str) -> list[str]:
 
 
 def _dtype_list(text: str) -> list[str]:
+    from conformance.matrix import dtype_names  # (nnspec matrix only)
+
     try:
         return dtype_names(text)
     except ValueError as exc:
@@ -472,6 +473,8 @@ def _accumulation(case: Case) -> str:
 
 
 def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
+    from reference.claims import REGISTRY  # (only explain shows the claims)
+
     spec = op_spec(args.op)
     lines = [f"{spec.name} ({spec.family})", "",
              f"  {spec.signature()}", f"  {spec.backward_signature()}", "",
@@ -509,6 +512,13 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+# ---------------------------------------------------------------- matrix
+def _cmd_matrix(args: argparse.Namespace, out: TextIO) -> int:
+    from conformance.matrix import command  # a large module that nnspec run does not need
+
+    return command(args, out)
+
+
 def _quiet_stdout() -> None:
     """Point stdout at /dev/null, so that the flush at exit does not fail on the closed pipe."""
     try:
@@ -530,7 +540,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except SystemExit as exc:  # argparse's --help, --version and usage errors
         return int(exc.code or 0)
     commands = {"run": _cmd_run, "list": _cmd_list, "explain": _cmd_explain,
-                "conventions": _cmd_conventions, "matrix": matrix_command}
+                "conventions": _cmd_conventions, "matrix": _cmd_matrix}
     import_from_current_directory()       # a backend next to you imports, as with python -m
     console = out is sys.__stdout__       # the console command (not a test's stream)
     if args.command == "run" and not args.isolate and console and hasattr(os, "fork"):

@@ -52,11 +52,14 @@ from conformance.backends import (
 )
 from conformance.contract import OPS, Check, op_spec
 
-__all__ = ["CRASHED", "DEFAULT_TIMEOUT", "TIMED_OUT", "CallTimeout", "Isolated", "Outcome",
-           "call", "deadline", "invoke"]
+__all__ = ["CRASHED", "DEFAULT_RUN_TIMEOUT", "DEFAULT_TIMEOUT", "TIMED_OUT", "CallTimeout",
+           "Isolated", "Outcome", "call", "deadline", "invoke"]
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds a single backend call (one forward or one gradient) may take before it fails."""
+DEFAULT_RUN_TIMEOUT = 1800.0
+"""Seconds one backend × dtype run of ``nnspec matrix`` may take before it is killed
+(``--run-timeout``; kept here so that ``nnspec run`` need not import conformance.matrix)."""
 
 TIMED_OUT = "timed out after"
 CRASHED = "crashed its process"

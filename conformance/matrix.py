@@ -49,6 +49,7 @@ from typing import Any, TextIO
 import reference
 from conformance.contract import OPS
 from conformance.conventions import says
+from conformance.isolation import DEFAULT_RUN_TIMEOUT
 from conformance.report import SCHEMA_NAME
 
 __all__ = [
@@ -74,9 +75,6 @@ __all__ = [
     "svg_plot",
     "write",
 ]
-
-DEFAULT_RUN_TIMEOUT = 1800.0
-"""Seconds one backend × dtype run may take before it is killed (``--run-timeout``)."""
 
 
 # ---------------------------------------------------------------- statuses (data)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import platform
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,8 @@ from conformance.contract import Check
 from reference.tolerance import Tolerance
 
 if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
+
     from conformance.anatomy import Anatomy
     from conformance.consistency import Consistency
     from conformance.diagnosis import Named
@@ -307,6 +308,8 @@ class Report:
 
     def junit(self) -> ET.ElementTree:
         """JUnit XML: one testcase per check, classname ``nnspec.<op>``."""
+        import xml.etree.ElementTree as ET  # only when JUnit XML is asked for
+
         suite = ET.Element("testsuite", {
             "name": f"nnspec[{self.backend}-{self.dtype}]",
             "tests": str(len(self.results) + len(self.stale)),
@@ -357,6 +360,8 @@ class Report:
     def write_junit(self, path: str | Path) -> None:
         """Write JUnit XML to ``path`` (its folder is made if missing)."""
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        import xml.etree.ElementTree as ET
+
         tree = self.junit()
         ET.indent(tree)
         tree.write(path, encoding="utf-8", xml_declaration=True)

@@ -7,6 +7,8 @@
   errors, or generator for a test of a data generator or initialiser); tests of the project's
   own machinery carry ``@pytest.mark.infrastructure`` instead.
   Collection stops with a usage error listing any test that breaks this rule.
+* The jax adapter's compilation cache is off (NNSPEC_JAX_CACHE=off) unless the environment
+  sets it.
 * ``--claims-report PATH`` writes, at collection, a JSON list of every test with its claims and
   markers; spec_tests/test_claims.py builds the claim coverage check and the README table on it.
 """
@@ -45,6 +47,11 @@ settings.register_profile(
     print_blob=True,
 )
 settings.load_profile(os.environ.get("NNSPEC_HYPOTHESIS_PROFILE", "fast"))
+
+# The jax adapter keeps compiled programs in the user's cache folder between runs: the suite (and
+# the commands it runs in subprocesses) turns that off unless told otherwise, so that no test
+# depends on a warm cache and none writes to the home folder (a test points it at tmp_path).
+os.environ.setdefault("NNSPEC_JAX_CACHE", "off")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -2,11 +2,20 @@
 
 The full runs (every case, float64 and float32) are in .ci/run; JAX compiles a program per case
 and shape, so here: one golden case per op in float32, a few ops in float64 (x64 switched on by
-the adapter), and the max-pool tie case that a naive JAX max pool gets wrong. Without JAX
-installed the whole module is skipped at collection (JAX is an optional extra).
+the adapter), and the max-pool tie case that a naive JAX max pool gets wrong; where the
+compiled programs are kept between runs. Without JAX installed the whole module is skipped at
+collection (JAX is an optional extra). The suite runs with the cache off (spec_tests/conftest.py):
+no test depends on a warm cache, and none writes to the home folder.
 """
 
 from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,7 +23,8 @@ import pytest
 jax = pytest.importorskip("jax", reason="JAX is optional: pip install 'nnspec[jax]'")
 import jax.numpy as jnp  # noqa: E402
 
-from conformance.adapters.jax_backend import JaxBackend  # noqa: E402
+from conformance.adapters import jax_backend  # noqa: E402
+from conformance.adapters.jax_backend import CACHE_ENV, JaxBackend, cache_dir  # noqa: E402
 from conformance.cases import Case, golden_cases  # noqa: E402
 from conformance.contract import OPS  # noqa: E402
 from conformance.runner import run  # noqa: E402
@@ -59,3 +69,116 @@ def test_every_contract_op_is_there() -> None:
     assert all(callable(getattr(backend, op, None)) for op in OPS)
     with pytest.raises(NotImplementedError, match="jax backend: no op 'conv3d'"):
         backend.vjp("conv3d", (), {}, ())
+
+
+def test_the_cache_folder_is_the_users_cache_unless_the_environment_says_otherwise() -> None:
+    home = Path.home()
+    if sys.platform.startswith("linux"):
+        assert cache_dir({}) == home / ".cache" / "nnspec" / "jax"
+    assert cache_dir({"XDG_CACHE_HOME": "/var/cache/me"}) == Path("/var/cache/me/nnspec/jax")
+    assert cache_dir({"XDG_CACHE_HOME": "relative"}) != Path("relative/nnspec/jax")  # ignored
+    assert cache_dir({CACHE_ENV: "/tmp/progs", "XDG_CACHE_HOME": "/x"}) == Path("/tmp/progs")
+    assert cache_dir({CACHE_ENV: "~/progs"}) == home / "progs"
+    for off in ("", "off", " OFF "):
+        assert cache_dir({CACHE_ENV: off}) is None
+
+
+@pytest.mark.parametrize(("platform", "environ", "base"), [
+    ("darwin", {}, Path.home() / "Library" / "Caches"),
+    ("win32", {"LOCALAPPDATA": "C:/Users/me/AppData/Local"}, Path("C:/Users/me/AppData/Local")),
+    ("win32", {}, Path.home() / ".cache"),
+])
+def test_other_systems_have_their_own_cache_folder(monkeypatch: pytest.MonkeyPatch, platform: str,
+                                                   environ: dict[str, str], base: Path) -> None:
+    monkeypatch.setattr(jax_backend.sys, "platform", platform)
+    assert cache_dir(environ) == base / "nnspec" / "jax"
+
+
+def test_attributes_given_as_lists_are_the_tuples_they_stand_for() -> None:
+    """A program is kept per attributes, so they must hash: a list (a backend called by hand
+    with stride=[2, 2]) is taken as the tuple."""
+    backend = JaxBackend()
+    x = np.arange(16.0, dtype=np.float32).reshape(1, 1, 4, 4)
+    listed = backend.avg_pool2d(x, [2, 2], [2, 2])
+    np.testing.assert_array_equal(listed, backend.avg_pool2d(x, (2, 2), (2, 2)))
+    assert listed.tolist() == [[[[2.5, 4.5], [10.5, 12.5]]]]
+
+
+class FakeConfig:
+    """jax.config as _use_compilation_cache sees it, recording what it is told."""
+
+    def __init__(self, folder: str | None) -> None:
+        self.jax_compilation_cache_dir = folder
+        self.updates: dict[str, Any] = {}
+
+    def update(self, name: str, value: Any) -> None:
+        self.updates[name] = value
+
+
+def test_jax_is_pointed_at_the_cache_unless_it_has_a_folder_of_its_own(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    fresh = FakeConfig(None)
+    monkeypatch.setattr(jax_backend.jax, "config", fresh)
+    jax_backend._use_compilation_cache()
+    assert fresh.updates == {"jax_compilation_cache_dir": str(tmp_path),
+                             "jax_persistent_cache_min_compile_time_secs": 0.0}
+    own = FakeConfig("/the/users/own")                       # JAX_COMPILATION_CACHE_DIR
+    monkeypatch.setattr(jax_backend.jax, "config", own)
+    jax_backend._use_compilation_cache()
+    assert own.updates == {}
+    off = FakeConfig(None)
+    monkeypatch.setattr(jax_backend.jax, "config", off)
+    monkeypatch.setenv(CACHE_ENV, "off")
+    jax_backend._use_compilation_cache()
+    assert off.updates == {}
+
+
+COUNT_CACHE_USE = """
+import json
+from collections import Counter
+
+import jax.monitoring
+
+import conformance
+
+events = Counter()
+jax.monitoring.register_event_listener(lambda event, **_: events.update([event]))
+report = conformance.run("jax", ops=["sigmoid"], dtype="float32")
+print(json.dumps({"ok": report.ok, "checks": len(report.results),
+                  "looked up": events["/jax/compilation_cache/compile_requests_use_cache"],
+                  "found": events["/jax/compilation_cache/cache_hits"]}))
+"""
+
+
+def test_a_second_run_finds_the_first_runs_programs_in_the_cache(tmp_path: Path) -> None:
+    """Two runs in fresh interpreters with the cache in a temporary folder (JAX's own events
+    count the programs looked up and found there): the first compiles a forward and a pullback
+    program per geometry and stores them, the second finds every one."""
+    cache = tmp_path / "cache"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COV_", "COVERAGE"))}
+    env |= {CACHE_ENV: str(cache), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+
+    def run_counting() -> dict[str, Any]:
+        done = subprocess.run([sys.executable, "-c", COUNT_CACHE_USE], env=env,
+                              capture_output=True, text=True, check=False, timeout=600)
+        assert done.returncode == 0, done.stderr
+        result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+        assert result["ok"] and result["checks"] > 0
+        return result
+
+    first = run_counting()
+    stored = {p.name.partition("-")[0] for p in cache.glob("jit_*")}
+    assert first["looked up"] > 0 and first["found"] == 0
+    assert stored == {"jit__apply", "jit__pullback"}
+    second = run_counting()
+    assert second["found"] == second["looked up"] == first["looked up"]
+
+
+def test_the_readme_says_where_the_cache_is_and_what_the_first_run_costs() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### The JAX adapter's compiled programs"):]
+    section = section[:section.index("\n### ")]
+    for words in ("~/.cache/nnspec/jax", "NNSPEC_JAX_CACHE=off", "NNSPEC_JAX_CACHE=DIR",
+                  "JAX_COMPILATION_CACHE_DIR", "The first `nnspec run --backend jax`"):
+        assert words in section, words

@@ -59,6 +59,24 @@ def test_step_passes_no_gradient() -> None:
     assert dx.tolist() == [0.0, 0.0, 0.0]
 
 
+def test_the_vjp_is_the_gradient_of_the_cotangents_inner_product_with_the_outputs() -> None:
+    """vjp differentiates Σ ⟨c, o⟩ (torch.autograd.grad given grad_outputs would import SymPy):
+    each output's gradient is its own cotangent, and a cotangent of another shape is refused,
+    not broadcast."""
+    x = np.array([[-1.0, 2.0], [3.0, -4.0]])
+    (dx,) = TorchBackend().vjp("relu", (x,), {}, (np.array([[5.0, 6.0], [7.0, 8.0]]),))
+    assert dx.tolist() == [[0.0, 6.0], [7.0, 0.0]]
+    # one LSTM step from h0 = c0 = 0, x = 1, every weight and bias 0.5: each gate's input is
+    # 0.5 + 0.5 + 0.5 = 1.5, and with the cotangent on c_1 alone, ∂c_1/∂c_0 = f = σ(1.5)
+    zero = np.zeros((1, 2))
+    weights = [np.full(s, 0.5) for s in [(8, 1), (8, 2), (8,), (8,)]]
+    grads = TorchBackend().vjp("lstm", (np.ones((1, 1, 1)), zero, zero, *weights), {},
+                               (np.zeros((1, 1, 2)), zero, np.ones((1, 2))))
+    np.testing.assert_allclose(grads[2], [[1 / (1 + np.exp(-1.5))] * 2], rtol=1e-15)
+    with pytest.raises(ValueError, match="relu's outputs and cotangents differ in shape"):
+        TorchBackend().vjp("relu", (x,), {}, (np.ones(2),))
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA on this machine")
 def test_the_device_option_runs_on_cuda() -> None:  # pragma: no cover - needs a GPU
     report = run("torch", device="cuda", ops=["conv2d", "lstm"])

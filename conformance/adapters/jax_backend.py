@@ -12,12 +12,21 @@ Two details a JAX port must get right to pass:
 * max-pool ties: the gradient of ``jnp.max`` (and of a max ``reduce_window``) is shared among
   tied elements, while the contract sends it whole to the first maximum in row-major order, so
   max pooling gathers each window and picks it with ``argmax`` (the first maximum).
+
+Compiling is nearly all of a run's time (each op's forward and pullback is one XLA program per
+shape and dtype, about 240 of them per dtype). The adapter compiles each once per process and
+keeps them between runs in JAX's persistent compilation cache, in the folder ``cache_dir`` names
+(``~/.cache/nnspec/jax`` by default; ``NNSPEC_JAX_CACHE`` chooses another, or ``off``), unless
+JAX is already given a cache folder (``JAX_COMPILATION_CACHE_DIR``), which it then uses.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Mapping
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import jax
@@ -27,7 +36,7 @@ from jax import lax
 
 from conformance.contract import OPS, op_spec
 
-__all__ = ["JaxBackend"]
+__all__ = ["CACHE_ENV", "JaxBackend", "cache_dir"]
 
 Array = jax.Array
 _HIGHEST = lax.Precision.HIGHEST
@@ -150,12 +159,53 @@ OPS_JAX: dict[str, Callable[..., Any]] = {
 }
 
 
-def _device_array(value: Any) -> Array:
-    arr = np.asarray(value)
+CACHE_ENV = "NNSPEC_JAX_CACHE"
+"""The environment variable naming the folder of compiled programs (empty or ``off``: none)."""
+
+
+def cache_dir(environ: Mapping[str, str] = os.environ) -> Path | None:
+    """The folder where the jax backend keeps compiled programs between runs, or None (off).
+
+    ``NNSPEC_JAX_CACHE`` when it is set (empty or ``off``: no cache); else the user's cache
+    folder: ``$XDG_CACHE_HOME/nnspec/jax``, by default ``~/.cache/nnspec/jax``
+    (``~/Library/Caches/nnspec/jax`` on macOS, ``%LOCALAPPDATA%\\nnspec\\jax`` on Windows).
+    JAX runs what it finds there: it must be a folder only you can write to.
+    """
+    setting = environ.get(CACHE_ENV)
+    if setting is not None:
+        off = setting.strip().lower() in ("", "off")
+        return None if off else Path(setting).expanduser()
+    if environ.get("XDG_CACHE_HOME", "").startswith("/"):
+        base = Path(environ["XDG_CACHE_HOME"])
+    elif sys.platform == "win32" and environ.get("LOCALAPPDATA"):
+        base = Path(environ["LOCALAPPDATA"])
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path.home() / ".cache"
+    return base / "nnspec" / "jax"
+
+
+def _use_compilation_cache() -> None:
+    """Point JAX's persistent compilation cache at ``cache_dir()``, unless JAX has a folder of
+    its own (JAX_COMPILATION_CACHE_DIR) or the cache is off. A process-wide JAX setting."""
+    config: Any = jax.config
+    folder = cache_dir()
+    if folder is None or config.jax_compilation_cache_dir:
+        return
+    config.update("jax_compilation_cache_dir", str(folder))
+    # every program here compiles in milliseconds: keep them all (JAX's default is ≥ 1 s)
+    config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+
+
+def _device_array(value: Any, device: Any, dtype: Any = None) -> Array:
+    """``value`` on ``device`` (in ``dtype`` if given). device_put only copies: jnp.asarray
+    would compile a conversion program for every new shape."""
+    arr = np.asarray(value, dtype=dtype)
     config: Any = jax.config
     if arr.dtype == np.float64 and not config.read("jax_enable_x64"):
         config.update("jax_enable_x64", True)                  # float64 runs compute in float64
-    return jnp.asarray(arr)
+    return jax.device_put(arr, device)
 
 
 class JaxBackend:
@@ -171,15 +221,45 @@ class JaxBackend:
 
     def __init__(self) -> None:
         self.device = jax.devices("cpu")[0]
+        self._programs: dict[tuple[str, str, tuple[Any, ...]], Callable[..., Any]] = {}
+        _use_compilation_cache()
         for op in self.ops:
             setattr(self, op, partial(self._forward, op))
 
+    def _program(self, kind: str, op: str, settings: tuple[Any, ...]) -> Callable[..., Any]:
+        """The jitted forward (``kind`` "forward") or pullback ("vjp") of ``op`` with these
+        attributes, made once: JAX compiles it once per shape and dtype, and a case of the same
+        geometry reuses it."""
+        settings = tuple(tuple(v) if isinstance(v, list) else v for v in settings)  # hashable
+        key = (kind, op, settings)
+        if key not in self._programs:
+            body = self._pullback if kind == "vjp" else self._apply
+            self._programs[key] = jax.jit(partial(body, op, settings))
+        return self._programs[key]
+
+    def _apply(self, op: str, settings: tuple[Any, ...], *arrays: Array) -> Any:
+        return self.ops[op](*arrays, *settings)
+
+    def _pullback(self, op: str, settings: tuple[Any, ...], arrays: list[Array],
+                  cots: tuple[Array, ...]) -> Any:
+        """The vjp of ``op`` at ``arrays`` with the cotangents ``cots`` of its outputs, for
+        the differentiable inputs."""
+        where = [i for i, a in enumerate(op_spec(op).inputs) if a.differentiable]
+
+        def f(*primals: Array) -> Any:
+            args = list(arrays)
+            for i, p in zip(where, primals):
+                args[i] = p
+            return self.ops[op](*args, *settings)
+
+        out, pull = jax.vjp(f, *(arrays[i] for i in where))
+        return pull(cots if isinstance(out, tuple) else cots[0])
+
     def _forward(self, op: str, *args: Any) -> tuple[np.ndarray, ...] | np.ndarray:
         n = len(OPS[op].inputs)
-        settings = args[n:]
         with jax.default_device(self.device):
-            forward = jax.jit(lambda *arrays: self.ops[op](*arrays, *settings))
-            out = forward(*(_device_array(a) for a in args[:n]))
+            arrays = [_device_array(a, self.device) for a in args[:n]]
+            out = self._program("forward", op, args[n:])(*arrays)
         if isinstance(out, tuple):
             return tuple(np.asarray(o) for o in out)
         return np.asarray(out)
@@ -191,21 +271,10 @@ class JaxBackend:
             raise NotImplementedError(f"{self.name} backend: no op {op!r}")
         spec = op_spec(op)
         settings = tuple(attrs[a.name] for a in spec.attrs)
-        where = [i for i, a in enumerate(spec.inputs) if a.differentiable]
-
-        def pullback(arrays: list[Array], cots: tuple[Array, ...]) -> Any:
-            def f(*primals: Array) -> Any:
-                args = list(arrays)
-                for i, p in zip(where, primals):
-                    args[i] = p
-                return self.ops[op](*args, *settings)
-
-            out, pull = jax.vjp(f, *(arrays[i] for i in where))
-            return pull(cots if isinstance(out, tuple) else cots[0])
-
+        first = next(i for i, a in enumerate(spec.inputs) if a.differentiable)
         with jax.default_device(self.device):
-            arrays = [_device_array(v) for v in inputs]
-            dtype = arrays[where[0]].dtype                 # outputs come in the inputs' dtype
-            cots = tuple(jnp.asarray(c, dtype=dtype) for c in cotangents)
-            grads = jax.jit(pullback)(arrays, cots)    # one compiled program per case
+            arrays = [_device_array(v, self.device) for v in inputs]
+            dtype = arrays[first].dtype                    # outputs come in the inputs' dtype
+            cots = tuple(_device_array(c, self.device, dtype) for c in cotangents)
+            grads = self._program("vjp", op, settings)(arrays, cots)
         return tuple(np.asarray(g) for g in grads)

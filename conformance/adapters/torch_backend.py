@@ -152,7 +152,15 @@ class TorchBackend:
         pairs = [(o, self._tensor(c)) for o, c in zip(outs, cotangents) if o.requires_grad]
         if not pairs:                              # e.g. step: the output does not depend on x
             return tuple(torch.zeros_like(t).detach().cpu().numpy() for t in wrt)
-        grads = torch.autograd.grad([o for o, _ in pairs], wrt, [c for _, c in pairs],
-                                    allow_unused=True)
+        # the gradient of the scalar Σ ⟨c, o⟩ is the vjp (its ∂/∂o is c exactly); given the
+        # cotangents as grad_outputs, torch.autograd.grad would import SymPy (~0.3 s) to compare
+        # their shapes with the outputs'
+        mismatched = [(tuple(o.shape), tuple(c.shape)) for o, c in pairs if o.shape != c.shape]
+        if mismatched:
+            raise ValueError(f"torch backend: {op}'s outputs and cotangents differ in shape: "
+                             f"{mismatched}")
+        products = [(o * c).sum() for o, c in pairs]
+        total = sum(products[1:], start=products[0])
+        grads = torch.autograd.grad(total, wrt, allow_unused=True)
         return tuple((torch.zeros_like(t) if g is None else g).detach().cpu().numpy()
                      for g, t in zip(grads, wrt))
