@@ -1,9 +1,9 @@
 """Tests of the ``keras`` adapter (conformance.adapters.keras_backend), skipped without Keras.
 
-Every default case in float64 and float32: all pass except exactly the failures that
-docs/scoreboard-notes-frameworks.md records (spec_tests/helpers/frameworks.py). No time limit per
-call (``timeout=None``): each case compiles its own XLA program, and a slow, shared machine is
-not a finding.
+Every default case in float64 and float32, one op per test item: all pass except exactly the
+failures that docs/scoreboard-notes-frameworks.md records (spec_tests/helpers/frameworks.py). No
+time limit per call (``timeout=None``): each case compiles its own XLA program, and a slow, shared
+machine is not a finding.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ if importlib.util.find_spec("keras") is None:    # (importorskip would import it
 import jax
 
 from conformance.adapters.keras_backend import KerasBackend, keras
-from conformance.runner import run
-from spec_tests.helpers.frameworks import assert_only_recorded_failures
+from conformance.contract import OPS
+from spec_tests.helpers.frameworks import assert_lists_name_ops, run_op_as_recorded
 
-pytestmark = pytest.mark.infrastructure
+pytestmark = [pytest.mark.infrastructure, pytest.mark.frameworks]
 
 FLOAT32_TANH = ("Keras on JAX: keras.ops.tanh computes float64 input in float32 "
                 "(keras.backend.result_type maps float64 to float32 outside TensorFlow)")
@@ -32,14 +32,21 @@ RECORDED = {
                 for k in range(1, 6)},       # golden 01–05 (05: the saturating case)
     "float32": {},
 }
+NOT_IMPLEMENTED = {"lp_pool2d"}
 
 
+@pytest.mark.parametrize("op", list(OPS))
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_keras_passes_every_default_case_but_the_recorded_ones(dtype: str) -> None:
-    report = run("keras", dtype=dtype, timeout=None)
+def test_keras_passes_every_default_case_but_the_recorded_ones(dtype: str, op: str) -> None:
+    report = run_op_as_recorded("keras", op, dtype, RECORDED[dtype], NOT_IMPLEMENTED,
+                                timeout=None)
     assert report.backend_version == f"keras {keras.__version__} (jax {jax.__version__})"
-    assert_only_recorded_failures(report, RECORDED[dtype], {"lp_pool2d"})
     assert {r.style for r in report.results if r.check == "gradient"} == {"vjp"}
+
+
+def test_the_recorded_lists_name_ops_of_the_contract() -> None:
+    for recorded in RECORDED.values():
+        assert_lists_name_ops(recorded, NOT_IMPLEMENTED)
 
 
 def test_keras_runs_on_jax() -> None:

@@ -1,11 +1,11 @@
 """Tests of the ``tinygrad`` adapter (conformance.adapters.tinygrad_backend), skipped without
 tinygrad.
 
-Every default case in float64 and float32 on tinygrad's CPU device (kernels compiled by clang):
-all pass except exactly the failures that docs/scoreboard-notes-frameworks.md records
-(spec_tests/helpers/frameworks.py). No time limit per call (``timeout=None``): tinygrad compiles
-each new kernel with clang, and the first LSTM call of a cold cache takes tens of seconds on a
-shared machine, which is not a finding.
+Every default case in float64 and float32 on tinygrad's CPU device (kernels compiled by clang),
+one op per test item: all pass except exactly the failures that
+docs/scoreboard-notes-frameworks.md records (spec_tests/helpers/frameworks.py). No time limit per
+call (``timeout=None``): tinygrad compiles each new kernel with clang, and the first LSTM call of
+a cold cache takes tens of seconds on a shared machine, which is not a finding.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ tinygrad = pytest.importorskip("tinygrad", reason="tinygrad is not installed "
                                                    "(pip install nnspec[tinygrad])")
 
 from conformance.adapters.tinygrad_backend import TinygradBackend  # noqa: E402
-from conformance.runner import run  # noqa: E402
-from spec_tests.helpers.frameworks import assert_only_recorded_failures  # noqa: E402
+from conformance.contract import OPS  # noqa: E402
+from spec_tests.helpers.frameworks import assert_lists_name_ops, run_op_as_recorded  # noqa: E402
 
-pytestmark = pytest.mark.infrastructure
+pytestmark = [pytest.mark.infrastructure, pytest.mark.frameworks]
 
 NOT_IMPLEMENTED = {"step", "lp_pool2d", "rnn", "gru"}
 TIES = "tinygrad: max pooling splits a window's gradient equally among tied maxima"
@@ -29,11 +29,17 @@ RECORDED = {dtype: {"max_pool2d[gradient-golden-07]": TIES, "lstm[gradient-golde
             for dtype in ("float64", "float32")}
 
 
+@pytest.mark.parametrize("op", list(OPS))
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_tinygrad_passes_every_default_case_but_the_recorded_ones(dtype: str) -> None:
-    report = run("tinygrad", dtype=dtype, timeout=None)
+def test_tinygrad_passes_every_default_case_but_the_recorded_ones(dtype: str, op: str) -> None:
+    report = run_op_as_recorded("tinygrad", op, dtype, RECORDED[dtype], NOT_IMPLEMENTED,
+                                timeout=None)
     assert report.backend_version.startswith("tinygrad 0.") and "(CPU)" in report.backend_version
-    assert_only_recorded_failures(report, RECORDED[dtype], NOT_IMPLEMENTED)
+
+
+def test_the_recorded_lists_name_ops_of_the_contract() -> None:
+    for recorded in RECORDED.values():
+        assert_lists_name_ops(recorded, NOT_IMPLEMENTED)
 
 
 def test_max_pool_ties_share_the_gradient() -> None:

@@ -9,8 +9,11 @@ framework, a changed case) fails the test as much as a new failure does, so the 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
+from conformance.contract import OPS
 from conformance.report import Report
+from conformance.runner import run
 
 NOTES = "docs/scoreboard-notes-frameworks.md"
 
@@ -29,4 +32,28 @@ def assert_only_recorded_failures(report: Report, recorded: Mapping[str, str],
                                         f"{sorted(not_implemented)}")
     partly = {r.case.op for r in report.results if r.status != "skip"} & not_implemented
     assert not partly, f"ops expected to be missing whole, but partly run: {sorted(partly)}"
-    assert report.passed > 0
+    if {r.case.op for r in report.results} - not_implemented:
+        assert report.passed > 0
+
+
+def run_op_as_recorded(backend: str, op: str, dtype: str, recorded: Mapping[str, str],
+                       not_implemented: set[str], **options: Any) -> Report:
+    """The default cases of one op (``nnspec run --backend BACKEND --op OP``), checked by
+    ``assert_only_recorded_failures`` against the failures ``recorded`` for that op.
+
+    The adapters' tests run one op per test item (over every op of the contract), so that pytest
+    -n spreads a framework's minutes of compiling over the workers instead of one item taking
+    them all; together the items run exactly the cases of a whole run."""
+    report = run(backend, ops=[op], dtype=dtype, **options)
+    assert report.results, f"no default cases of {op}"
+    assert {r.case.op for r in report.results} == {op}
+    mine = {check: why for check, why in recorded.items() if check.startswith(f"{op}[")}
+    assert_only_recorded_failures(report, mine, not_implemented & {op})
+    return report
+
+
+def assert_lists_name_ops(recorded: Mapping[str, str], not_implemented: set[str]) -> None:
+    """Every recorded failure names a check of an op of the contract, and every op said to be
+    missing is one: a typo in a test's lists would otherwise check nothing when split by op."""
+    assert {check.split("[")[0] for check in recorded} <= set(OPS), sorted(recorded)
+    assert not_implemented <= set(OPS), sorted(not_implemented)
