@@ -20,6 +20,7 @@ import jax
 
 from conformance.adapters.keras_backend import KerasBackend, keras
 from conformance.contract import OPS
+from conformance.runner import run
 from spec_tests.helpers.frameworks import assert_lists_name_ops, run_op_as_recorded
 
 pytestmark = [pytest.mark.infrastructure, pytest.mark.frameworks]
@@ -51,6 +52,17 @@ def test_the_recorded_lists_name_ops_of_the_contract() -> None:
 
 def test_keras_runs_on_jax() -> None:
     assert keras.backend.backend() == "jax"
+
+
+def test_the_diagnosis_names_the_float32_arithmetic_of_the_float64_failures() -> None:
+    """The harness's diagnosis on a real framework (the tests above run without it): the recorded
+    float64 forward failures of tanh are said to match float32 arithmetic (its gradient checks
+    fail by an exception of jax.vjp, with no values to diagnose)."""
+    report = run("keras", ops=["tanh"], dtype="float64", timeout=None)
+    failures = {r.id: r.diagnosis or "" for r in report.failures()}
+    assert set(failures) == {c for c in RECORDED["float64"] if c.startswith("tanh[")}
+    forward = [d for check, d in failures.items() if check.startswith("tanh[forward")]
+    assert len(forward) == 5 and all(d.startswith("matches float32 arithmetic") for d in forward)
 
 
 def test_float64_tanh_is_float32_in_keras_on_jax() -> None:

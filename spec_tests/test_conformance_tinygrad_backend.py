@@ -17,7 +17,9 @@ tinygrad = pytest.importorskip("tinygrad", reason="tinygrad is not installed "
                                                    "(pip install nnspec[tinygrad])")
 
 from conformance.adapters.tinygrad_backend import TinygradBackend  # noqa: E402
+from conformance.checks import default_cases  # noqa: E402
 from conformance.contract import OPS  # noqa: E402
+from conformance.runner import run  # noqa: E402
 from spec_tests.helpers.frameworks import assert_lists_name_ops, run_op_as_recorded  # noqa: E402
 
 pytestmark = [pytest.mark.infrastructure, pytest.mark.frameworks]
@@ -40,6 +42,17 @@ def test_tinygrad_passes_every_default_case_but_the_recorded_ones(dtype: str, op
 def test_the_recorded_lists_name_ops_of_the_contract() -> None:
     for recorded in RECORDED.values():
         assert_lists_name_ops(recorded, NOT_IMPLEMENTED)
+
+
+def test_the_diagnosis_names_the_split_of_tied_maxima() -> None:
+    """The harness's diagnosis on a real framework (the tests above run without it), on the
+    recorded max-pool failure's case alone."""
+    case = next(c for c in default_cases(["max_pool2d"]) if c.name == "07")
+    report = run("tinygrad", cases=[case], dtype="float32", timeout=None)
+    (failure,) = report.failures()
+    assert failure.id in RECORDED["float32"] and failure.diagnosis is not None
+    assert failure.diagnosis.startswith("matches the gradient split equally between the tied "
+                                        "maxima")
 
 
 def test_max_pool_ties_share_the_gradient() -> None:
