@@ -2,9 +2,12 @@
 is killed by the default cases (slide and golden), exactly as it says: the checks in its
 ``fails`` fail, the others pass. A mutant that survived would be a promise no case keeps.
 
-``corpus_report(mutant_id)`` is the run of one mutant (the diagnosis off here, for speed); the
-assertions on its diagnosis build on it. torch runs on one thread here: on a shared 2-core
-machine its intra-op threads make these many small calls about 20 times slower.
+``corpus_report(mutant_id)`` is the run of one mutant, diagnosed, made once per process: the test
+that the mutant is killed and the two on its diagnosis read the same report (the diagnosis only
+adds to a failing result, its status is the run's). The three tests of a mutant are parametrized
+at module scope, so pytest orders them next to each other and pytest -n gives them to one worker,
+which then runs the mutant once. torch runs on one thread here: on a shared 2-core machine its
+intra-op threads make these many small calls about 20 times slower.
 """
 
 from __future__ import annotations
@@ -36,10 +39,14 @@ def _one_torch_thread() -> Iterator[None]:
 
 
 @cache
-def corpus_report(mutant_id: str, diagnose: bool = False) -> Report:
-    """The harness's report on one mutant: its op, the default cases, its dtype."""
+def corpus_report(mutant_id: str) -> Report:
+    """The harness's report on one mutant: its op, the default cases, its dtype, diagnosed."""
     m = by_id(mutant_id)
-    return run(m.backend, ops=[m.op], dtype=m.dtype, diagnose=diagnose)
+    return run(m.backend, ops=[m.op], dtype=m.dtype, diagnose=True)
+
+
+EACH_MUTANT = pytest.mark.parametrize("mutant", ALL, ids=[m.id for m in ALL], scope="module")
+"""One test item per mutant, grouped by mutant across the tests that take it (see above)."""
 
 
 def failed_checks(report: Report) -> dict[str, list[str]]:
@@ -51,7 +58,7 @@ def failed_checks(report: Report) -> dict[str, list[str]]:
     return failed
 
 
-@pytest.mark.parametrize("mutant", ALL, ids=[m.id for m in ALL])
+@EACH_MUTANT
 def test_mutant_is_killed_as_it_says(mutant: Mutant) -> None:
     report = corpus_report(mutant.id)
     failed = failed_checks(report)
@@ -104,7 +111,7 @@ class Found:
 
 @cache
 def found(mutant_id: str) -> Found:
-    failures = corpus_report(mutant_id, diagnose=True).failures()
+    failures = corpus_report(mutant_id).failures()
     entries = {frozenset((m.name, *m.also)) for r in failures for m in r.mistakes
                if not m.unexplained and not m.text.startswith("partly")}
     named = {n for entry in entries for n in entry}
@@ -163,13 +170,13 @@ TAG_MISSES = {
 """Mutants whose expected anatomy tags are not all found, with why."""
 
 
-@pytest.mark.parametrize("mutant", ALL, ids=[m.id for m in ALL])
+@EACH_MUTANT
 def test_the_diagnosis_never_names_another_mechanism(mutant: Mutant) -> None:
     assert not misleading(mutant), (
         f"{mutant.id} ({mutant.mistake}) named {sorted(misleading(mutant))}")
 
 
-@pytest.mark.parametrize("mutant", ALL, ids=[m.id for m in ALL])
+@EACH_MUTANT
 def test_the_diagnosis_says_where_to_look(mutant: Mutant) -> None:
     """The verdict says which of forward and backward is wrong, the anatomy names every wrong
     array and the places and relations the mutant's mistake makes, and a catalogue mistake is

@@ -16,7 +16,7 @@ from conformance.adapters.mygrad_backend import MyGradBackend  # noqa: E402
 from conformance.runner import run  # noqa: E402
 from spec_tests.helpers.frameworks import assert_only_listed_failures, xfail_file  # noqa: E402
 
-pytestmark = pytest.mark.infrastructure
+pytestmark = [pytest.mark.infrastructure, pytest.mark.frameworks]
 
 NOT_IMPLEMENTED = {"step", "avg_pool2d", "lp_pool2d", "rnn", "lstm", "gru"}
 

@@ -1,11 +1,11 @@
 """Tests of the ``tinygrad`` adapter (conformance.adapters.tinygrad_backend), skipped without
 tinygrad.
 
-Every default case in float64 and float32 on tinygrad's CPU device (kernels compiled by clang):
-all pass except exactly the failures that docs/scoreboard-notes-frameworks.md records
-(spec_tests/helpers/frameworks.py). No time limit per call (``timeout=None``): tinygrad compiles
-each new kernel with clang, and the first LSTM call of a cold cache takes tens of seconds on a
-shared machine, which is not a finding.
+Every default case in float64 and float32 on tinygrad's CPU device (kernels compiled by clang),
+one op per test item: all pass except exactly the failures that
+docs/scoreboard-notes-frameworks.md records (spec_tests/helpers/frameworks.py). No time limit per
+call (``timeout=None``): tinygrad compiles each new kernel with clang, and the first LSTM call of
+a cold cache takes tens of seconds on a shared machine, which is not a finding.
 """
 
 from __future__ import annotations
@@ -17,23 +17,26 @@ tinygrad = pytest.importorskip("tinygrad", reason="tinygrad is not installed "
                                                    "(pip install nnspec[tinygrad])")
 
 from conformance.adapters.tinygrad_backend import TinygradBackend  # noqa: E402
+from conformance.contract import OPS  # noqa: E402
 from conformance.runner import run  # noqa: E402
-from spec_tests.helpers.frameworks import assert_only_listed_failures, xfail_file  # noqa: E402
+from spec_tests.helpers.frameworks import run_op_as_listed  # noqa: E402
 
-pytestmark = pytest.mark.infrastructure
+pytestmark = [pytest.mark.infrastructure, pytest.mark.frameworks]
 
 NOT_IMPLEMENTED = {"step", "lp_pool2d", "rnn", "gru"}
 
 
+@pytest.mark.parametrize("op", list(OPS))
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_tinygrad_passes_every_default_case_but_the_listed_ones(dtype: str) -> None:
-    report = run("tinygrad", dtype=dtype, timeout=None, xfail=xfail_file("tinygrad"))
+def test_tinygrad_passes_every_default_case_but_the_listed_ones(dtype: str, op: str) -> None:
+    report = run_op_as_listed("tinygrad", op, dtype, NOT_IMPLEMENTED, timeout=None)
     assert report.backend_version.startswith("tinygrad 0.") and "(CPU)" in report.backend_version
-    assert_only_listed_failures(report, NOT_IMPLEMENTED)
-    assert [r.id for r in report.results if r.status == "xfail"] == ["lstm[gradient-golden-05]"]
+    assert [r.id for r in report.results if r.status == "xfail"] == (
+        ["lstm[gradient-golden-05]"] if op == "lstm" else [])          # T2
     # T1: the tie case passes under the adapter's declared convention
     assert report.conventions == {"max_pool_ties": "split"}
-    assert [r.id for r in report.results if r.declared] == ["max_pool2d[gradient-golden-07]"]
+    assert [r.id for r in report.results if r.declared] == (
+        ["max_pool2d[gradient-golden-07]"] if op == "max_pool2d" else [])
 
 
 def test_max_pool_ties_share_the_gradient() -> None:
