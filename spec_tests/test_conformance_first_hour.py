@@ -250,11 +250,18 @@ def test_the_readme_says_how_a_backend_states_its_version() -> None:
 
 
 # ---------------------------------------------------------------- friction: crashes, Ctrl-C
+def _as_a_shell_starts_it() -> None:
+    """Ctrl-C's default in the command's process, as a shell gives it, whatever this test
+    process inherited (a child keeps an ignored SIGINT ignored, and so does Python in it: a
+    framework run earlier in the same pytest worker may have left it ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _nnspec_process(*argv: str, **options: Any) -> subprocess.Popen[str]:
     """The ``nnspec`` command as a user runs it (its own process, stdout a pipe)."""
     return subprocess.Popen([sys.executable, "-m", "conformance", *argv], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            **options)
+                            preexec_fn=_as_a_shell_starts_it, **options)
 
 
 def test_a_crash_without_isolate_names_the_check_and_suggests_isolate() -> None:
@@ -556,6 +563,14 @@ def test_a_shipped_adapter_without_its_framework_says_what_to_install(
 def test_an_interrupted_isolated_run_stops_its_child_at_once() -> None:
     """Ctrl-C during a call in the child: the child (which leaves Ctrl-C to the parent) is
     killed at once, not asked to finish its call first."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # (see
+    try:                                                   # _as_a_shell_starts_it)
+        _interrupted_isolated_run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupted_isolated_run() -> None:
     with Isolated("spec_tests.conformance_faults:sleeps") as backend:
         interrupt = threading.Timer(0.5, signal.pthread_kill,          # as Ctrl-C would
                                     (threading.main_thread().ident, signal.SIGINT))
