@@ -1056,6 +1056,9 @@ def progress_line(run: Run) -> str:
     if run.state == "ran":
         summary = _get(run.report, "summary", default={})
         counts = ", ".join(f"{summary.get(k, 0)} {k}" for k in ("passed", "failed", "skipped"))
+        counts += "".join(f", {n} {k.replace('_', ' ')}" for k in ("timed_out", "xfailed",
+                                                                    "xpassed")
+                          if (n := summary.get(k, 0)))
         return f"{run.label}: {run.version}: {counts} ({run.seconds:.0f} s)"
     return f"{run.label}: {_state_text(run)}: {run.message} ({run.seconds:.0f} s)"
 

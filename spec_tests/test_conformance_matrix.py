@@ -32,6 +32,7 @@ from conformance.matrix import (
     html_page,
     look,
     markdown,
+    progress_line,
     ratio_text,
     read_run,
     run_matrix,
@@ -625,3 +626,5 @@ def test_a_backend_runs_with_its_expected_failures_list_from_the_xfail_dir(tmp_p
     assert run.report["xfail"] == {"file": str(lists / "numpy.txt"), "stale": []}
     cell = cell_of(run.results)
     assert cell is not None and cell.status == "xpass"
+    assert progress_line(run).endswith(", 0 skipped, 1 xpassed (" + progress_line(run).rsplit(
+        " (", 1)[1])
