@@ -28,13 +28,14 @@ import numpy as np
 from conformance.backends import Bound
 from conformance.cases import Case, complete, golden_cases
 from conformance.contract import OPS
+from conformance.conventions import under
 from conformance.isolation import DEFAULT_TIMEOUT, Isolated, Outcome, call
 from conformance.report import Check, Result, Status
 from conformance.slides import slide_cases_for
 from reference.tolerance import Comparison, Tolerance, compare
 
 __all__ = ["FIRST_CALL_FACTOR", "CallLimits", "Target", "check_case", "default_cases",
-           "judged_under", "limited_check", "run_case"]
+           "limited_check", "run_case"]
 
 Target = Bound | Isolated
 """A backend as the runner calls it: in this process (Bound) or in a child process."""
@@ -214,7 +215,7 @@ def run_case(bound: Target, case: Case, dtype: Any = np.float64, *, required: bo
     timed out are not run. ``before`` is called with the case and check just before each check
     runs (progress, crash reports).
     """
-    case, declared = judged_under(case, reference)
+    case, declared = under(case, reference)
     case = complete(case, reference)
     checks: list[Check] = ["forward"]
     if case.has_gradient and case.expected_grads is not None:
@@ -223,18 +224,6 @@ def run_case(bound: Target, case: Case, dtype: Any = np.float64, *, required: bo
     return [limited_check(bound, case, check, dtype, limits, required=required,
                           reference=reference, diagnose=diagnose, before=before,
                           declared=declared.get(check, ())) for check in checks]
-
-
-def judged_under(case: Case, reference: Bound | None
-                 ) -> tuple[Case, dict[Check, tuple[tuple[str, str], ...]]]:
-    """``case`` with the expected values of the convention variants ``reference`` computes, and
-    per check the declared conventions that changed them (conformance.conventions.under); the
-    case as it is, and {}, when the reference declares nothing."""
-    if reference is None or not getattr(reference.obj, "conventions", None):
-        return case, {}
-    from conformance.conventions import under  # only a run with declared conventions
-
-    return under(case, reference)
 
 
 def limited_check(target: Target, case: Case, check: Check, dtype: Any, limits: CallLimits, *,

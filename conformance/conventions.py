@@ -38,8 +38,7 @@ from conformance.contract import Check
 from reference.tolerance import compare
 
 __all__ = ["CONVENTIONS", "Convention", "Variant", "alternatives", "declaration", "declared_by",
-           "given", "in_force", "markdown", "parse", "reference_for", "says", "under",
-           "validated"]
+           "given", "markdown", "parse", "reference_for", "says", "under", "validated"]
 
 
 @dataclass(frozen=True)
@@ -215,13 +214,8 @@ def given(declarations: Mapping[str, str] | Iterable[str] | None) -> dict[str, s
 
 def declared_by(backend: Any) -> dict[str, str]:
     """What ``backend`` (a Bound or an Isolated backend) declares: its ``conventions``
-    attribute, checked."""
+    attribute, checked. Of a reference (``reference_for``): the variants it computes."""
     return validated(getattr(backend, "declared", None), f"{backend.name}.conventions")
-
-
-def in_force(reference: Bound) -> dict[str, str]:
-    """The variants a reference computes (its ``conventions`` attribute; none: the spec's)."""
-    return validated(getattr(reference.obj, "conventions", None), "the reference's conventions")
 
 
 def declaration(name: str, variant: str) -> str:
@@ -268,15 +262,16 @@ def reference_for(declared: Mapping[str, str] | None = None) -> Bound:
     return _reference(frozenset(chosen.items()))
 
 
-def under(case: Case, reference: Bound) -> tuple[Case, dict[Check, tuple[tuple[str, str], ...]]]:
+def under(case: Case, reference: Bound | None
+          ) -> tuple[Case, dict[Check, tuple[tuple[str, str], ...]]]:
     """``case`` with the expected values of ``reference``'s variants where they differ from the
     spec's, and for each check they differ in, the conventions (name, variant) that make it.
 
-    A case no variant in force touches is returned as it is, with {}. Differ means beyond the
-    check's float64 tolerance: a declared variant that computes the same numbers on a case (no
-    tie in any window) leaves it an ordinary check.
+    A case no variant in force touches (or no reference: the spec's) is returned as it is, with
+    {}. Differ means beyond the check's float64 tolerance: a declared variant that computes the
+    same numbers on a case (no tie in any window) leaves it an ordinary check.
     """
-    declared = in_force(reference)
+    declared = {} if reference is None else declared_by(reference)
     relevant = tuple((n, v) for n, v in declared.items() if CONVENTIONS[n].op == case.op)
     if not relevant:
         return case, {}
@@ -301,17 +296,14 @@ def under(case: Case, reference: Bound) -> tuple[Case, dict[Check, tuple[tuple[s
     return replace(spec, expected=expected, expected_grads=grads), marks
 
 
-def alternatives(op: str, reference: Bound) -> Iterator[tuple[Convention, Variant, Bound]]:
-    """For the diagnosis: every variant of ``op``'s conventions other than the one in force,
+def alternatives(conv: Convention, reference: Bound) -> tuple[Variant, Iterator[tuple[
+        Variant, Bound]]]:
+    """For the diagnosis: the variant of ``conv`` that ``reference`` computes, and every other,
     with the reference that computes it (the other declarations kept)."""
-    declared = in_force(reference)
-    for conv in CONVENTIONS.values():
-        if conv.op != op:
-            continue
-        current = declared.get(conv.name, conv.spec.name)
-        for variant in conv.variants:
-            if variant.name != current:
-                yield conv, variant, reference_for({**declared, conv.name: variant.name})
+    declared = declared_by(reference)
+    current = conv.variant(declared.get(conv.name, conv.spec.name))
+    return current, ((v, reference_for({**declared, conv.name: v.name}))
+                     for v in conv.variants if v is not current)
 
 
 def says(marks: Iterable[tuple[str, str]]) -> str:

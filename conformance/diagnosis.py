@@ -53,7 +53,7 @@ from conformance.backends import Bound, load_backend
 from conformance.cases import Case, complete, f32
 from conformance.consistency import Consistency, Target, self_consistency
 from conformance.contract import op_spec
-from conformance.conventions import CONVENTIONS, alternatives, declaration, in_force
+from conformance.conventions import CONVENTIONS, alternatives, declaration
 from conformance.report import Check, Result
 from reference.tolerance import Tolerance, compare, tolerance
 
@@ -331,9 +331,8 @@ def _convention(name: str, also: Callable[[Context], Iterator[Candidate]] | None
 
     def candidates(ctx: Context) -> Iterator[Candidate]:
         conv = CONVENTIONS[name]
-        current = conv.variant(in_force(ctx.reference).get(name, conv.spec.name))
-        for _, variant, reference in (a for a in alternatives(ctx.case.op, ctx.reference)
-                                      if a[0] is conv):
+        current, others = alternatives(conv, ctx.reference)
+        for variant, reference in others:
             values = reference.values(ctx.check, ctx.case.op, ctx.inputs, ctx.attrs,
                                       ctx.case.upstream)
             who = f" ({variant.who})" if variant.who else ""

@@ -35,7 +35,6 @@ report); bad values are usage errors, as with ``nnspec run``, and so is any of t
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -130,6 +129,8 @@ class NnspecSession:
         self._target: Target | None = None
         self._limits: CallLimits | None = None
         self._reference: Bound | None = None
+        self.declared: dict[str, str] = {}           # --nnspec-convention, read by check_options
+        self.expected: ExpectedFailures | None = None  # --nnspec-xfail, read by check_options
 
     def option(self, name: str) -> Any:
         return self.config.getoption(f"nnspec_{name}")
@@ -147,8 +148,8 @@ class NnspecSession:
             value = self.option(name)
             if value is not None and (problem := check(value)):
                 raise pytest.UsageError(f"--nnspec-{name}: {problem}")
-        self.declared()
-        self.expected()
+        self.declared = self._declarations()
+        self.expected = self._expected_failures()
 
     # ------------------------------------------------------------ collection
     @pytest.hookimpl(tryfirst=True)
@@ -226,7 +227,7 @@ class NnspecSession:
                                         isolate=self.option("isolate"))
         return self._target
 
-    def declared(self) -> dict[str, str]:
+    def _declarations(self) -> dict[str, str]:
         """The variants of --nnspec-convention (a UsageError names a bad one)."""
         from conformance.conventions import given
 
@@ -236,8 +237,7 @@ class NnspecSession:
             raise pytest.UsageError(f"--nnspec-convention: "
                                     f"{str(exc).removeprefix('--convention: ')}") from None
 
-    @functools.cache  # noqa: B019 - one session per pytest run
-    def expected(self) -> ExpectedFailures | None:
+    def _expected_failures(self) -> ExpectedFailures | None:
         """The expected failures of --nnspec-xfail (a UsageError names a bad file or line)."""
         from conformance.xfail import load
 
@@ -254,7 +254,7 @@ class NnspecSession:
         if self._reference is None:
             from conformance.conventions import declared_by, reference_for
 
-            self._reference = reference_for(declared_by(self.target) | self.declared())
+            self._reference = reference_for(declared_by(self.target) | self.declared)
         return self._reference
 
     def timeout(self) -> float | None:
@@ -267,11 +267,12 @@ class NnspecSession:
         """One check, timed as in ``nnspec run`` (a generous first call per op; after a timeout
         the op's other items fail at once, not run)."""
         from conformance.cases import complete
-        from conformance.checks import CallLimits, judged_under, limited_check
+        from conformance.checks import CallLimits, limited_check
+        from conformance.conventions import under
 
         if self._limits is None:
             self._limits = CallLimits(self.timeout())
-        case, declared = judged_under(case, self.reference)
+        case, declared = under(case, self.reference)
         return [self.judged(limited_check(
             self.target, complete(case, self.reference), check, self.dtype, self._limits,
             required=case.op in self.required(), reference=self.reference,
@@ -283,8 +284,7 @@ class NnspecSession:
 
     def judged(self, result: Result) -> Result:
         """``result`` judged against the expected failures (conformance.xfail), if any."""
-        expected = self.expected()
-        return result if expected is None else expected.apply(result, self.dtype)
+        return result if self.expected is None else self.expected.apply(result, self.dtype)
 
     def property(self, op: str) -> list[Result]:
         from conformance.property import property_check

@@ -33,6 +33,18 @@ __all__ = ["Entry", "ExpectedFailures", "load"]
 _DTYPES = ("float64", "float32")
 
 
+def _glob(pattern: str) -> re.Pattern[str]:
+    """``pattern`` with ``*`` (any run of characters) and ``?`` (one) as its only wildcards."""
+    wildcards = {"*": ".*", "?": "."}
+    return re.compile("".join(wildcards.get(ch, re.escape(ch)) for ch in pattern))
+
+
+def _matches_an_op(pattern: str, ops: Iterable[str]) -> bool:
+    """Whether the op part of ``pattern`` (before its bracket) matches one of ``ops``."""
+    op = _glob(pattern.split("[", 1)[0])
+    return any(op.fullmatch(o) for o in ops)
+
+
 @dataclass(frozen=True)
 class Entry:
     """One line of the file: ``pattern`` (without its dtype), the dtype it applies to (None:
@@ -43,19 +55,12 @@ class Entry:
     reason: str
     where: str
 
-    @property
-    def regex(self) -> re.Pattern[str]:
-        parts = {"*": ".*", "?": "."}
-        return re.compile("".join(parts.get(ch, re.escape(ch)) for ch in self.pattern))
-
     def matches(self, result_id: str, dtype: str) -> bool:
-        return self.dtype in (None, dtype) and self.regex.fullmatch(result_id) is not None
+        return self.dtype in (None, dtype) and _glob(self.pattern).fullmatch(result_id) is not None
 
     def applies_to(self, dtype: str, ops: Iterable[str]) -> bool:
         """Whether a run of ``dtype`` over ``ops`` should hold a check the entry matches."""
-        op = self.pattern.split("[", 1)[0]
-        return self.dtype in (None, dtype) and (
-            not op or any(re.fullmatch(Entry(op, None, "", "").regex, o) for o in ops))
+        return self.dtype in (None, dtype) and _matches_an_op(self.pattern, ops)
 
     def text(self) -> str:
         dtype = f"{self.dtype}:" if self.dtype else ""
@@ -115,10 +120,9 @@ def parse(text: str, source: str = "<xfail>") -> ExpectedFailures:
         if not re.fullmatch(r"[\w*?]+\[[\w*?-]+\]|[\w*?]+", pattern):
             raise ValueError(f"{where}: {pattern!r} is not a check id or a pattern of one "
                              f"(e.g. lstm[gradient-golden-05], conv2d[*], float32:tanh[*])")
-        op = pattern.split("[", 1)[0]
-        if not any(re.fullmatch(Entry(op, None, "", "").regex, o) for o in OPS):
-            raise ValueError(f"{where}: {op!r} matches no op of the contract; the ops are "
-                             f"{', '.join(OPS)}")
+        if not _matches_an_op(pattern, OPS):
+            raise ValueError(f"{where}: {pattern.split('[', 1)[0]!r} matches no op of the "
+                             f"contract; the ops are {', '.join(OPS)}")
         entries.append(Entry(pattern, dtype, reason, where))
     return ExpectedFailures(tuple(entries), source)
 
