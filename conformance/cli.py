@@ -298,6 +298,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
 
 def _run_loaded(args: argparse.Namespace, backend: str, target: Target,
                 require: str | list[str] | None, out: TextIO) -> int:
+    declared = declared_by(target) | dict(args.convention or ())  # (a bad one: before any output)
     if not args.quiet:
         if args.backend is None:
             print("No --backend given: checking the reference itself (the numpy backend) "
@@ -306,7 +307,7 @@ def _run_loaded(args: argparse.Namespace, backend: str, target: Target,
                 f"{args.seed}" if args.property else "")
         print(f"nnspec {reference.__version__} (spec {reference.SPEC_VERSION}): backend "
               f"{backend}, {args.dtype}{mode}", file=out)
-        if declared := declared_by(target) | dict(args.convention or ()):
+        if declared:
             print(f"declared conventions: {', '.join(f'{k}={v}' for k, v in declared.items())} "
                   f"({says(declared.items())}): the cases they change are checked under them",
                   file=out)

@@ -326,7 +326,9 @@ def cell_of(results: Iterable[dict[str, Any]]) -> Cell | None:
         return None
     counts = Counter(_status(r) for r in results)
     status = max(counts, key=lambda s: look(s).rank)
-    judged = [r for r in results if look(_status(r)).detailed] or [
+    # the worst error of the checks that give the cell its status (a failure's, not an expected
+    # failure's beside it), or of all it checked
+    judged = [r for r in results if _status(r) == status] if look(status).detailed else [
         r for r in results if _status(r) != "skip"]
     ratios = [x for r in judged if (x := _ratio(r)) is not None]
     every = [x for r in results if (x := _ratio(r)) is not None and x > 0]
@@ -349,7 +351,7 @@ class Failure:
 
     @property
     def title(self) -> str:
-        n, total = len(self.cell.problems()), len(self.cell.results)
+        n, total = self.cell.counts[self.cell.status], len(self.cell.results)
         return (f"{self.op} · {self.run.named} · {self.run.dtype}: "
                 f"{n} of {total} checks {_verb(self.cell.status)}")
 
@@ -493,7 +495,7 @@ def _cell_text(cell: Cell | None) -> tuple[str, str, str]:
         return "", "", ""
     label = cell.status
     if cell.look.detailed:
-        label += f" {len(cell.problems())}/{len(cell.results)}"
+        label += f" {cell.counts[cell.status]}/{len(cell.results)}"
     return (f"{cell.look.symbol} {label}", ratio_text(cell.ratio if cell.checked else None),
             cell.partial())
 

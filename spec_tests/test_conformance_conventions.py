@@ -10,6 +10,7 @@ truthfully, declaring untruthfully and not declaring at all.
 from __future__ import annotations
 
 import inspect
+import io
 import json
 import types
 import xml.etree.ElementTree as ET
@@ -264,3 +265,19 @@ def test_a_reset_before_gru_passes_declared_and_is_told_the_declaration_undeclar
     assert len(undeclared.failures()) == len(report.results)
     assert all("declare it (--convention gru_reset=before" in (r.diagnosis or "")
                for r in undeclared.failures())
+
+
+bad_declared = types.SimpleNamespace(relu=lambda x: np.maximum(x, 0.0),
+                                     conventions={"max_pool_ties": "splt"})
+"""(a backend whose own declaration has a typo, loaded by name below)"""
+
+
+def test_the_command_line_refuses_a_backends_bad_declaration_before_any_output(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    out = io.StringIO()
+    assert main(["run", "--backend", "spec_tests.test_conformance_conventions:bad_declared"],
+                out=out) == 2
+    assert out.getvalue() == ""                      # no header of a run that cannot start
+    assert capsys.readouterr().err == (
+        "nnspec: error: spec_tests.test_conformance_conventions:bad_declared.conventions: "
+        "convention max_pool_ties has no variant 'splt'; its variants are first, last, split\n")

@@ -628,3 +628,9 @@ def test_a_backend_runs_with_its_expected_failures_list_from_the_xfail_dir(tmp_p
     assert cell is not None and cell.status == "xpass"
     assert progress_line(run).endswith(", 0 skipped, 1 xpassed (" + progress_line(run).rsplit(
         " (", 1)[1])
+    # the cell counts its own status only, not checks of another detailed one beside it
+    failing = [result("relu", "xpass", 0.5), result("relu", "xfail", 3e13, case="02"),
+               result("relu", "xfail", 7.0, case="03"), result("relu", "pass", 0.1, case="04")]
+    text = markdown(Scoreboard([Run("odd", "float64", "ran", report("odd", "float64", failing))]))
+    assert "| `relu` | [✗ xpass 1/4 0.5](#odd-float64-relu) |" in text
+    assert "float64: 1 of 4 checks with status xpass" in text
