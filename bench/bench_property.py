@@ -4,7 +4,8 @@
                                    [--cpu] [--profile]
 
 For conv2d and lstm, times conformance.property.property_check("torch", op) in this process
-(imports and a warm-up run done first): Hypothesis draws each case, the reference computes its
+(imports and a warm-up run done first): a seeded random generator draws each case through the
+case builders Hypothesis's strategies use (conformance.strategies.draws), the reference computes its
 expected outputs and gradients, torch's forward and vjp are checked against them. A case counts
 once however many checks it gets (forward and gradient). Each op runs ``--repeat`` times; the
 median rate is the figure, the spread (min–max) is printed beside it. The targets of issue 14 are
@@ -12,14 +13,15 @@ at least 1,000 conv2d and 500 lstm cases per second on this 2-core machine, idle
 
 ``--profile`` adds where a case's time goes, from timers around the parts of one more run:
 
-* drawing: Hypothesis drawing the case (the op's strategy, conformance.strategies.op_cases);
+* drawing: drawing the case (conformance.strategies.ops.op_case on RandomDraws; for an op drawn
+  by Hypothesis, its strategy op_cases);
 * reference: the reference computing the expected outputs and gradients (cases.complete);
 * backend: the backend's forward and gradient calls, its adapter's conversions included
   (Bound.values);
 * judging: comparing what came back with what is expected (checks._judge);
 * check bookkeeping: the rest of each check (conformance.checks.check_case: tolerance, inputs
   copied in the run's dtype, the guarded call of conformance.isolation, Result objects);
-* engine: the rest, Hypothesis's engine between cases and property mode's own loop.
+* engine: the rest, property mode's own loop (and Hypothesis's engine, for an op it draws).
 
 What it found (issue 14; float64, torch at 1 thread, ``--cpu``: CPU ms per case, two runs each,
 before and after alternating in the same minutes on the shared 2-core machine under a load
@@ -143,7 +145,8 @@ def breakdown(op: str, examples: int, dtype: str) -> dict[str, float]:
         return timed()
 
     prop.property_check(torch_backend, op, dtype, examples=10, reference=reference)  # warm up
-    with (_timed(prop, "complete", spent, "reference"),
+    with (_timed(prop, "op_case", spent, "drawing"),
+          _timed(prop, "complete", spent, "reference"),
           _timed(prop, "check_case", spent, "check"),
           _timed(Bound, "values", spent, "backend"),
           _timed(checks, "_judge", spent, "judging")):

@@ -8,8 +8,9 @@ The contract (conformance.contract) says what a backend may implement; cases
 (conformance.cases, conformance.slides, fixtures/golden/) what it is checked on; the runner
 (conformance.runner) checks it and returns a Report (conformance.report) that renders as a table,
 JSON (schema in conformance.schema) or JUnit XML. Property mode (conformance.property) adds
-Hypothesis-drawn cases with shrunk reproducers (conformance.reproducer); a failure is diagnosed
-(conformance.diagnosis); a broken backend cannot stop the run (conformance.isolation). The
+randomly drawn cases, a failure shrunk by Hypothesis, with reproducers (conformance.reproducer);
+a failure is diagnosed (conformance.diagnosis); a broken backend cannot stop the run
+(conformance.isolation). The
 ``nnspec`` command (conformance.cli) and the pytest plugin (conformance.pytest_plugin) do the
 same from a shell and from pytest.
 

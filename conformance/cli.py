@@ -199,12 +199,12 @@ def _parser() -> argparse.ArgumentParser:
     run_p.add_argument("--junit", metavar="PATH", help="write JUnit XML to PATH")
     run_p.add_argument("--device", metavar="DEV", help="the backend's device (torch: cuda)")
     run_p.add_argument("--property", action="store_true",
-                       help="also check Hypothesis-drawn cases of every op; a failure is shrunk "
-                            "and printed as a reproducer")
+                       help="also check randomly drawn cases of every op; a failure is shrunk "
+                            "by Hypothesis and printed as a reproducer")
     run_p.add_argument("--examples", type=_positive_int, default=None, metavar="N",
                        help=f"drawn cases per op with --property (default {DEFAULT_EXAMPLES})")
     run_p.add_argument("--seed", type=_integer, default=None, metavar="S",
-                       help="the Hypothesis seed of --property (default 0: every run draws the "
+                       help="the seed of --property's drawing (default 0: every run draws the "
                             "same cases)")
     run_p.add_argument("--reproducers", metavar="DIR",
                        help="with --property, also write each failure's reproducer to DIR")
@@ -303,7 +303,7 @@ def _run_loaded(args: argparse.Namespace, backend: str, target: Target,
         if args.backend is None:
             print("No --backend given: checking the reference itself (the numpy backend) "
                   "against its golden and slide cases.", file=out)
-        mode = (f"; property mode: {args.examples} examples per op, Hypothesis seed "
+        mode = (f"; property mode: {args.examples} examples per op, seed "
                 f"{args.seed}" if args.property else "")
         print(f"nnspec {reference.__version__} (spec {reference.SPEC_VERSION}): backend "
               f"{backend}, {args.dtype}{mode}", file=out)

@@ -1,18 +1,26 @@
-"""Property mode: Hypothesis draws cases of an op, the backend is checked on each, a failure is
-shrunk to a minimal case and handed back with a diagnosis and a reproducer.
+"""Property mode: cases of an op are drawn at random, the backend is checked on each, a failure is
+shrunk by Hypothesis to a minimal case and handed back with a diagnosis and a reproducer.
 
     nnspec run --backend NAME --property [--examples N] [--seed S] [--reproducers DIR]
 
-For each op, Hypothesis draws up to ``examples`` valid cases (conformance.strategies.op_cases:
-geometries that fit, float32-exact values, an upstream gradient per output); the reference
-computes what each should give, and the backend's forward and gradient are checked exactly as a
-golden case is (conformance.checks.check_case, same tolerance policy). The run is reproducible:
-Hypothesis is seeded with ``seed`` (0 unless ``--seed``), keeps no example database and does not
-draw the constants it finds in the loaded modules' source, so the same seed draws the same cases
-in any process (derandomised, as CI wants). The first failure is shrunk
-by Hypothesis to a minimal failing case, which is checked once more with diagnosis on; its
-Result's reason names the seed, and its ``reproducer`` is a self-contained Python script
-(conformance.reproducer) that calls the backend directly on that case.
+For each op, up to ``examples`` valid cases are drawn (conformance.strategies.op_cases: geometries
+that fit, float32-exact values, an upstream gradient per output); the reference computes what each
+should give, and the backend's forward and gradient are checked exactly as a golden case is
+(conformance.checks.check_case, same tolerance policy). The run is reproducible: the same
+``seed`` (0 unless ``--seed``) draws the same cases in any process (derandomised, as CI wants).
+
+How the cases are drawn depends on the op. The ops whose cases are built on
+conformance.strategies.draws (conv2d, conv1d, rnn, lstm, gru: ``RANDOM_OPS``) are searched with a
+``random.Random(seed)``, the first case the simplest (smallest sizes, the ramp of values), as
+Hypothesis's first would be; a Hypothesis example costs more than checking a case does, and these
+are the ops users search longest. The first failing case's choices are then handed to Hypothesis,
+which replays them through the same strategy (``op_cases(op)``, the same case) and shrinks it.
+The other ops are drawn by Hypothesis from the start, seeded with ``seed``. Either way Hypothesis
+keeps no example database and does not draw the constants it finds in the loaded modules' source.
+
+The shrunk failure is checked once more with diagnosis on; its Result's reason names the seed, and
+its ``reproducer`` is a self-contained Python script (conformance.reproducer) that calls the
+backend directly on that case.
 
 A drawn case the backend raises NotImplementedError for (a partial backend lacking one geometry,
 say unequal strides) is skipped and counted (``Result.skipped_examples``), and drawing goes on;
@@ -26,15 +34,17 @@ cost the full timeout).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from random import Random
 from typing import Any, cast
 
 import hypothesis
 import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis.database import ExampleDatabase, choices_to_bytes
 
 from conformance.backends import Bound, load_backend
 from conformance.cases import Case, complete
@@ -43,7 +53,8 @@ from conformance.diagnosis import FLOAT32_ARITHMETIC
 from conformance.isolation import CRASHED, DEFAULT_TIMEOUT
 from conformance.report import Check, Result
 from conformance.reproducer import script, write
-from conformance.strategies.ops import op_cases
+from conformance.strategies.draws import Choice, RandomDraws
+from conformance.strategies.ops import RANDOM_OPS, op_case, op_cases
 
 __all__ = ["property_check", "property_placeholder", "property_settings"]
 
@@ -97,6 +108,7 @@ class _Search:
     worst: dict[str, Result] = field(default_factory=dict)
     skipped: dict[str, Result] = field(default_factory=dict)   # the first skip of each check
     skips: dict[str, int] = field(default_factory=dict)        # drawn cases skipped, by check
+    start: tuple[Choice, ...] | None = None   # a random search's failing case, as choices
 
     def all_skipped(self, check: Check) -> Result | None:
         """The skip Result of a check the backend skipped on every drawn case (it raised
@@ -124,12 +136,13 @@ def property_check(target: Target, op: str, dtype: Any = np.float64, *,
                    diagnose: bool = True, reproducers: str | Path | None = None
                    ) -> list[Result]:
     """Property-mode Results of ``op`` (one per check: forward, and gradient if the backend
-    has one), from ``examples`` cases drawn with Hypothesis seed ``seed``; see the module
-    docstring. A failure's reproducer is also written to the folder ``reproducers``, if given.
+    has one), from ``examples`` cases drawn with seed ``seed``; see the module docstring. A
+    failure's reproducer is also written to the folder ``reproducers``, if given.
 
     The search runs without shrinking until a case fails; each check failing on it is then
-    searched again alone (the same seed draws the same cases), and its failure shrunk, so that
-    every failing check gets its own minimal case. Checks that did not fail are searched on.
+    shrunk alone (from that case's choices, or, for an op Hypothesis draws, by searching again
+    with the same seed, which draws the same cases), so that every failing check gets its own
+    minimal case. Checks that did not fail are searched on.
     """
     reference = reference or load_backend("numpy")
     dt = np.dtype(dtype)
@@ -151,9 +164,10 @@ def property_check(target: Target, op: str, dtype: Any = np.float64, *,
                 placeholder, check, "fail" if required else "skip",
                 f"not implemented: {target.name} {what}" + (" (required)" if required else ""))
 
-    def search(checks: list[Check], shrink: bool) -> _Search:
+    def search(checks: list[Check], shrink: bool,
+               start: tuple[Choice, ...] | None = None) -> _Search:
         found = _Search(checks=list(checks))
-        _run(target, op, dt, found, examples, seed, timeout, reference, required, shrink)
+        _run(target, op, dt, found, examples, seed, timeout, reference, required, shrink, start)
         return found
 
     while remaining:
@@ -172,7 +186,9 @@ def property_check(target: Target, op: str, dtype: Any = np.float64, *,
             break
         for check in found.checks:
             if check in found.failing:
-                alone = search([check], shrink=True)
+                alone = search([check], shrink=True, start=found.start)
+                if found.start is not None:              # shrunk from the case found
+                    alone.examples = found.examples
                 if alone.last_failing is None:           # it failed once, never again: flaky
                     alone = found
                 results[check] = _shrunk(target, alone, check, dt, seed, timeout, reference,
@@ -182,44 +198,28 @@ def property_check(target: Target, op: str, dtype: Any = np.float64, *,
     return [results[c] for c in ("forward", "gradient")]
 
 
-def _run(target: Target, op: str, dtype: np.dtype, search: _Search, examples: int,
-         hypothesis_seed: int, timeout: float | None, reference: Bound, required: bool,
-         shrink: bool) -> None:
-    """Run Hypothesis over ``op``'s cases, checking ``search.checks``; fill ``search``."""
-    phases = (Phase.explicit, Phase.generate) + ((Phase.shrink,) if shrink else ())
+def _run(target: Target, op: str, dtype: np.dtype, search: _Search, examples: int, seed: int,
+         timeout: float | None, reference: Bound, required: bool, shrink: bool,
+         start: tuple[Choice, ...] | None = None) -> None:
+    """Search ``op``'s cases, checking ``search.checks``, and fill ``search``: with a random
+    generator for the ops built on Draws (``RANDOM_OPS``), else with Hypothesis, which also
+    shrinks (``shrink``), from the choices ``start`` of a failing case if given."""
+    if op in RANDOM_OPS and start is None and not shrink:
+        _search_randomly(target, op, dtype, search, examples, seed, timeout, reference, required)
+        return
+    phases = ((Phase.reuse, Phase.shrink) if start is not None else
+              (Phase.explicit, Phase.generate) + ((Phase.shrink,) if shrink else ()))
+    database = None if start is None else _Replay(start)
 
-    @hypothesis.seed(hypothesis_seed)
-    @settings(property_settings(examples), phases=phases)
+    @settings(property_settings(examples), phases=phases, database=database)
+    @hypothesis.seed(seed)
     @given(op_cases(op))
     def trial(drawn: Case) -> None:
         if search.aborted:
             return
-        if "gradient" not in search.checks:           # the reference's gradient: not needed
-            drawn = replace(drawn, upstream={})
-        case = complete(drawn, reference)
-        if search.last_failing is None:
-            search.examples += 1
-        failing: set[Check] = set()
-        for check in list(search.checks):
-            result = check_case(target, case, check, dtype, required=required, timeout=timeout,
-                                reference=reference, diagnose=False)
-            if result.status == "skip":   # this case not implemented (a geometry, an op of vjp)
-                search.skipped.setdefault(check, replace(result, case=replace(case, name="drawn")))
-                if search.last_failing is None:
-                    search.skips[check] = search.skips.get(check, 0) + 1
-            elif _fatal(result):
-                search.aborted = [result]
-                return
-            elif result.status == "fail":
-                failing.add(check)
-            elif (check not in search.worst or (result.error_ratio or 0.0) >
-                  (search.worst[check].error_ratio or 0.0)):
-                search.worst[check] = result
-        if failing:
-            if search.last_failing is None:
-                search.failing = failing
-            search.last_failing = case
-            raise _Falsified(case)
+        failed = _try(target, drawn, dtype, search, timeout, reference, required)
+        if failed is not None:
+            raise _Falsified(failed)
 
     try:
         with _stable_draws():
@@ -233,8 +233,76 @@ def _run(target: Target, op: str, dtype: np.dtype, search: _Search, examples: in
         # last failing case stands
 
 
+def _search_randomly(target: Target, op: str, dtype: np.dtype, search: _Search, examples: int,
+                     seed: int, timeout: float | None, reference: Bound, required: bool) -> None:
+    """Check ``examples`` cases of ``op`` drawn by ``random.Random(seed)`` (the first the
+    simplest, as Hypothesis's first), up to the first failing one, whose choices are kept in
+    ``search.start`` for Hypothesis to shrink."""
+    generator = Random(seed)
+    for i in range(examples):
+        draws = RandomDraws(generator, simplest=i == 0)
+        if _try(target, op_case(op, draws), dtype, search, timeout, reference,
+                required) is not None:
+            search.start = tuple(draws.choices)
+            return
+        if search.aborted:
+            return
+
+
+def _try(target: Target, drawn: Case, dtype: np.dtype, search: _Search, timeout: float | None,
+         reference: Bound, required: bool) -> Case | None:
+    """Check ``search.checks`` on one drawn case and record the outcome in ``search``; the case,
+    completed with its expected values, if a check failed on it."""
+    if "gradient" not in search.checks:               # the reference's gradient: not needed
+        drawn = replace(drawn, upstream={})
+    case = complete(drawn, reference)
+    if search.last_failing is None:
+        search.examples += 1
+    failing: set[Check] = set()
+    for check in list(search.checks):
+        result = check_case(target, case, check, dtype, required=required, timeout=timeout,
+                            reference=reference, diagnose=False)
+        if result.status == "skip":       # this case not implemented (a geometry, an op of vjp)
+            search.skipped.setdefault(check, replace(result, case=replace(case, name="drawn")))
+            if search.last_failing is None:
+                search.skips[check] = search.skips.get(check, 0) + 1
+        elif _fatal(result):
+            search.aborted = [result]
+            return None
+        elif result.status == "fail":
+            failing.add(check)
+        elif (check not in search.worst or (result.error_ratio or 0.0) >
+              (search.worst[check].error_ratio or 0.0)):
+            search.worst[check] = result
+    if not failing:
+        return None
+    if search.last_failing is None:
+        search.failing = failing
+    search.last_failing = case
+    return case
+
+
+class _Replay(ExampleDatabase):
+    """An example database holding one failing case's choices, for Hypothesis to replay first
+    and shrink (Phase.reuse, then Phase.shrink). They are offered under the secondary key only:
+    under the primary key Hypothesis would take them for a failure it had already shrunk."""
+
+    def __init__(self, choices: tuple[Choice, ...]) -> None:
+        super().__init__()
+        self.saved = choices_to_bytes(choices)
+
+    def fetch(self, key: bytes) -> Iterable[bytes]:
+        return [self.saved] if key.endswith(b".secondary") else []
+
+    def save(self, key: bytes, value: bytes) -> None:
+        """Nothing is kept: every search starts afresh."""
+
+    def delete(self, key: bytes, value: bytes) -> None:
+        """Nothing is kept, so nothing to delete."""
+
+
 def _shrunk(target: Target, search: _Search, check: Check, dtype: np.dtype,
-            hypothesis_seed: int, timeout: float | None, reference: Bound, required: bool,
+            seed: int, timeout: float | None, reference: Bound, required: bool,
             diagnose: bool, reproducers: str | Path | None, name: str,
             first: Case | None = None) -> Result:
     """The shrunk failure, checked again with diagnosis, its reproducer attached. A minimal case
@@ -242,16 +310,16 @@ def _shrunk(target: Target, search: _Search, check: Check, dtype: np.dtype,
     with H = 1 a stride along H does nothing): the failing case as first drawn, ``first``, is
     diagnosed too, and where it names a mistake, that leads (see _diagnosis)."""
     failing = cast(Case, search.last_failing)             # a shrunk search that failed
-    case = replace(failing, name=name, seed=hypothesis_seed,
-                   about=f"{failing.op}: the minimal failing case Hypothesis found (seed "
-                         f"{hypothesis_seed})")
+    case = replace(failing, name=name, seed=seed,
+                   about=f"{failing.op}: the minimal failing case Hypothesis shrank it to (seed "
+                         f"{seed})")
     result = check_case(target, case, check, dtype, required=required, timeout=timeout,
                         reference=reference, diagnose=diagnose)
     if diagnose and result.status == "fail" and first is not None:
         before = check_case(target, first, check, dtype, required=required, timeout=timeout,
                             reference=reference, diagnose=True).diagnosis
         result = replace(result, diagnosis=_diagnosis(result.diagnosis, before, first))
-    note = (f"Hypothesis seed {hypothesis_seed}: failed at example {search.examples}, shrunk "
+    note = (f"seed {seed}: failed at example {search.examples}, shrunk "
             f"to {case.geometry()}")
     if result.status != "fail":           # the backend gives different results on one input
         return replace(result, status="fail", examples=search.examples,
@@ -285,14 +353,14 @@ def _diagnosis(minimal: str | None, first: str | None, first_case: Case) -> str 
     return f"{seen}; the minimal case alone also matches: {minimal}"
 
 
-def _passed(search: _Search, check: Check, hypothesis_seed: int, name: str) -> Result:
+def _passed(search: _Search, check: Check, seed: int, name: str) -> Result:
     worst = search.worst[check]
     skips = search.skips.get(check, 0)
     checked = search.examples - skips
     skipped = (f"; {skips} more skipped: {search.skipped[check].reason}" if skips else "")
-    return replace(worst, case=replace(worst.case, name=name, seed=hypothesis_seed,
+    return replace(worst, case=replace(worst.case, name=name, seed=seed,
                                        about=f"{worst.case.op}: the drawn case with the largest "
                                              f"error of {checked}"),
-                   reason=f"{checked} examples (Hypothesis seed {hypothesis_seed}{skipped}), "
+                   reason=f"{checked} examples (seed {seed}{skipped}), "
                           f"largest error: {worst.reason}", examples=checked,
                    skipped_examples=skips)

@@ -79,7 +79,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--nnspec-examples", type=int, default=None, metavar="N",
                     help="drawn cases per op with --nnspec-property (default 100)")
     group.addoption("--nnspec-seed", type=int, default=None, metavar="S",
-                    help="the Hypothesis seed of --nnspec-property (default 0)")
+                    help="the seed of --nnspec-property's drawing (default 0)")
     group.addoption("--nnspec-timeout", type=float, default=None, metavar="SECONDS",
                     help="time limit of one backend call (default 10 s; 0: none)")
     group.addoption("--nnspec-isolate", action="store_true",

@@ -18,7 +18,7 @@ matches, or a plain "no known mistake matches".
 
 Inputs reach the backend as fresh copies in the run's dtype (index arrays as int64). Golden and
 slide inputs are exactly representable in float32, so a float32 run is compared with values
-computed in float64 from the very same inputs. ``property=True`` adds Hypothesis-drawn cases
+computed in float64 from the very same inputs. ``property=True`` adds randomly drawn cases
 (conformance.property).
 """
 
@@ -151,7 +151,7 @@ def run(backend: Any = "numpy", *, ops: Iterable[str] | None = None, dtype: Any 
     progress : called with each Result as soon as it is known.
     before : called with the case and the check (None: an op's whole property search) just
         before it runs.
-    property : also run property mode: ``examples`` Hypothesis-drawn cases per op from ``seed``
+    property : also run property mode: ``examples`` randomly drawn cases per op from ``seed``
         (conformance.property); a failure is shrunk and gets a reproducer, written to the
         folder ``reproducers`` when given.
     timeout : seconds one backend call may take (None: no limit); the first call of each op's

@@ -15,6 +15,7 @@ import sys
 import types
 from dataclasses import replace
 from pathlib import Path
+from random import Random
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ import pytest
 from hypothesis import find, given, settings
 
 from conformance import reproducer as R
+from conformance.adapters import numpy_backend as NUMPY
 from conformance.backends import load_backend
 from conformance.cases import Case
 from conformance.cli import main
@@ -29,9 +31,11 @@ from conformance.contract import OPS
 from conformance.property import property_check
 from conformance.report import Result
 from conformance.schema import validate
-from conformance.strategies import op_cases
-from conformance.strategies.basic import _values_of, packed_arrays
-from conformance.strategies.ops import _BUILDERS
+from conformance.strategies import conv_cases, op_cases
+from conformance.strategies.basic import packed_arrays, values_of
+from conformance.strategies.conv import conv_case, conv_geometry
+from conformance.strategies.draws import RandomDraws
+from conformance.strategies.ops import _BUILDERS, RANDOM_OPS, op_case
 from reference.tolerance import Tolerance, tolerance
 from spec_tests import conformance_faults as faults
 
@@ -60,7 +64,7 @@ def test_torch_passes_drawn_cases_of_every_op(op: str) -> None:
     results = property_check(TORCH, op, examples=6)
     assert [r.status for r in results] == ["pass", "pass"], [r.line() for r in results]
     assert all(r.examples == 6 and r.case.source == "property" for r in results)
-    assert results[0].reason.startswith("6 examples (Hypothesis seed 0), largest error: ")
+    assert results[0].reason.startswith("6 examples (seed 0), largest error: ")
 
 
 def test_torch_passes_drawn_cases_in_float32() -> None:
@@ -81,7 +85,7 @@ def test_a_failure_is_shrunk_and_comes_with_its_seed_diagnosis_and_reproducer(
     assert forward.status == "fail" and forward.id == "conv2d[forward-property-seed-0]"
     assert forward.case.geometry() == ("x[1, 1, 1, 2], w[1, 1, 1, 2], b[1]; stride=(1, 1), "
                                        "padding=(0, 0)")               # the smallest that shows
-    assert forward.reason.endswith(f"[Hypothesis seed 0: failed at example {forward.examples}, "
+    assert forward.reason.endswith(f"[seed 0: failed at example {forward.examples}, "
                                    f"shrunk to {forward.case.geometry()}]")
     assert forward.diagnosis is not None and forward.diagnosis.startswith(
         "matches a true convolution (kernel flipped 180°)")
@@ -96,7 +100,7 @@ def test_runs_are_reproducible_and_the_seed_draws_other_cases(shrunk: list[Resul
         r.reason for r in shrunk]
     runs = [property_check(TORCH, "conv2d", examples=10, seed=seed) for seed in (0, 1)]
     seeds = [[r.reason for r in results] for results in runs]
-    assert seeds[0] != seeds[1] and "Hypothesis seed 1" in seeds[1][0]
+    assert seeds[0] != seeds[1] and "seed 1" in seeds[1][0]
     # the JSON report's "seed" of a property check is its Hypothesis seed, failing or not
     assert [r.to_dict()["seed"] for r in (*runs[1], *shrunk)] == [1, 1, 0, 0]
 
@@ -178,7 +182,7 @@ def test_a_backend_whose_results_vary_is_called_out() -> None:
                                 examples=5)
     assert forward.status == "fail"
     assert forward.reason.startswith("failed once, then passed on the same case: the backend's "
-                                     "results vary from call to call [Hypothesis seed 0")
+                                     "results vary from call to call [seed 0")
 
 
 def test_reproducers_are_written_with_their_arrays_in_an_npz_when_large(
@@ -264,11 +268,11 @@ def test_the_strategies_cover_the_contract_and_refuse_unknown_ops() -> None:
 def test_packed_arrays_spell_float32_values_and_shrink_to_the_simple_ramp() -> None:
     """packed_arrays (property mode's values): two bytes an element, XORed with the position,
     read backwards as a fraction of the bound; zero bytes are the ramp 0, b/2, b/4, 3b/4, ..."""
-    values = _values_of(bytes(16), (2, 4), 2.0)
+    values = values_of(bytes(16), (2, 4), 2.0)
     assert values.tolist() == [[0.0, 1.0, 0.5, 1.5], [0.25, 1.25, 0.75, 1.75]]
     # element 0: sign bit and the number 1 → −bound/2; element 1: 0x7FFF XOR 1 = 0x7FFE, whose
     # bits read backwards are 0.011…1 in binary = 1/2 − 2⁻¹⁵
-    assert _values_of(bytes([0x80, 1, 0x7F, 0xFF]), (2,), 1.0).tolist() == [-0.5, 0.5 - 2**-15]
+    assert values_of(bytes([0x80, 1, 0x7F, 0xFF]), (2,), 1.0).tolist() == [-0.5, 0.5 - 2**-15]
     strategy = packed_arrays((3, 5), bound=3.0)
     assert strategy is packed_arrays((3, 5), bound=3.0)       # built once per shape
 
@@ -304,10 +308,10 @@ def test_the_cli_runs_property_mode(tmp_path: Path) -> None:
     assert drawn[0]["reproducer"].startswith('"""nnspec reproducer: conv2d forward')
     assert "diagnosis: matches a true convolution" in xml.read_text(encoding="utf-8")
     assert code == 1
-    assert "property mode: 20 examples per op, Hypothesis seed 3" in text.splitlines()[0]
+    assert "property mode: 20 examples per op, seed 3" in text.splitlines()[0]
     assert "failures (the first 1 of 15 golden and slide failures; -v or --json lists them " \
            "all):" in text
-    assert "Hypothesis seed 3: failed at example" in text and "     reproducer:" not in text
+    assert "seed 3: failed at example" in text and "     reproducer:" not in text
     assert f"; reproducer: {tmp_path / 'conv2d_forward.py'}]" in text
     assert "\ndiagnoses:\n  16× matches a true convolution" in text
     assert (tmp_path / "conv2d_forward.py").exists()
@@ -383,3 +387,92 @@ def test_a_seed_draws_the_same_cases_in_fresh_processes_whatever_they_imported()
     assert plain == loaded, ("the same seed drew other cases once more modules were imported: "
                              "Hypothesis's local-constants internals changed, update "
                              "conformance.property._stable_draws")
+
+
+@pytest.mark.parametrize("op", sorted(RANDOM_OPS))
+def test_random_draws_are_choices_hypothesis_replays_into_the_same_case(op: str) -> None:
+    """Property mode searches RANDOM_OPS with RandomDraws and hands a failure's choices to
+    Hypothesis: the strategy op_cases(op), fed those choices, must consume exactly them and build
+    the very same case, or the shrink would start from another case."""
+    generator = Random(11)
+    for i in range(60):
+        draws = RandomDraws(generator, simplest=i == 0)
+        case = op_case(op, draws)
+        replayed = _replayed(op_cases(op), draws.choices)
+        assert replayed.attrs == case.attrs
+        for name in case.inputs:
+            assert np.array_equal(replayed.inputs[name], case.inputs[name]), name
+        for name in case.upstream:
+            assert np.array_equal(replayed.upstream[name], case.upstream[name]), name
+
+
+def test_random_draws_of_a_drawn_bias_replay_too() -> None:
+    """conv_cases(bias=None) draws whether there is a bias: a boolean choice."""
+    generator = Random(3)
+    biases = set()
+    for _ in range(20):
+        draws = RandomDraws(generator)
+        case = conv_case(draws, conv_geometry(draws), bias=None)
+        replayed = _replayed(conv_cases(values=packed_arrays), draws.choices)
+        biases.add(case.b is None)
+        assert (replayed.b is None) == (case.b is None)
+        assert np.array_equal(replayed.x, case.x) and np.array_equal(replayed.dy, case.dy)
+    assert biases == {True, False}
+
+
+def _replayed(strategy: Any, choices: list[Any]) -> Any:
+    from hypothesis.control import BuildContext
+    from hypothesis.internal.conjecture.data import ConjectureData
+
+    data = ConjectureData.for_choices(tuple(choices))
+    with BuildContext(data, wrapped_test=None):
+        value = data.draw(strategy)
+    assert tuple(data.choices) == tuple(choices)
+    return value
+
+
+def test_the_random_search_starts_with_the_simplest_case() -> None:
+    """As Hypothesis's first example: the smallest sizes and the ramp of packed_arrays."""
+    seen: list[tuple[np.ndarray, ...]] = []
+
+    def conv2d(x, w, b, stride, padding):  # type: ignore[no-untyped-def]
+        seen.append((x, w, b, stride, padding))
+        return NUMPY.conv2d(x, w, b, stride, padding)
+
+    property_check(load_backend(types.SimpleNamespace(conv2d=conv2d)), "conv2d", examples=3)
+    x, w, b, stride, padding = seen[0]
+    assert x.shape == w.shape == (1, 1, 1, 1) and b.shape == (1,)
+    assert (x.item(), w.item(), b.item()) == (0.0, 0.0, 0.0)
+    assert stride == (1, 1) and padding == (0, 0)
+    assert len({s[0].shape for s in seen}) > 1            # then random sizes
+
+
+def test_a_failure_the_random_search_finds_is_shrunk_by_hypothesis_from_that_case() -> None:
+    """A backend wrong only with three kernels or more: the random search finds a case, and
+    Hypothesis shrinks it to the smallest one that still fails (K = 3, every other size 1)."""
+    def conv2d(x, w, b, stride, padding):  # type: ignore[no-untyped-def]
+        y = NUMPY.conv2d(x, w, b, stride, padding)
+        return y + 1.0 if w.shape[0] >= 3 else y
+
+    forward, _ = property_check(load_backend(types.SimpleNamespace(conv2d=conv2d)), "conv2d",
+                                examples=50, diagnose=False)
+    assert forward.status == "fail"
+    inputs = forward.case.inputs
+    assert inputs["x"].shape == (1, 1, 1, 1) and inputs["w"].shape == (3, 1, 1, 1)
+    assert forward.case.attrs == {"stride": (1, 1), "padding": (0, 0)}
+    assert f"seed 0: failed at example {forward.examples}, shrunk to" in forward.reason
+
+
+def test_a_random_search_failure_that_does_not_fail_again_is_called_out() -> None:
+    calls = []
+
+    def lstm(x, h0, c0, w_ih, w_hh, b_ih, b_hh):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        out, h_n, c_n = NUMPY.lstm(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        return (out + 1.0 if len(calls) == 2 else out), h_n, c_n
+
+    forward, _ = property_check(load_backend(types.SimpleNamespace(lstm=lstm)), "lstm",
+                                examples=5)
+    assert forward.status == "fail" and forward.examples == 2
+    assert forward.reason.startswith("failed once, then passed on the same case: the backend's "
+                                     "results vary from call to call [seed 0")

@@ -11,7 +11,9 @@ b=...)``). Import what you need::
     from conformance.strategies import arrays, dense_cases, recurrent_cases
 
 Families live in submodules and are all re-exported here: ``basic`` (values, shapes, dense
-layers), ``conv`` (convolution and pooling geometries that fit), ``language`` (embedding lookups,
+layers), ``conv`` (convolution and pooling geometries that fit), ``draws`` (where a case's sizes
+and values come from, Hypothesis or a seeded ``random.Random``: the conv and recurrent case
+builders are written on it, and property mode searches with it), ``language`` (embedding lookups,
 output layers, token-RNN parameters), ``losses`` (classification batches), ``networks`` (deep
 fully connected networks), ``ops`` (whole conformance cases of a contract op), ``optim`` (named
 parameters and their gradients), ``perceptron`` (neurons and perceptron point sets),
@@ -26,6 +28,8 @@ from conformance.strategies.basic import *  # noqa: F403
 from conformance.strategies.basic import __all__ as _basic
 from conformance.strategies.conv import *  # noqa: F403
 from conformance.strategies.conv import __all__ as _conv
+from conformance.strategies.draws import *  # noqa: F403
+from conformance.strategies.draws import __all__ as _draws
 from conformance.strategies.language import *  # noqa: F403
 from conformance.strategies.language import __all__ as _language
 from conformance.strategies.losses import *  # noqa: F403
@@ -43,5 +47,5 @@ from conformance.strategies.recurrent import __all__ as _recurrent
 from conformance.strategies.window import *  # noqa: F403
 from conformance.strategies.window import __all__ as _window
 
-__all__ = [*_basic, *_conv, *_language, *_losses, *_networks, *_ops, *_optim, *_perceptron,
+__all__ = [*_basic, *_conv, *_draws, *_language, *_losses, *_networks, *_ops, *_optim, *_perceptron,
            *_recurrent, *_window]

@@ -73,21 +73,25 @@ def arrays(
     return hnp.arrays(np.float64, shape, elements=values)
 
 
-_REVERSED_BYTE = np.array([int(f"{i:08b}"[::-1], 2) for i in range(256)], dtype=np.int64)
-
-
 def _reversed_15_bits(n: np.ndarray) -> np.ndarray:
     """n (0 ≤ n < 2¹⁵) with its 15 bits in reverse order: bit k moves to bit 14 − k."""
-    return (_REVERSED_BYTE[n & 0xFF] << 7) | (_REVERSED_BYTE[n >> 8] >> 1)
+    reversed_n = np.zeros_like(n)
+    for k in range(15):
+        reversed_n |= ((n >> k) & 1) << (14 - k)
+    return reversed_n
 
 
-def _values_of(codes: bytes, shape: tuple[int, ...], bound: float) -> np.ndarray:
+_CODES = np.arange(2**16, dtype=np.int64)
+_FRACTIONS = np.where(_CODES & 0x8000, -1.0, 1.0) * _reversed_15_bits(_CODES & 0x7FFF) / 2.0**15
+"""What each two-byte code spells, as a fraction of the bound: sign bit, then 15 bits read
+backwards (see ``packed_arrays``), for all 2¹⁶ codes at once."""
+
+
+def values_of(codes: bytes, shape: tuple[int, ...], bound: float) -> np.ndarray:
     """The values a byte string spells, two bytes an element (see ``packed_arrays``)."""
     pairs = np.frombuffer(codes, dtype=">u2").astype(np.int64)
-    sign = np.where(pairs & 0x8000, -1.0, 1.0)
-    number = (pairs & 0x7FFF) ^ (np.arange(pairs.size) & 0x7FFF)   # zero bytes: 0, 1, 2, ...
-    values = sign * bound * _reversed_15_bits(number) / 2.0**15
-    return f32(values).reshape(shape)
+    numbered = pairs ^ (np.arange(pairs.size) & 0x7FFF)        # zero bytes: 0, 1, 2, ...
+    return f32(bound * _FRACTIONS[numbered]).reshape(shape)
 
 
 @once
@@ -107,7 +111,7 @@ def packed_arrays(shape: tuple[int, ...], *, bound: float = 2.0) -> st.SearchStr
     (exact for a ``bound`` of few significant bits, such as 1, 2 or 3)."""
     size = int(np.prod(shape, dtype=np.int64))
     return st.binary(min_size=2 * size, max_size=2 * size).map(
-        lambda codes: _values_of(codes, tuple(shape), bound))
+        lambda codes: values_of(codes, tuple(shape), bound))
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from conformance.strategies.basic import arrays, once
+from conformance.strategies.draws import Draws, HypothesisDraws
 
 __all__ = [
     "ConvCase",
@@ -63,17 +64,27 @@ class ConvGeometry:
         return (self.n, self.k, *self.out)
 
 
-@once
-@st.composite
-def _axis(draw: st.DrawFn, name: str, max_kernel: int, max_stride: int, max_padding: int,
-          max_out: int) -> tuple[int, int, int, int, int]:
-    """One spatial axis: (input size, kernel, stride, padding, output size) that fit exactly."""
-    out = draw(st.integers(1, max_out), label=f"O{name}")
-    f = draw(st.integers(1, max_kernel), label=f"F{name}")
-    s = draw(st.integers(1, max_stride), label=f"S{name}")
+def axis(d: Draws, name: str, max_kernel: int, max_stride: int, max_padding: int,
+         max_out: int) -> tuple[int, int, int, int, int]:
+    """One spatial axis that fits exactly: (input size, kernel, stride, padding, output size)."""
+    out = d.integer(1, max_out, f"O{name}")
+    f = d.integer(1, max_kernel, f"F{name}")
+    s = d.integer(1, max_stride, f"S{name}")
     span = (out - 1) * s + f                       # the padded input the windows cover exactly
-    p = draw(st.integers(0, min(max_padding, (span - 1) // 2)), label=f"P{name}")
+    p = d.integer(0, min(max_padding, (span - 1) // 2), f"P{name}")
     return span - 2 * p, f, s, p, out
+
+
+def conv_geometry(d: Draws, *, max_batch: int = 3, max_channels: int = 4, max_kernels: int = 4,
+                  max_kernel: int = 4, max_stride: int = 3, max_padding: int = 2,
+                  max_out: int = 4) -> ConvGeometry:
+    """One conv2d geometry from ``d`` (see ``conv_geometries``)."""
+    n = d.integer(1, max_batch, "N")
+    c = d.integer(1, max_channels, "C")
+    k = d.integer(1, max_kernels, "K")
+    h, fh, sh, ph, oh = axis(d, "H", max_kernel, max_stride, max_padding, max_out)
+    w, fw, sw, pw, ow = axis(d, "W", max_kernel, max_stride, max_padding, max_out)
+    return ConvGeometry(n, c, k, h, w, (fh, fw), (sh, sw), (ph, pw), (oh, ow))
 
 
 @once
@@ -88,12 +99,9 @@ def conv_geometries(draw: st.DrawFn, *, max_batch: int = 3, max_channels: int = 
     padding in 0..``max_padding`` with 2P < (O − 1)·S + F, so the input size H is at least 1 and
     (H + 2P − F)/S + 1 = O exactly.
     """
-    n = draw(st.integers(1, max_batch), label="N")
-    c = draw(st.integers(1, max_channels), label="C")
-    k = draw(st.integers(1, max_kernels), label="K")
-    h, fh, sh, ph, oh = draw(_axis("H", max_kernel, max_stride, max_padding, max_out))
-    w, fw, sw, pw, ow = draw(_axis("W", max_kernel, max_stride, max_padding, max_out))
-    return ConvGeometry(n, c, k, h, w, (fh, fw), (sh, sw), (ph, pw), (oh, ow))
+    return conv_geometry(HypothesisDraws(draw), max_batch=max_batch, max_channels=max_channels,
+                         max_kernels=max_kernels, max_kernel=max_kernel, max_stride=max_stride,
+                         max_padding=max_padding, max_out=max_out)
 
 
 @dataclass(frozen=True)
@@ -110,6 +118,21 @@ class ConvCase:
     geometry: ConvGeometry
 
 
+def conv_case(d: Draws, g: ConvGeometry, *, bias: bool | None = None,
+              bound: float = 2.0) -> ConvCase:
+    """The arrays of a conv2d case of geometry ``g`` from ``d`` (see ``conv_cases``)."""
+    with_bias = d.boolean("bias") if bias is None else bias
+    return ConvCase(
+        x=d.array(g.x_shape, bound, "x"),
+        w=d.array(g.w_shape, bound, "w"),
+        b=d.array((g.k,), bound, "b") if with_bias else None,
+        stride=g.stride,
+        padding=g.padding,
+        dy=d.array(g.out_shape, bound, "dy"),
+        geometry=g,
+    )
+
+
 @once
 @st.composite
 def conv_cases(draw: st.DrawFn, *, bias: bool | None = None, bound: float = 2.0,
@@ -121,16 +144,7 @@ def conv_cases(draw: st.DrawFn, *, bias: bool | None = None, bound: float = 2.0,
     by ``values(shape, bound=bound)`` (``arrays`` by default; property mode draws
     ``packed_arrays``). ``bias``: True (b an array), False (b None), or None to draw either."""
     g = draw(conv_geometries() if geometries is None else geometries, label="geometry")
-    with_bias = draw(st.booleans(), label="bias") if bias is None else bias
-    return ConvCase(
-        x=draw(values(g.x_shape, bound=bound), label="x"),
-        w=draw(values(g.w_shape, bound=bound), label="w"),
-        b=draw(values((g.k,), bound=bound), label="b") if with_bias else None,
-        stride=g.stride,
-        padding=g.padding,
-        dy=draw(values(g.out_shape, bound=bound), label="dy"),
-        geometry=g,
-    )
+    return conv_case(HypothesisDraws(draw, values), g, bias=bias, bound=bound)
 
 
 @dataclass(frozen=True)

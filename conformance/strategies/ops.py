@@ -35,11 +35,12 @@ from hypothesis import strategies as st
 
 from conformance.cases import Case, f32
 from conformance.contract import op_spec
-from conformance.strategies.basic import arrays, dense_cases, packed_arrays, shapes
-from conformance.strategies.conv import _axis, conv_cases, pool_cases
+from conformance.strategies.basic import arrays, dense_cases, once, shapes
+from conformance.strategies.conv import axis, conv_case, conv_geometry, pool_cases
+from conformance.strategies.draws import Draws, HypothesisDraws
 from conformance.strategies.language import embedding_cases
 from conformance.strategies.losses import classification_cases
-from conformance.strategies.recurrent import recurrent_cases
+from conformance.strategies.recurrent import recurrent_case
 
 __all__ = ["conv1d_cases", "op_cases"]
 
@@ -52,7 +53,7 @@ def _case(op: str, inputs: dict[str, Any], upstream: dict[str, Any],
                 inputs={k: (np.asarray(v, dtype=np.int64) if kinds[k] == "index" else f32(v))
                         for k, v in inputs.items()},
                 attrs=attrs or {}, upstream={k: f32(v) for k, v in upstream.items()},
-                about=f"{op}: drawn by Hypothesis", claims=spec.claims)
+                about=f"{op}: a drawn case", claims=spec.claims)
 
 
 @st.composite
@@ -88,13 +89,26 @@ def _max_margin(draw: st.DrawFn) -> Case:
     return _case("max_margin", {"s": s, "s_c": s_c}, {"J": dJ}, {"delta": delta})
 
 
-@st.composite
-def _conv2d(draw: st.DrawFn) -> Case:
-    c = draw(conv_cases(bias=True, values=packed_arrays), label="conv")   # b is an array
+def _conv2d(d: Draws) -> Case:
+    c = conv_case(d, conv_geometry(d), bias=True)                    # b is an array
     return _case("conv2d", {"x": c.x, "w": c.w, "b": cast(np.ndarray, c.b)}, {"y": c.dy},
                  {"stride": c.stride, "padding": c.padding})
 
 
+def _conv1d(d: Draws, *, max_batch: int = 3, max_channels: int = 4, max_kernels: int = 4,
+            bound: float = 2.0) -> Case:
+    n = d.integer(1, max_batch, "N")
+    c = d.integer(1, max_channels, "C")
+    k = d.integer(1, max_kernels, "K")
+    length, f, s, p, out = axis(d, "L", 4, 3, 2, 5)
+    return _case("conv1d", {"x": d.array((n, c, length), bound, "x"),
+                            "w": d.array((k, c, f), bound, "w"),
+                            "b": d.array((k,), bound, "b")},
+                 {"y": d.array((n, k, out), bound, "dy")},
+                 {"stride": s, "padding": p})
+
+
+@once
 @st.composite
 def conv1d_cases(draw: st.DrawFn, *, max_batch: int = 3, max_channels: int = 4,
                  max_kernels: int = 4, bound: float = 2.0) -> Case:
@@ -106,15 +120,8 @@ def conv1d_cases(draw: st.DrawFn, *, max_batch: int = 3, max_channels: int = 4,
     values float32 numbers held in float64, in [−bound, bound) (``bound`` = 2 by default),
     drawn by ``packed_arrays``.
     """
-    n = draw(st.integers(1, max_batch), label="N")
-    c = draw(st.integers(1, max_channels), label="C")
-    k = draw(st.integers(1, max_kernels), label="K")
-    length, f, s, p, out = draw(_axis("L", 4, 3, 2, 5))
-    return _case("conv1d", {"x": draw(packed_arrays((n, c, length), bound=bound), label="x"),
-                            "w": draw(packed_arrays((k, c, f), bound=bound), label="w"),
-                            "b": draw(packed_arrays((k,), bound=bound), label="b")},
-                 {"y": draw(packed_arrays((n, k, out), bound=bound), label="dy")},
-                 {"stride": s, "padding": p})
+    return _conv1d(HypothesisDraws(draw), max_batch=max_batch, max_channels=max_channels,
+                   max_kernels=max_kernels, bound=bound)
 
 
 @st.composite
@@ -126,16 +133,15 @@ def _pool(draw: st.DrawFn, op: str) -> Case:
     return _case(op, {"x": x}, {"y": c.dy}, {"kernel_size": c.kernel_size, "stride": c.stride})
 
 
-@st.composite
-def _recurrent(draw: st.DrawFn, op: str) -> Case:
+def _recurrent(op: str, d: Draws) -> Case:
     gates = {"rnn": 1, "lstm": 4, "gru": 3}[op]
-    c = draw(recurrent_cases(gates=gates, values=packed_arrays), label="sequence")
+    c = recurrent_case(d, gates=gates)
     n, h = c.h0.shape
     inputs = {"x": c.x, "h0": c.h0} | ({"c0": c.c0} if op == "lstm" else {}) | {
         "w_ih": c.W_ih, "w_hh": c.W_hh, "b_ih": c.b_ih, "b_hh": c.b_hh}
-    upstream = {"out": c.d_out, "h_n": draw(packed_arrays((n, h), bound=1.0), label="d_h_n")}
+    upstream = {"out": c.d_out, "h_n": d.array((n, h), 1.0, "d_h_n")}
     if op == "lstm":
-        upstream["c_n"] = draw(packed_arrays((n, h), bound=1.0), label="d_c_n")
+        upstream["c_n"] = d.array((n, h), 1.0, "d_c_n")
     return _case(op, inputs, upstream)
 
 
@@ -145,16 +151,37 @@ def _embedding(draw: st.DrawFn) -> Case:
     return _case("embedding", {"ids": c.ids, "E": c.E}, {"y": c.de})
 
 
+_BUILT_ON_DRAWS: dict[str, Callable[[Draws], Case]] = {
+    "conv2d": _conv2d,
+    "conv1d": _conv1d,
+    **{op: partial(_recurrent, op) for op in ("rnn", "lstm", "gru")},
+}
+
+RANDOM_OPS = frozenset(_BUILT_ON_DRAWS)
+"""The ops whose cases are built on ``Draws`` (conformance.strategies.draws): ``op_case`` builds
+one from any source, and property mode searches them with ``RandomDraws``."""
+
+
+def op_case(op: str, d: Draws) -> Case:
+    """One case of ``op`` (one of ``RANDOM_OPS``) from ``d``: the case ``op_cases(op)`` draws
+    when Hypothesis makes the same choices. Raises KeyError for another op."""
+    return _BUILT_ON_DRAWS[op](d)
+
+
+@once
+@st.composite
+def _on_hypothesis(draw: st.DrawFn, op: str) -> Case:
+    return op_case(op, HypothesisDraws(draw))
+
+
 _BUILDERS: dict[str, Callable[[], st.SearchStrategy[Case]]] = {
     **{op: partial(_elementwise, op) for op in ("step", "sigmoid", "tanh", "relu", "softmax")},
     "linear": _linear,
     "cross_entropy": _cross_entropy,
     "max_margin": _max_margin,
-    "conv2d": _conv2d,
-    "conv1d": conv1d_cases,
     **{op: partial(_pool, op) for op in ("max_pool2d", "avg_pool2d", "lp_pool2d")},
-    **{op: partial(_recurrent, op) for op in ("rnn", "lstm", "gru")},
     "embedding": _embedding,
+    **{op: partial(_on_hypothesis, op) for op in RANDOM_OPS},
 }
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from conformance.strategies.basic import arrays, once
+from conformance.strategies.draws import Draws, HypothesisDraws
 
 __all__ = ["RecurrentCase", "recurrent_cases", "token_sequences"]
 
@@ -35,6 +36,27 @@ class RecurrentCase:
     sizes: dict[str, int] = field(default_factory=dict)
 
 
+def recurrent_case(d: Draws, *, gates: int = 1, max_t: int = 6, max_n: int = 3, max_d: int = 4,
+                   max_h: int = 4, bound: float = 1.0) -> RecurrentCase:
+    """One recurrent case from ``d`` (see ``recurrent_cases``)."""
+    T = d.integer(1, max_t, "T")
+    N = d.integer(1, max_n, "N")
+    D = d.integer(1, max_d, "D")
+    H = d.integer(1, max_h, "H")
+    G = gates
+    return RecurrentCase(
+        x=d.array((T, N, D), bound, "x"),
+        h0=d.array((N, H), bound, "h0"),
+        c0=d.array((N, H), bound, "c0"),
+        W_ih=d.array((G * H, D), bound, "W_ih"),
+        W_hh=d.array((G * H, H), bound, "W_hh"),
+        b_ih=d.array((G * H,), bound, "b_ih"),
+        b_hh=d.array((G * H,), bound, "b_hh"),
+        d_out=d.array((T, N, H), bound, "d_out"),
+        sizes={"T": T, "N": N, "D": D, "H": H, "G": G},
+    )
+
+
 @once
 @st.composite
 def recurrent_cases(draw: st.DrawFn, *, gates: int = 1, max_t: int = 6, max_n: int = 3,
@@ -48,22 +70,8 @@ def recurrent_cases(draw: st.DrawFn, *, gates: int = 1, max_t: int = 6, max_n: i
     ``values(shape, bound=bound)`` (``arrays`` by default; property mode draws
     ``packed_arrays``); c0 is drawn whatever G is (only the LSTM uses it).
     """
-    T = draw(st.integers(1, max_t), label="T")
-    N = draw(st.integers(1, max_n), label="N")
-    D = draw(st.integers(1, max_d), label="D")
-    H = draw(st.integers(1, max_h), label="H")
-    G = gates
-    return RecurrentCase(
-        x=draw(values((T, N, D), bound=bound), label="x"),
-        h0=draw(values((N, H), bound=bound), label="h0"),
-        c0=draw(values((N, H), bound=bound), label="c0"),
-        W_ih=draw(values((G * H, D), bound=bound), label="W_ih"),
-        W_hh=draw(values((G * H, H), bound=bound), label="W_hh"),
-        b_ih=draw(values((G * H,), bound=bound), label="b_ih"),
-        b_hh=draw(values((G * H,), bound=bound), label="b_hh"),
-        d_out=draw(values((T, N, H), bound=bound), label="d_out"),
-        sizes={"T": T, "N": N, "D": D, "H": H, "G": G},
-    )
+    return recurrent_case(HypothesisDraws(draw, values), gates=gates, max_t=max_t, max_n=max_n,
+                          max_d=max_d, max_h=max_h, bound=bound)
 
 
 @st.composite
