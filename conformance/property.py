@@ -9,14 +9,14 @@ should give, and the backend's forward and gradient are checked exactly as a gol
 (conformance.checks.check_case, same tolerance policy). The run is reproducible: the same
 ``seed`` (0 unless ``--seed``) draws the same cases in any process (derandomised, as CI wants).
 
-How the cases are drawn depends on the op. The ops whose cases are built on
-conformance.strategies.draws (conv2d, conv1d, rnn, lstm, gru: ``RANDOM_OPS``) are searched with a
-``random.Random(seed)``, the first case the simplest (smallest sizes, the ramp of values), as
-Hypothesis's first would be; a Hypothesis example costs more than checking a case does, and these
-are the ops users search longest. The first failing case's choices are then handed to Hypothesis,
-which replays them through the same strategy (``op_cases(op)``, the same case) and shrinks it.
-The other ops are drawn by Hypothesis from the start, seeded with ``seed``. Either way Hypothesis
-keeps no example database and does not draw the constants it finds in the loaded modules' source.
+The cases are drawn by a ``random.Random(seed)`` through the very builders Hypothesis's strategies
+run on (conformance.strategies.draws, ``op_case``), the first case the simplest (smallest sizes,
+the ramp of values), as Hypothesis's first example would be: a Hypothesis example costs more than
+checking a case does (its engine, its records), and searching is where a user spends property
+mode's time. The first failing case's choices are then handed to Hypothesis, which replays them
+through the same strategy (``op_cases(op)``: the same case) and shrinks it, seeded with ``seed``.
+Hypothesis keeps no example database and does not draw the constants it finds in the loaded
+modules' source.
 
 The shrunk failure is checked once more with diagnosis on; its Result's reason names the seed, and
 its ``reproducer`` is a self-contained Python script (conformance.reproducer) that calls the
@@ -59,7 +59,7 @@ from conformance.isolation import CRASHED, DEFAULT_TIMEOUT
 from conformance.report import Check, Result
 from conformance.reproducer import script, write
 from conformance.strategies.draws import Choice, RandomDraws
-from conformance.strategies.ops import RANDOM_OPS, op_case, op_cases
+from conformance.strategies.ops import op_case, op_cases
 
 __all__ = ["property_check", "property_placeholder", "property_settings"]
 
@@ -113,7 +113,7 @@ class _Search:
     worst: dict[str, Result] = field(default_factory=dict)
     skipped: dict[str, Result] = field(default_factory=dict)   # the first skip of each check
     skips: dict[str, int] = field(default_factory=dict)        # drawn cases skipped, by check
-    start: tuple[Choice, ...] | None = None   # a random search's failing case, as choices
+    start: tuple[Choice, ...] | None = None   # the first failing case, as choices
 
     def all_skipped(self, check: Check) -> Result | None:
         """The skip Result of a check the backend skipped on every drawn case (it raised
@@ -169,14 +169,20 @@ def property_check(target: Target, op: str, dtype: Any = np.float64, *,
                 placeholder, check, "fail" if required else "skip",
                 f"not implemented: {target.name} {what}" + (" (required)" if required else ""))
 
-    def search(checks: list[Check], shrink: bool,
-               start: tuple[Choice, ...] | None = None) -> _Search:
+    def search(checks: list[Check]) -> _Search:
         found = _Search(checks=list(checks))
-        _run(target, op, dt, found, examples, seed, timeout, reference, required, shrink, start)
+        _search_randomly(target, op, dt, found, examples, seed, timeout, reference, required)
         return found
 
+    def shrink(check: Check, found: _Search) -> _Search:
+        alone = _Search(checks=[check])
+        _shrink(target, op, dt, alone, examples, seed, timeout, reference, required,
+                cast(tuple[Choice, ...], found.start))
+        alone.examples = found.examples
+        return alone if alone.last_failing is not None else found   # else: flaky
+
     while remaining:
-        found = search(remaining, shrink=False)
+        found = search(remaining)
         if not found.failing and not found.aborted:      # searched to the end: all skipped?
             for check in list(found.checks):
                 if (skipped := found.all_skipped(check)) is not None:
@@ -191,32 +197,25 @@ def property_check(target: Target, op: str, dtype: Any = np.float64, *,
             break
         for check in found.checks:
             if check in found.failing:
-                alone = search([check], shrink=True, start=found.start)
-                if found.start is not None:              # shrunk from the case found
-                    alone.examples = found.examples
-                if alone.last_failing is None:           # it failed once, never again: flaky
-                    alone = found
-                results[check] = _shrunk(target, alone, check, dt, seed, timeout, reference,
+                results[check] = _shrunk(target, shrink(check, found), check, dt, seed, timeout,
+                                         reference,
                                          required, diagnose, reproducers, name,
                                          first=found.last_failing)
         remaining = [c for c in found.checks if c not in found.failing]
     return [results[c] for c in ("forward", "gradient")]
 
 
-def _run(target: Target, op: str, dtype: np.dtype, search: _Search, examples: int, seed: int,
-         timeout: float | None, reference: Bound, required: bool, shrink: bool,
-         start: tuple[Choice, ...] | None = None) -> None:
-    """Search ``op``'s cases, checking ``search.checks``, and fill ``search``: with a random
-    generator for the ops built on Draws (``RANDOM_OPS``), else with Hypothesis, which also
-    shrinks (``shrink``), from the choices ``start`` of a failing case if given."""
-    if op in RANDOM_OPS and start is None and not shrink:
-        _search_randomly(target, op, dtype, search, examples, seed, timeout, reference, required)
-        return
-    if choices_to_bytes is None:      # pragma: no cover - cannot replay: Hypothesis searches anew
-        start = None
-    phases = ((Phase.reuse, Phase.shrink) if start is not None else
-              (Phase.explicit, Phase.generate) + ((Phase.shrink,) if shrink else ()))
-    database = None if start is None else _Replay(start)
+def _shrink(target: Target, op: str, dtype: np.dtype, search: _Search, examples: int, seed: int,
+            timeout: float | None, reference: Bound, required: bool,
+            start: tuple[Choice, ...]) -> None:
+    """Have Hypothesis replay the failing case of choices ``start`` and shrink it, checking
+    ``search.checks``; fill ``search`` (its ``last_failing``: the minimal case, or None if the
+    case did not fail again). With a Hypothesis too old to replay choices, it searches anew
+    from ``seed`` and shrinks what it finds."""
+    if choices_to_bytes is None:      # pragma: no cover - an older Hypothesis
+        phases, database = (Phase.explicit, Phase.generate, Phase.shrink), None
+    else:
+        phases, database = (Phase.reuse, Phase.shrink), _Replay(start)
 
     @settings(property_settings(examples), phases=phases, database=database)
     @hypothesis.seed(seed)

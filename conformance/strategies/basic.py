@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 from hypothesis import strategies as st
@@ -18,12 +18,17 @@ from hypothesis.extra import numpy as hnp
 
 from conformance.cases import f32
 
+if TYPE_CHECKING:
+    from conformance.strategies.draws import Draws
+
 __all__ = [
     "DenseCase",
     "arrays",
     "dense_cases",
     "finite_floats",
     "packed_arrays",
+    "packed_indices",
+    "packed_permutations",
     "shapes",
     "wide_floats",
 ]
@@ -114,6 +119,34 @@ def packed_arrays(shape: tuple[int, ...], *, bound: float = 2.0) -> st.SearchStr
         lambda codes: values_of(codes, tuple(shape), bound))
 
 
+def indices_of(codes: bytes, shape: tuple[int, ...], size: int) -> np.ndarray:
+    """The int64 indices in [0, size) a byte string spells, two bytes an element (the number
+    they spell, modulo ``size``; see ``packed_indices``)."""
+    return (np.frombuffer(codes, dtype=">u2").astype(np.int64) % size).reshape(shape)
+
+
+def order_of(codes: bytes) -> np.ndarray:
+    """The permutation of 0..n−1 a byte string of 2n bytes spells: the positions of its two-byte
+    numbers in ascending order, a tie in order of position (zero bytes: the identity)."""
+    return np.argsort(np.frombuffer(codes, dtype=">u2"), kind="stable")
+
+
+@once
+def packed_indices(shape: tuple[int, ...], size: int) -> st.SearchStrategy[np.ndarray]:
+    """int64 arrays of ``shape`` with values in [0, ``size``), drawn as one byte string of two
+    bytes an element (as ``packed_arrays``); Hypothesis shrinks them towards all zeros."""
+    count = int(np.prod(shape, dtype=np.int64))
+    return st.binary(min_size=2 * count, max_size=2 * count).map(
+        lambda codes: indices_of(codes, tuple(shape), size))
+
+
+@once
+def packed_permutations(n: int) -> st.SearchStrategy[np.ndarray]:
+    """int64 permutations of 0..``n``−1, drawn as one byte string of two bytes an element (see
+    ``order_of``); Hypothesis shrinks them towards the identity."""
+    return st.binary(min_size=2 * n, max_size=2 * n).map(order_of)
+
+
 @dataclass(frozen=True)
 class DenseCase:
     """A fully connected layer with consistent shapes: x [N, D], W [M, D], b [M]."""
@@ -126,16 +159,22 @@ class DenseCase:
         return {"x": self.x, "W": self.W, "b": self.b}
 
 
+def dense_case(d: Draws, *, max_n: int = 4, max_width: int = 6, bound: float = 3.0) -> DenseCase:
+    """One dense layer's inputs from ``d`` (see ``dense_cases``)."""
+    n = d.integer(1, max_n, "N")
+    width = d.integer(1, max_width, "D")
+    m = d.integer(1, max_width, "M")
+    return DenseCase(d.array((n, width), bound, "x"), d.array((m, width), bound, "W"),
+                     d.array((m,), bound, "b"))
+
+
 @st.composite
 def dense_cases(draw: st.DrawFn, *, max_n: int = 4, max_width: int = 6,
                 bound: float = 3.0) -> DenseCase:
     """A dense layer's inputs: sizes first (N in 1..``max_n``, D and M in 1..``max_width``), then
     float64 arrays x [N, D], W [M, D], b [M] with finite values in [−bound, bound] (``bound`` = 3
     by default)."""
-    n = draw(st.integers(1, max_n), label="N")
-    d = draw(st.integers(1, max_width), label="D")
-    m = draw(st.integers(1, max_width), label="M")
-    x = draw(arrays((n, d), bound=bound), label="x")
-    W = draw(arrays((m, d), bound=bound), label="W")
-    b = draw(arrays((m,), bound=bound), label="b")
-    return DenseCase(x, W, b)
+    from conformance.strategies.draws import HypothesisDraws
+
+    return dense_case(HypothesisDraws(draw, arrays), max_n=max_n, max_width=max_width,
+                      bound=bound)

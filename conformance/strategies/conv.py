@@ -173,6 +173,21 @@ class PoolGeometry:
         return self.stride[0] < self.kernel[0] or self.stride[1] < self.kernel[1]
 
 
+def pool_geometry(d: Draws, *, max_batch: int = 3, max_channels: int = 4, max_kernel: int = 3,
+                  max_stride: int = 3, max_out: int = 4, overlap: bool = True) -> PoolGeometry:
+    """One pooling geometry from ``d`` (see ``pool_geometries``)."""
+    n = d.integer(1, max_batch, "N")
+    c = d.integer(1, max_channels, "C")
+    sizes = []
+    for name in ("H", "W"):
+        out = d.integer(1, max_out, f"O{name}")
+        f = d.integer(1, max_kernel, f"K{name}")
+        s = d.integer(1 if overlap else f, max(max_stride, f), f"S{name}")
+        sizes.append(((out - 1) * s + f, f, s, out))
+    (h, kh, sh, oh), (w, kw, sw, ow) = sizes
+    return PoolGeometry(n, c, h, w, (kh, kw), (sh, sw), (oh, ow))
+
+
 @st.composite
 def pool_geometries(draw: st.DrawFn, *, max_batch: int = 3, max_channels: int = 4,
                     max_kernel: int = 3, max_stride: int = 3, max_out: int = 4,
@@ -181,16 +196,9 @@ def pool_geometries(draw: st.DrawFn, *, max_batch: int = 3, max_channels: int = 
     per axis an output size in 1..``max_out``, a window in 1..``max_kernel`` and a stride in
     1..max(``max_stride``, window); the input size is (O − 1)·S + F, so every window lies inside x.
     ``overlap=False`` draws strides ≥ the window (distinct patches, as the slides' pooling)."""
-    n = draw(st.integers(1, max_batch), label="N")
-    c = draw(st.integers(1, max_channels), label="C")
-    sizes = []
-    for name in ("H", "W"):
-        out = draw(st.integers(1, max_out), label=f"O{name}")
-        f = draw(st.integers(1, max_kernel), label=f"K{name}")
-        s = draw(st.integers(1 if overlap else f, max(max_stride, f)), label=f"S{name}")
-        sizes.append(((out - 1) * s + f, f, s, out))
-    (h, kh, sh, oh), (w, kw, sw, ow) = sizes
-    return PoolGeometry(n, c, h, w, (kh, kw), (sh, sw), (oh, ow))
+    return pool_geometry(HypothesisDraws(draw), max_batch=max_batch, max_channels=max_channels,
+                         max_kernel=max_kernel, max_stride=max_stride, max_out=max_out,
+                         overlap=overlap)
 
 
 @dataclass(frozen=True)
@@ -204,24 +212,30 @@ class PoolCase:
     geometry: PoolGeometry
 
 
-@st.composite
-def pool_cases(draw: st.DrawFn, *, distinct: bool = False, bound: float = 2.0,
-               geometries: st.SearchStrategy[PoolGeometry] | None = None) -> PoolCase:
-    """A pooling case: a geometry that fits (from ``geometries``, ``pool_geometries()`` by
-    default), then float64 arrays x [N, C, H, W] and dy [N, C, OH, OW] with finite values in
-    [−bound, bound] (``bound`` = 2 by default).
-
-    ``distinct=True`` draws x instead as a shuffled even grid of values inside (−bound, bound)
-    (no ties: neighbours 2·bound/size apart, size = x.size), so that a max pool's gradient is
-    defined everywhere and finite differences can check it.
-    """
-    g = draw(pool_geometries() if geometries is None else geometries, label="geometry")
+def pool_case(d: Draws, g: PoolGeometry, *, distinct: bool = False,
+              bound: float = 2.0) -> PoolCase:
+    """The arrays of a pooling case of geometry ``g`` from ``d`` (see ``pool_cases``)."""
     if distinct:
         size = int(np.prod(g.x_shape))
-        order = draw(st.permutations(range(size)), label="order of x")
-        x = (np.array(order, dtype=np.float64) - (size - 1) / 2) * (2 * bound / size)
-        x = x.reshape(g.x_shape)
+        order = d.permutation(size, "order of x")
+        x = ((order - (size - 1) / 2) * (2 * bound / size)).reshape(g.x_shape)
     else:
-        x = draw(arrays(g.x_shape, bound=bound), label="x")
-    dy = draw(arrays(g.out_shape, bound=bound), label="dy")
-    return PoolCase(x, g.kernel, g.stride, dy, g)
+        x = d.array(g.x_shape, bound, "x")
+    return PoolCase(x, g.kernel, g.stride, d.array(g.out_shape, bound, "dy"), g)
+
+
+@st.composite
+def pool_cases(draw: st.DrawFn, *, distinct: bool = False, bound: float = 2.0,
+               geometries: st.SearchStrategy[PoolGeometry] | None = None,
+               values: Callable[..., st.SearchStrategy[np.ndarray]] = arrays) -> PoolCase:
+    """A pooling case: a geometry that fits (from ``geometries``, ``pool_geometries()`` by
+    default), then float64 arrays x [N, C, H, W] and dy [N, C, OH, OW] with finite values in
+    [−bound, bound] (``bound`` = 2 by default), drawn by ``values(shape, bound=bound)``
+    (``arrays`` by default; property mode draws ``packed_arrays``).
+
+    ``distinct=True`` draws x instead as a shuffled even grid of values inside (−bound, bound)
+    (no ties: neighbours 2·bound/size apart, size = x.size; the order a ``packed_permutations``),
+    so that a max pool's gradient is defined everywhere and finite differences can check it.
+    """
+    g = draw(pool_geometries() if geometries is None else geometries, label="geometry")
+    return pool_case(HypothesisDraws(draw, values), g, distinct=distinct, bound=bound)

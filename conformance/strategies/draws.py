@@ -1,8 +1,9 @@
 """Where a case's sizes and values come from: Hypothesis, or a seeded random generator.
 
 A case builder such as ``conv.conv_case`` or ``recurrent.recurrent_case`` is written once against
-``Draws``: an integer in a closed range, a boolean, an array of float32 numbers spelled by a byte
-string (``basic.packed_arrays``). Two sources implement it:
+``Draws``: an integer in a closed range, a boolean, and arrays spelled by a byte string of two
+bytes an element: float32 numbers (``basic.packed_arrays``), indices (``basic.packed_indices``)
+or a permutation (``basic.packed_permutations``). Two sources implement it:
 
 * ``HypothesisDraws`` turns each into one Hypothesis draw; the case strategies (``conv_cases``,
   ``op_cases``, ...) are the builders run on it, so Hypothesis draws, shrinks and prints them.
@@ -12,8 +13,8 @@ string (``basic.packed_arrays``). Two sources implement it:
   which replays them through the same builder, gets the same case, and shrinks it.
 
 The two agree because each method makes exactly one Hypothesis choice: ``st.integers(low,
-high)`` one integer, ``st.booleans()`` one boolean, ``packed_arrays`` one byte string (checked in
-spec_tests/test_conformance_strategies.py for every op property mode draws so).
+high)`` one integer, ``st.booleans()`` one boolean, a packed array one byte string (checked in
+spec_tests/test_conformance_property.py for every op).
 """
 
 from __future__ import annotations
@@ -26,7 +27,14 @@ from typing import Protocol
 import numpy as np
 from hypothesis import strategies as st
 
-from conformance.strategies.basic import packed_arrays, values_of
+from conformance.strategies.basic import (
+    indices_of,
+    order_of,
+    packed_arrays,
+    packed_indices,
+    packed_permutations,
+    values_of,
+)
 
 __all__ = ["Choice", "Draws", "HypothesisDraws", "RandomDraws"]
 
@@ -46,6 +54,12 @@ class Draws(Protocol):
     def array(self, shape: tuple[int, ...], bound: float, label: str) -> np.ndarray:
         """float64 array of ``shape`` holding float32 numbers in [−bound, bound)."""
 
+    def indices(self, shape: tuple[int, ...], size: int, label: str) -> np.ndarray:
+        """int64 array of ``shape`` with values in [0, size)."""
+
+    def permutation(self, n: int, label: str) -> np.ndarray:
+        """A permutation of 0..n−1 (int64)."""
+
 
 @dataclass(frozen=True)
 class HypothesisDraws:
@@ -64,12 +78,18 @@ class HypothesisDraws:
     def array(self, shape: tuple[int, ...], bound: float, label: str) -> np.ndarray:
         return self.draw(self.values(shape, bound=bound), label=label)
 
+    def indices(self, shape: tuple[int, ...], size: int, label: str) -> np.ndarray:
+        return self.draw(packed_indices(shape, size), label=label)
+
+    def permutation(self, n: int, label: str) -> np.ndarray:
+        return self.draw(packed_permutations(n), label=label)
+
 
 @dataclass
 class RandomDraws:
     """Draws taken from ``random``, each recorded in ``choices``. ``simplest=True`` takes the
     choices Hypothesis tries first instead (the int nearest 0, False, zero bytes: the smallest
-    sizes and the ramp of ``packed_arrays``)."""
+    sizes, the ramp of ``packed_arrays``, index 0, the identity permutation)."""
 
     random: Random
     simplest: bool = False
@@ -86,7 +106,17 @@ class RandomDraws:
         return value
 
     def array(self, shape: tuple[int, ...], bound: float, label: str) -> np.ndarray:
+        return values_of(self._bytes(shape), shape, bound)
+
+    def indices(self, shape: tuple[int, ...], size: int, label: str) -> np.ndarray:
+        return indices_of(self._bytes(shape), shape, size)
+
+    def permutation(self, n: int, label: str) -> np.ndarray:
+        return order_of(self._bytes((n,)))
+
+    def _bytes(self, shape: tuple[int, ...]) -> bytes:
+        """Two bytes an element of ``shape``: one choice."""
         size = 2 * int(np.prod(shape, dtype=np.int64))
         codes = bytes(size) if self.simplest else self.random.randbytes(size)
         self.choices.append(codes)
-        return values_of(codes, shape, bound)
+        return codes

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from conformance.strategies.basic import arrays
+from conformance.strategies.basic import arrays, packed_indices
+from conformance.strategies.draws import Draws, HypothesisDraws
 
 __all__ = [
     "EmbeddingCase",
@@ -26,9 +27,7 @@ __all__ = [
 
 
 def _ids(draw: st.DrawFn, shape: tuple[int, ...], size: int, label: str) -> np.ndarray:
-    count = int(np.prod(shape))
-    ids = draw(st.lists(st.integers(0, size - 1), min_size=count, max_size=count), label=label)
-    return np.array(ids, dtype=np.int64).reshape(shape)
+    return draw(packed_indices(shape, size), label=label)
 
 
 @dataclass(frozen=True)
@@ -40,21 +39,26 @@ class EmbeddingCase:
     de: np.ndarray
 
 
+def embedding_case(d: Draws, *, max_k: int = 5, max_d: int = 4, max_t: int = 6, max_n: int = 3,
+                   bound: float = 3.0) -> EmbeddingCase:
+    """One embedding lookup from ``d`` (see ``embedding_cases``)."""
+    T = d.integer(1, max_t, "T")
+    N = d.integer(1, max_n, "N")
+    K = d.integer(1, max_k, "K")
+    width = d.integer(1, max_d, "d")
+    return EmbeddingCase(ids=d.indices((T, N), K, "ids"), E=d.array((K, width), bound, "E"),
+                         de=d.array((T, N, width), bound, "de"))
+
+
 @st.composite
 def embedding_cases(draw: st.DrawFn, *, max_k: int = 5, max_d: int = 4, max_t: int = 6,
                     max_n: int = 3, bound: float = 3.0) -> EmbeddingCase:
     """An embedding lookup with (often) repeated ids: sizes first (T in 1..``max_t``, N in
-    1..``max_n``, K in 1..``max_k``, d in 1..``max_d``), then int64 ids [T, N] in [0, K) and float64
-    E [K, d] and de [T, N, d] with finite values in [−bound, bound] (``bound`` = 3 by default)."""
-    T = draw(st.integers(1, max_t), label="T")
-    N = draw(st.integers(1, max_n), label="N")
-    K = draw(st.integers(1, max_k), label="K")
-    d = draw(st.integers(1, max_d), label="d")
-    return EmbeddingCase(
-        ids=_ids(draw, (T, N), K, "ids"),
-        E=draw(arrays((K, d), bound=bound), label="E"),
-        de=draw(arrays((T, N, d), bound=bound), label="de"),
-    )
+    1..``max_n``, K in 1..``max_k``, d in 1..``max_d``), then int64 ids [T, N] in [0, K)
+    (``packed_indices``) and float64 E [K, d] and de [T, N, d] with finite values in
+    [−bound, bound] (``bound`` = 3 by default)."""
+    return embedding_case(HypothesisDraws(draw, arrays), max_k=max_k, max_d=max_d, max_t=max_t,
+                          max_n=max_n, bound=bound)
 
 
 @dataclass(frozen=True)

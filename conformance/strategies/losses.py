@@ -12,6 +12,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from conformance.strategies.basic import arrays
+from conformance.strategies.draws import Draws, HypothesisDraws
 
 __all__ = ["ClassificationCase", "classification_cases"]
 
@@ -24,14 +25,22 @@ class ClassificationCase:
     targets: np.ndarray
 
 
+def classification_case(d: Draws, *, max_n: int = 4, max_c: int = 5,
+                        bound: float = 10.0) -> ClassificationCase:
+    """One batch of logits and targets from ``d`` (see ``classification_cases``)."""
+    n = d.integer(1, max_n, "N")
+    c = d.integer(1, max_c, "C")
+    return ClassificationCase(d.array((n, c), bound, "logits"), d.indices((n,), c, "targets"))
+
+
 @st.composite
 def classification_cases(draw: st.DrawFn, *, max_n: int = 4, max_c: int = 5, bound: float = 10.0,
                          elements: st.SearchStrategy[float] | None = None) -> ClassificationCase:
     """A batch of logits and targets: sizes first (N in 1..``max_n``, C in 1..``max_c``), then
     float64 logits [N, C] with finite values in [−bound, bound] (``bound`` = 10 by default; values
-    from ``elements`` instead if given) and int64 targets [N] in [0, C)."""
-    n = draw(st.integers(1, max_n), label="N")
-    c = draw(st.integers(1, max_c), label="C")
-    logits = draw(arrays((n, c), bound=bound, elements=elements), label="logits")
-    ids = draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n), label="targets")
-    return ClassificationCase(logits, np.array(ids, dtype=np.int64))
+    from ``elements`` instead if given) and int64 targets [N] in [0, C) (``packed_indices``)."""
+    def logits(shape: tuple[int, ...], bound: float) -> st.SearchStrategy[np.ndarray]:
+        return arrays(shape, bound=bound, elements=elements)
+
+    return classification_case(HypothesisDraws(draw, logits), max_n=max_n, max_c=max_c,
+                               bound=bound)

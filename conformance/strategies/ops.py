@@ -35,11 +35,11 @@ from hypothesis import strategies as st
 
 from conformance.cases import Case, f32
 from conformance.contract import op_spec
-from conformance.strategies.basic import arrays, dense_cases, once, shapes
-from conformance.strategies.conv import axis, conv_case, conv_geometry, pool_cases
+from conformance.strategies.basic import dense_case, once
+from conformance.strategies.conv import axis, conv_case, conv_geometry, pool_case, pool_geometry
 from conformance.strategies.draws import Draws, HypothesisDraws
-from conformance.strategies.language import embedding_cases
-from conformance.strategies.losses import classification_cases
+from conformance.strategies.language import embedding_case
+from conformance.strategies.losses import classification_case
 from conformance.strategies.recurrent import recurrent_case
 
 __all__ = ["conv1d_cases", "op_cases"]
@@ -56,37 +56,31 @@ def _case(op: str, inputs: dict[str, Any], upstream: dict[str, Any],
                 about=f"{op}: a drawn case", claims=spec.claims)
 
 
-@st.composite
-def _elementwise(draw: st.DrawFn, op: str, bound: float = 10.0) -> Case:
-    shape = draw(shapes(min_dims=1, max_dims=3, max_side=5), label="shape")
-    x = draw(arrays(shape, bound=bound), label="x")
-    return _case(op, {"x": x}, {"y": draw(arrays(shape, bound=2.0), label="dy")})
+def _elementwise(op: str, d: Draws) -> Case:
+    shape = tuple(d.integer(1, 5, f"side {i}") for i in range(d.integer(1, 3, "axes")))
+    return _case(op, {"x": d.array(shape, 10.0, "x")}, {"y": d.array(shape, 2.0, "dy")})
 
 
-@st.composite
-def _linear(draw: st.DrawFn) -> Case:
-    c = draw(dense_cases(), label="layer")
-    dy = draw(arrays((c.x.shape[0], c.W.shape[0]), bound=2.0), label="dy")
+def _linear(d: Draws) -> Case:
+    c = dense_case(d)
+    dy = d.array((c.x.shape[0], c.W.shape[0]), 2.0, "dy")
     return _case("linear", {"x": c.x, "w": c.W, "b": c.b}, {"y": dy})
 
 
-@st.composite
-def _cross_entropy(draw: st.DrawFn) -> Case:
-    c = draw(classification_cases(), label="batch")
-    dloss = draw(st.floats(-2.0, 2.0, width=32), label="dloss")
+def _cross_entropy(d: Draws) -> Case:
+    c = classification_case(d)
     return _case("cross_entropy", {"logits": c.logits, "targets": c.targets},
-                 {"loss": np.array(dloss)})
+                 {"loss": d.array((), 2.0, "dloss")})
 
 
-@st.composite
-def _max_margin(draw: st.DrawFn) -> Case:
-    shape = draw(shapes(min_dims=0, max_dims=2, max_side=5), label="shape")
-    delta = draw(st.sampled_from([1.0, 0.5, 0.0]), label="delta")
-    s = f32(draw(arrays(shape, bound=3.0), label="s"))
-    s_c = f32(draw(arrays(shape, bound=3.0), label="s_c"))
+def _max_margin(d: Draws) -> Case:
+    shape = tuple(d.integer(1, 5, f"side {i}") for i in range(d.integer(0, 2, "axes")))
+    delta = (1.0, 0.5, 0.0)[d.integer(0, 2, "delta")]
+    s = d.array(shape, 3.0, "s")
+    s_c = d.array(shape, 3.0, "s_c")
     s = np.where(np.abs(delta + s_c - s) < 1e-3, s + 0.5, s)   # away from the kink J = 0
-    dJ = draw(arrays(shape, bound=2.0), label="dJ")
-    return _case("max_margin", {"s": s, "s_c": s_c}, {"J": dJ}, {"delta": delta})
+    return _case("max_margin", {"s": s, "s_c": s_c}, {"J": d.array(shape, 2.0, "dJ")},
+                 {"delta": delta})
 
 
 def _conv2d(d: Draws) -> Case:
@@ -124,9 +118,8 @@ def conv1d_cases(draw: st.DrawFn, *, max_batch: int = 3, max_channels: int = 4,
                    max_kernels=max_kernels, bound=bound)
 
 
-@st.composite
-def _pool(draw: st.DrawFn, op: str) -> Case:
-    c = draw(pool_cases(distinct=op != "avg_pool2d"), label="pool")
+def _pool(op: str, d: Draws) -> Case:
+    c = pool_case(d, pool_geometry(d), distinct=op != "avg_pool2d")
     x = c.x
     if op == "lp_pool2d" and x.size % 2:      # an odd grid holds 0: shift it by half a step
         x = x + 2.0 / x.size                  # (the grid is 2·bound/size = 4/size apart)
@@ -145,26 +138,29 @@ def _recurrent(op: str, d: Draws) -> Case:
     return _case(op, inputs, upstream)
 
 
-@st.composite
-def _embedding(draw: st.DrawFn) -> Case:
-    c = draw(embedding_cases(), label="lookup")
+def _embedding(d: Draws) -> Case:
+    c = embedding_case(d)
     return _case("embedding", {"ids": c.ids, "E": c.E}, {"y": c.de})
 
 
 _BUILT_ON_DRAWS: dict[str, Callable[[Draws], Case]] = {
+    **{op: partial(_elementwise, op) for op in ("step", "sigmoid", "tanh", "relu", "softmax")},
+    "linear": _linear,
+    "cross_entropy": _cross_entropy,
+    "max_margin": _max_margin,
     "conv2d": _conv2d,
     "conv1d": _conv1d,
+    **{op: partial(_pool, op) for op in ("max_pool2d", "avg_pool2d", "lp_pool2d")},
     **{op: partial(_recurrent, op) for op in ("rnn", "lstm", "gru")},
+    "embedding": _embedding,
 }
-
-RANDOM_OPS = frozenset(_BUILT_ON_DRAWS)
-"""The ops whose cases are built on ``Draws`` (conformance.strategies.draws): ``op_case`` builds
-one from any source, and property mode searches them with ``RandomDraws``."""
 
 
 def op_case(op: str, d: Draws) -> Case:
-    """One case of ``op`` (one of ``RANDOM_OPS``) from ``d``: the case ``op_cases(op)`` draws
-    when Hypothesis makes the same choices. Raises KeyError for another op."""
+    """One case of ``op`` (a contract op name) from ``d``: the case ``op_cases(op)`` draws when
+    Hypothesis makes the same choices (property mode draws with ``RandomDraws``). Raises
+    KeyError (listing the contract's ops) for an unknown op."""
+    op_spec(op)
     return _BUILT_ON_DRAWS[op](d)
 
 
@@ -172,17 +168,6 @@ def op_case(op: str, d: Draws) -> Case:
 @st.composite
 def _on_hypothesis(draw: st.DrawFn, op: str) -> Case:
     return op_case(op, HypothesisDraws(draw))
-
-
-_BUILDERS: dict[str, Callable[[], st.SearchStrategy[Case]]] = {
-    **{op: partial(_elementwise, op) for op in ("step", "sigmoid", "tanh", "relu", "softmax")},
-    "linear": _linear,
-    "cross_entropy": _cross_entropy,
-    "max_margin": _max_margin,
-    **{op: partial(_pool, op) for op in ("max_pool2d", "avg_pool2d", "lp_pool2d")},
-    "embedding": _embedding,
-    **{op: partial(_on_hypothesis, op) for op in RANDOM_OPS},
-}
 
 
 def op_cases(op: str) -> st.SearchStrategy[Case]:
@@ -201,26 +186,30 @@ def op_cases(op: str) -> st.SearchStrategy[Case]:
             x, w, b = case.inputs.values()
             assert np.allclose(my_linear(x, w, b), case.expected["y"])
 
-    Float values are float32 numbers held in float64, index inputs int64. Per op (bounds are
-    closed intervals; upstream gradients in [−2, 2] unless stated):
+    Float values are float32 numbers held in float64, drawn by ``packed_arrays`` (every element
+    its own value; half-open ranges [−bound, bound)), index inputs int64 (``packed_indices``).
+    Per op (upstream gradients in [−2, 2) unless stated):
 
-    - step, sigmoid, tanh, relu, softmax: x of 1..3 axes of 1..5, in [−10, 10].
-    - linear: ``dense_cases()`` (x [N, D], w [M, D], b [M], in [−3, 3]).
-    - cross_entropy: ``classification_cases()`` (logits in [−10, 10], int64 targets); the
-      upstream of the scalar loss in [−2, 2].
-    - max_margin: s_c of 0..2 axes of 1..5 in [−3, 3], s of the same shape in [−3, 3.5] (moved
+    - step, sigmoid, tanh, relu, softmax: x of 1..3 axes of 1..5, in [−10, 10).
+    - linear: the sizes of ``dense_cases()`` (x [N, D], w [M, D], b [M], in [−3, 3)).
+    - cross_entropy: the sizes of ``classification_cases()`` (logits in [−10, 10), int64
+      targets); the upstream of the scalar loss in [−2, 2).
+    - max_margin: s_c of 0..2 axes of 1..5 in [−3, 3), s of the same shape in [−3, 3.5) (moved
       by +0.5 where δ + s_c − s is within 1e-3 of the kink 0, so no case sits on it), attr delta
       in {1, 0.5, 0}.
     - conv2d: ``conv_cases(bias=True, values=packed_arrays)``; conv1d: ``conv1d_cases()``
-      (values in [−2, 2); every element its own value, see ``packed_arrays``).
+      (values in [−2, 2)).
     - max_pool2d, lp_pool2d: ``pool_cases(distinct=True)`` (no ties; for lp_pool2d a grid that
-      holds 0 is shifted by half a step, so no value is 0); avg_pool2d: ``pool_cases()``; values
-      in [−2, 2].
+      holds 0 is shifted by half a step, so no value is 0); avg_pool2d:
+      ``pool_cases(values=packed_arrays)``; values in [−2, 2).
     - rnn, lstm, gru: ``recurrent_cases(gates=1, 4, 3, values=packed_arrays)``, values and
-      upstream in [−1, 1) (``packed_arrays``).
-    - embedding: ``embedding_cases()`` (int64 ids, E and upstream in [−3, 3]).
+      upstream in [−1, 1).
+    - embedding: the sizes of ``embedding_cases()`` (int64 ids, E and upstream in [−3, 3)).
+
+    ``op_case(op, draws)`` builds the same cases from any ``Draws`` (property mode searches
+    with ``RandomDraws`` and hands a failure's choices to this strategy to shrink).
 
     Raises KeyError (listing the contract's ops) for an unknown op.
     """
     op_spec(op)
-    return _BUILDERS[op]()
+    return _on_hypothesis(op)
