@@ -13,15 +13,14 @@ at least 1,000 conv2d and 500 lstm cases per second on this 2-core machine, idle
 
 ``--profile`` adds where a case's time goes, from timers around the parts of one more run:
 
-* drawing: drawing the case (conformance.strategies.ops.op_case on RandomDraws; for an op drawn
-  by Hypothesis, its strategy op_cases);
+* drawing: drawing the case (conformance.strategies.ops.op_case on RandomDraws);
 * reference: the reference computing the expected outputs and gradients (cases.complete);
 * backend: the backend's forward and gradient calls, its adapter's conversions included
   (Bound.values);
 * judging: comparing what came back with what is expected (checks._judge);
 * check bookkeeping: the rest of each check (conformance.checks.check_case: tolerance, inputs
   copied in the run's dtype, the guarded call of conformance.isolation, Result objects);
-* engine: the rest, property mode's own loop (and Hypothesis's engine, for an op it draws).
+* engine: the rest, property mode's own loop (Hypothesis's engine before session 18: see below).
 
 What it found (issue 14; float64, torch at 1 thread, ``--cpu``: CPU ms per case, two runs each,
 before and after alternating in the same minutes on the shared 2-core machine under a load
@@ -62,7 +61,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -120,8 +119,6 @@ def _timed(owner: Any, name: str, spent: dict[str, float], part: str) -> Iterato
 
 def breakdown(op: str, examples: int, dtype: str) -> dict[str, float]:
     """Milliseconds per case spent in each of PARTS in one property run of ``op``."""
-    from hypothesis import strategies as st
-
     import conformance.checks as checks
     import conformance.property as prop
     from conformance.backends import Bound, load_backend
@@ -129,35 +126,16 @@ def breakdown(op: str, examples: int, dtype: str) -> dict[str, float]:
     torch_backend = load_backend("torch")
     reference = load_backend("numpy")
     spent = dict.fromkeys((*PARTS, "check"), 0.0)
-    draw_op_cases: Callable[[str], Any] = prop.op_cases
-
-    def timed_cases(name: str) -> Any:
-        cases = draw_op_cases(name)
-
-        @st.composite
-        def timed(draw: st.DrawFn) -> Any:
-            start = clock()
-            try:
-                return draw(cases)
-            finally:
-                spent["drawing"] += clock() - start
-
-        return timed()
-
     prop.property_check(torch_backend, op, dtype, examples=10, reference=reference)  # warm up
     with (_timed(prop, "op_case", spent, "drawing"),
           _timed(prop, "complete", spent, "reference"),
           _timed(prop, "check_case", spent, "check"),
           _timed(Bound, "values", spent, "backend"),
           _timed(checks, "_judge", spent, "judging")):
-        prop.op_cases = timed_cases
-        try:
-            start = clock()
-            results = prop.property_check(torch_backend, op, dtype, examples=examples,
-                                          reference=reference)
-            total = clock() - start
-        finally:
-            prop.op_cases = draw_op_cases
+        start = clock()
+        results = prop.property_check(torch_backend, op, dtype, examples=examples,
+                                      reference=reference)
+        total = clock() - start
     spent["check bookkeeping"] = spent["check"] - spent["backend"] - spent["judging"]
     spent["engine"] = total - spent["drawing"] - spent["reference"] - spent["check"]
     n = results[0].examples
