@@ -99,7 +99,7 @@ class TinygradBackend:
     def _forward(self, op: str, *args: Any) -> tuple[np.ndarray, ...] | np.ndarray:
         n = len(OPS[op].inputs)
         _, outs = self._run(op, args[:n], args[n:])
-        arrays = tuple(o.numpy() for o in outs)
+        arrays = self._numpy(outs)
         return arrays if len(arrays) > 1 else arrays[0]
 
     def vjp(self, op: str, inputs: tuple[np.ndarray, ...], attrs: Mapping[str, Any],
@@ -112,5 +112,12 @@ class TinygradBackend:
         wrt = [t for a, t in zip(spec.inputs, tensors) if a.differentiable]
         total = sum(((o * self._tensor(c)).sum() for o, c in zip(outs, cotangents)),
                     start=Tensor.zeros((), dtype=outs[0].dtype, device=self.device))
-        grads = total.gradient(*wrt)
-        return tuple(g.numpy() for g in grads)
+        return self._numpy(total.gradient(*wrt))
+
+    @staticmethod
+    def _numpy(tensors: tuple[Tensor, ...] | list[Tensor]) -> tuple[np.ndarray, ...]:
+        """The tensors' values, realized together: one schedule for the graph they share (one
+        at a time, each would schedule and compute the shared part again: an LSTM's seven
+        gradients took seven times its backward)."""
+        Tensor.realize(*tensors)
+        return tuple(t.numpy() for t in tensors)
