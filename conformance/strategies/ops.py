@@ -42,7 +42,7 @@ from conformance.strategies.language import embedding_case
 from conformance.strategies.losses import classification_case
 from conformance.strategies.recurrent import recurrent_case
 
-__all__ = ["conv1d_cases", "op_cases"]
+__all__ = ["conv1d_cases", "op_case", "op_cases"]
 
 
 def _case(op: str, inputs: dict[str, Any], upstream: dict[str, Any],
@@ -158,8 +158,9 @@ _BUILT_ON_DRAWS: dict[str, Callable[[Draws], Case]] = {
 
 def op_case(op: str, d: Draws) -> Case:
     """One case of ``op`` (a contract op name) from ``d``: the case ``op_cases(op)`` draws when
-    Hypothesis makes the same choices (property mode draws with ``RandomDraws``). Raises
-    KeyError (listing the contract's ops) for an unknown op."""
+    Hypothesis makes the same choices (property mode draws with ``RandomDraws``), float values
+    float64 (float32 numbers), index inputs int64, ``expected`` None. Raises KeyError (listing
+    the contract's ops) for an unknown op."""
     op_spec(op)
     return _BUILT_ON_DRAWS[op](d)
 
