@@ -13,9 +13,11 @@ Two details a JAX port must get right to pass:
   tied elements, while the contract sends it whole to the first maximum in row-major order, so
   max pooling gathers each window and picks it with ``argmax`` (the first maximum).
 
-Compiling is nearly all of a run's time (each op's forward and pullback is one XLA program per
-shape and dtype, about 240 of them per dtype). The adapter compiles each once per process and
-keeps them between runs in JAX's persistent compilation cache, in the folder ``cache_dir`` names
+Making programs is nearly all of a run's time (compiling them in the first run; tracing and
+lowering them, which JAX's cache cannot skip, in later ones): one XLA program per op, shape and
+dtype, computing the op's outputs and its pullback together (116 of them per dtype), which the
+forward check and the gradient check of a case share. The adapter compiles each once per process
+and keeps them between runs in JAX's persistent compilation cache, in the folder ``cache_dir`` names
 (``~/.cache/nnspec/jax`` by default; ``NNSPEC_JAX_CACHE`` chooses another, or ``off``), unless
 JAX is already given a cache folder (``JAX_COMPILATION_CACHE_DIR``), which it then uses.
 """
@@ -213,6 +215,14 @@ class JaxBackend:
 
     ``ops`` maps each op to a JAX-traceable function of the contract's arrays and attributes; a
     library built on JAX (conformance.adapters.keras_backend) subclasses with its own table.
+
+    Each op has one program per shape and dtype, its forward and its pullback together: the
+    forward check of a case runs it (with zero cotangents) and keeps the outputs, the gradient
+    check runs the very same program and keeps the gradients. Tracing and lowering a program is
+    most of a run's time, even with the compiled programs cached, so one program instead of a
+    forward and a pullback per case is the saving. The attributes that set shapes (strides,
+    padding, windows: "pair" and "int") are fixed in the program; the margin Δ ("float") is an
+    argument, so the cases that differ in it share one.
     """
 
     name = "jax"
@@ -221,30 +231,43 @@ class JaxBackend:
 
     def __init__(self) -> None:
         self.device = jax.devices("cpu")[0]
-        self._programs: dict[tuple[str, str, tuple[Any, ...]], Callable[..., Any]] = {}
+        self._programs: dict[tuple[str, tuple[Any, ...]], Callable[..., Any]] = {}
+        self._outputs: dict[tuple[Any, ...], tuple[jax.ShapeDtypeStruct, ...]] = {}
         _use_compilation_cache()
         for op in self.ops:
             setattr(self, op, partial(self._forward, op))
 
-    def _program(self, kind: str, op: str, settings: tuple[Any, ...]) -> Callable[..., Any]:
-        """The jitted forward (``kind`` "forward") or pullback ("vjp") of ``op`` with these
-        attributes, made once: JAX compiles it once per shape and dtype, and a case of the same
-        geometry reuses it."""
-        settings = tuple(tuple(v) if isinstance(v, list) else v for v in settings)  # hashable
-        key = (kind, op, settings)
+    @staticmethod
+    def _split(op: str, settings: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """The attributes fixed in the program (hashable: lists as tuples) and the traced ones
+        (the "float" attributes), each in the contract's order."""
+        kinds = [a.kind for a in op_spec(op).attrs]
+        fixed = tuple(tuple(v) if isinstance(v, list) else v
+                      for v, kind in zip(settings, kinds) if kind != "float")
+        return fixed, tuple(v for v, kind in zip(settings, kinds) if kind == "float")
+
+    @staticmethod
+    def _merge(op: str, fixed: tuple[Any, ...], traced: tuple[Any, ...]) -> list[Any]:
+        """The attributes in the contract's order again (the inverse of _split)."""
+        fixed_left, traced_left = iter(fixed), iter(traced)
+        return [next(traced_left if a.kind == "float" else fixed_left)
+                for a in op_spec(op).attrs]
+
+    def _program(self, op: str, fixed: tuple[Any, ...]) -> Callable[..., Any]:
+        """The jitted forward and pullback of ``op`` with these fixed attributes, made once:
+        JAX traces and compiles it once per shape and dtype, and every case of the same
+        geometry, forward and gradient check alike, reuses it."""
+        key = (op, fixed)
         if key not in self._programs:
-            body = self._pullback if kind == "vjp" else self._apply
-            self._programs[key] = jax.jit(partial(body, op, settings))
+            self._programs[key] = jax.jit(partial(self._forward_and_pullback, op, fixed))
         return self._programs[key]
 
-    def _apply(self, op: str, settings: tuple[Any, ...], *arrays: Array) -> Any:
-        return self.ops[op](*arrays, *settings)
-
-    def _pullback(self, op: str, settings: tuple[Any, ...], arrays: list[Array],
-                  cots: tuple[Array, ...]) -> Any:
-        """The vjp of ``op`` at ``arrays`` with the cotangents ``cots`` of its outputs, for
-        the differentiable inputs."""
+    def _forward_and_pullback(self, op: str, fixed: tuple[Any, ...], arrays: list[Array],
+                              traced: tuple[Array, ...], cots: tuple[Array, ...]) -> Any:
+        """The outputs of ``op`` at ``arrays`` and its vjp with the cotangents ``cots`` of
+        those outputs, for the differentiable inputs."""
         where = [i for i, a in enumerate(op_spec(op).inputs) if a.differentiable]
+        settings = self._merge(op, fixed, traced)
 
         def f(*primals: Array) -> Any:
             args = list(arrays)
@@ -253,13 +276,39 @@ class JaxBackend:
             return self.ops[op](*args, *settings)
 
         out, pull = jax.vjp(f, *(arrays[i] for i in where))
-        return pull(cots if isinstance(out, tuple) else cots[0])
+        return out, pull(cots if isinstance(out, tuple) else cots[0])
+
+    def _zero_cotangents(self, op: str, fixed: tuple[Any, ...], arrays: list[Array],
+                         traced: tuple[Any, ...], dtype: Any) -> tuple[Array, ...]:
+        """Zeros shaped like the outputs, in ``dtype``, as the forward check's cotangents (the
+        gradients they give are not used). The output shapes come from tracing the forward
+        alone (jax.eval_shape, nothing compiled), once per shape."""
+        key = (op, fixed, traced, tuple((a.shape, a.dtype) for a in arrays))
+        if key not in self._outputs:
+            settings = self._merge(op, fixed, traced)
+            shaped = jax.eval_shape(lambda *a: self.ops[op](*a, *settings), *arrays)
+            self._outputs[key] = tuple(shaped) if isinstance(shaped, tuple) else (shaped,)
+        return tuple(jax.device_put(np.zeros(o.shape, dtype), self.device)
+                     for o in self._outputs[key])
+
+    def _run(self, op: str, inputs: Any, settings: tuple[Any, ...],
+             cotangents: tuple[Any, ...] | None) -> tuple[Any, Any]:
+        """The outputs and the gradients of ``op``'s program; ``cotangents`` None: zeros (a
+        forward check)."""
+        spec = op_spec(op)
+        fixed, traced = self._split(op, settings)
+        first = next(i for i, a in enumerate(spec.inputs) if a.differentiable)
+        with jax.default_device(self.device):
+            arrays = [_device_array(v, self.device) for v in inputs]
+            dtype = arrays[first].dtype                    # outputs come in the inputs' dtype
+            cots = (self._zero_cotangents(op, fixed, arrays, traced, dtype)
+                    if cotangents is None else
+                    tuple(_device_array(c, self.device, dtype) for c in cotangents))
+            return self._program(op, fixed)(arrays, traced, cots)
 
     def _forward(self, op: str, *args: Any) -> tuple[np.ndarray, ...] | np.ndarray:
         n = len(OPS[op].inputs)
-        with jax.default_device(self.device):
-            arrays = [_device_array(a, self.device) for a in args[:n]]
-            out = self._program("forward", op, args[n:])(*arrays)
+        out, _ = self._run(op, args[:n], args[n:], None)
         if isinstance(out, tuple):
             return tuple(np.asarray(o) for o in out)
         return np.asarray(out)
@@ -269,12 +318,6 @@ class JaxBackend:
         """Gradients of Σ cotangent ∘ output by jax.vjp, for the differentiable inputs."""
         if op not in self.ops:
             raise NotImplementedError(f"{self.name} backend: no op {op!r}")
-        spec = op_spec(op)
-        settings = tuple(attrs[a.name] for a in spec.attrs)
-        first = next(i for i, a in enumerate(spec.inputs) if a.differentiable)
-        with jax.default_device(self.device):
-            arrays = [_device_array(v, self.device) for v in inputs]
-            dtype = arrays[first].dtype                    # outputs come in the inputs' dtype
-            cots = tuple(_device_array(c, self.device, dtype) for c in cotangents)
-            grads = self._program("vjp", op, settings)(arrays, cots)
+        settings = tuple(attrs[a.name] for a in op_spec(op).attrs)
+        _, grads = self._run(op, inputs, settings, tuple(cotangents))
         return tuple(np.asarray(g) for g in grads)
