@@ -157,6 +157,30 @@ def test_cases_differing_only_in_the_margin_share_a_program() -> None:
     np.testing.assert_array_equal(grads[1], [0.0, 1.0, 1.0])
 
 
+def _numpy_tanh(x: Any) -> Any:
+    return jax.pure_callback(np.tanh, jax.ShapeDtypeStruct(x.shape, x.dtype), x)
+
+
+OPS_NUMPY_TANH = {**jax_backend.OPS_JAX, "tanh": _numpy_tanh}
+
+
+class NumPyTanh(JaxBackend):
+    """A JAX port that calls NumPy for tanh through jax.pure_callback, which has no derivative:
+    JAX cannot build its pullback."""
+
+    ops = OPS_NUMPY_TANH
+
+
+def test_a_forward_whose_pullback_jax_cannot_build_is_still_judged_on_its_outputs() -> None:
+    """The forward check runs the op's forward and pullback together; when JAX cannot build the
+    pullback, the forward alone gives the outputs: the forward check passes on them, and only
+    the gradient check fails, with JAX's reason."""
+    report = run(NumPyTanh(), ops=["tanh"], dtype="float32", cases=first_golden_per_op())
+    forward, gradient = report.results
+    assert forward.status == "pass", forward.reason
+    assert gradient.status == "fail" and "Pure callbacks do not support JVP" in gradient.reason
+
+
 class FakeConfig:
     """jax.config as _use_compilation_cache sees it, recording what it is told."""
 

@@ -231,8 +231,7 @@ class JaxBackend:
 
     def __init__(self) -> None:
         self.device = jax.devices("cpu")[0]
-        self._programs: dict[tuple[str, tuple[Any, ...]], Callable[..., Any]] = {}
-        self._outputs: dict[tuple[Any, ...], tuple[jax.ShapeDtypeStruct, ...]] = {}
+        self._programs: dict[tuple[str, str, tuple[Any, ...]], Callable[..., Any]] = {}
         _use_compilation_cache()
         for op in self.ops:
             setattr(self, op, partial(self._forward, op))
@@ -253,62 +252,60 @@ class JaxBackend:
         return [next(traced_left if a.kind == "float" else fixed_left)
                 for a in op_spec(op).attrs]
 
-    def _program(self, op: str, fixed: tuple[Any, ...]) -> Callable[..., Any]:
-        """The jitted forward and pullback of ``op`` with these fixed attributes, made once:
-        JAX traces and compiles it once per shape and dtype, and every case of the same
-        geometry, forward and gradient check alike, reuses it."""
-        key = (op, fixed)
+    def _program(self, op: str, fixed: tuple[Any, ...], kind: str = "both"
+                 ) -> Callable[..., Any]:
+        """The jitted forward and pullback of ``op`` with these fixed attributes (``kind``
+        "both"), or its forward alone ("forward"), made once: JAX traces and compiles it once
+        per shape and dtype, and every case of the same geometry, forward and gradient check
+        alike, reuses it."""
+        key = (kind, op, fixed)
         if key not in self._programs:
-            self._programs[key] = jax.jit(partial(self._forward_and_pullback, op, fixed))
+            body = self._forward_and_pullback if kind == "both" else self._apply
+            self._programs[key] = jax.jit(partial(body, op, fixed))
         return self._programs[key]
+
+    def _apply(self, op: str, fixed: tuple[Any, ...], arrays: list[Array],
+               traced: tuple[Array, ...]) -> Any:
+        return self.ops[op](*arrays, *self._merge(op, fixed, traced))
 
     def _forward_and_pullback(self, op: str, fixed: tuple[Any, ...], arrays: list[Array],
                               traced: tuple[Array, ...], cots: tuple[Array, ...]) -> Any:
         """The outputs of ``op`` at ``arrays`` and its vjp with the cotangents ``cots`` of
         those outputs, for the differentiable inputs."""
         where = [i for i, a in enumerate(op_spec(op).inputs) if a.differentiable]
-        settings = self._merge(op, fixed, traced)
 
         def f(*primals: Array) -> Any:
             args = list(arrays)
             for i, p in zip(where, primals):
                 args[i] = p
-            return self.ops[op](*args, *settings)
+            return self._apply(op, fixed, args, traced)
 
         out, pull = jax.vjp(f, *(arrays[i] for i in where))
         return out, pull(cots if isinstance(out, tuple) else cots[0])
 
-    def _zero_cotangents(self, op: str, fixed: tuple[Any, ...], arrays: list[Array],
-                         traced: tuple[Any, ...], dtype: Any) -> tuple[Array, ...]:
-        """Zeros shaped like the outputs, in ``dtype``, as the forward check's cotangents (the
-        gradients they give are not used). The output shapes come from tracing the forward
-        alone (jax.eval_shape, nothing compiled), once per shape."""
-        key = (op, fixed, traced, tuple((a.shape, a.dtype) for a in arrays))
-        if key not in self._outputs:
-            settings = self._merge(op, fixed, traced)
-            shaped = jax.eval_shape(lambda *a: self.ops[op](*a, *settings), *arrays)
-            self._outputs[key] = tuple(shaped) if isinstance(shaped, tuple) else (shaped,)
-        return tuple(jax.device_put(np.zeros(o.shape, dtype), self.device)
-                     for o in self._outputs[key])
-
-    def _run(self, op: str, inputs: Any, settings: tuple[Any, ...],
-             cotangents: tuple[Any, ...] | None) -> tuple[Any, Any]:
-        """The outputs and the gradients of ``op``'s program; ``cotangents`` None: zeros (a
-        forward check)."""
-        spec = op_spec(op)
-        fixed, traced = self._split(op, settings)
-        first = next(i for i, a in enumerate(spec.inputs) if a.differentiable)
-        with jax.default_device(self.device):
-            arrays = [_device_array(v, self.device) for v in inputs]
-            dtype = arrays[first].dtype                    # outputs come in the inputs' dtype
-            cots = (self._zero_cotangents(op, fixed, arrays, traced, dtype)
-                    if cotangents is None else
-                    tuple(_device_array(c, self.device, dtype) for c in cotangents))
-            return self._program(op, fixed)(arrays, traced, cots)
+    def _split_arrays(self, op: str, args: tuple[Any, ...]
+                      ) -> tuple[list[Array], tuple[Any, ...], tuple[Any, ...]]:
+        """The arrays of a call on the device, then its fixed and traced attributes."""
+        n = len(OPS[op].inputs)
+        fixed, traced = self._split(op, args[n:])
+        return [_device_array(a, self.device) for a in args[:n]], fixed, traced
 
     def _forward(self, op: str, *args: Any) -> tuple[np.ndarray, ...] | np.ndarray:
-        n = len(OPS[op].inputs)
-        out, _ = self._run(op, args[:n], args[n:], None)
+        """The outputs, from the case's program with zero cotangents (the gradient check of
+        the case runs the same program); their shapes and dtypes from tracing the forward
+        alone (jax.eval_shape: nothing lowered). When JAX cannot build the pullback (outputs
+        of an integer dtype, say) the forward alone gives the outputs, to be judged as such."""
+        with jax.default_device(self.device):
+            arrays, fixed, traced = self._split_arrays(op, args)
+            forward = self._program(op, fixed, "forward")
+            shaped = jax.eval_shape(forward, arrays, traced)
+            outputs = shaped if isinstance(shaped, tuple) else (shaped,)
+            zeros = tuple(jax.device_put(np.zeros(o.shape, o.dtype), self.device)
+                          for o in outputs)
+            try:
+                out, _ = self._program(op, fixed)(arrays, traced, zeros)
+            except Exception:
+                out = forward(arrays, traced)
         if isinstance(out, tuple):
             return tuple(np.asarray(o) for o in out)
         return np.asarray(out)
@@ -318,6 +315,12 @@ class JaxBackend:
         """Gradients of Σ cotangent ∘ output by jax.vjp, for the differentiable inputs."""
         if op not in self.ops:
             raise NotImplementedError(f"{self.name} backend: no op {op!r}")
-        settings = tuple(attrs[a.name] for a in op_spec(op).attrs)
-        _, grads = self._run(op, inputs, settings, tuple(cotangents))
+        spec = op_spec(op)
+        settings = tuple(attrs[a.name] for a in spec.attrs)
+        first = next(i for i, a in enumerate(spec.inputs) if a.differentiable)
+        with jax.default_device(self.device):
+            arrays, fixed, traced = self._split_arrays(op, (*inputs, *settings))
+            dtype = arrays[first].dtype                    # outputs come in the inputs' dtype
+            cots = tuple(_device_array(c, self.device, dtype) for c in cotangents)
+            _, grads = self._program(op, fixed)(arrays, traced, cots)
         return tuple(np.asarray(g) for g in grads)
