@@ -292,9 +292,10 @@ class JaxBackend:
 
     def _forward(self, op: str, *args: Any) -> tuple[np.ndarray, ...] | np.ndarray:
         """The outputs, from the case's program with zero cotangents (the gradient check of
-        the case runs the same program); their shapes and dtypes from tracing the forward
-        alone (jax.eval_shape: nothing lowered). When JAX cannot build the pullback (outputs
-        of an integer dtype, say) the forward alone gives the outputs, to be judged as such."""
+        the case runs the same program), each zero in its output's shape and dtype, known by
+        tracing the forward alone (jax.eval_shape: nothing lowered). When JAX cannot build the
+        pullback (an op calling NumPy through jax.pure_callback, say), the forward alone gives
+        the outputs: the forward check judges the forward, whatever its gradient."""
         with jax.default_device(self.device):
             arrays, fixed, traced = self._split_arrays(op, args)
             forward = self._program(op, fixed, "forward")
