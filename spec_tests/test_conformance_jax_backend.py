@@ -14,6 +14,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +106,81 @@ def test_attributes_given_as_lists_are_the_tuples_they_stand_for() -> None:
     assert listed.tolist() == [[[[2.5, 4.5], [10.5, 12.5]]]]
 
 
+@contextmanager
+def lowerings() -> Iterator[list[str]]:
+    """The programs JAX lowers (traced and turned into XLA) inside the block, one entry each,
+    by JAX's own duration events."""
+    seen: list[str] = []
+
+    def listen(event: str, seconds: float, **_: Any) -> None:
+        if event == "/jax/core/compile/jaxpr_to_mlir_module_duration":
+            seen.append(event)
+
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    try:
+        yield seen
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listen)
+
+
+def test_a_cases_forward_and_gradient_checks_run_one_program() -> None:
+    """Tracing and lowering are most of a warm run's time: the forward check and the gradient
+    check of a case (here an LSTM's, three outputs) share one program, and a case of the same
+    shapes with other values lowers nothing new."""
+    case = golden_cases(["lstm"])[0]
+    with lowerings() as lowered:
+        report = run("jax", ops=["lstm"], dtype="float32", cases=[case])
+    assert report.ok and report.passed == 2
+    assert len(lowered) == 1
+    backend = JaxBackend()
+    inputs = [np.asarray(v, dtype=np.float32) for v in case.inputs_in(np.float32).values()]
+    with lowerings() as lowered:
+        out, h_n, c_n = backend.lstm(*inputs)
+        grads = backend.vjp("lstm", tuple(inputs), {}, (out, h_n, c_n))
+        backend.lstm(*(2 * x for x in inputs))
+    assert len(lowered) == 1 and len(grads) == len(inputs)
+    assert out.shape == inputs[0].shape[:2] + inputs[1].shape[1:] and h_n.shape == c_n.shape
+
+
+def test_cases_differing_only_in_the_margin_share_a_program() -> None:
+    """Δ is an argument of the max-margin program, not a constant in it (strides and windows,
+    which set shapes, are constants)."""
+    backend = JaxBackend()
+    s, s_c = np.array([1.0, 2.0, 0.5], np.float32), np.array([0.2, 2.5, 0.5], np.float32)
+    with lowerings() as lowered:
+        got = {delta: backend.max_margin(s, s_c, delta) for delta in (1.0, 0.5, 0.0)}
+        grads = backend.vjp("max_margin", (s, s_c), {"delta": 0.5}, (np.ones(3, np.float32),))
+    assert len(lowered) == 1
+    for delta, y in got.items():
+        np.testing.assert_array_equal(y, np.maximum(np.float32(delta) + s_c - s, 0))
+    np.testing.assert_array_equal(grads[0], [0.0, -1.0, -1.0])      # Δ + s_c − s = ‑0.3, 1, 0.5
+    np.testing.assert_array_equal(grads[1], [0.0, 1.0, 1.0])
+
+
+def _numpy_tanh(x: Any) -> Any:
+    return jax.pure_callback(np.tanh, jax.ShapeDtypeStruct(x.shape, x.dtype), x)
+
+
+OPS_NUMPY_TANH = {**jax_backend.OPS_JAX, "tanh": _numpy_tanh}
+
+
+class NumPyTanh(JaxBackend):
+    """A JAX port that calls NumPy for tanh through jax.pure_callback, which has no derivative:
+    JAX cannot build its pullback."""
+
+    ops = OPS_NUMPY_TANH
+
+
+def test_a_forward_whose_pullback_jax_cannot_build_is_still_judged_on_its_outputs() -> None:
+    """The forward check runs the op's forward and pullback together; when JAX cannot build the
+    pullback, the forward alone gives the outputs: the forward check passes on them, and only
+    the gradient check fails, with JAX's reason."""
+    report = run(NumPyTanh(), ops=["tanh"], dtype="float32", cases=first_golden_per_op())
+    forward, gradient = report.results
+    assert forward.status == "pass", forward.reason
+    assert gradient.status == "fail" and "Pure callbacks do not support JVP" in gradient.reason
+
+
 class FakeConfig:
     """jax.config as _use_compilation_cache sees it, recording what it is told."""
 
@@ -153,8 +230,8 @@ print(json.dumps({"ok": report.ok, "checks": len(report.results),
 
 def test_a_second_run_finds_the_first_runs_programs_in_the_cache(tmp_path: Path) -> None:
     """Two runs in fresh interpreters with the cache in a temporary folder (JAX's own events
-    count the programs looked up and found there): the first compiles a forward and a pullback
-    program per geometry and stores them, the second finds every one."""
+    count the programs looked up and found there): the first compiles one program per geometry
+    (its forward and pullback together) and stores them, the second finds every one."""
     cache = tmp_path / "cache"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COV_", "COVERAGE"))}
     env |= {CACHE_ENV: str(cache), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
@@ -170,7 +247,7 @@ def test_a_second_run_finds_the_first_runs_programs_in_the_cache(tmp_path: Path)
     first = run_counting()
     stored = {p.name.partition("-")[0] for p in cache.glob("jit_*")}
     assert first["looked up"] > 0 and first["found"] == 0
-    assert stored == {"jit__apply", "jit__pullback"}
+    assert stored == {"jit__forward_and_pullback"}
     second = run_counting()
     assert second["found"] == second["looked up"] == first["looked up"]
 

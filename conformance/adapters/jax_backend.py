@@ -13,9 +13,11 @@ Two details a JAX port must get right to pass:
   tied elements, while the contract sends it whole to the first maximum in row-major order, so
   max pooling gathers each window and picks it with ``argmax`` (the first maximum).
 
-Compiling is nearly all of a run's time (each op's forward and pullback is one XLA program per
-shape and dtype, about 240 of them per dtype). The adapter compiles each once per process and
-keeps them between runs in JAX's persistent compilation cache, in the folder ``cache_dir`` names
+Making programs is nearly all of a run's time (compiling them in the first run; tracing and
+lowering them, which JAX's cache cannot skip, in later ones): one XLA program per op, shape and
+dtype, computing the op's outputs and its pullback together (116 of them per dtype), which the
+forward check and the gradient check of a case share. The adapter compiles each once per process
+and keeps them between runs in JAX's persistent compilation cache, in the folder ``cache_dir`` names
 (``~/.cache/nnspec/jax`` by default; ``NNSPEC_JAX_CACHE`` chooses another, or ``off``), unless
 JAX is already given a cache folder (``JAX_COMPILATION_CACHE_DIR``), which it then uses.
 """
@@ -213,6 +215,14 @@ class JaxBackend:
 
     ``ops`` maps each op to a JAX-traceable function of the contract's arrays and attributes; a
     library built on JAX (conformance.adapters.keras_backend) subclasses with its own table.
+
+    Each op has one program per shape and dtype, its forward and its pullback together: the
+    forward check of a case runs it (with zero cotangents) and keeps the outputs, the gradient
+    check runs the very same program and keeps the gradients. Tracing and lowering a program is
+    most of a run's time, even with the compiled programs cached, so one program instead of a
+    forward and a pullback per case is the saving. The attributes that set shapes (strides,
+    padding, windows: "pair" and "int") are fixed in the program; the margin Δ ("float") is an
+    argument, so the cases that differ in it share one.
     """
 
     name = "jax"
@@ -226,40 +236,77 @@ class JaxBackend:
         for op in self.ops:
             setattr(self, op, partial(self._forward, op))
 
-    def _program(self, kind: str, op: str, settings: tuple[Any, ...]) -> Callable[..., Any]:
-        """The jitted forward (``kind`` "forward") or pullback ("vjp") of ``op`` with these
-        attributes, made once: JAX compiles it once per shape and dtype, and a case of the same
-        geometry reuses it."""
-        settings = tuple(tuple(v) if isinstance(v, list) else v for v in settings)  # hashable
-        key = (kind, op, settings)
+    @staticmethod
+    def _split(op: str, settings: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """The attributes fixed in the program (hashable: lists as tuples) and the traced ones
+        (the "float" attributes), each in the contract's order."""
+        kinds = [a.kind for a in op_spec(op).attrs]
+        fixed = tuple(tuple(v) if isinstance(v, list) else v
+                      for v, kind in zip(settings, kinds) if kind != "float")
+        return fixed, tuple(v for v, kind in zip(settings, kinds) if kind == "float")
+
+    @staticmethod
+    def _merge(op: str, fixed: tuple[Any, ...], traced: tuple[Any, ...]) -> list[Any]:
+        """The attributes in the contract's order again (the inverse of _split)."""
+        fixed_left, traced_left = iter(fixed), iter(traced)
+        return [next(traced_left if a.kind == "float" else fixed_left)
+                for a in op_spec(op).attrs]
+
+    def _program(self, op: str, fixed: tuple[Any, ...], kind: str = "both"
+                 ) -> Callable[..., Any]:
+        """The jitted forward and pullback of ``op`` with these fixed attributes (``kind``
+        "both"), or its forward alone ("forward"), made once: JAX traces and compiles it once
+        per shape and dtype, and every case of the same geometry, forward and gradient check
+        alike, reuses it."""
+        key = (kind, op, fixed)
         if key not in self._programs:
-            body = self._pullback if kind == "vjp" else self._apply
-            self._programs[key] = jax.jit(partial(body, op, settings))
+            body = self._forward_and_pullback if kind == "both" else self._apply
+            self._programs[key] = jax.jit(partial(body, op, fixed))
         return self._programs[key]
 
-    def _apply(self, op: str, settings: tuple[Any, ...], *arrays: Array) -> Any:
-        return self.ops[op](*arrays, *settings)
+    def _apply(self, op: str, fixed: tuple[Any, ...], arrays: list[Array],
+               traced: tuple[Array, ...]) -> Any:
+        return self.ops[op](*arrays, *self._merge(op, fixed, traced))
 
-    def _pullback(self, op: str, settings: tuple[Any, ...], arrays: list[Array],
-                  cots: tuple[Array, ...]) -> Any:
-        """The vjp of ``op`` at ``arrays`` with the cotangents ``cots`` of its outputs, for
-        the differentiable inputs."""
+    def _forward_and_pullback(self, op: str, fixed: tuple[Any, ...], arrays: list[Array],
+                              traced: tuple[Array, ...], cots: tuple[Array, ...]) -> Any:
+        """The outputs of ``op`` at ``arrays`` and its vjp with the cotangents ``cots`` of
+        those outputs, for the differentiable inputs."""
         where = [i for i, a in enumerate(op_spec(op).inputs) if a.differentiable]
 
         def f(*primals: Array) -> Any:
             args = list(arrays)
             for i, p in zip(where, primals):
                 args[i] = p
-            return self.ops[op](*args, *settings)
+            return self._apply(op, fixed, args, traced)
 
         out, pull = jax.vjp(f, *(arrays[i] for i in where))
-        return pull(cots if isinstance(out, tuple) else cots[0])
+        return out, pull(cots if isinstance(out, tuple) else cots[0])
+
+    def _split_arrays(self, op: str, args: tuple[Any, ...]
+                      ) -> tuple[list[Array], tuple[Any, ...], tuple[Any, ...]]:
+        """The arrays of a call on the device, then its fixed and traced attributes."""
+        n = len(OPS[op].inputs)
+        fixed, traced = self._split(op, args[n:])
+        return [_device_array(a, self.device) for a in args[:n]], fixed, traced
 
     def _forward(self, op: str, *args: Any) -> tuple[np.ndarray, ...] | np.ndarray:
-        n = len(OPS[op].inputs)
+        """The outputs, from the case's program with zero cotangents (the gradient check of
+        the case runs the same program), each zero in its output's shape and dtype, known by
+        tracing the forward alone (jax.eval_shape: nothing lowered). When JAX cannot build the
+        pullback (an op calling NumPy through jax.pure_callback, say), the forward alone gives
+        the outputs: the forward check judges the forward, whatever its gradient."""
         with jax.default_device(self.device):
-            arrays = [_device_array(a, self.device) for a in args[:n]]
-            out = self._program("forward", op, args[n:])(*arrays)
+            arrays, fixed, traced = self._split_arrays(op, args)
+            forward = self._program(op, fixed, "forward")
+            shaped = jax.eval_shape(forward, arrays, traced)
+            outputs = shaped if isinstance(shaped, tuple) else (shaped,)
+            zeros = tuple(jax.device_put(np.zeros(o.shape, o.dtype), self.device)
+                          for o in outputs)
+            try:
+                out, _ = self._program(op, fixed)(arrays, traced, zeros)
+            except Exception:
+                out = forward(arrays, traced)
         if isinstance(out, tuple):
             return tuple(np.asarray(o) for o in out)
         return np.asarray(out)
@@ -273,8 +320,8 @@ class JaxBackend:
         settings = tuple(attrs[a.name] for a in spec.attrs)
         first = next(i for i, a in enumerate(spec.inputs) if a.differentiable)
         with jax.default_device(self.device):
-            arrays = [_device_array(v, self.device) for v in inputs]
+            arrays, fixed, traced = self._split_arrays(op, (*inputs, *settings))
             dtype = arrays[first].dtype                    # outputs come in the inputs' dtype
             cots = tuple(_device_array(c, self.device, dtype) for c in cotangents)
-            grads = self._program("vjp", op, settings)(arrays, cots)
+            _, grads = self._program(op, fixed)(arrays, traced, cots)
         return tuple(np.asarray(g) for g in grads)
