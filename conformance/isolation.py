@@ -136,7 +136,16 @@ def _signature_problem(exc: TypeError, op: str, check: Check, fn: str) -> str | 
 
 
 def _changed(before: Arrays, after: Arrays) -> list[str]:
-    return [k for k in before if not np.array_equal(before[k], after[k], equal_nan=True)]
+    """The names of the arrays whose values differ (nan equal to nan)."""
+    return [k for k in before if not _same(before[k], after[k])]
+
+
+def _same(before: np.ndarray, after: Any) -> bool:
+    """Whether ``after`` holds the values of ``before`` (nan equal to nan, -0.0 to 0.0)."""
+    if (isinstance(after, np.ndarray) and after.shape == before.shape
+            and after.dtype == before.dtype and after.tobytes() == before.tobytes()):
+        return True                                   # the same bytes: the quick answer
+    return bool(np.array_equal(before, after, equal_nan=True))
 
 
 def invoke(bound: Bound, op: str, check: Check, inputs: Arrays, attrs: Mapping[str, Any],
