@@ -81,7 +81,7 @@ def _judge(case: Case, check: Check, got: Mapping[str, np.ndarray],
         reason += f" (also wrong: {', '.join(prefix + n for n in failed if n != shown)})"
 
     def finite(v: float) -> float | None:
-        return v if np.isfinite(v) else None
+        return v if math.isfinite(v) else None
 
     return Result(case, check, status, reason, tol, finite(max(c.max_abs_error for c in
                                                                comparisons.values())),

@@ -37,7 +37,6 @@ README's contract table are generated from it.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -210,7 +209,7 @@ def _conv(inputs: Mapping[str, np.ndarray], attrs: Mapping[str, Any]) -> Accumul
 
 def _per_axis(value: Any, axes: int) -> tuple[int, ...]:
     """An attribute given per axis (a pair) or once for all ``axes`` (an int)."""
-    if isinstance(value, numbers.Integral):
+    if isinstance(value, (int, np.integer)):
         return (int(value),) * axes
     return tuple(int(v) for v in value)
 
