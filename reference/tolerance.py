@@ -202,7 +202,7 @@ def compare(actual: Any, expected: Any, tol: Tolerance) -> Comparison:
         if not allowed.min() > 0.0:                     # where nothing is allowed,
             ratio = np.where(diff == 0.0, 0.0, ratio)   # no error is no error (not 0 / 0)
         # relative error where the expected value is not zero (it is undefined at zero)
-        rel = np.divide(diff, finite_e, out=np.zeros_like(diff), where=finite_e != 0.0)
+        rel = np.where(finite_e == 0.0, 0.0, diff / finite_e)
     flat = int(ratio.argmax())
     worst = tuple(int(i) for i in np.unravel_index(flat, e.shape))
     max_ratio = float(ratio.flat[flat])
