@@ -129,7 +129,8 @@ def deadlines() -> Iterator[None]:
     once for the block (and the previous one restored after it), so that each call only sets
     and clears its timer. Installing and restoring a handler costs more than a small op's
     call (signal.signal's conversions of handlers to and from enums). Nested blocks, and
-    blocks where SIGALRM cannot reach a call, change nothing."""
+    blocks where SIGALRM cannot reach a call, change nothing. (Between the block's calls no
+    timer of nnspec's is armed; a SIGALRM from another timer would raise CallTimeout.)"""
     global _held
     if _held or not _timers_work():
         yield
