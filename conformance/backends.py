@@ -214,6 +214,8 @@ def _attrs(spec: OpSpec, attrs: Mapping[str, Any]) -> tuple[Any, ...]:
 
 def to_numpy(value: Any) -> np.ndarray:
     """An array-like (NumPy, torch, JAX, nested lists, a Python float) as a NumPy array."""
+    if isinstance(value, np.ndarray):
+        return value
     if hasattr(value, "detach"):  # a torch tensor, maybe on a device, maybe requiring grad
         value = value.detach().cpu()
     return np.asarray(value)

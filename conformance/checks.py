@@ -19,6 +19,7 @@ conformance.property (drawn cases) and conformance.runner (a whole run) import i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -51,6 +52,8 @@ def _value_problem(name: str, got: np.ndarray, expected: np.ndarray, dtype: np.d
                 f"{dtype.name} arithmetic: compute in {dtype.name} and return it)")
     if comparison.reason:                            # the shape
         return f"{name}: {comparison.reason}"
+    if math.isfinite(comparison.max_abs_error):  # nan or inf for a finite value: an infinite error
+        return None
     bad = ~np.isfinite(got) & np.isfinite(expected)
     if bad.any():
         nan, inf = int(np.isnan(got[bad]).sum()), int(np.isinf(got[bad]).sum())
@@ -78,7 +81,7 @@ def _judge(case: Case, check: Check, got: Mapping[str, np.ndarray],
         reason += f" (also wrong: {', '.join(prefix + n for n in failed if n != shown)})"
 
     def finite(v: float) -> float | None:
-        return v if np.isfinite(v) else None
+        return v if math.isfinite(v) else None
 
     return Result(case, check, status, reason, tol, finite(max(c.max_abs_error for c in
                                                                comparisons.values())),

@@ -36,6 +36,7 @@ README's contract table are generated from it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -196,14 +197,21 @@ def _max_margin(inputs: Mapping[str, np.ndarray], attrs: Mapping[str, Any]) -> A
 
 def _conv(inputs: Mapping[str, np.ndarray], attrs: Mapping[str, Any]) -> Accumulation:
     x, w = inputs["x"], inputs["w"]
-    window = int(np.prod(w.shape[1:]))             # C·FH·FW (C·F in 1-D)
-    taps = int(np.prod(w.shape[2:]))
-    stride = np.atleast_1d(attrs["stride"])
-    padding = np.atleast_1d(attrs["padding"])
-    spatial = np.array(x.shape[2:])
-    out = (spatial + 2 * padding - np.array(w.shape[2:])) // stride + 1
-    positions = x.shape[0] * int(np.prod(out))     # dw, db sum over N·OH·OW
+    window = math.prod(w.shape[1:])                # C·FH·FW (C·F in 1-D)
+    taps = math.prod(w.shape[2:])
+    stride = _per_axis(attrs["stride"], w.ndim - 2)
+    padding = _per_axis(attrs["padding"], w.ndim - 2)
+    out = [(n + 2 * p - f) // s + 1                # OH = (H + 2PH − FH)/SH + 1, per axis
+           for n, f, s, p in zip(x.shape[2:], w.shape[2:], stride, padding)]
+    positions = x.shape[0] * math.prod(out)        # dw, db sum over N·OH·OW
     return Accumulation(window + 1, max(w.shape[0] * taps, positions))
+
+
+def _per_axis(value: Any, axes: int) -> tuple[int, ...]:
+    """An attribute given per axis (a pair) or once for all ``axes`` (an int)."""
+    if isinstance(value, (int, np.integer)):
+        return (int(value),) * axes
+    return tuple(int(v) for v in value)
 
 
 def _pool(window_sum: bool) -> AccumulationRule:

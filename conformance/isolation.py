@@ -53,7 +53,7 @@ from conformance.backends import (
 from conformance.contract import OPS, Check, op_spec
 
 __all__ = ["CRASHED", "DEFAULT_RUN_TIMEOUT", "DEFAULT_TIMEOUT", "TIMED_OUT", "CallTimeout",
-           "Isolated", "Outcome", "call", "deadline", "invoke"]
+           "Isolated", "Outcome", "call", "deadline", "deadlines", "invoke"]
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds a single backend call (one forward or one gradient) may take before it fails."""
@@ -87,24 +87,60 @@ class Outcome:
     warnings: tuple[str, ...] = ()   # the numeric warnings the call emitted (RuntimeWarning)
 
 
+def _expire(signum: int, frame: Any) -> None:
+    raise CallTimeout
+
+
+def _timers_work() -> bool:
+    """Whether SIGALRM can reach a call here: a POSIX process's main thread."""
+    return threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+
+
+_held = False
+"""Whether ``deadlines`` holds the SIGALRM handler installed for a block of calls."""
+
+
 @contextmanager
 def deadline(seconds: float | None) -> Iterator[None]:
     """Raise CallTimeout into the body once ``seconds`` have passed (SIGALRM; see the module
     docstring for where that is possible). ``None`` or 0: no limit."""
-    if (not seconds or threading.current_thread() is not threading.main_thread()
-            or not hasattr(signal, "setitimer")):
+    if not seconds or not _timers_work():
         yield
-        return
+    elif _held:                        # within ``deadlines``: the handler is installed already
+        with _timer(seconds):
+            yield
+    else:
+        with deadlines(), _timer(seconds):
+            yield
 
-    def expire(signum: int, frame: Any) -> None:
-        raise CallTimeout
 
-    previous = signal.signal(signal.SIGALRM, expire)
+@contextmanager
+def _timer(seconds: float) -> Iterator[None]:
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+@contextmanager
+def deadlines() -> Iterator[None]:
+    """A block of many calls, each under its own ``deadline``: the SIGALRM handler is installed
+    once for the block (and the previous one restored after it), so that each call only sets
+    and clears its timer. Installing and restoring a handler costs more than a small op's
+    call (signal.signal's conversions of handlers to and from enums). Nested blocks, and
+    blocks where SIGALRM cannot reach a call, change nothing. (Between the block's calls no
+    timer of nnspec's is armed; a SIGALRM from another timer would raise CallTimeout.)"""
+    global _held
+    if _held or not _timers_work():
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _expire)
+    _held = True
+    try:
+        yield
+    finally:
+        _held = False
         signal.signal(signal.SIGALRM, previous)
 
 
@@ -136,7 +172,16 @@ def _signature_problem(exc: TypeError, op: str, check: Check, fn: str) -> str | 
 
 
 def _changed(before: Arrays, after: Arrays) -> list[str]:
-    return [k for k in before if not np.array_equal(before[k], after[k], equal_nan=True)]
+    """The names of the arrays whose values differ (nan equal to nan)."""
+    return [k for k in before if not _same(before[k], after[k])]
+
+
+def _same(before: np.ndarray, after: Any) -> bool:
+    """Whether ``after`` holds the values of ``before`` (nan equal to nan, -0.0 to 0.0)."""
+    if (isinstance(after, np.ndarray) and after.shape == before.shape
+            and after.dtype == before.dtype and after.tobytes() == before.tobytes()):
+        return True                                   # the same bytes: the quick answer
+    return bool(np.array_equal(before, after, equal_nan=True))
 
 
 def invoke(bound: Bound, op: str, check: Check, inputs: Arrays, attrs: Mapping[str, Any],

@@ -44,7 +44,7 @@ from conformance.checks import (
 )
 from conformance.contract import OPS, Check
 from conformance.conventions import declared_by, given, reference_for
-from conformance.isolation import DEFAULT_TIMEOUT, Isolated
+from conformance.isolation import DEFAULT_TIMEOUT, Isolated, deadlines
 from conformance.report import Report, Result
 from conformance.xfail import ExpectedFailures
 from conformance.xfail import load as load_xfail
@@ -219,32 +219,33 @@ def run(backend: Any = "numpy", *, ops: Iterable[str] | None = None, dtype: Any 
     interrupted = False
     pending: list[Result] = []
     try:
-        for case in chosen:
-            if pending and pending[-1].case.op != case.op:
-                settle(pending)
-                pending = []
-            pending += run_case(target, case, dt, required=case.op in required,
-                                reference=reference, diagnose=diagnose, limits=limits,
-                                before=before)
-        settle(pending)
-        pending = []
-        if property:
-            from conformance.property import property_check, property_placeholder
+        with deadlines():             # one SIGALRM handler for all of the run's calls
+            for case in chosen:
+                if pending and pending[-1].case.op != case.op:
+                    settle(pending)
+                    pending = []
+                pending += run_case(target, case, dt, required=case.op in required,
+                                    reference=reference, diagnose=diagnose, limits=limits,
+                                    before=before)
+            settle(pending)
+            pending = []
+            if property:
+                from conformance.property import property_check, property_placeholder
 
-            for op in names:
-                if op in limits.timed_out:   # its calls hang: drawing more cases would too
-                    placeholder = property_placeholder(op, seed)
-                    for check in ("forward", "gradient"):
-                        if _calls(target, op, check):
-                            record(cast(Result, limits.not_run(placeholder, check)))
-                    continue
-                if before is not None:
-                    before(default_cases([op])[0], None)
-                settle(property_check(target, op, dt, examples=examples, seed=seed,
-                                      required=op in required, timeout=timeout,
-                                      reference=reference, diagnose=diagnose,
-                                      reproducers=reproducers),
-                       [r for r in results if r.case.op == op])
+                for op in names:
+                    if op in limits.timed_out:   # its calls hang: drawing more cases would too
+                        placeholder = property_placeholder(op, seed)
+                        for check in ("forward", "gradient"):
+                            if _calls(target, op, check):
+                                record(cast(Result, limits.not_run(placeholder, check)))
+                        continue
+                    if before is not None:
+                        before(default_cases([op])[0], None)
+                    settle(property_check(target, op, dt, examples=examples, seed=seed,
+                                          required=op in required, timeout=timeout,
+                                          reference=reference, diagnose=diagnose,
+                                          reproducers=reproducers),
+                           [r for r in results if r.case.op == op])
     except KeyboardInterrupt:             # Ctrl-C: what ran is reported, marked interrupted
         interrupted = True
         for result in pending:            # the interrupted op's checks that did finish

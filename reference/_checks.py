@@ -94,9 +94,7 @@ def as_float_array(
         raise TypeError(
             f"{func}: {name} must be a real array, got {_describe(value)} ({exc})"
         ) from None
-    if arr.dtype == np.bool_ or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
+    if arr.dtype.kind not in "iuf":                    # signed, unsigned or floating
         raise TypeError(
             f"{func}: {name} must hold real numbers (integer or floating dtype), "
             f"got {_describe(value)}"
@@ -111,7 +109,7 @@ def as_float_array(
             raise ValueError(
                 f"{func}: {name} must be {wanted}, got {out.ndim}-D with shape {out.shape}"
             )
-    if finite and not np.all(np.isfinite(out)):
+    if finite and not np.isfinite(out).all():
         bad = np.argwhere(~np.isfinite(out))[0]
         where = tuple(int(i) for i in bad)
         raise ValueError(

@@ -35,6 +35,8 @@ are good to about 1e-9 relative in float64; the policy allows 1e-6).
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,8 +91,14 @@ def tolerance(
         raise TypeError(f"tolerance: dtype must be a floating dtype, got {dt}")
     if terms < 1 or depth < 1:
         raise ValueError(f"tolerance: terms and depth must be ≥ 1, got {terms} and {depth}")
+    return _tolerance(dt, terms, depth, gradient)
+
+
+@functools.lru_cache(maxsize=4096)
+def _tolerance(dt: np.dtype, terms: int, depth: int, gradient: bool) -> Tolerance:
+    """The model's tolerance, computed once for each question (a check asks it per case)."""
     u = float(np.finfo(dt).eps) / 2.0
-    rtol = SAFETY * u * (1.0 + float(np.sqrt(terms))) * depth * (4.0 if gradient else 1.0)
+    rtol = SAFETY * u * (1.0 + math.sqrt(terms)) * depth * (4.0 if gradient else 1.0)
     return Tolerance(rtol=rtol, atol=rtol)
 
 
@@ -139,9 +147,11 @@ def _errors(a: np.ndarray, e: np.ndarray, tol: Tolerance,
     error ``atol·scale + rtol·|e|`` and ``|e|`` (0 where e is not finite), element by element."""
     with np.errstate(invalid="ignore", over="ignore"):
         diff = np.abs(a - e)
-    diff = np.where((~np.isfinite(e)) & (a == e), 0.0, diff)   # inf == inf agrees
-    diff = np.where(np.isnan(diff), np.inf, diff)                # nan never agrees
-    finite_e = np.where(np.isfinite(e), np.abs(e), 0.0)
+    finite_e = np.abs(e)
+    if not math.isfinite(diff.max()):       # an inf or a nan in a or e (or a − e overflowed)
+        diff = np.where((~np.isfinite(e)) & (a == e), 0.0, diff)   # inf == inf agrees
+        diff = np.where(np.isnan(diff), np.inf, diff)                # nan never agrees
+        finite_e = np.where(np.isfinite(e), finite_e, 0.0)
     if scale is None:
         scale = max(1.0, float(finite_e.max()))
     return diff, tol.atol * scale + tol.rtol * finite_e, finite_e
@@ -187,15 +197,17 @@ def compare(actual: Any, expected: Any, tol: Tolerance) -> Comparison:
     if a.size == 0:
         return Comparison(True, 0.0, 0.0, 0.0, None, None, None, tol)
     diff, allowed, finite_e = _errors(a, e, tol, None)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(diff == 0.0, 0.0, diff / allowed)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # (inf is the answer)
+        ratio = diff / allowed
+        if not allowed.min() > 0.0:                     # where nothing is allowed,
+            ratio = np.where(diff == 0.0, 0.0, ratio)   # no error is no error (not 0 / 0)
         # relative error where the expected value is not zero (it is undefined at zero)
-        rel = np.where((diff == 0.0) | (finite_e == 0.0), 0.0, diff / finite_e)
-    flat = int(np.argmax(ratio))
+        rel = np.where(finite_e == 0.0, 0.0, diff / finite_e)
+    flat = int(ratio.argmax())
     worst = tuple(int(i) for i in np.unravel_index(flat, e.shape))
     max_ratio = float(ratio.flat[flat])
     return Comparison(
-        ok=bool(np.all(diff <= allowed)),
+        ok=bool((diff <= allowed).all()),
         max_abs_error=float(diff.max()),
         max_rel_error=float(rel.max()),
         error_ratio=max_ratio,

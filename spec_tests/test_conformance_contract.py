@@ -65,6 +65,13 @@ def test_accumulation_counts_the_largest_sums() -> None:
                                           {"stride": (1, 2), "padding": (2, 1)})
     # the window sum C·FH·FW = 45 products plus the bias; dw sums over N·OH·OW = 2·10·4
     assert (conv.terms, conv.gradient_terms, conv.depth) == (46, 80, 1)
+    # an int stride or padding holds for both axes: OH = (8 + 2 − 3)/2 + 1 = 4, OW = 4
+    both = op_spec("conv2d").accumulation({"x": x, "w": w}, {"stride": 2, "padding": 1})
+    assert both.gradient_terms == max(5 * 3 * 5, 2 * 4 * 4)
+    conv1d = op_spec("conv1d").accumulation({"x": np.zeros((2, 3, 10)), "w": np.zeros((4, 3, 3))},
+                                            {"stride": 3, "padding": np.int64(1)})
+    # C·F = 9 products plus the bias; dx sums over K·F = 12, dw over N·OL = 2·4
+    assert (conv1d.terms, conv1d.gradient_terms) == (10, 12)
     lstm = op_spec("lstm").accumulation({"x": np.zeros((12, 3, 4)), "h0": np.zeros((3, 5))}, {})
     assert (lstm.terms, lstm.gradient_terms, lstm.depth) == (11, 20, 12)
     pool = op_spec("avg_pool2d").accumulation({}, {"kernel_size": (3, 3), "stride": (1, 1)})

@@ -194,3 +194,29 @@ def test_calls_run_under_the_default_ten_second_timer_disarmed_afterwards() -> N
     assert default.status == "ok"
     assert 9.0 < left[0] <= 10.0 and 2.0 < left[1] <= 2.5 and left[2] == 0.0
     assert 9.0 < left[3] <= 10.0                             # the default of invoke itself
+
+
+def _relu_writing(values: list[float]) -> Any:
+    """A relu that writes ``values`` into its x (numbers equal to those there, or not)."""
+    def relu(x: np.ndarray) -> np.ndarray:
+        y = np.maximum(x, 0.0)
+        x[...] = values
+        return y
+    return relu
+
+
+@pytest.mark.parametrize(("written", "changed"), [
+    ([-0.0, np.nan, 2.0], False),       # other bytes, equal values: -0.0 is 0.0, nan is nan
+    ([0.0, np.nan, 2.5], True),
+], ids=["equal-values", "a-new-value"])
+def test_an_input_counts_as_changed_when_its_values_change_not_its_bytes(written: list[float],
+                                                                         changed: bool) -> None:
+    x = np.array([0.0, np.nan, 2.0])
+    backend = load_backend(types.SimpleNamespace(relu=_relu_writing(written)))
+    outcome = invoke(backend, "relu", "forward", {"x": x}, {}, {})
+    assert x.tobytes() == np.array(written).tobytes()            # it did write them
+    if changed:
+        assert outcome.status == "fail"
+        assert outcome.reason == f"relu modified its input x {NO_MUTATION}"
+    else:
+        assert outcome.status == "ok" and outcome.values is not None

@@ -5,6 +5,7 @@ the run goes on (conformance.isolation, conformance.runner). One purpose-built b
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 import types
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 
 from conformance.backends import load_backend
-from conformance.isolation import DEFAULT_TIMEOUT, CallTimeout, deadline, invoke
+from conformance.isolation import DEFAULT_TIMEOUT, CallTimeout, deadline, deadlines, invoke
 from conformance.report import Report
 from conformance.runner import run
 from spec_tests import conformance_faults as faults
@@ -104,6 +105,40 @@ def test_the_timer_is_only_armed_in_the_main_thread() -> None:
     assert seen == ["finished"]
     with pytest.raises(CallTimeout), deadline(0.01):
         time.sleep(1)
+
+
+def _own_handler(signum: int, frame: Any) -> None:
+    raise AssertionError("the caller's SIGALRM handler ran")
+
+
+def test_a_block_of_deadlines_installs_the_handler_once_and_restores_the_callers() -> None:
+    """Within ``deadlines`` each call is still timed out on its own, and its timer cleared
+    after it; the caller's own SIGALRM handler is back after the block, as after a lone
+    deadline, and a nested block changes nothing."""
+    previous = signal.signal(signal.SIGALRM, _own_handler)
+    try:
+        with deadline(1.0):
+            assert signal.getsignal(signal.SIGALRM) is not _own_handler
+        assert signal.getsignal(signal.SIGALRM) is _own_handler
+        with deadlines():
+            held = signal.getsignal(signal.SIGALRM)
+            assert held is not _own_handler
+            for _ in range(2):
+                with pytest.raises(CallTimeout), deadline(0.01):
+                    time.sleep(1)
+                assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+                assert signal.getsignal(signal.SIGALRM) is held       # still installed
+            with deadlines(), deadline(5.0):
+                assert 4.0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 5.0
+            assert signal.getsignal(signal.SIGALRM) is held
+        assert signal.getsignal(signal.SIGALRM) is _own_handler
+        between: list[Any] = []                   # a run holds it too, between its calls
+        report = run(faults.raises, ops=["tanh"],
+                     before=lambda case, check: between.append(signal.getsignal(signal.SIGALRM)))
+        assert report.passed and len(between) > 1 and _own_handler not in between
+        assert signal.getsignal(signal.SIGALRM) is _own_handler
+    finally:
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_the_float32_returning_backend_is_also_diagnosed() -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reference.tolerance import (
     EXACT,
@@ -69,6 +73,73 @@ def test_compare_handles_shapes_nonfinite_values_and_empty_arrays() -> None:
     assert not compare([np.nan, 1.0], [0.0, 1.0], Tolerance(1.0, 1.0)).ok
     assert compare(np.zeros((0, 3)), np.zeros((0, 3)), EXACT).ok
     assert compare(2.0, 2.0, EXACT).worst_index == ()
+
+
+def _compare_by_hand(actual: list[float], expected: list[float],
+                     tol: Tolerance) -> tuple[object, ...]:
+    """compare's rule in plain Python, one element at a time: (ok, max abs error, max rel error,
+    error ratio, worst index, actual and expected there)."""
+    finite_e = [abs(e) if math.isfinite(e) else 0.0 for e in expected]
+    scale = max(1.0, *finite_e)
+    diffs, ratios, rels = [], [], []
+    for a, e, fe in zip(actual, expected, finite_e):
+        d = 0.0 if (not math.isfinite(e) and a == e) else abs(a - e)   # inf meets inf
+        d = math.inf if math.isnan(d) else d                             # nan meets nothing
+        allowed = tol.atol * scale + tol.rtol * fe
+        diffs.append((d, allowed))
+        ratios.append(0.0 if d == 0.0 else d / allowed if allowed else math.inf)
+        rels.append(0.0 if d == 0.0 or fe == 0.0 else d / fe)
+    ratio = [math.inf if math.isnan(r) else r for r in ratios]           # (argmax: nan first)
+    worst = next(i for i, r in enumerate(ratios) if math.isnan(r) or r == max(ratio))
+    return (all(d <= allowed for d, allowed in diffs), max(d for d, _ in diffs), max(rels),
+            ratios[worst], (worst,), actual[worst], expected[worst])
+
+
+def _nan_named(values: tuple[object, ...]) -> tuple[object, ...]:
+    """``values`` with nan written "nan", so that tuples holding nan compare equal."""
+    return tuple("nan" if isinstance(v, float) and math.isnan(v) else v for v in values)
+
+
+SPECIAL = st.sampled_from([0.0, -0.0, 1e308, -1e308, math.inf, -math.inf, math.nan])
+NEAR = st.floats(-1e-3, 1e-3)
+
+
+@st.composite
+def actual_and_expected(draw: st.DrawFn) -> tuple[list[float], list[float]]:
+    """Pairs of lists: expected values, ordinary or special, and actual ones near them (within
+    tolerance or not) or special too."""
+    expected = draw(st.lists(st.one_of(st.floats(-4, 4), SPECIAL), min_size=1, max_size=6),
+                    label="expected")
+    actual = [draw(st.one_of(NEAR.map(lambda d, e=e: e + d), SPECIAL), label="actual")
+              for e in expected]
+    return actual, expected
+
+
+@pytest.mark.parametrize("tol", [Tolerance(1e-6, 1e-6), Tolerance(1e-3, 0.0), EXACT],
+                         ids=["tight", "no-atol", "exact"])
+@pytest.mark.parametrize(("actual", "expected"), [
+    ([1.0 + 1e-7, -2.0, 0.5], [1.0, -2.0 + 1e-9, 0.0]),          # all finite
+    ([1e308, 2.0], [-1e308, 2.0]),                               # a − e overflows
+    ([np.inf, np.nan, 0.0], [np.inf, 1.0, 0.0]),                 # infinities and nan
+])
+def test_compare_follows_its_rule_element_by_element(actual: list[float],
+                                                     expected: list[float],
+                                                     tol: Tolerance) -> None:
+    found = compare(actual, expected, tol)
+    assert _nan_named((found.ok, found.max_abs_error, found.max_rel_error, found.error_ratio,
+                       found.worst_index, found.actual_at_worst, found.expected_at_worst)) == (
+        _nan_named(_compare_by_hand(actual, expected, tol)))
+
+
+@given(actual_and_expected(), st.sampled_from([Tolerance(1e-6, 1e-6), Tolerance(0.1, 0.0),
+                                               EXACT]))
+def test_compare_follows_its_rule_on_drawn_values(pair: tuple[list[float], list[float]],
+                                                  tol: Tolerance) -> None:
+    actual, expected = pair
+    found = compare(actual, expected, tol)
+    assert _nan_named((found.ok, found.max_abs_error, found.max_rel_error, found.error_ratio,
+                       found.worst_index, found.actual_at_worst, found.expected_at_worst)) == (
+        _nan_named(_compare_by_hand(actual, expected, tol)))
 
 
 def test_within_tolerance_is_compares_rule_element_by_element() -> None:

@@ -61,7 +61,7 @@ def _recurrent(kind: str, x: Tensor, h0: Tensor, c0: Tensor | None, w_ih: Tensor
     weights = {"weight_ih_l0": w_ih, "weight_hh_l0": w_hh, "bias_ih_l0": b_ih,
                "bias_hh_l0": b_hh}
     state: Any = h0.unsqueeze(0) if c0 is None else (h0.unsqueeze(0), c0.unsqueeze(0))
-    out, last = functional_call(cell, weights, (x, state))
+    out, last = functional_call(cell, weights, (x, state), tie_weights=False)  # none tied
     if c0 is None:
         return out, last[0]
     return out, last[0][0], last[1][0]
@@ -119,13 +119,14 @@ class TorchBackend:
             setattr(self, op, partial(self._forward, op))
 
     def _tensor(self, value: np.ndarray, requires_grad: bool = False) -> Tensor:
+        """The array as a tensor on the device (on the CPU sharing its memory, as torch.as_tensor
+        would: the autograd leaves are never written), index arrays as int64."""
         arr = np.asarray(value)
-        if any(step < 0 for step in arr.strides):   # torch refuses negative strides (a[::-1])
+        if min(arr.strides, default=0) < 0:        # torch refuses negative strides (a[::-1])
             arr = arr.copy()
-        if np.issubdtype(arr.dtype, np.integer):
-            return torch.as_tensor(arr, dtype=torch.long, device=self.device)
-        t = torch.as_tensor(arr, device=self.device)
-        return t.requires_grad_(requires_grad)
+        if arr.dtype.kind in "iu":
+            return torch.from_numpy(arr).to(self.device, torch.long)
+        return torch.from_numpy(arr).to(self.device).requires_grad_(requires_grad)
 
     def _run(self, op: str, inputs: tuple[np.ndarray, ...], attrs: tuple[Any, ...],
              grad: bool) -> tuple[list[Tensor], tuple[Tensor, ...]]:
