@@ -55,7 +55,7 @@ from conformance.backends import Bound, load_backend
 from conformance.cases import Case, complete
 from conformance.checks import Target, check_case, default_cases
 from conformance.diagnosis import FLOAT32_ARITHMETIC
-from conformance.isolation import CRASHED, DEFAULT_TIMEOUT
+from conformance.isolation import CRASHED, DEFAULT_TIMEOUT, deadlines
 from conformance.report import Check, Result
 from conformance.reproducer import script, write
 from conformance.strategies.draws import Choice, RandomDraws
@@ -171,7 +171,9 @@ def property_check(target: Target, op: str, dtype: Any = np.float64, *,
 
     def search(checks: list[Check]) -> _Search:
         found = _Search(checks=list(checks))
-        _search_randomly(target, op, dt, found, examples, seed, timeout, reference, required)
+        with deadlines():                  # one SIGALRM handler for the search's many calls
+            _search_randomly(target, op, dt, found, examples, seed, timeout, reference,
+                             required)
         return found
 
     def shrink(check: Check, found: _Search) -> _Search:
@@ -198,8 +200,7 @@ def property_check(target: Target, op: str, dtype: Any = np.float64, *,
         for check in found.checks:
             if check in found.failing:
                 results[check] = _shrunk(target, shrink(check, found), check, dt, seed, timeout,
-                                         reference,
-                                         required, diagnose, reproducers, name,
+                                         reference, required, diagnose, reproducers, name,
                                          first=found.last_failing)
         remaining = [c for c in found.checks if c not in found.failing]
     return [results[c] for c in ("forward", "gradient")]
