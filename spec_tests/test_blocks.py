@@ -241,7 +241,8 @@ def _everything(a: dict[str, np.ndarray], conv_budget: int, pool_budget: int,
     for window, stride in POOLS:
         geometry = (window, stride, (4, 3))
         out += [pooling._max_pool(x, *geometry), pooling._avg_pool(x, *geometry),
-                pooling._max_pool_backward(a["dp"], x, *geometry)]
+                pooling._max_pool_backward(a["dp"], x, *geometry),
+                pooling._avg_pool_backward(a["dp"], x, *geometry)]
     return out
 
 
@@ -283,6 +284,8 @@ def test_the_kernels_take_an_empty_batch() -> None:
     assert pooling._max_pool(x, (2, 2), (2, 2), (2, 2)).shape == (0, 2, 2, 2)
     assert pooling._avg_pool(x, (2, 2), (2, 2), (2, 2)).shape == (0, 2, 2, 2)
     assert pooling._max_pool_backward(np.zeros((0, 2, 2, 2)), x, (2, 2), (2, 2),
+                                      (2, 2)).shape == x.shape
+    assert pooling._avg_pool_backward(np.zeros((0, 2, 2, 2)), x, (2, 2), (2, 2),
                                       (2, 2)).shape == x.shape
 
 
