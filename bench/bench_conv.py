@@ -16,9 +16,10 @@ pools; in float32 a regression bar, not a race: conv2d ≤ 3.0, pooling ≤ 2.0.
 three im2col matrix products alone take 1.4–1.8× as long as torch's whole oneDNN convolution;
 the reference stays readable as Σ_p W_p · pixel_p, without Winograd or compiled code.)
 
-The float64 pools at 2 threads, measured on 2026-12-04 evening under load (load average 2–8 from
-other work on the 2 cores; the idle figures are the README's), as installed, 2 threads, this
-script's median ratios in two runs before and two after the calling thread took blocks itself
+The float64 pools at 2 threads, measured on 2026-12-04 evening under load (other work on the 2
+cores: load average 3–8, 6–8, 3–6 during the first three runs, 1–3 during the last; the idle
+figures are the README's), as installed, 2 threads, this script's median ratios in two runs
+before and two after (alternately) the calling thread took blocks itself
 and the average pool's backward went into blocks (reference/_blocks.py, reference/pooling.py):
 max pool 1.38, 1.30 → 1.32, 0.87 (api) and 1.45, 1.27 → 0.98, 1.16 (kern); average pool 1.23,
 1.34 → 1.33, 0.13 (api; in that run torch's best call took 18 ms) and 1.27, 1.07 → 1.00, 1.13
