@@ -16,6 +16,17 @@ pools; in float32 a regression bar, not a race: conv2d ≤ 3.0, pooling ≤ 2.0.
 three im2col matrix products alone take 1.4–1.8× as long as torch's whole oneDNN convolution;
 the reference stays readable as Σ_p W_p · pixel_p, without Winograd or compiled code.)
 
+The float64 pools at 2 threads, measured on 2026-12-04 evening under load (other work on the 2
+cores: load average 3–8, 6–8, 3–6 during the first three runs, 1–3 during the last; the idle
+figures are the README's), as installed, 2 threads, this script's median ratios in two runs
+before and two after (alternately) the calling thread took blocks itself
+and the average pool's backward went into blocks (reference/_blocks.py, reference/pooling.py):
+max pool 1.38, 1.30 → 1.32, 0.87 (api) and 1.45, 1.27 → 0.98, 1.16 (kern); average pool 1.23,
+1.34 → 1.33, 0.13 (api; in that run torch's best call took 18 ms) and 1.27, 1.07 → 1.00, 1.13
+(kern); float32 ≤ 0.80 throughout. At 1 thread every pool stayed at 0.26–0.73. Under that load
+the spread of a run (0.82–2.14 for one median of 1.32) is larger than the change; the README's
+"Where the second core went" has the same code timed before and after in one process.
+
 Fairness. The public reference functions validate their input and compute in float64 (the
 project's convention), so the "api" rows time the public API as a user calls it, validation and
 float64 copies included. For float32 the public API would convert to float64; the float32 rows

@@ -12,7 +12,12 @@ vectorised form works on the whole batch at once. Two things make that slow on a
 
 So these kernels hand ``for_each_block`` a function of one block of the batch (a ``slice`` of the
 batch axis), and the blocks run on as many threads as BLAS is set to use (NumPy releases the GIL
-inside its loops and matrix products).
+inside its loops and matrix products): the calling thread and ``threads() − 1`` helpers each take
+the next block not yet taken until none is left. The caller starts on the first block at once, so
+a helper that is slow to wake up (a sleeping thread on a busy or virtual machine can take longer
+than a block) costs nothing but its share of the work: traced at 2 threads under load, a pool of
+two helpers, with the caller only waiting, often ran every block on one helper after a 0.2 ms
+wake-up, slower than one thread.
 
 Side effect
 -----------
@@ -43,14 +48,15 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from threadpoolctl import ThreadpoolController
 
 __all__ = ["BLOCK_BYTES", "blocks", "for_each_block", "threads"]
 
 R = TypeVar("R")
-_PREFIX = "nnspec-block"                        # the names of the threads that run blocks
+_PREFIX = "nnspec-block"                        # the names of the helper threads
+_inside = threading.local()                     # .section: this thread is running blocks
 
 BLOCK_BYTES = 4 << 20
 """The bytes of temporaries one block may use: 4 MiB, so that two blocks at a time stay in the
@@ -95,18 +101,41 @@ class _BlockThreads:
 
     def run(self, work: Callable[[slice], R], parts: list[slice], workers: int) -> list[R]:
         # One caller at a time: two callers limiting and restoring BLAS's setting concurrently
-        # could leave it at one thread. The executor is made again when the number of threads
-        # changes.
+        # could leave it at one thread. The executor (workers − 1 helpers: the caller is the
+        # other worker) is made again when the number of threads changes.
         with self.lock:
             if self.executor is None or self.workers != workers:
                 if self.executor is not None:
                     self.executor.shutdown(wait=False)
-                self.executor = ThreadPoolExecutor(workers, thread_name_prefix=_PREFIX)
+                self.executor = ThreadPoolExecutor(workers - 1, thread_name_prefix=_PREFIX)
                 self.workers = workers
+            outcomes: list[tuple[bool, Any]] = [(False, None)] * len(parts)
+            todo = iter(range(len(parts)))
+            take = threading.Lock()
+
+            def take_blocks() -> None:            # until none is left: the next block, its outcome
+                _inside.section = True
+                try:
+                    while True:
+                        with take:
+                            i = next(todo, None)
+                        if i is None:
+                            return
+                        try:
+                            outcomes[i] = (True, work(parts[i]))
+                        except BaseException as error:  # raised below, once every block is done
+                            outcomes[i] = (False, error)
+                finally:
+                    _inside.section = False
+
             with self.controller().limit(limits=1):
-                futures = [self.executor.submit(work, part) for part in parts]
-                wait(futures)                     # every block, even after one has failed
-        return [future.result() for future in futures]  # raises the first block's error
+                helpers = [self.executor.submit(take_blocks) for _ in range(workers - 1)]
+                take_blocks()                     # the caller works too, from the first block on
+                wait(helpers)
+        for done, value in outcomes:              # the first block's error, in block order
+            if not done:
+                raise value
+        return [value for _, value in outcomes]
 
 
 _POOL = _BlockThreads()
@@ -139,6 +168,6 @@ def for_each_block(n: int, item_bytes: int, work: Callable[[slice], R]) -> list[
     """
     parts = blocks(n, item_bytes)
     workers = threads() if len(parts) > 1 else 1
-    if workers == 1 or threading.current_thread().name.startswith(_PREFIX):
+    if workers == 1 or getattr(_inside, "section", False):
         return [work(part) for part in parts]   # (inside a block already: no second level)
     return _POOL.run(work, parts, workers)

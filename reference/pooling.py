@@ -27,12 +27,11 @@ Conventions (CONVENTIONS.md)
   x / y is taken as 0 where a window is all zeros (y = 0, where √ has no derivative).
 
 Implementation: a short loop over the KH·KW window taps, each a strided view of x holding that
-tap of every window at once (no loop over pixels). The average pool works along whole image rows
-where it can (it sums the window's rows first, at full width; when the windows tile x its
-gradient is the share repeated down and across), as contiguous runs are much cheaper than taps
-strided in both directions. Max pooling (forward and backward) and the average pool's forward
-pass work through a large batch a few images at a time (reference._blocks: blocks that fit in
-cache, on several threads). The ``_*_pool`` kernels keep their dtype.
+tap of every window at once (no loop over pixels). The average pool's forward pass works along
+whole image rows where it can (it sums the window's rows first, at full width), as contiguous
+runs are much cheaper than taps strided in both directions. Max and average pooling, forward
+and backward, work through a large batch a few images at a time (reference._blocks: blocks that
+fit in cache, on several threads). The ``_*_pool`` kernels keep their dtype.
 
 "Invariance to image transformation", measured (``shift_sensitivity``): moving a whole image by
 one pixel changes it by about as much as it holds (a thin bar lands on other pixels), while its
@@ -224,12 +223,18 @@ def _avg_pool(x: NDArray[Any], kernel: Pair, stride: Pair, out: Pair) -> NDArray
 
 def _avg_pool_backward(dy: NDArray[Any], x: NDArray[Any], kernel: Pair, stride: Pair,
                        out: Pair) -> NDArray[Any]:
-    share = dy / (kernel[0] * kernel[1])                  # ∂y/∂x = 1/(KH·KW) for every tap
-    if _tiles(x, kernel, stride, out):                    # each pixel in one window only: the
-        return np.repeat(np.repeat(share, kernel[1], axis=3), kernel[0], axis=2)  # share, tiled
-    dx = np.zeros_like(x)
-    for dtap in _taps(dx, kernel, stride, out):
-        dtap += share
+    tiles = _tiles(x, kernel, stride, out)
+    dx = np.empty_like(x) if tiles else np.zeros_like(x)
+
+    def one_block(block: slice) -> None:
+        share = dy[block] / (kernel[0] * kernel[1])       # ∂y/∂x = 1/(KH·KW) for every tap
+        for dtap in _taps(dx[block], kernel, stride, out):
+            if tiles:                                     # each pixel in one window only
+                dtap[...] = share
+            else:
+                dtap += share
+
+    _in_blocks(x, one_block)
     return dx
 
 

@@ -86,21 +86,44 @@ def test_blocks_run_on_blas_threads_holding_blas_to_one_and_come_back_in_order()
         got = B.for_each_block(8, B.BLOCK_BYTES // 2, work)       # blocks of 2 images
         assert _blas_threads() == [2] * len(_blas_threads())       # restored afterwards
     assert got == [(0, 2), (2, 4), (4, 6), (6, 8)]
-    assert all(name.startswith("nnspec-block") for name, _ in seen)
+    caller = threading.current_thread().name
+    assert all(name == caller or name.startswith("nnspec-block") for name, _ in seen)
     assert all(set(counts) == {1} for _, counts in seen)
+
+
+def test_the_caller_and_a_helper_run_blocks_side_by_side() -> None:
+    """With 2 threads, two blocks run at the same time, one of them in the calling thread: each
+    block waits at a barrier for a second one (a section that ran its blocks one at a time, or
+    left the caller idle, would time out there)."""
+    both = threading.Barrier(2, timeout=20)
+    names: set[str] = set()
+
+    def work(part: slice) -> int:
+        names.add(threading.current_thread().name)
+        both.wait()
+        return part.start
+
+    with threadpool_limits(2, user_api="blas"):
+        assert B.for_each_block(8, B.BLOCK_BYTES // 2, work) == [0, 2, 4, 6]
+    caller = threading.current_thread().name
+    assert caller in names and any(name.startswith("nnspec-block") for name in names), names
 
 
 def test_blocks_inside_a_block_run_in_that_block_s_thread(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(B, "_POOL", B._BlockThreads())            # a deadlock stays in there
     monkeypatch.setattr(B, "threads", lambda: 2)
-    got: list[set[str]] = []
+    got: list[tuple[str, set[str]]] = []
 
     def inner(part: slice) -> str:
         return threading.current_thread().name
 
-    def outer(part: slice) -> set[str]:
-        return set(B.for_each_block(4, B.BLOCK_BYTES // 2, inner))
+    both = threading.Barrier(2, timeout=20)                     # so the caller runs one too
+
+    def outer(part: slice) -> tuple[str, set[str]]:
+        both.wait()
+        return (threading.current_thread().name,
+                set(B.for_each_block(4, B.BLOCK_BYTES // 2, inner)))
 
     caller = threading.Thread(target=lambda: got.extend(B.for_each_block(4, B.BLOCK_BYTES // 2,
                                                                            outer)), daemon=True)
@@ -108,7 +131,8 @@ def test_blocks_inside_a_block_run_in_that_block_s_thread(
     caller.join(timeout=20)
     assert not caller.is_alive(), "blocks inside a block deadlocked"
     assert len(got) == 4
-    assert all(len(names) == 1 and next(iter(names)).startswith("nnspec-block") for names in got)
+    assert all(names == {name} for name, names in got)
+    assert any(not name.startswith("nnspec-block") for name, _ in got)   # the caller's, too
 
 
 def test_with_one_blas_thread_the_blocks_run_in_order_in_the_calling_thread() -> None:
@@ -217,7 +241,8 @@ def _everything(a: dict[str, np.ndarray], conv_budget: int, pool_budget: int,
     for window, stride in POOLS:
         geometry = (window, stride, (4, 3))
         out += [pooling._max_pool(x, *geometry), pooling._avg_pool(x, *geometry),
-                pooling._max_pool_backward(a["dp"], x, *geometry)]
+                pooling._max_pool_backward(a["dp"], x, *geometry),
+                pooling._avg_pool_backward(a["dp"], x, *geometry)]
     return out
 
 
@@ -259,6 +284,8 @@ def test_the_kernels_take_an_empty_batch() -> None:
     assert pooling._max_pool(x, (2, 2), (2, 2), (2, 2)).shape == (0, 2, 2, 2)
     assert pooling._avg_pool(x, (2, 2), (2, 2), (2, 2)).shape == (0, 2, 2, 2)
     assert pooling._max_pool_backward(np.zeros((0, 2, 2, 2)), x, (2, 2), (2, 2),
+                                      (2, 2)).shape == x.shape
+    assert pooling._avg_pool_backward(np.zeros((0, 2, 2, 2)), x, (2, 2), (2, 2),
                                       (2, 2)).shape == x.shape
 
 

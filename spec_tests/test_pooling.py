@@ -16,9 +16,12 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
+from threadpoolctl import threadpool_limits
 
 from conformance.strategies import PoolCase, PoolGeometry, pool_cases, pool_geometries
+from reference import _blocks as B
 from reference import pooling as P
+from reference.conv import Pair
 from reference.fixtures import slide_case
 from reference.gradcheck import check_gradients
 from reference.tolerance import EXACT, Tolerance, assert_close
@@ -416,6 +419,43 @@ def test_max_pool_tie_variants_first_last_and_split_by_hand_and_as_torch() -> No
         assert_matches_torch(pool, {"x": x}, P.max_pool2d(x, 2, 2),
                              {"x": P.max_pool2d_backward(dy, x, 2, 2, ties=ties)}, dy, terms=4,
                              what=f"max pool, ties={ties}")
+
+
+@pytest.mark.claim("pool.max", "pool.avg", "convention.declared-variants")
+@pytest.mark.torch
+@pytest.mark.parametrize(("kernel", "stride", "h", "w"),
+                         [((2, 2), (2, 2), 6, 8),         # the windows tile x
+                          ((3, 2), (1, 2), 7, 8)],        # overlapping rows, a per-axis stride
+                         ids=["tiling", "overlapping"])
+def test_pooling_in_blocks_on_two_threads_matches_torch_under_every_tie_rule(
+        kernel: Pair, stride: Pair, h: int, w: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch cut into blocks of 1–2 images, run on 2 threads (reference._blocks), gives torch's
+    max and average pools and their gradients, with many ties (0s and 1s) under each tie rule.
+    torch's oracles read the windows unfolded, [N, C, OH, OW, KH, KW]: max_pool2d (first), amax
+    of a window (split), max(dim) of the window read backwards (last)."""
+    monkeypatch.setattr(B, "BLOCK_BYTES", 2 * 3 * h * w * 8)         # 2 images a block: 4 blocks
+    rng = np.random.default_rng(9)
+    x = rng.integers(0, 2, size=(7, 3, h, w)).astype(float)
+    y = P.max_pool2d(x, kernel, stride)
+    dy = rng.normal(size=y.shape)
+    assert len(B.blocks(7, x[0].nbytes)) == 4
+
+    def windows(t: torch.Tensor) -> torch.Tensor:
+        return t.unfold(2, kernel[0], stride[0]).unfold(3, kernel[1], stride[1])
+
+    torch_max = {"first": lambda x: F.max_pool2d(x, kernel, stride),
+                 "split": lambda x: windows(x).amax(dim=(-2, -1)),
+                 "last": lambda x: windows(x).flip(-2, -1).flatten(-2).max(dim=-1).values}
+    terms = kernel[0] * kernel[1]
+    with threadpool_limits(2, user_api="blas"):
+        for ties, pool in torch_max.items():
+            assert_matches_torch(pool, {"x": x}, P.max_pool2d(x, kernel, stride),
+                                 {"x": P.max_pool2d_backward(dy, x, kernel, stride, ties=ties)},
+                                 dy, terms=terms, what=f"max pool in blocks, ties={ties}")
+        assert_matches_torch(lambda x: F.avg_pool2d(x, kernel, stride), {"x": x},
+                             P.avg_pool2d(x, kernel, stride),
+                             {"x": P.avg_pool2d_backward(dy, x, kernel, stride)}, dy,
+                             terms=terms, what="average pool in blocks")
 
 
 @pytest.mark.claim("convention.declared-variants", "pool.max")
