@@ -1,4 +1,4 @@
-"""Cases: one abstraction for golden, slide and (part 2) Hypothesis-drawn checks of an op.
+"""Cases: one abstraction for golden, slide and (part 2) randomly drawn checks of an op.
 
 A case holds an op's inputs and attributes, the upstream gradient of each output, and, when known,
 the expected outputs and gradients. A golden case (fixtures/golden/) stores all of them; a slide

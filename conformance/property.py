@@ -145,9 +145,9 @@ def property_check(target: Target, op: str, dtype: Any = np.float64, *,
     failure's reproducer is also written to the folder ``reproducers``, if given.
 
     The search runs without shrinking until a case fails; each check failing on it is then
-    shrunk alone (from that case's choices, or, for an op Hypothesis draws, by searching again
-    with the same seed, which draws the same cases), so that every failing check gets its own
-    minimal case. Checks that did not fail are searched on.
+    shrunk alone by Hypothesis from that case's choices, so that every failing check gets its
+    own minimal case. Checks that did not fail are searched on (the same seed draws the same
+    cases again).
     """
     reference = reference or load_backend("numpy")
     dt = np.dtype(dtype)

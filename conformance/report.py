@@ -59,7 +59,7 @@ class Result:
     the derivative of its own forward and which of the two is wrong, and ``anatomy`` describes
     where and how each failing array is wrong (conformance.diagnosis); ``reproducer`` is a
     self-contained Python script that repeats a property-mode failure; ``examples`` is how many
-    cases the check covers (property mode: Hypothesis examples); ``skipped_examples`` how many
+    cases the check covers (property mode: drawn cases); ``skipped_examples`` how many
     drawn cases were skipped (NotImplementedError) besides. ``declared`` holds the conventions
     (name, variant) the backend declares that changed what this check expects (it was judged
     under them, conformance.conventions); ``expected_failure`` the reason the run's

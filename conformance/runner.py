@@ -54,7 +54,7 @@ __all__ = ["DEFAULT_EXAMPLES", "DTYPES", "Target", "check_case", "default_cases"
 
 DTYPES = ("float64", "float32")
 DEFAULT_EXAMPLES = 100
-"""Hypothesis examples per op in property mode (``--examples``)."""
+"""Drawn cases per op in property mode (``--examples``)."""
 
 # ---------------------------------------------------------------- options (CLI and plugin)
 PROPERTY_WHY = "property mode draws the cases they choose and keep"

@@ -1,6 +1,7 @@
-"""Tests of property mode (conformance.property, conformance.strategies.ops): Hypothesis draws
-valid cases of every op, torch passes them all, a failure is shrunk to a minimal case with its
-seed, diagnosis and a reproducer that calls the backend directly; runs are reproducible."""
+"""Tests of property mode (conformance.property, conformance.strategies.ops): a seeded random
+search draws valid cases of every op through the strategies' builders, torch passes them all, a
+failure is shrunk by Hypothesis to a minimal case with its seed, diagnosis and a reproducer that
+calls the backend directly; runs are reproducible."""
 
 from __future__ import annotations
 
@@ -101,7 +102,7 @@ def test_runs_are_reproducible_and_the_seed_draws_other_cases(shrunk: list[Resul
     runs = [property_check(TORCH, "conv2d", examples=10, seed=seed) for seed in (0, 1)]
     seeds = [[r.reason for r in results] for results in runs]
     assert seeds[0] != seeds[1] and "seed 1" in seeds[1][0]
-    # the JSON report's "seed" of a property check is its Hypothesis seed, failing or not
+    # the JSON report's "seed" of a property check is its seed, failing or not
     assert [r.to_dict()["seed"] for r in (*runs[1], *shrunk)] == [1, 1, 0, 0]
 
 

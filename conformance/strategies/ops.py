@@ -172,7 +172,8 @@ def _on_hypothesis(draw: st.DrawFn, op: str) -> Case:
 
 
 def op_cases(op: str) -> st.SearchStrategy[Case]:
-    """Conformance cases of ``op`` (a contract op name) drawn by Hypothesis, source "property".
+    """Conformance cases of ``op`` (a contract op name) drawn by Hypothesis, source "property"
+    (property mode builds the same cases with ``op_case``).
 
     A drawn ``conformance.cases.Case`` holds ``inputs`` (in the contract's order), ``attrs`` and
     an ``upstream`` gradient for every output, but ``expected`` and ``expected_grads`` are None:
