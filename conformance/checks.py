@@ -114,9 +114,8 @@ def check_case(target: Target, case: Case, check: Check, dtype: Any = np.float64
         "pass", "fail") else result
 
 
-def _check_case(target: Target, case: Case, check: Check, dtype: np.dtype, required: bool,
+def _check_case(target: Target, case: Case, check: Check, dt: np.dtype, required: bool,
                 timeout: float | None, reference: Bound | None, diagnose: bool) -> Result:
-    dt = dtype
     tol = case.tolerance_for(check, dt)
     style = target.gradient_style(case.op) if check == "gradient" else None
     expected = (case.expected if check == "forward" else case.expected_grads) or {}

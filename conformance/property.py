@@ -103,7 +103,8 @@ class _Falsified(Exception):
 
 @dataclass
 class _Search:
-    """One Hypothesis run over an op's cases, checking ``checks`` on each."""
+    """One search over an op's cases (or one shrink of a failing case), checking ``checks`` on
+    each."""
 
     checks: list[Check]
     examples: int = 0                      # cases checked up to (and with) the first failure
@@ -171,9 +172,7 @@ def property_check(target: Target, op: str, dtype: Any = np.float64, *,
 
     def search(checks: list[Check]) -> _Search:
         found = _Search(checks=list(checks))
-        with deadlines():                  # one SIGALRM handler for the search's many calls
-            _search_randomly(target, op, dt, found, examples, seed, timeout, reference,
-                             required)
+        _search_randomly(target, op, dt, found, examples, seed, timeout, reference, required)
         return found
 
     def shrink(check: Check, found: _Search) -> _Search:
@@ -183,26 +182,27 @@ def property_check(target: Target, op: str, dtype: Any = np.float64, *,
         alone.examples = found.examples
         return alone if alone.last_failing is not None else found   # else: flaky
 
-    while remaining:
-        found = search(remaining)
-        if not found.failing and not found.aborted:      # searched to the end: all skipped?
-            for check in list(found.checks):
-                if (skipped := found.all_skipped(check)) is not None:
-                    results[check] = skipped
-                    found.checks.remove(check)
-        if found.aborted:                                 # a hang or a crash: no shrinking
-            results |= {r.check: replace(r, examples=found.examples) for r in found.aborted}
-            remaining = [c for c in found.checks if c not in results]
-            continue
-        if not found.failing:
-            results |= {c: _passed(found, c, seed, name) for c in found.checks}
-            break
-        for check in found.checks:
-            if check in found.failing:
-                results[check] = _shrunk(target, shrink(check, found), check, dt, seed, timeout,
-                                         reference, required, diagnose, reproducers, name,
-                                         first=found.last_failing)
-        remaining = [c for c in found.checks if c not in found.failing]
+    with deadlines():                  # one SIGALRM handler for the many calls below
+        while remaining:
+            found = search(remaining)
+            if not found.failing and not found.aborted:      # searched to the end: all skipped?
+                for check in list(found.checks):
+                    if (skipped := found.all_skipped(check)) is not None:
+                        results[check] = skipped
+                        found.checks.remove(check)
+            if found.aborted:                                 # a hang or a crash: no shrinking
+                results |= {r.check: replace(r, examples=found.examples) for r in found.aborted}
+                remaining = [c for c in found.checks if c not in results]
+                continue
+            if not found.failing:
+                results |= {c: _passed(found, c, seed, name) for c in found.checks}
+                break
+            for check in found.checks:
+                if check in found.failing:
+                    results[check] = _shrunk(target, shrink(check, found), check, dt, seed, timeout,
+                                             reference, required, diagnose, reproducers, name,
+                                             first=found.last_failing)
+            remaining = [c for c in found.checks if c not in found.failing]
     return [results[c] for c in ("forward", "gradient")]
 
 

@@ -10,14 +10,14 @@ b=...)``). Import what you need::
 
     from conformance.strategies import arrays, dense_cases, recurrent_cases
 
-Families live in submodules and are all re-exported here: ``basic`` (values, shapes, dense
-layers), ``conv`` (convolution and pooling geometries that fit), ``draws`` (where a case's sizes
-and values come from, Hypothesis or a seeded ``random.Random``: the conv and recurrent case
-builders are written on it, and property mode searches with it), ``language`` (embedding lookups,
-output layers, token-RNN parameters), ``losses`` (classification batches), ``networks`` (deep
-fully connected networks), ``ops`` (whole conformance cases of a contract op), ``optim`` (named
-parameters and their gradients), ``perceptron`` (neurons and perceptron point sets),
-``recurrent`` (sequences and gate-stacked weights) and ``window`` (the window classifier).
+Families live in submodules and are all re-exported here: ``basic`` (values, shapes, packed
+arrays), ``conv`` (convolution and pooling geometries that fit), ``draws`` (where a case's sizes
+and values come from, Hypothesis or a seeded ``random.Random``: every op's case builders are
+written on it, and property mode searches with it), ``language`` (embedding lookups, output
+layers, token-RNN parameters), ``losses`` (classification batches), ``networks`` (dense layers
+and deep fully connected networks), ``ops`` (whole conformance cases of a contract op),
+``optim`` (named parameters and their gradients), ``perceptron`` (neurons and perceptron point
+sets), ``recurrent`` (sequences and gate-stacked weights) and ``window`` (the window classifier).
 
 ``op_cases(op)`` draws a ``conformance.cases.Case`` whose ``expected`` and ``expected_grads`` are
 None: ``conformance.cases.complete(case)`` fills them in with the NumPy reference (see

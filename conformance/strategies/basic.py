@@ -1,4 +1,4 @@
-"""Strategies for values, shapes and fully connected layers.
+"""Strategies for values and shapes, and the packed arrays every case builder draws.
 
 Values are bounded (|x| ≤ 10 by default) so that gradients checked by finite differences stay
 well conditioned; ``wide_floats`` draws the extreme finite inputs that the stability conventions
@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 from hypothesis import strategies as st
@@ -18,13 +17,8 @@ from hypothesis.extra import numpy as hnp
 
 from conformance.cases import f32
 
-if TYPE_CHECKING:
-    from conformance.strategies.draws import Draws
-
 __all__ = [
-    "DenseCase",
     "arrays",
-    "dense_cases",
     "finite_floats",
     "packed_arrays",
     "packed_indices",
@@ -145,36 +139,3 @@ def packed_permutations(n: int) -> st.SearchStrategy[np.ndarray]:
     """int64 permutations of 0..``n``−1, drawn as one byte string of two bytes an element (see
     ``order_of``); Hypothesis shrinks them towards the identity."""
     return st.binary(min_size=2 * n, max_size=2 * n).map(order_of)
-
-
-@dataclass(frozen=True)
-class DenseCase:
-    """A fully connected layer with consistent shapes: x [N, D], W [M, D], b [M]."""
-
-    x: np.ndarray
-    W: np.ndarray
-    b: np.ndarray
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"x": self.x, "W": self.W, "b": self.b}
-
-
-def dense_case(d: Draws, *, max_n: int = 4, max_width: int = 6, bound: float = 3.0) -> DenseCase:
-    """One dense layer's inputs from ``d`` (see ``dense_cases``)."""
-    n = d.integer(1, max_n, "N")
-    width = d.integer(1, max_width, "D")
-    m = d.integer(1, max_width, "M")
-    return DenseCase(d.array((n, width), bound, "x"), d.array((m, width), bound, "W"),
-                     d.array((m,), bound, "b"))
-
-
-@st.composite
-def dense_cases(draw: st.DrawFn, *, max_n: int = 4, max_width: int = 6,
-                bound: float = 3.0) -> DenseCase:
-    """A dense layer's inputs: sizes first (N in 1..``max_n``, D and M in 1..``max_width``), then
-    float64 arrays x [N, D], W [M, D], b [M] with finite values in [−bound, bound] (``bound`` = 3
-    by default)."""
-    from conformance.strategies.draws import HypothesisDraws
-
-    return dense_case(HypothesisDraws(draw, arrays), max_n=max_n, max_width=max_width,
-                      bound=bound)

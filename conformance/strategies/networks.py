@@ -1,19 +1,54 @@
-"""Strategies for fully connected networks of several layers (and the punchline network).
+"""Strategies for fully connected layers and networks of several layers (and the punchline
+network).
 
-Sizes are drawn first (N, the widths D = M_0, M_1, ..., M_L), then each layer's W_l [M_l, M_{l−1}]
-and b_l [M_l], an activation per layer, and an upstream gradient for the output [N, M_L].
-"""
+A dense layer (``dense_cases``): sizes first (N, D, M), then x [N, D], W [M, D] and b [M]. A
+network: sizes first (N, the widths D = M_0, M_1, ..., M_L), then each layer's
+W_l [M_l, M_{l−1}] and b_l [M_l], an activation per layer, and an upstream gradient for the
+output [N, M_L]."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
 
 from conformance.strategies.basic import arrays
+from conformance.strategies.draws import Draws, HypothesisDraws
 
-__all__ = ["NetworkCase", "network_cases"]
+__all__ = ["DenseCase", "NetworkCase", "dense_cases", "network_cases"]
+
+
+@dataclass(frozen=True)
+class DenseCase:
+    """A fully connected layer with consistent shapes: x [N, D], W [M, D], b [M]."""
+
+    x: np.ndarray
+    W: np.ndarray
+    b: np.ndarray
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"x": self.x, "W": self.W, "b": self.b}
+
+
+def dense_case(d: Draws, *, max_n: int = 4, max_width: int = 6, bound: float = 3.0) -> DenseCase:
+    """One dense layer's inputs from ``d`` (see ``dense_cases``)."""
+    n = d.integer(1, max_n, "N")
+    width = d.integer(1, max_width, "D")
+    m = d.integer(1, max_width, "M")
+    return DenseCase(d.array((n, width), bound, "x"), d.array((m, width), bound, "W"),
+                     d.array((m,), bound, "b"))
+
+
+@st.composite
+def dense_cases(draw: st.DrawFn, *, max_n: int = 4, max_width: int = 6,
+                bound: float = 3.0) -> DenseCase:
+    """A dense layer's inputs: sizes first (N in 1..``max_n``, D and M in 1..``max_width``), then
+    float64 arrays x [N, D], W [M, D], b [M] with finite values in [−bound, bound] (``bound`` = 3
+    by default)."""
+    return dense_case(HypothesisDraws(draw, arrays), max_n=max_n, max_width=max_width,
+                      bound=bound)
 
 
 @dataclass(frozen=True)

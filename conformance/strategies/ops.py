@@ -35,11 +35,12 @@ from hypothesis import strategies as st
 
 from conformance.cases import Case, f32
 from conformance.contract import op_spec
-from conformance.strategies.basic import dense_case, once
+from conformance.strategies.basic import once
 from conformance.strategies.conv import axis, conv_case, conv_geometry, pool_case, pool_geometry
 from conformance.strategies.draws import Draws, HypothesisDraws
 from conformance.strategies.language import embedding_case
 from conformance.strategies.losses import classification_case
+from conformance.strategies.networks import dense_case
 from conformance.strategies.recurrent import recurrent_case
 
 __all__ = ["conv1d_cases", "op_case", "op_cases"]
@@ -56,8 +57,13 @@ def _case(op: str, inputs: dict[str, Any], upstream: dict[str, Any],
                 about=f"{op}: a drawn case", claims=spec.claims)
 
 
+def _shape(d: Draws, min_axes: int, max_axes: int) -> tuple[int, ...]:
+    """min_axes..max_axes axes, each of 1..5."""
+    return tuple(d.integer(1, 5, f"side {i}") for i in range(d.integer(min_axes, max_axes, "axes")))
+
+
 def _elementwise(op: str, d: Draws) -> Case:
-    shape = tuple(d.integer(1, 5, f"side {i}") for i in range(d.integer(1, 3, "axes")))
+    shape = _shape(d, 1, 3)
     return _case(op, {"x": d.array(shape, 10.0, "x")}, {"y": d.array(shape, 2.0, "dy")})
 
 
@@ -74,7 +80,7 @@ def _cross_entropy(d: Draws) -> Case:
 
 
 def _max_margin(d: Draws) -> Case:
-    shape = tuple(d.integer(1, 5, f"side {i}") for i in range(d.integer(0, 2, "axes")))
+    shape = _shape(d, 0, 2)
     delta = (1.0, 0.5, 0.0)[d.integer(0, 2, "delta")]
     s = d.array(shape, 3.0, "s")
     s_c = d.array(shape, 3.0, "s_c")
