@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import runpy
 import subprocess
 import sys
@@ -33,7 +34,12 @@ from conformance.property import property_check
 from conformance.report import Result
 from conformance.schema import validate
 from conformance.strategies import conv_cases, op_cases
-from conformance.strategies.basic import packed_arrays, values_of
+from conformance.strategies.basic import (
+    packed_arrays,
+    packed_indices,
+    packed_permutations,
+    values_of,
+)
 from conformance.strategies.conv import conv_case, conv_geometry
 from conformance.strategies.draws import RandomDraws
 from conformance.strategies.ops import _BUILT_ON_DRAWS, op_case
@@ -484,3 +490,21 @@ def test_a_random_search_failure_that_does_not_fail_again_is_called_out() -> Non
     assert forward.status == "fail" and forward.examples == 2
     assert forward.reason.startswith("failed once, then passed on the same case: the backend's "
                                      "results vary from call to call [seed 0")
+
+
+@pytest.mark.parametrize("size", [0, -3, 2.5, True])
+def test_packed_indices_refuse_a_size_no_index_fits(size: Any) -> None:
+    with pytest.raises(ValueError, match=r"packed_indices: size must be a positive int .*got "
+                                         + re.escape(repr(size))):
+        packed_indices((2, 3), size)
+
+
+def test_packed_indices_and_permutations_stay_in_range() -> None:
+    @settings(max_examples=30, database=None)
+    @given(packed_indices((4, 5), 3), packed_permutations(7))
+    def in_range(ids: np.ndarray, order: np.ndarray) -> None:
+        assert ids.shape == (4, 5) and ids.dtype == np.int64
+        assert ((0 <= ids) & (ids < 3)).all()
+        assert sorted(order.tolist()) == list(range(7))
+
+    in_range()

@@ -128,7 +128,11 @@ def order_of(codes: bytes) -> np.ndarray:
 @once
 def packed_indices(shape: tuple[int, ...], size: int) -> st.SearchStrategy[np.ndarray]:
     """int64 arrays of ``shape`` with values in [0, ``size``), drawn as one byte string of two
-    bytes an element (as ``packed_arrays``); Hypothesis shrinks them towards all zeros."""
+    bytes an element (as ``packed_arrays``); Hypothesis shrinks them towards all zeros. Raises
+    ValueError for a ``size`` that is not a positive int (no index would fit)."""
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise ValueError(f"packed_indices: size must be a positive int (the number of indices "
+                         f"to choose from), got {size!r}")
     count = int(np.prod(shape, dtype=np.int64))
     return st.binary(min_size=2 * count, max_size=2 * count).map(
         lambda codes: indices_of(codes, tuple(shape), size))
