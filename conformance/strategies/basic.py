@@ -125,7 +125,6 @@ def order_of(codes: bytes) -> np.ndarray:
     return np.argsort(np.frombuffer(codes, dtype=">u2"), kind="stable")
 
 
-@once
 def packed_indices(shape: tuple[int, ...], size: int) -> st.SearchStrategy[np.ndarray]:
     """int64 arrays of ``shape`` with values in [0, ``size``), drawn as one byte string of two
     bytes an element (as ``packed_arrays``); Hypothesis shrinks them towards all zeros. Raises
@@ -133,9 +132,14 @@ def packed_indices(shape: tuple[int, ...], size: int) -> st.SearchStrategy[np.nd
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
         raise ValueError(f"packed_indices: size must be a positive int (the number of indices "
                          f"to choose from), got {size!r}")
+    return _packed_indices(tuple(shape), int(size))
+
+
+@once       # (after the check: the cache takes True for 1)
+def _packed_indices(shape: tuple[int, ...], size: int) -> st.SearchStrategy[np.ndarray]:
     count = int(np.prod(shape, dtype=np.int64))
     return st.binary(min_size=2 * count, max_size=2 * count).map(
-        lambda codes: indices_of(codes, tuple(shape), size))
+        lambda codes: indices_of(codes, shape, size))
 
 
 @once
