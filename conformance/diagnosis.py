@@ -999,7 +999,8 @@ def _constant_factor(ctx: Context) -> Iterator[Candidate]:
             continue
         if not np.any(e) or not np.all(np.isfinite(g)):
             return
-        c = float(np.sum(g * e)) / float(np.sum(e * e))
+        unit = e / np.max(np.abs(e))     # (scaled: the squares of tiny values would be 0)
+        c = float(np.sum(g * unit)) / float(np.sum(e * unit))
         if np.count_nonzero(e) < 8 and not _whole(c):
             return
         factors[k] = c

@@ -143,6 +143,18 @@ def test_a_factor_that_is_no_whole_number_needs_many_elements() -> None:
             assert found.text.startswith("matches the true output scaled by a constant (y × 1.37)")
 
 
+def test_expected_values_whose_squares_underflow_do_not_break_the_diagnosis() -> None:
+    """Expected values near 1e-170 square to 0 in float64: the constant factor's least squares
+    are computed on values scaled to 1 (they divided by 0, and the diagnosis of a softmax
+    gradient expected all but 0 failed). Far-off values are no factor of them."""
+    from conformance.cases import complete
+
+    case = complete(_case("relu", {"x": np.linspace(1.0, 3.0, 9) * 1e-170}))
+    got = {"y": np.asarray((case.expected or {})["y"]) + np.linspace(1.0, 2.0, 9) ** 2}
+    found = diagnose(case, "forward", got, np.float64, tolerance(np.float64))
+    assert found.text.startswith("unknown: no well-known mistake explains all of it"), found.text
+
+
 def _swapped(name: str, pairs: str) -> set[str]:
     return {f"matches the {name} ({a}, {b}) applied the other way round, as ({b}, {a}): a pair "
             f"is (H, W), its first number along the rows (axis 2 of NCHW), as in torch [breaks "
