@@ -40,6 +40,7 @@ embedding overwrite's ∂L/∂E (dE[ids] = dy), which no call of the reference g
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -386,14 +387,13 @@ def _average_not_divided(ctx: Context) -> Iterator[Candidate]:
     (fh, fw), (sh, sw) = ctx.case.attrs["kernel_size"], ctx.case.attrs["stride"]
     counts = [(1, "not divided by the window size"), (fh, "divided by FH only"),
               (fw, "divided by FW only"), (sh * sw, "divided by the stride's SH·SW")]
-    tried = {fh * fw}
-    for count, how in counts:
-        if count in tried:
+    for count, how in counts:         # (equal counts: readings with the same numbers)
+        if count == fh * fw or (how == "divided by FW only" and fw == fh):
             continue
-        tried.add(count)
         values = _constant_output(ctx, fh * fw / count)
         if values is not None:
-            yield ((f"matches the window sum, {how} FH·FW = {fh * fw}" if count == 1 else
+            yield ((f"matches the window sum, {how} FH·FW = {fh * fw}" if how.startswith("not")
+                    else
                     f"matches the window sum {how} ({count}), not by the window size FH·FW = "
                     f"{fh * fw}") + ": average pooling keeps the mean of each window", values)
 
@@ -653,8 +653,10 @@ somewhere inside (exp of a sum of such numbers, a square of a product, ...)."""
 def _unstable(ctx: Context) -> Iterator[Candidate]:
     """The textbook formulas without the max shift (log-sum-exp, a stable σ), in the run's
     dtype: exp overflows to inf beyond about 88 (float32) or 709 (float64), and inf/inf is nan;
-    then, for any op, inf or nan only where the inputs are large and right values elsewhere."""
-    yield from _unstable_formulas(ctx)
+    then, for any op, inf or nan only where the inputs are large and right values elsewhere
+    (unless a formula gives those very numbers: the symptom is no second reading of them)."""
+    formulas = list(_unstable_formulas(ctx))
+    yield from formulas
     got = {k: np.asarray(ctx.got[k], np.float64) for k in ctx.expected}
     if any(got[k].shape != e.shape for k, e in ctx.expected.items()):
         return
@@ -671,11 +673,14 @@ def _unstable(ctx: Context) -> Iterator[Candidate]:
             return                                # non-finite where x is not large
     biggest = max(float(np.max(np.abs(v))) for k, v in ctx.case.inputs.items() if k in large)
     where = ", ".join(f"{ctx.prefix(k)} at {int(b.sum())}" for k, b in bad.items() if b.any())
+    values = {k: np.where(bad[k], got[k], e) for k, e in ctx.expected.items()}
+    if any(all(_close(v, np.asarray(c[1][k], np.float64), ctx.tol) for k, v in values.items()
+               if k in c[1]) for c in formulas):
+        return
     yield (f"matches an unstable formula: inf or nan ({where} elements) on a case whose inputs "
            f"reach |{biggest:.3g}|, the right values elsewhere: an exp (or a square) of a large "
            f"number overflows ({ctx.dtype.name} ends near {np.finfo(ctx.dtype).max:.1e}); the "
-           f"contract promises finite results for any finite input",
-           {k: np.where(bad[k], got[k], e) for k, e in ctx.expected.items()})
+           f"contract promises finite results for any finite input", values)
 
 
 def _unstable_formulas(ctx: Context) -> Iterator[Candidate]:
@@ -1128,15 +1133,60 @@ def _allowed(mistake: Mistake, ctx: Context, verdict: str | None) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class Named:
-    """A well-known mistake that explains the whole of a failing check."""
+_NUMBER = re.compile(r"[-+−]?\d+(?:[.,]\d+)*(?:e[-+]?\d+)?")
 
-    name: str
+
+def _kind(text: str) -> str:
+    """A candidate's mechanism, the same on every case: its text without the case's numbers
+    ("divided by the stride's SH·SW (#), not by the window size FH·FW = #")."""
+    return _NUMBER.sub("#", text)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One reading of a failing check: a mistake's candidate that explains it."""
+
+    name: str                        # the mistake (MISTAKES)
     text: str
     claims: tuple[str, ...]
-    also: tuple[str, ...] = ()       # mistakes that give the very same numbers on this case
+    shown: bool = True               # False: a symptom of a mechanism named with it (GENERIC)
+
+    @property
+    def kind(self) -> str:
+        return _kind(self.text)
+
+
+@dataclass(frozen=True)
+class Named:
+    """A well-known mistake that explains the whole of a failing check: ``options[0]``, and the
+    mistakes that give the very same numbers on this case (``reconcile`` puts first the one that
+    explains the op's other failing cases too)."""
+
+    options: tuple[Option, ...]
     unexplained: tuple[str, ...] = ()  # failing cases of the same check it does not explain
+
+    @property
+    def shown(self) -> tuple[Option, ...]:
+        return (self.options[0], *(o for o in self.options[1:] if o.shown))
+
+    @property
+    def name(self) -> str:
+        return self.options[0].name
+
+    @property
+    def text(self) -> str:
+        first, *rest = self.shown
+        return first.text + "".join(f"; or, with the same numbers on this case, {o.text}"
+                                    for o in rest)
+
+    @property
+    def claims(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c for o in self.shown for c in o.claims))
+
+    @property
+    def also(self) -> tuple[str, ...]:
+        """The mistakes that give the very same numbers on this case."""
+        return tuple(o.name for o in self.shown[1:])
 
     def line(self) -> str:
         text = self.text
@@ -1176,32 +1226,36 @@ def _named(ctx: Context, verdict: str | None) -> tuple[list[Named], list[str]]:
         generic_after = mistake.name in GENERIC and bool(found)
         if not generic_after:
             tried.append(mistake.name)
+        explained = False                 # by one of this mistake's candidates
         for candidate in mistake.candidates(ctx):
             text, values = candidate[0], candidate[1]
             claims = candidate[2] if len(candidate) > 2 else _claims(mistake, ctx)
             if _explains(ctx, values, loose):
                 same = next((i for i, v in enumerate(seen) if values and v and all(
                     _close(values[k], v[k], loose) for k in values if k in v)), None)
-                if generic_after and (same is None or found[same].name != "wrong argument"):
-                    break                 # a symptom of what is already named: not named
-                # (a gradient of the wrong argument that is also a factor of the right one, as
-                # max_margin's ∂/∂s_c = −∂/∂s: both readings are named)
+                if same is None and (generic_after or explained):
+                    break                 # other numbers than the mistake already named
+                option = Option(mistake.name, text, claims)
                 if same is None:
-                    found.append(Named(mistake.name, text, claims))
+                    found.append(Named((option,)))
                     seen.append(values)
                 else:                     # the same numbers: this case cannot tell them apart
-                    first = found[same]
-                    found[same] = Named(first.name, f"{first.text}; or, with the same numbers "
-                                                    f"on this case, {text}",
-                                        first.claims + tuple(c for c in claims
-                                                             if c not in first.claims),
-                                        (*first.also, mistake.name))
-                break
+                    # (a symptom of a mechanism already named is kept unshown, for reconcile:
+                    # other cases may show the symptom alone; a gradient of the wrong argument
+                    # that is also a factor of the right one, as max_margin's ∂/∂s_c = −∂/∂s,
+                    # is shown: both readings are named)
+                    shown = not generic_after or found[same].name == "wrong argument"
+                    if option.kind not in {o.kind for o in found[same].options}:
+                        found[same] = Named((*found[same].options, replace(option, shown=shown)))
+                explained = True
+                continue                  # (other candidates may give the same numbers)
+            if explained:
+                continue
             rows = None if mistake.name in GENERIC or partial or found else _rows_explained(
                 ctx, values, loose)
             if rows is not None:
-                partial.append(Named(mistake.name, f"partly {text} (it explains {rows})",
-                                     claims))
+                partial.append(Named((Option(mistake.name, f"partly {text} (it explains {rows})",
+                                             claims),)))
     return (found or partial), tried
 
 
@@ -1316,12 +1370,28 @@ def _diagnose(case: Case, check: Check, got: Mapping[str, np.ndarray], dtype: An
     return Diagnosis(text, tuple(found), consistency, tuple(parts))
 
 
+def _first_explaining_most(named: Named, held: list[tuple[str, set[str]]]) -> Named:
+    """``named`` with the reading that explains the most of the other failing cases first
+    (``held``: each case's id and the kinds of its readings)."""
+    def missed(option: Option) -> tuple[str, ...]:
+        return tuple(case for case, kinds in held if option.kind not in kinds)
+
+    best = min(named.options, key=lambda o: (len(missed(o)), not o.shown))
+    rest = [o for o in named.options if o is not best]
+    if not missed(best):                  # the others are refuted by the other cases
+        rest = [o for o in rest if not missed(o)]
+    return Named((replace(best, shown=True), *rest), unexplained=missed(best))
+
+
 def reconcile(results: Sequence[Result], earlier: Sequence[Result] = ()) -> list[Result]:
     """``results`` with each named mistake checked against the other failures of the same op
-    and check (in ``results`` and ``earlier``): one that does not explain them all is labelled
-    "on this case only", with the cases it leaves unexplained. Two mistakes can give the same
-    numbers on one case (a symmetric kernel flipped, Δ = 0.5 doubled or fixed at 1, a bias of
-    0 left out), so a name one case alone supports may be a coincidence of its numbers."""
+    and check (in ``results`` and ``earlier``). Two mistakes can give the same numbers on one
+    case (a symmetric kernel flipped, Δ = 0.5 doubled or fixed at 1, a bias of 0 left out, a
+    window sum divided by a stride of 1 or not at all), so a name one case alone supports may
+    be a coincidence of its numbers: of a case's readings with the same numbers, the one that
+    explains the most of the other failures is named first (the readings those failures refute
+    are dropped when it explains them all), and one that does not explain them all is labelled
+    "on this case only", with the cases it leaves unexplained."""
     failing = [r for r in (*earlier, *results) if r.status == "fail" and r.diagnosis]
     out = []
     for result in results:
@@ -1330,12 +1400,9 @@ def reconcile(results: Sequence[Result], earlier: Sequence[Result] = ()) -> list
             continue
         peers = [r for r in failing if r.case.op == result.case.op and r.check == result.check
                  and r is not result]
-        mistakes = []
-        for named in result.mistakes:
-            names = {named.name, *named.also}
-            missed = tuple(f"{r.case.source}-{r.case.name}" for r in peers
-                           if not names & {n for m in r.mistakes for n in (m.name, *m.also)})
-            mistakes.append(replace(named, unexplained=missed))
+        held = [(f"{r.case.source}-{r.case.name}", {o.kind for m in r.mistakes
+                                                     for o in m.options}) for r in peers]
+        mistakes = [_first_explaining_most(named, held) for named in result.mistakes]
         text = "; ".join(n.line() for n in mistakes)
         out.append(replace(result, mistakes=tuple(mistakes), diagnosis=text))
     return out

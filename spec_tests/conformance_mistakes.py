@@ -232,3 +232,9 @@ relu_gradient_doubled_by_vjp = types.SimpleNamespace(
 max_pool_gradient_doubled = types.SimpleNamespace(
     max_pool2d=TORCH.max_pool2d,
     vjp=lambda op, inputs, attrs, cots: tuple(2 * g for g in TORCH.vjp(op, inputs, attrs, cots)))
+avg_pool_divided_by_stride = _autodiff(      # the window sum over SH·SW: right where they agree
+    "avg_pool2d", lambda x, k, s: F.avg_pool2d(x, k, s) * (k[0] * k[1]) / (s[0] * s[1]))
+lstm_dc0_zero = types.SimpleNamespace(       # c0's gradient never filled in, the rest right
+    lstm=TORCH.lstm, vjp=lambda op, inputs, attrs, cots: (
+        *TORCH.vjp(op, inputs, attrs, cots)[:2],
+        np.zeros_like(inputs[2]), *TORCH.vjp(op, inputs, attrs, cots)[3:]))

@@ -155,6 +155,31 @@ def test_expected_values_whose_squares_underflow_do_not_break_the_diagnosis() ->
     assert found.text.startswith("unknown: no well-known mistake explains all of it"), found.text
 
 
+def test_of_readings_with_the_same_numbers_the_one_explaining_every_case_is_named() -> None:
+    """A window sum divided by the stride SH·SW is, with a stride of 1, the sum not divided at
+    all, and with a stride of 2 × 1 and a window 2 high, the sum divided by FH: every failing
+    case names the reading they all share, none "on this case only" (each case named its own
+    coincidence, as though the backend did not divide, or divided by FH)."""
+    found = _diagnoses(mistakes.avg_pool_divided_by_stride, "avg_pool2d")
+    texts = found["forward"] | found["gradient"]
+    assert found["forward"] and found["gradient"] and all(
+        str(t).startswith("matches the window sum divided by the stride's SH·SW (")
+        and "on this case only" not in str(t) and "FH only" not in str(t)
+        and "not divided" not in str(t) for t in texts), texts
+    assert {str(t).split("(")[1].split(")")[0] for t in texts} >= {"1", "2"}, texts
+
+
+def test_a_symptom_shared_by_every_case_wins_over_a_coincidence_of_one() -> None:
+    """dc0 never filled in: on a one-step case that is also an LSTM backward without the cell
+    path (c0's gradient flows only through it), but "all zeros" explains every failing case,
+    so it is named on all of them and nothing is "on this case only"."""
+    found = _diagnoses(mistakes.lstm_dc0_zero, "lstm")
+    assert found["forward"] == set() and found["gradient"]
+    assert all(str(t).startswith("returns all zeros: dc0 is entirely 0 where the true gradient")
+               and "cell path" not in str(t) and "on this case only" not in str(t)
+               for t in found["gradient"]), found["gradient"]
+
+
 def _swapped(name: str, pairs: str) -> set[str]:
     return {f"matches the {name} ({a}, {b}) applied the other way round, as ({b}, {a}): a pair "
             f"is (H, W), its first number along the rows (axis 2 of NCHW), as in torch [breaks "
@@ -370,9 +395,12 @@ def test_outputs_in_the_wrong_order_are_named() -> None:
 @pytest.mark.parametrize(("backend", "text"), [
     (mistakes.padded_before_only,
      "matches padding on one side only (1·P zeros before the start of each axis, none after)"),
-    (mistakes.padding_ignored, "matches no padding at all (the padding is ignored): nnspec "
-                               "pads P = (1, 1) zeros on both sides of each axis [breaks "
-                               "conv.padding]"),
+    (mistakes.padding_ignored,       # (the 3×3 output is the first rows and columns of
+     # P zeros after the end only: the shape leaves out the windows that reach them)
+     "matches no padding at all (the padding is ignored): nnspec pads P = (1, 1) zeros on both "
+     "sides of each axis; or, with the same numbers on this case, matches padding on one side "
+     "only (1·P zeros after the end of each axis, none before): nnspec pads P = (1, 1) zeros on "
+     "both sides of each axis [breaks conv.padding]"),
     (mistakes.stride_one_whole,
      "matches stride 1 (the stride (2, 2) is ignored): each window must move S elements along "
      "each axis [breaks conv.stride]"),
