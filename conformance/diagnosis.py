@@ -678,9 +678,10 @@ def _unstable(ctx: Context) -> Iterator[Candidate]:
                if k in c[1]) for c in formulas):
         return
     yield (f"matches an unstable formula: inf or nan ({where} elements) on a case whose inputs "
-           f"reach |{biggest:.3g}|, the right values elsewhere: an exp (or a square) of a large "
-           f"number overflows ({ctx.dtype.name} ends near {np.finfo(ctx.dtype).max:.1e}); the "
-           f"contract promises finite results for any finite input", values)
+           f"reach |{biggest:.3g}|, the right values elsewhere: an exp or a square overflows "
+           f"({ctx.dtype.name} ends near {np.finfo(ctx.dtype).max:.1e}), or exps underflow to 0 "
+           f"and 0/0 or log 0 follows; the contract promises finite results for any finite "
+           f"input", values)
 
 
 def _unstable_formulas(ctx: Context) -> Iterator[Candidate]:
@@ -706,6 +707,7 @@ def _unstable_formulas(ctx: Context) -> Iterator[Candidate]:
         else:
             p = (e / e.sum(axis=-1, keepdims=True)).astype(np.float64)
             if ctx.case.op == "softmax":
+                yield from _softmax_shifted_by_the_whole_max(ctx, x, up)
                 dy = up.get("y", np.zeros_like(p))
                 values = ({"y": p} if ctx.check == "forward" else
                           {"x": p * (dy - np.sum(dy * p, axis=-1, keepdims=True))})
@@ -716,6 +718,23 @@ def _unstable_formulas(ctx: Context) -> Iterator[Candidate]:
     yield (f"matches the unshifted formula {how} overflowing: exp(x) is inf beyond "
            f"x ≈ {np.log(np.finfo(dt).max):.0f} in {dt.name}; the contract promises stable "
            f"results for any finite input", values)
+
+
+def _softmax_shifted_by_the_whole_max(ctx: Context, x: np.ndarray,
+                                      up: Mapping[str, np.ndarray]) -> Iterator[Candidate]:
+    """softmax(x − max x) with the largest value of the whole array, not of each row: a row
+    that lies far below it has every exp underflow to 0, and 0/0 is nan."""
+    with np.errstate(under="ignore", invalid="ignore", divide="ignore"):
+        e = np.exp(x - x.max())
+        p = (e / e.sum(axis=-1, keepdims=True)).astype(np.float64)
+    dy = up.get("y", np.zeros_like(p))
+    values = ({"y": p} if ctx.check == "forward" else
+              {"x": p * (dy - np.sum(dy * p, axis=-1, keepdims=True))})
+    yield (f"matches softmax shifted by the largest value of the whole array (x − max x) "
+           f"instead of each row's own: in a row that lies more than about "
+           f"{-np.log(np.finfo(ctx.dtype).smallest_subnormal):.0f} below it every exp "
+           f"underflows to 0, and 0/0 is nan; the contract promises stable results for any "
+           f"finite input", values)
 
 
 def _log_of_softmax(ctx: Context, x: np.ndarray, unshifted: np.ndarray,

@@ -238,3 +238,14 @@ lstm_dc0_zero = types.SimpleNamespace(       # c0's gradient never filled in, th
     lstm=TORCH.lstm, vjp=lambda op, inputs, attrs, cots: (
         *TORCH.vjp(op, inputs, attrs, cots)[:2],
         np.zeros_like(inputs[2]), *TORCH.vjp(op, inputs, attrs, cots)[3:]))
+
+
+def _softmax_whole_max(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max())                  # the whole batch's max, not each row's
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+softmax_shifted_by_whole_max = types.SimpleNamespace(
+    softmax=_softmax_whole_max,
+    softmax_backward=lambda dy, x: _softmax_whole_max(x) * (
+        dy - np.sum(dy * _softmax_whole_max(x), axis=-1, keepdims=True)))

@@ -180,6 +180,18 @@ def test_a_symptom_shared_by_every_case_wins_over_a_coincidence_of_one() -> None
                for t in found["gradient"]), found["gradient"]
 
 
+def test_softmax_shifted_by_the_whole_batchs_max_is_named_as_underflow_not_overflow() -> None:
+    """Rows far below the batch's largest value underflow to 0/0: nothing overflows, so the
+    diagnosis must not send the student looking for a shift that is there."""
+    with np.errstate(all="ignore"):
+        found = _diagnoses(mistakes.softmax_shifted_by_whole_max, "softmax")
+    texts = found["forward"] | found["gradient"]
+    assert found["forward"] and found["gradient"] and all(str(t).startswith(
+        "matches softmax shifted by the largest value of the whole array (x − max x) instead of "
+        "each row's own: in a row that lies more than about 744 below it every exp underflows "
+        "to 0, and 0/0 is nan") and "overflow" not in str(t) for t in texts), texts
+
+
 def _swapped(name: str, pairs: str) -> set[str]:
     return {f"matches the {name} ({a}, {b}) applied the other way round, as ({b}, {a}): a pair "
             f"is (H, W), its first number along the rows (axis 2 of NCHW), as in torch [breaks "
