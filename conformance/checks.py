@@ -132,6 +132,8 @@ def _check_case(target: Target, case: Case, check: Check, dt: np.dtype, required
     if outcome.warnings:                  # the contract promises no warning: reported, not lost
         result = replace(result, warnings=outcome.warnings,
                          reason=f"{result.reason} [it warned: {'; '.join(outcome.warnings)}]")
+        if result.status == "pass" and STABLE in OPS[case.op].claims:
+            return replace(result, status="fail", diagnosis=_warned(case.op, outcome.warnings))
     if result.status == "fail" and diagnose:
         from conformance.diagnosis import diagnose as find_mistake
 
@@ -145,6 +147,28 @@ def _check_case(target: Target, case: Case, check: Check, dt: np.dtype, required
         result = replace(result, diagnosis=found.text, mistakes=found.mistakes,
                          consistency=found.consistency, anatomy=found.anatomy)
     return result
+
+
+STABLE = "convention.stable"
+"""The claim of the ops that must be finite and warning-free for any finite input (CONVENTIONS:
+"no overflow warning, no nan"): a numeric warning fails their check even where the values are
+right."""
+
+_UNSTABLE_STEP = {
+    "sigmoid": "1 / (1 + e^−x) takes e^(1e4) at x = −1e4; a stable σ exponentiates −|x| only",
+    "softmax": "e^x of an unshifted logit, or a row whose exps all underflow; subtracting each "
+               "row's own maximum first keeps every exp in (0, 1]",
+    "cross_entropy": "e^x of an unshifted logit, or the log of a probability that underflowed "
+                     "to 0; log-sum-exp (x_t − m − log Σ e^(x_j − m), m = max x) avoids both",
+}
+
+
+def _warned(op: str, warnings: tuple[str, ...]) -> str:
+    """The diagnosis of right values computed with a numeric warning by an op that promises
+    none."""
+    return (f"the values are right, but computing them warned ({'; '.join(warnings)}): an "
+            f"intermediate overflowed or divided by zero on the way ({_UNSTABLE_STEP[op]}); "
+            f"the contract promises {op} warning-free for any finite input [breaks {STABLE}]")
 
 
 FIRST_CALL_FACTOR = 6

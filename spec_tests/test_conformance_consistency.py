@@ -442,23 +442,43 @@ def test_a_mistake_that_explains_some_batch_rows_only_is_labelled_partial() -> N
 
 def test_a_warning_the_backend_emits_is_reported_with_its_check() -> None:
     """The textbook σ = 1 / (1 + e^−x) is right at x = −1e4 (e^1e4 = inf, 1/inf = 0) but numpy
-    warns of the overflow: the contract promises no warning, so the check carries it (reason and
-    JSON), where it used to be swallowed."""
+    warns of the overflow: the contract promises sigmoid no warning (convention.stable), so the
+    check carries it (reason and JSON), where it used to be swallowed, and fails, its values
+    right, with a diagnosis that says so."""
     def sigmoid(x: np.ndarray) -> np.ndarray:
         return 1 / (1 + np.exp(-x))
 
     report = run(types.SimpleNamespace(sigmoid=sigmoid), ops=["sigmoid"])
     warned = [r for r in report.results if r.warnings]
-    assert warned and all(r.status == "pass" for r in warned)
     overflowing = {r.id for r in report.results if r.check == "forward"      # (no backward)
                    and np.min(r.case.inputs["x"]) < -709.8}
     assert {r.id for r in warned} == overflowing            # e^−x beyond float64's range
     for r in warned:
+        assert r.status == "fail" and r.max_abs_error == 0.0
         assert r.warnings == ("RuntimeWarning: overflow encountered in exp",)
         assert r.reason.endswith("[it warned: RuntimeWarning: overflow encountered in exp]")
         assert r.to_dict()["warnings"] == ["RuntimeWarning: overflow encountered in exp"]
+        assert r.diagnosis == (
+            "the values are right, but computing them warned (RuntimeWarning: overflow "
+            "encountered in exp): an intermediate overflowed or divided by zero on the way "
+            "(1 / (1 + e^−x) takes e^(1e4) at x = −1e4; a stable σ exponentiates −|x| only); "
+            "the contract promises sigmoid warning-free for any finite input [breaks "
+            "convention.stable]")
     quiet = [r for r in report.results if not r.warnings]
-    assert quiet and all(r.to_dict()["warnings"] == [] for r in quiet)
+    assert quiet and all(r.to_dict()["warnings"] == [] and r.status != "fail" for r in quiet)
+
+
+def test_a_warning_of_an_op_that_promises_no_stability_is_reported_and_passes() -> None:
+    """relu makes no stability promise: a stray overflow on the way to right values is reported
+    with the check, which passes."""
+    def relu(x: np.ndarray) -> np.ndarray:
+        np.exp(1000 * x)                                  # computed and thrown away
+        return np.maximum(x, 0)
+
+    report = run(types.SimpleNamespace(relu=relu), ops=["relu"])
+    warned = [r for r in report.results if r.warnings]
+    assert warned and all(r.status == "pass" and r.reason.endswith(
+        "[it warned: RuntimeWarning: overflow encountered in exp]") for r in warned)
 
 
 def _rnn_with_derivative(slope: str) -> Any:
