@@ -31,7 +31,8 @@ def test_every_forward_check_passes_but_the_listed_failures(dtype: str) -> None:
     report = run("onnx-reference", dtype=dtype, xfail=xfail_file("onnx-reference"))
     assert report.ok, "\n".join(r.line() for r in report.problems())
     listed = [r for r in report.results if r.status == "xfail"]
-    assert [r.id for r in listed] == ["cross_entropy[forward-golden-06]"]
+    assert [r.id for r in listed] == ["sigmoid[forward-golden-05]",          # warns only
+                                      "cross_entropy[forward-golden-06]"]
     assert {r.expected_failure for r in listed} <= set(findings("onnx-reference"))
     forward = [r for r in report.results if r.check == "forward"]
     gradient = [r for r in report.results if r.check == "gradient"]
@@ -43,7 +44,7 @@ def test_every_forward_check_passes_but_the_listed_failures(dtype: str) -> None:
 
 def test_the_reproducers_in_the_scoreboard_notes_hold() -> None:
     snippets = reproducers("onnx-reference")
-    assert len(snippets) == 3
+    assert len(snippets) == 4
     for code in snippets:
         exec(compile(code, "docs/scoreboard-notes.md (onnx-reference)", "exec"), {})
 
