@@ -24,6 +24,7 @@ final state ignored         an RNN/LSTM/GRU backward that drops ∂L/∂h_n (or 
 axes swapped                a per-axis stride, padding or window read as (W, H), not (H, W)
 one-sided padding           zeros on one side only (P or 2P), or no padding at all
 stride ignored              stride 1 instead of S, or pooling with stride = window size
+upstream ignored            a backward that leaves out the upstream gradient (as if it were 1)
 wrong argument              gradients (or outputs) returned in the wrong order
 all zeros                   zeros where the true values are not (a stub, an array never filled)
 constant factor             the true values times a nonzero constant (−1, 2, 1/N, ...)
@@ -434,6 +435,20 @@ def _final_state_ignored(ctx: Context) -> Iterator[Candidate]:
             names = " and ".join(f"∂L/∂{n}" for n in dropped)
             yield (f"matches gradients that ignore {names}: the final state is an output of "
                    f"its own, and its upstream gradient adds to the last step's", values)
+
+
+def _upstream_ignored(ctx: Context) -> Iterator[Candidate]:
+    """The backward computed as though every upstream gradient were 1 (∂(Σ y)/∂x): the chain
+    rule's product with ∂L/∂y left out."""
+    if ctx.check != "gradient" or not ctx.case.upstream:
+        return
+    values = ctx.evaluate(upstream={k: np.ones_like(np.asarray(v, np.float64))
+                                    for k, v in ctx.case.upstream.items()})
+    if values is not None:
+        names = " and ".join(f"∂L/∂{k}" for k in ctx.case.upstream)
+        yield (f"matches the gradient with the upstream gradient left out (as though {names} "
+               f"were 1 everywhere): the backward must multiply by the upstream gradient it is "
+               f"given (the chain rule)", values)
 
 
 def _one_sided_padding(ctx: Context) -> Iterator[Candidate]:
@@ -1090,6 +1105,7 @@ MISTAKES: tuple[Mistake, ...] = (
                                          "lp_pool2d"}), ("conv.stride",), _stride_ignored),
     Mistake("output size", frozenset({"conv2d", "conv1d", "max_pool2d", "avg_pool2d",
                                       "lp_pool2d"}), ("conv.grid-size",), _output_size),
+    Mistake("upstream ignored", None, None, _upstream_ignored, "backward"),
     Mistake("wrong argument", None, None, _wrong_argument, "backward"),
     Mistake("all zeros", None, None, _all_zeros, "either"),
     Mistake("constant factor", None, None, _constant_factor, "either"),

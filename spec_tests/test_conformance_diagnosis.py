@@ -329,7 +329,7 @@ def test_max_pooling_with_the_window_as_stride_is_named() -> None:
 def test_an_unknown_mistake_says_so_plainly() -> None:
     found = _diagnoses(mistakes.unknown_mistake, "relu")
     assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried "
-                                "float32 rounding, relu at zero, unstable, wrong argument, all "
+                                "float32 rounding, relu at zero, unstable, upstream ignored, wrong argument, all "
                                 "zeros, "
                                 "constant factor); see the anatomy line"}   # (no gradient)
 
@@ -337,7 +337,7 @@ def test_an_unknown_mistake_says_so_plainly() -> None:
 def test_an_unknown_mistake_of_shape_points_at_the_shapes() -> None:
     found = _diagnoses(mistakes.relu_flattened, "relu")
     assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried "
-                                "float32 rounding, relu at zero, unstable, wrong argument, all "
+                                "float32 rounding, relu at zero, unstable, upstream ignored, wrong argument, all "
                                 "zeros, "
                                 "constant factor); see the shapes above"}
 

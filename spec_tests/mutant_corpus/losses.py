@@ -137,7 +137,7 @@ CROSS_ENTROPY = [
     mutant("ce-grad-ignores-dloss", "cross_entropy",
            "dlogits = (softmax − onehot)/N: the upstream dloss ignored", "backward-only",
            backward("cross_entropy", lambda d, z, t: _ce_grad(d, z, t, use_dloss=False)), G,
-           "backward", ["dlogits"], named="constant factor"),
+           "backward", ["dlogits"], named="upstream ignored"),
     mutant("ce-grad-no-onehot", "cross_entropy", "dlogits = softmax/N: the −onehot forgotten",
            "backward-only", backward("cross_entropy", lambda d, z, t: _ce_grad(
                d, z, t, onehot=False)), G, "backward", ["dlogits"]),
