@@ -41,6 +41,7 @@ embedding overwrite's ∂L/∂E (dE[ids] = dy), which no call of the reference g
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -50,7 +51,7 @@ from typing import Any, Literal, cast
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from conformance.anatomy import Anatomy, _factor, anatomies
+from conformance.anatomy import Anatomy, _factor, _nice, anatomies
 from conformance.backends import Bound, load_backend
 from conformance.cases import Case, complete, f32
 from conformance.consistency import Consistency, Target, self_consistency
@@ -1021,6 +1022,58 @@ def _whole(c: float) -> bool:
     return False
 
 
+SIZES = (("N", "the batch size"), ("T", "the number of steps"), ("FH·FW", "the window size"),
+         ("F", "the kernel width"), ("OH·OW", "the output positions of an image"),
+         ("N·OH·OW", "the output positions of the batch"), ("OL", "the output length"),
+         ("N·OL", "the output positions of the batch"), ("N·T", "the steps of the batch"),
+         ("FH", "the window height"), ("FW", "the window width"), ("C", None), ("K", None),
+         ("D", None), ("M", None), ("H", None), ("W", None), ("H·W", None), ("L", None))
+"""The sizes a factor is read as (in this order of preference), with what they count: a mean
+taken where a sum belongs, or a division left out, scales by one of them."""
+
+
+def _sizes(ctx: Context) -> dict[str, int]:
+    """The case's sizes by the contract's letters (N, C, FH, OH, ...): from the shapes of its
+    inputs and outputs, and a pool's window; a letter whose arrays disagree is left out."""
+    spec = op_spec(ctx.case.op)
+    arrays = {**ctx.case.inputs, **(ctx.case.expected or {})}
+    found: dict[str, set[int]] = {}
+    for arg in (*spec.inputs, *spec.outputs):
+        letters = arg.shape.strip("[]").replace(" ", "").split(",")
+        if arg.name not in arrays or not arg.shape.startswith("[") or len(letters) != np.ndim(
+                arrays[arg.name]):
+            continue
+        for letter, size in zip(letters, np.shape(arrays[arg.name])):
+            if letter.isalpha():
+                found.setdefault(letter, set()).add(int(size))
+    if "kernel_size" in ctx.case.attrs and np.ndim(ctx.case.attrs["kernel_size"]) == 1:
+        for letter, size in zip(("FH", "FW"), ctx.case.attrs["kernel_size"]):
+            found.setdefault(letter, set()).add(int(size))
+    return {k: next(iter(v)) for k, v in found.items() if len(v) == 1}
+
+
+def _as_a_size(ctx: Context, c: float) -> str:
+    """", which is 1/N here (N = 4, the batch size)" where the factor c is a size of the case
+    or its inverse (the first of SIZES that fits, sizes of 3 or more only: a 2 is too often
+    something else); "" otherwise."""
+    nice = _nice(c)
+    if nice is None or abs(nice) == 1:
+        return ""
+    k = round(abs(nice) if abs(nice) >= 1 else 1 / abs(nice))
+    sizes = _sizes(ctx)
+    for expression, meaning in SIZES:
+        letters = expression.split("·")
+        if k < 3 or not all(letter in sizes for letter in letters):
+            continue
+        if math.prod(sizes[letter] for letter in letters) == k:
+            shown = expression if abs(nice) >= 1 else (
+                f"1/{expression}" if len(letters) == 1 else f"1/({expression})")
+            sign = "−" if nice < 0 else ""
+            of = ", ".join(f"{letter} = {sizes[letter]}" for letter in letters)
+            return f", which is {sign}{shown} here ({of}{f': {meaning}' if meaning else ''})"
+    return ""
+
+
 def _constant_factor(ctx: Context) -> Iterator[Candidate]:
     """The true values times c (least squares). Any single number is a multiple of any other,
     and a few numbers nearly so: with fewer than 8 non-zero elements, only a whole-number factor
@@ -1040,7 +1093,10 @@ def _constant_factor(ctx: Context) -> Iterator[Candidate]:
     if not factors or any(np.isclose(c, 1.0) or np.isclose(c, 0.0) for c in factors.values()):
         return                                            # (zeros: _all_zeros' business)
     values = {**ctx.expected, **{k: c * ctx.expected[k] for k, c in factors.items()}}
-    scaled = ", ".join(f"{ctx.prefix(k)} × {_factor(c)}" for k, c in factors.items())
+    alike: dict[str, list[str]] = {}              # arrays scaled alike, shown together
+    for k, c in factors.items():
+        alike.setdefault(f"{_factor(c)}{_as_a_size(ctx, c)}", []).append(ctx.prefix(k))
+    scaled = ", ".join(f"{', '.join(names)} × {c}" for c, names in alike.items())
     what = "gradient" if ctx.check == "gradient" else "output"
     how = ("with its sign flipped" if all(abs(c + 1.0) < 1e-6 for c in factors.values())
            else "scaled by a constant")
@@ -1261,7 +1317,8 @@ def _named(ctx: Context, verdict: str | None) -> tuple[list[Named], list[str]]:
                     _close(values[k], v[k], loose) for k in values if k in v)), None)
                 if same is None and (generic_after or explained):
                     break                 # other numbers than the mistake already named
-                option = Option(mistake.name, text, claims, _kind(text))
+                option = Option(mistake.name, text, claims, mistake.name
+                                if mistake.name in GENERIC else _kind(text))
                 if same is None:
                     found.append(Named((option,)))
                     seen.append(values)

@@ -249,3 +249,7 @@ softmax_shifted_by_whole_max = types.SimpleNamespace(
     softmax=_softmax_whole_max,
     softmax_backward=lambda dy, x: _softmax_whole_max(x) * (
         dy - np.sum(dy * _softmax_whole_max(x), axis=-1, keepdims=True)))
+linear_parameter_gradients_averaged = types.SimpleNamespace(   # dw and db as means over N
+    linear=TORCH.linear, vjp=lambda op, inputs, attrs, cots: (
+        lambda g, n: (g[0], g[1] / n, g[2] / n))(TORCH.vjp(op, inputs, attrs, cots),
+                                                 len(inputs[0])))

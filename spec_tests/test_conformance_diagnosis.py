@@ -192,6 +192,22 @@ def test_softmax_shifted_by_the_whole_batchs_max_is_named_as_underflow_not_overf
         "to 0, and 0/0 is nan") and "overflow" not in str(t) for t in texts), texts
 
 
+def test_a_factor_that_is_a_size_of_the_case_says_which() -> None:
+    """dw and db divided by the batch size: the factor 1/N is read as 1/N wherever N ≥ 3 (a 2 is
+    too often something else), and the reading is the same on every case (nothing "on this
+    case only")."""
+    report = run(mistakes.linear_parameter_gradients_averaged, ops=["linear"])
+    failures = [r for r in report.failures() if r.check == "gradient"]
+    assert failures and all(r.check == "gradient" for r in report.failures())
+    for r in failures:
+        n = len(r.case.inputs["x"])
+        text = str(r.diagnosis)
+        assert text.startswith(f"matches the true gradient scaled by a constant (dw, db × 1/{n}")
+        assert "on this case only" not in text
+        assert (f"which is 1/N here (N = {n}: the batch size)" in text) == (n >= 3), text
+    assert any(len(r.case.inputs["x"]) >= 3 for r in failures)
+
+
 def _swapped(name: str, pairs: str) -> set[str]:
     return {f"matches the {name} ({a}, {b}) applied the other way round, as ({b}, {a}): a pair "
             f"is (H, W), its first number along the rows (axis 2 of NCHW), as in torch [breaks "
@@ -329,17 +345,17 @@ def test_max_pooling_with_the_window_as_stride_is_named() -> None:
 def test_an_unknown_mistake_says_so_plainly() -> None:
     found = _diagnoses(mistakes.unknown_mistake, "relu")
     assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried "
-                                "float32 rounding, relu at zero, unstable, upstream ignored, wrong argument, all "
-                                "zeros, "
-                                "constant factor); see the anatomy line"}   # (no gradient)
+                                "float32 rounding, relu at zero, unstable, upstream ignored, "
+                                "wrong argument, all zeros, constant factor); see the anatomy "
+                                "line"}   # (no gradient)
 
 
 def test_an_unknown_mistake_of_shape_points_at_the_shapes() -> None:
     found = _diagnoses(mistakes.relu_flattened, "relu")
     assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried "
-                                "float32 rounding, relu at zero, unstable, upstream ignored, wrong argument, all "
-                                "zeros, "
-                                "constant factor); see the shapes above"}
+                                "float32 rounding, relu at zero, unstable, upstream ignored, "
+                                "wrong argument, all zeros, constant factor); see the shapes "
+                                "above"}
 
 
 def test_a_float32_run_still_names_the_mistake_but_never_float32_rounding() -> None:
