@@ -26,6 +26,7 @@ one-sided padding           zeros on one side only (P or 2P), or no padding at a
 stride ignored              stride 1 instead of S, or pooling with stride = window size
 upstream ignored            a backward that leaves out the upstream gradient (as if it were 1)
 wrong argument              gradients (or outputs) returned in the wrong order
+layout                      the right values with the axes of an array in another order
 all zeros                   zeros where the true values are not (a stub, an array never filled)
 constant factor             the true values times a nonzero constant (−1, 2, 1/N, ...)
 ==========================  ==================================================================
@@ -450,6 +451,58 @@ def _upstream_ignored(ctx: Context) -> Iterator[Candidate]:
         yield (f"matches the gradient with the upstream gradient left out (as though {names} "
                f"were 1 everywhere): the backward must multiply by the upstream gradient it is "
                f"given (the chain rule)", values)
+
+
+def _axis_names(ctx: Context, name: str, ndim: int) -> list[str]:
+    """The contract's letters of an array's axes ("N", "C", "OH", ...), or axis numbers."""
+    spec = op_spec(ctx.case.op)
+    arg = next((a for a in (*spec.inputs, *spec.outputs) if a.name == name), None)
+    letters = [] if arg is None else arg.shape.strip("[]").replace(" ", "").split(",")
+    if len(letters) == ndim and all(letter.isalpha() for letter in letters):
+        return letters
+    return [f"axis {i}" for i in range(ndim)]
+
+
+def _relaid(ctx: Context, name: str) -> tuple[str, np.ndarray] | None:
+    """The true array ``name`` in another layout that gives the backend's: transposed (to
+    another shape, or reshaped back to its own), or flattened and read back in another axis
+    order, then transposed to the contract's shape; None if no layout does."""
+    e, got = ctx.expected[name], np.asarray(ctx.got[name], np.float64)
+    if not 2 <= e.ndim <= 5 or e.size != got.size:
+        return None
+    letters = _axis_names(ctx, name, e.ndim)
+    contract = f"[{', '.join(letters)}]"
+    for order in itertools.permutations(range(e.ndim)):
+        if order == tuple(range(e.ndim)):
+            continue
+        other = f"[{', '.join(letters[i] for i in order)}]"
+        transposed = e.transpose(order)
+        if transposed.shape == got.shape and _close(got, transposed, ctx.tol):
+            return (f"{ctx.prefix(name)} is the right array with its axes in the order {other}, "
+                    f"where the contract's is {contract} (a transpose too many or too few: "
+                    f"another framework's layout?)", transposed)
+        candidates = (
+            (transposed.reshape(e.shape), f"laid out as {other} and read as {contract}: a "
+                                          f"reshape where a transpose belongs"),
+            (e.reshape(transposed.shape).transpose(np.argsort(order)),
+             f"flattened in the contract's order {contract}, read back as {other} and "
+             f"transposed to {contract}: a reshape (or view) in another axis order"))
+        for values, how in candidates:
+            if values.shape == got.shape and not _close(values, e, ctx.tol) and _close(
+                    got, values, ctx.tol):
+                return f"{ctx.prefix(name)} holds the right values, {how}", values
+    return None
+
+
+def _layout(ctx: Context) -> Iterator[Candidate]:
+    """Every failing array the right values in another layout (a permutation of its axes)."""
+    failing = [k for k in ctx.expected if not _close(ctx.got[k], ctx.expected[k], ctx.tol)]
+    found = {k: _relaid(ctx, k) for k in failing}
+    if not failing or any(v is None for v in found.values()):
+        return
+    texts = "; ".join(cast(tuple[str, np.ndarray], v)[0] for v in found.values())
+    yield (f"matches the right values in another layout: {texts}",
+           {**ctx.expected, **{k: cast(tuple[str, np.ndarray], v)[1] for k, v in found.items()}})
 
 
 def _one_sided_padding(ctx: Context) -> Iterator[Candidate]:
@@ -1163,14 +1216,16 @@ MISTAKES: tuple[Mistake, ...] = (
                                       "lp_pool2d"}), ("conv.grid-size",), _output_size),
     Mistake("upstream ignored", None, None, _upstream_ignored, "backward"),
     Mistake("wrong argument", None, None, _wrong_argument, "backward"),
+    Mistake("layout", None, None, _layout, "either"),
     Mistake("all zeros", None, None, _all_zeros, "either"),
     Mistake("constant factor", None, None, _constant_factor, "either"),
 )
 """The well-known mistakes, tried in this order. In ``claims``, "{op}" stands for the op's own
 first claim; None means the op's claim, with graph.backprop (the chain rule) for gradients."""
 
-GENERIC = frozenset({"all zeros", "constant factor"})
-"""Symptoms rather than mechanisms: named only where no specific mistake explains the check."""
+GENERIC = frozenset({"layout", "all zeros", "constant factor"})
+"""Symptoms (or, for a layout, what several specific mistakes have in common) rather than
+mechanisms: named only where no specific mistake explains the check."""
 
 
 def _close(actual: Any, expected: np.ndarray, tol: Tolerance) -> bool:

@@ -253,3 +253,17 @@ linear_parameter_gradients_averaged = types.SimpleNamespace(   # dw and db as me
     linear=TORCH.linear, vjp=lambda op, inputs, attrs, cots: (
         lambda g, n: (g[0], g[1] / n, g[2] / n))(TORCH.vjp(op, inputs, attrs, cots),
                                                  len(inputs[0])))
+conv_channels_last = types.SimpleNamespace(                    # y returned as [N, OH, OW, K]
+    conv2d=lambda x, w, b, s, p: TORCH.conv2d(x, w, b, s, p).transpose(0, 2, 3, 1))
+
+
+def _dw_read_back_kernel_last(op: str, inputs: Arrays, attrs: dict[str, Any],
+                              cots: Arrays) -> Arrays:
+    """conv2d's gradients with dw's [C·FH·FW] columns read back as (FH, FW, C)."""
+    dx, dw, db = TORCH.vjp(op, inputs, attrs, cots)
+    k, c, fh, fw = dw.shape
+    return dx, dw.reshape(k, fh, fw, c).transpose(0, 3, 1, 2), db
+
+
+conv_dw_columns_misread = types.SimpleNamespace(conv2d=TORCH.conv2d,
+                                                vjp=_dw_read_back_kernel_last)

@@ -208,6 +208,22 @@ def test_a_factor_that_is_a_size_of_the_case_says_which() -> None:
     assert any(len(r.case.inputs["x"]) >= 3 for r in failures)
 
 
+def test_the_right_values_in_another_layout_are_named_with_the_axis_orders() -> None:
+    """An output in channels-last order, and a weight gradient whose flattened columns are read
+    back in another axis order: the values are all there, in the wrong places."""
+    found = _diagnoses(mistakes.conv_channels_last, "conv2d")
+    assert found["forward"] == {
+        "matches the right values in another layout: y is the right array with its axes in the "
+        "order [N, OH, OW, K], where the contract's is [N, K, OH, OW] (a transpose too many or "
+        "too few: another framework's layout?) [breaks conv.kernel]"}
+    found = _diagnoses(mistakes.conv_dw_columns_misread, "conv2d")
+    assert found["forward"] == set() and found["gradient"] == {
+        "matches the right values in another layout: dw holds the right values, flattened in "
+        "the contract's order [K, C, FH, FW], read back as [K, FH, FW, C] and transposed to "
+        "[K, C, FH, FW]: a reshape (or view) in another axis order [breaks graph.backprop, "
+        "conv.kernel]"}
+
+
 def _swapped(name: str, pairs: str) -> set[str]:
     return {f"matches the {name} ({a}, {b}) applied the other way round, as ({b}, {a}): a pair "
             f"is (H, W), its first number along the rows (axis 2 of NCHW), as in torch [breaks "
@@ -346,16 +362,16 @@ def test_an_unknown_mistake_says_so_plainly() -> None:
     found = _diagnoses(mistakes.unknown_mistake, "relu")
     assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried "
                                 "float32 rounding, relu at zero, unstable, upstream ignored, "
-                                "wrong argument, all zeros, constant factor); see the anatomy "
-                                "line"}   # (no gradient)
+                                "wrong argument, layout, all zeros, constant factor); see the "
+                                "anatomy line"}   # (no gradient)
 
 
 def test_an_unknown_mistake_of_shape_points_at_the_shapes() -> None:
     found = _diagnoses(mistakes.relu_flattened, "relu")
     assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried "
                                 "float32 rounding, relu at zero, unstable, upstream ignored, "
-                                "wrong argument, all zeros, constant factor); see the shapes "
-                                "above"}
+                                "wrong argument, layout, all zeros, constant factor); see the "
+                                "shapes above"}
 
 
 def test_a_float32_run_still_names_the_mistake_but_never_float32_rounding() -> None:
