@@ -25,6 +25,7 @@ axes swapped                a per-axis stride, padding or window read as (W, H),
 one-sided padding           zeros on one side only (P or 2P), or no padding at all
 stride ignored              stride 1 instead of S, or pooling with stride = window size
 upstream ignored            a backward that leaves out the upstream gradient (as if it were 1)
+one example                 parameter gradients of the batch's first (or last) example only
 wrong argument              gradients (or outputs) returned in the wrong order
 layout                      the right values with the axes of an array in another order
 all zeros                   zeros where the true values are not (a stub, an array never filled)
@@ -451,6 +452,39 @@ def _upstream_ignored(ctx: Context) -> Iterator[Candidate]:
         yield (f"matches the gradient with the upstream gradient left out (as though {names} "
                f"were 1 everywhere): the backward must multiply by the upstream gradient it is "
                f"given (the chain rule)", values)
+
+
+def _one_batch_row(ctx: Context) -> Iterator[Candidate]:
+    """Parameter gradients (the arrays without a batch axis) of one example only, the first or
+    the last: the upstream gradient of every other batch row left out, where Σ_n belongs (the
+    failing arrays; the others are right)."""
+    if ctx.check != "gradient" or not ctx.case.upstream:
+        return
+    op = ctx.case.op
+    ups = {k: np.asarray(v, np.float64) for k, v in ctx.case.upstream.items()}
+    axes = {k: _batch_axis(op, k, v.ndim) for k, v in ups.items()}
+    if any(a is None for a in axes.values()):
+        return
+    sizes = {v.shape[cast(int, axes[k])] for k, v in ups.items()}
+    failing = [k for k, e in ctx.expected.items() if not _close(ctx.got[k], e, ctx.tol)]
+    shared = [k for k in failing if _batch_axis(op, k, ctx.expected[k].ndim) is None]
+    if len(sizes) != 1 or not failing or shared != failing:
+        return                            # (only parameter gradients can be one example's)
+    (n,) = sizes
+    for row, which in ((0, "the first"), (n - 1, "the last")):
+        upstream = {}
+        for k, v in ups.items():
+            kept = np.zeros_like(v)
+            index = [slice(None)] * v.ndim
+            index[cast(int, axes[k])] = slice(row, row + 1)
+            kept[tuple(index)] = v[tuple(index)]
+            upstream[k] = kept
+        values = ctx.evaluate(upstream=upstream)
+        if values is not None and n > 1:
+            names = ", ".join(ctx.prefix(k) for k in shared)
+            yield (f"matches {names} of {which} example of the batch only (batch row {row} of "
+                   f"{n}): a parameter's gradient sums the contributions of every example, "
+                   f"Σ_n", {**ctx.expected, **{k: values[k] for k in shared}})
 
 
 def _axis_names(ctx: Context, name: str, ndim: int) -> list[str]:
@@ -1215,6 +1249,7 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("output size", frozenset({"conv2d", "conv1d", "max_pool2d", "avg_pool2d",
                                       "lp_pool2d"}), ("conv.grid-size",), _output_size),
     Mistake("upstream ignored", None, None, _upstream_ignored, "backward"),
+    Mistake("one example", None, None, _one_batch_row, "backward"),
     Mistake("wrong argument", None, None, _wrong_argument, "backward"),
     Mistake("layout", None, None, _layout, "either"),
     Mistake("all zeros", None, None, _all_zeros, "either"),

@@ -224,6 +224,18 @@ def test_the_right_values_in_another_layout_are_named_with_the_axis_orders() -> 
         "conv.kernel]"}
 
 
+def test_a_parameter_gradient_of_one_example_only_is_named() -> None:
+    """db = dy[0]: right for a batch of one, the first example's share otherwise."""
+    report = run(mistakes.linear_db_of_the_first_example, ops=["linear"])
+    failures = report.failures()
+    assert failures and all(r.check == "gradient" for r in failures)
+    assert all(len(r.case.inputs["x"]) > 1 for r in failures)
+    assert {r.diagnosis for r in failures} == {
+        f"matches db of the first example of the batch only (batch row 0 of "
+        f"{len(r.case.inputs['x'])}): a parameter's gradient sums the contributions of every "
+        f"example, Σ_n [breaks graph.backprop, ff.layers]" for r in failures}
+
+
 def _swapped(name: str, pairs: str) -> set[str]:
     return {f"matches the {name} ({a}, {b}) applied the other way round, as ({b}, {a}): a pair "
             f"is (H, W), its first number along the rows (axis 2 of NCHW), as in torch [breaks "
@@ -361,17 +373,17 @@ def test_max_pooling_with_the_window_as_stride_is_named() -> None:
 def test_an_unknown_mistake_says_so_plainly() -> None:
     found = _diagnoses(mistakes.unknown_mistake, "relu")
     assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried "
-                                "float32 rounding, relu at zero, unstable, upstream ignored, "
-                                "wrong argument, layout, all zeros, constant factor); see the "
-                                "anatomy line"}   # (no gradient)
+                                "float32 rounding, relu at zero, unstable, upstream ignored, one "
+                                "example, wrong argument, layout, all zeros, constant factor); "
+                                "see the anatomy line"}   # (no gradient)
 
 
 def test_an_unknown_mistake_of_shape_points_at_the_shapes() -> None:
     found = _diagnoses(mistakes.relu_flattened, "relu")
     assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried "
-                                "float32 rounding, relu at zero, unstable, upstream ignored, "
-                                "wrong argument, layout, all zeros, constant factor); see the "
-                                "shapes above"}
+                                "float32 rounding, relu at zero, unstable, upstream ignored, one "
+                                "example, wrong argument, layout, all zeros, constant factor); "
+                                "see the shapes above"}
 
 
 def test_a_float32_run_still_names_the_mistake_but_never_float32_rounding() -> None:

@@ -129,7 +129,7 @@ CONV2D = [
                g, 2, g[2] / len(i[0]))), G, "backward", ["db"], named="constant factor"),
     mutant("conv2d-dw-first-image", "conv2d",
            "dw accumulated over the first image of the batch only", "backward-only",
-           patched("conv2d", _dw_first_image), G, "backward", ["dw"]),
+           patched("conv2d", _dw_first_image), G, "backward", ["dw"], named="one example"),
     mutant("conv2d-dx-kernel-not-rotated", "conv2d",
            "dx: dy correlated with the kernel as is, not rotated by 180°", "backward-only",
            patched("conv2d", _dx_unflipped), G, "backward", ["dx"]),

@@ -55,7 +55,7 @@ MUTANTS = [
                dy @ w, dy.T @ x, dy.sum(axis=1))), G, "backward", ["db"], how=["shape"]),
     mutant("linear-db-first-example", "linear", "db = dy[0]: the sum over the batch forgotten",
            "backward-only", backward("linear", lambda dy, x, w, b: (dy @ w, dy.T @ x, dy[0])),
-           G, "backward", ["db"]),
+           G, "backward", ["db"], named="one example"),
     mutant("linear-dw-transposed", "linear", "dw = xᵀ dy, [D, M] rather than [M, D]",
            "backward-only", backward("linear", lambda dy, x, w, b: (
                dy @ w, x.T @ dy, dy.sum(axis=0))), G, "backward", ["dw"],
