@@ -10,7 +10,8 @@ Mistakes, in the order they are tried (``MISTAKES``):
 
 ==========================  ==================================================================
 float32 rounding            a float64 run computed in float32 (errors of float32 size)
-flipped kernel              a true convolution, not cross-correlation (conv2d, conv1d)
+flipped kernel              a true convolution, not cross-correlation (conv2d, conv1d), or a
+                            kernel mirrored along one axis
 transposed weight           w (or a gate's w_hh block) used transposed; dw returned transposed
 gate order                  LSTM/GRU gate blocks read in another order (all permutations)
 GRU update gate             h' = z ∘ n + (1 − z) ∘ h instead of (1 − z) ∘ n + z ∘ h
@@ -18,9 +19,12 @@ missing sqrt                L2 pooling returning Σ x² instead of √(Σ x²)
 tie rule                    a max-pool gradient split between tied maxima, or sent to the last
 average not divided         average pooling returning the window sum
 sum instead of mean         cross_entropy summed over the batch
-softmax axis                softmax over the first axis, not the last
+softmax axis                softmax over another axis than the last
+softmax rows summed         a softmax backward with one Σ dy ∘ y over the batch, not one per row
 embedding overwrite         ∂L/∂E assigned row by row, so a repeated id keeps one share only
 final state ignored         an RNN/LSTM/GRU backward that drops ∂L/∂h_n (or ∂L/∂c_n)
+cell variant                h_n of the first step; an RNN without tanh; an LSTM's forget gate
+                            +1; a GRU's b_hn outside the reset gate
 axes swapped                a per-axis stride, padding or window read as (W, H), not (H, W)
 one-sided padding           zeros on one side only (P or 2P), or no padding at all
 stride ignored              stride 1 instead of S, or pooling with stride = window size
@@ -202,13 +206,29 @@ def _float32(ctx: Context) -> Iterator[Candidate]:
 
 
 def _flipped_kernel(ctx: Context) -> Iterator[Candidate]:
+    """The kernel flipped along every spatial axis (a true convolution), or, in 2-D, along one
+    axis only (a mirror: half of a convolution's flip)."""
     axes = _spatial(ctx)
-    w = np.flip(ctx.case.inputs["w"], axes)
-    values = _gradient_of_permuted(ctx, {"w": w}, lambda k, v: np.flip(v, axes))
-    what = "kernel flipped 180°" if len(axes) == 2 else "kernel reversed"
-    if values is not None:
-        yield (f"matches a true convolution ({what}): nnspec's {ctx.case.op} is "
-               f"cross-correlation, as in the Sobel example", values)
+    slide = "as in the Sobel example" if len(axes) == 2 else "the slides' convention"
+    flips = [(axes, "kernel flipped 180°" if len(axes) == 2 else "kernel reversed")]
+    if len(axes) == 2:
+        flips += [((axes[1],), "left to right"), ((axes[0],), "upside down")]
+    for flipped, what in flips:
+        w = np.flip(ctx.case.inputs["w"], flipped)
+        values = _gradient_of_permuted(ctx, {"w": w}, partial(_flip_back, flipped))
+        if values is None:
+            continue
+        if len(flipped) == len(axes):
+            yield (f"matches a true convolution ({what}): nnspec's {ctx.case.op} is "
+                   f"cross-correlation, {slide}", values)
+        else:
+            yield (f"matches the kernel mirrored {what} only (a true convolution flips it both "
+                   f"ways): nnspec's {ctx.case.op} is cross-correlation, {slide}, the kernel "
+                   f"as given", values)
+
+
+def _flip_back(axes: tuple[int, ...], name: str, value: np.ndarray) -> np.ndarray:
+    return np.flip(value, axes) if name == "w" else value
 
 
 def _blocks_transposed(w: np.ndarray, h: int) -> np.ndarray:
@@ -403,17 +423,19 @@ def _average_not_divided(ctx: Context) -> Iterator[Candidate]:
 
 
 def _softmax_axis(ctx: Context) -> Iterator[Candidate]:
-    """softmax over axis 0: the reference on the input with its first and last axes swapped
-    (the upstream gradient too), the results swapped back."""
+    """softmax over another axis than the last: the reference on the input with that axis and
+    the last swapped (the upstream gradient too), the results swapped back."""
     x = ctx.case.inputs["x"]
-    if x.ndim < 2:                                         # (the first axis is the last)
-        return
-    values = ctx.evaluate({"x": x.swapaxes(0, -1)},
-                          upstream={"y": np.swapaxes(ctx.case.upstream.get("y", x), 0, -1)})
-    if values is not None:
-        yield ("matches softmax over the first axis (each column summing to 1): nnspec, like "
-               "torch's softmax(dim=-1), normalises over the last axis (each row a distribution)",
-               {k: v.swapaxes(0, -1) for k, v in values.items()})
+    for axis in range(x.ndim - 1):                     # (a 1-D input has no other axis)
+        values = ctx.evaluate({"x": x.swapaxes(axis, -1)}, upstream={
+            "y": np.swapaxes(ctx.case.upstream.get("y", x), axis, -1)})
+        if values is None:  # pragma: no cover - any axis is accepted
+            continue
+        which = ("the first axis (each column summing to 1)" if axis == 0 else
+                 f"axis {axis} (of axes 0–{x.ndim - 1})")
+        yield (f"matches softmax over {which}: nnspec, like torch's softmax(dim=-1), "
+               f"normalises over the last axis (each row a distribution)",
+               {k: v.swapaxes(axis, -1) for k, v in values.items()})
 
 
 def _embedding_overwrite(ctx: Context) -> Iterator[Candidate]:
@@ -685,6 +707,17 @@ def _softmax_diagonal(ctx: Context) -> Iterator[Candidate]:
     dy = np.asarray(ctx.case.upstream["y"], np.float64)
     yield ("matches the Jacobian's diagonal only, dx = dy ∘ y(1 − y): each y_k depends on every "
            "x_j, so dx = y ∘ (dy − Σ_k dy_k y_k)", {"x": dy * y * (1.0 - y)})
+
+
+def _softmax_rows_summed(ctx: Context) -> Iterator[Candidate]:
+    """dx = y ∘ (dy − Σ dy ∘ y) with one sum over the whole array, not one per row."""
+    y = np.asarray((ctx.case.expected or {})["y"], np.float64)
+    if ctx.check != "gradient" or y.ndim < 2:
+        return
+    dy = np.asarray(ctx.case.upstream["y"], np.float64)
+    yield ("matches Σ dy ∘ y summed over the whole array, dx = y ∘ (dy − Σ_all dy ∘ y), not "
+           "over each row's own k: dx = y ∘ (dy − Σ_k dy_k y_k), one sum per row",
+           {"x": y * (dy - np.sum(dy * y))})
 
 
 def _wrong_quantity(ctx: Context) -> Iterator[Candidate]:
@@ -1031,6 +1064,52 @@ def _gate_nonlinearity(ctx: Context) -> Iterator[Candidate]:
                _recurrence(ctx, gru_cell))
 
 
+def _cell_variants(ctx: Context) -> Iterator[Candidate]:
+    """Recurrent cells written another way (forward only, as _gate_nonlinearity): the RNN's
+    tanh replaced (relu, σ, none), the LSTM's forget gate with +1 in its pre-activation (Keras's
+    unit_forget_bias is an initial bias, not a term of the step), the GRU's b_hn outside the
+    reset gate; and h_n taken from the first step instead of the last."""
+    if ctx.check == "gradient":
+        return
+    op, h = ctx.case.op, ctx.case.inputs["h0"].shape[1]
+    w_hh, b_hh = (np.asarray(ctx.case.inputs[k], np.float64) for k in ("w_hh", "b_hh"))
+    expected = ctx.expected
+    yield ("matches h_n taken from the first step (out[0]) instead of the last (out[T − 1]): "
+           "h_n is the state after the whole sequence",
+           {**expected, "h_n": expected["out"][0]})
+    if op == "rnn":
+        for name, act in (("relu", lambda a: np.maximum(a, 0.0)), ("σ", _sigmoid),
+                          ("no nonlinearity", lambda a: a)):
+            def rnn_cell(a: np.ndarray, hp: np.ndarray, cp: np.ndarray, act: Any = act
+                         ) -> tuple[np.ndarray, np.ndarray]:
+                new = act(a + hp @ w_hh.T + b_hh)
+                return new, new
+            yield (f"matches the RNN cell with {name} instead of tanh: h_t = tanh(w_ih x_t + "
+                   f"b_ih + w_hh h_(t−1) + b_hh)", _recurrence(ctx, rnn_cell))
+    elif op == "lstm":
+        def lstm_cell(a: np.ndarray, hp: np.ndarray, cp: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+            z = a + hp @ w_hh.T + b_hh
+            i_, f, g, o = (z[:, k * h:(k + 1) * h] for k in range(4))
+            c = _sigmoid(f + 1.0) * cp + _sigmoid(i_) * np.tanh(g)
+            return _sigmoid(o) * np.tanh(c), c
+        yield ("matches the LSTM with 1 added to the forget gate's pre-activation, f = σ(… + 1): "
+               "the contract's step has only the given biases (a forget bias of 1, as Keras's "
+               "unit_forget_bias, belongs in b_ih or b_hh)", _recurrence(ctx, lstm_cell))
+    elif op == "gru":
+        def gru_cell(a: np.ndarray, hp: np.ndarray, cp: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+            b = hp @ w_hh.T
+            r = _sigmoid(a[:, :h] + b[:, :h] + b_hh[:h])
+            z = _sigmoid(a[:, h:2 * h] + b[:, h:2 * h] + b_hh[h:2 * h])
+            n = np.tanh(a[:, 2 * h:] + r * b[:, 2 * h:] + b_hh[2 * h:])
+            new = (1 - z) * n + z * hp
+            return new, new
+        yield ("matches the GRU with b_hn outside the reset gate, n = tanh(W_in x + b_in + r ∘ "
+               "(W_hn h) + b_hn): nnspec, like PyTorch, computes n = tanh(W_in x + b_in + r ∘ "
+               "(W_hn h + b_hn))", _recurrence(ctx, gru_cell))
+
+
 def _rnn_wrong_derivative(ctx: Context) -> Iterator[Candidate]:
     """An RNN's BPTT with tanh' = 1 − s² taken of the wrong quantity: the pre-activation a_t
     (1 − a_t²), or the state of the step before (1 − s_{t−1}², a stale variable)."""
@@ -1216,6 +1295,8 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("softmax axis", frozenset({"softmax"}), None, _softmax_axis),
     Mistake("softmax diagonal", frozenset({"softmax"}), ("graph.backprop",), _softmax_diagonal,
             "backward"),
+    Mistake("softmax rows summed", frozenset({"softmax"}), ("graph.backprop",),
+            _softmax_rows_summed, "backward"),
     Mistake("step at zero", frozenset({"step"}), ("act.step", "convention.step-at-zero"),
             _convention("step_at_zero")),
     Mistake("relu at zero", frozenset({"relu"}), ("act.relu", "convention.relu-at-zero"),
@@ -1240,6 +1321,7 @@ MISTAKES: tuple[Mistake, ...] = (
             _through_time, "backward"),
     Mistake("cell path dropped", frozenset({"lstm"}), ("lstm.slide",), _cell_path, "backward"),
     Mistake("gate nonlinearity", frozenset({"lstm", "gru"}), ("{op}",), _gate_nonlinearity),
+    Mistake("cell variant", frozenset({"rnn", "lstm", "gru"}), ("{op}",), _cell_variants),
     Mistake("axes swapped", frozenset({"conv2d", "max_pool2d", "avg_pool2d", "lp_pool2d"}),
             ("convention.nchw",), _axes_swapped),
     Mistake("one-sided padding", frozenset({"conv2d", "conv1d"}), ("conv.padding",),
@@ -1543,6 +1625,26 @@ def _diagnose(case: Case, check: Check, got: Mapping[str, np.ndarray], dtype: An
     return Diagnosis(text, tuple(found), consistency, tuple(parts))
 
 
+def _carried(results: Sequence[Result]) -> list[Result]:
+    """``results`` with each gradient failure that no mistake explains, but whose backward is
+    the derivative of the backend's own forward (the consistency verdict), explained by the
+    mistake named on the same case's forward check: the gradient follows from it."""
+    forwards = {(r.case.op, r.case.source, r.case.name): r.mistakes for r in results
+                if r.check == "forward" and r.status == "fail" and r.mistakes}
+    out = []
+    for r in results:
+        named = forwards.get((r.case.op, r.case.source, r.case.name), ())
+        if (r.check == "gradient" and r.status == "fail" and not r.mistakes and named
+                and r.consistency is not None and r.consistency.verdict == "forward"):
+            follows = tuple(Named(tuple(replace(
+                o, text=f"follows from the forward (your backward is its derivative), which "
+                        f"{o.text}", kind=f"the forward's: {o.kind}") for o in n.options))
+                for n in named)
+            r = replace(r, mistakes=follows, diagnosis="; ".join(n.line() for n in follows))
+        out.append(r)
+    return out
+
+
 def _first_explaining_most(named: Named, held: list[tuple[str, set[str]]]) -> Named:
     """``named`` with the reading that explains the most of the other failing cases first
     (``held``: each case's id and the kinds of its readings)."""
@@ -1565,6 +1667,7 @@ def reconcile(results: Sequence[Result], earlier: Sequence[Result] = ()) -> list
     explains the most of the other failures is named first (the readings those failures refute
     are dropped when it explains them all), and one that does not explain them all is labelled
     "on this case only", with the cases it leaves unexplained."""
+    results = _carried(results)
     failing = [r for r in (*earlier, *results) if r.status == "fail" and r.diagnosis]
     out = []
     for result in results:

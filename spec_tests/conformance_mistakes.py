@@ -270,3 +270,17 @@ conv_dw_columns_misread = types.SimpleNamespace(conv2d=TORCH.conv2d,
 linear_db_of_the_first_example = types.SimpleNamespace(        # db = dy[0], not Σ_n dy[n]
     linear=TORCH.linear, vjp=lambda op, inputs, attrs, cots: (
         *TORCH.vjp(op, inputs, attrs, cots)[:2], np.array(cots[0][0])))
+conv_kernel_mirrored = _autodiff("conv2d",                     # w[..., ::-1]: half of a flip
+                                 lambda x, w, b, s, p: F.conv2d(x, w.flip(3), b, s, p))
+
+
+def _relu_rnn(x: torch.Tensor, h: torch.Tensor, w_ih: torch.Tensor, w_hh: torch.Tensor,
+              b_ih: torch.Tensor, b_hh: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    outs = []
+    for x_t in x:                                               # relu where tanh belongs
+        h = torch.relu(x_t @ w_ih.T + b_ih + h @ w_hh.T + b_hh)
+        outs.append(h)
+    return torch.stack(outs), h
+
+
+rnn_relu_cell = _autodiff("rnn", _relu_rnn)

@@ -474,7 +474,28 @@ def test_the_diagnosis_of_conv1d_speaks_of_a_reversed_kernel() -> None:
                  {"stride": 1, "padding": 1})
     assert _diagnosis(mistakes.conv1d_reversed, case) == (
         "matches a true convolution (kernel reversed): nnspec's conv1d is cross-correlation, "
-        "as in the Sobel example [breaks conv.kernel, convention.cross-correlation]")
+        "the slides' convention [breaks conv.kernel, convention.cross-correlation]")
+
+
+def test_a_kernel_mirrored_along_one_axis_is_named_as_half_a_flip() -> None:
+    case = _case("conv2d", {"x": (2, 2, 5, 6), "w": (3, 2, 3, 3), "b": (3,)},
+                 {"stride": (1, 1), "padding": (1, 1)})
+    assert _diagnosis(mistakes.conv_kernel_mirrored, case) == (
+        "matches the kernel mirrored left to right only (a true convolution flips it both "
+        "ways): nnspec's conv2d is cross-correlation, as in the Sobel example, the kernel as "
+        "given [breaks conv.kernel, convention.cross-correlation]")
+
+
+def test_a_gradient_that_follows_a_wrong_forward_carries_the_forwards_mistake() -> None:
+    """relu in an RNN cell, its gradient by autodiff: the forward is named, and each gradient
+    failure, whose backward is the derivative of that forward (the consistency verdict), says
+    it follows from it, rather than "unknown"."""
+    found = _diagnoses(mistakes.rnn_relu_cell, "rnn")
+    cell = ("matches the RNN cell with relu instead of tanh: h_t = tanh(w_ih x_t + b_ih + w_hh "
+            "h_(t−1) + b_hh) [breaks rnn.cell]")
+    assert found["forward"] == {cell}
+    assert found["gradient"] == {"follows from the forward (your backward is its derivative), "
+                                 "which " + cell}
 
 
 def test_factors_read_as_integers_fractions_or_decimals() -> None:

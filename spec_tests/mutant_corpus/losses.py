@@ -63,7 +63,7 @@ SOFTMAX = [
     mutant("softmax-grad-sum-all", "softmax",
            "dx = y ∘ (dy − Σ dy∘y) with the sum over the whole array (np.sum without axis)",
            "backward-only", backward("softmax", lambda dy, x: _softmax_grad(dy, x, None)), G,
-           "backward", ["dx"]),
+           "backward", ["dx"], named="softmax rows summed"),
     mutant("softmax-grad-sum-axis-0", "softmax", "the sum Σ dy∘y taken over axis 0",
            "backward-only", backward("softmax", lambda dy, x: _softmax_grad(dy, x, 0)), G,
            "backward", ["dx"]),
