@@ -17,6 +17,7 @@ gate order                  LSTM/GRU gate blocks read in another order (all perm
 GRU update gate             h' = z ∘ n + (1 − z) ∘ h instead of (1 − z) ∘ n + z ∘ h
 missing sqrt                L2 pooling returning Σ x² instead of √(Σ x²)
 tie rule                    a max-pool gradient split between tied maxima, or sent to the last
+gradient assigned           a max-pool gradient assigned (dx[argmax] = dy) where windows overlap
 average not divided         average pooling returning the window sum
 sum instead of mean         cross_entropy summed over the batch
 softmax axis                softmax over another axis than the last
@@ -400,6 +401,31 @@ def _every_tied_maximum(ctx: Context) -> Iterator[Candidate]:
     yield ("matches the gradient sent whole to every tied maximum (a window's gradient counted "
            "once per tie): nnspec, like torch, sends a window's whole gradient to its first "
            "maximum in row-major order", {"x": dx})
+
+
+def _max_pool_assigned(ctx: Context) -> Iterator[Candidate]:
+    """Each window's gradient assigned to its maximum's pixel, dx[argmax] = dy, in row-major
+    order of the windows: where overlapping windows share their maximum, the last one's
+    gradient is kept instead of the sum (as embedding overwrite)."""
+    if ctx.check != "gradient":
+        return
+    x, dy = ctx.case.inputs["x"], np.asarray(ctx.case.upstream["y"], np.float64)
+    (fh, fw), (sh, sw) = ctx.case.attrs["kernel_size"], ctx.case.attrs["stride"]
+    windows = sliding_window_view(x, (fh, fw), axis=(2, 3))[:, :, ::sh, ::sw]
+    n, c, oh, ow = windows.shape[:4]
+    first = windows.reshape(n, c, oh, ow, fh * fw).argmax(axis=-1)     # the first maximum
+    u, v = np.divmod(first, fw)
+    rows = np.arange(oh)[:, None] * sh + u                              # [N, C, OH, OW]
+    cols = np.arange(ow)[None, :] * sw + v
+    where = (np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], rows, cols)
+    flat = np.ravel_multi_index(where, x.shape).reshape(-1)
+    if len(np.unique(flat)) == len(flat):
+        return                                # no pixel is the maximum of two windows
+    dx = np.zeros(x.shape)
+    dx.reshape(-1)[flat] = dy.reshape(-1)     # (repeated pixels: the last window's stays)
+    yield ("matches each window's gradient assigned to its maximum (dx[argmax] = dy), not added: "
+           "a pixel that is the maximum of several overlapping windows gets the sum of their "
+           "gradients (dx[argmax] += dy, np.add.at), not the last one's", {"x": dx})
 
 
 def _constant_output(ctx: Context, k: float) -> Values | None:
@@ -1288,6 +1314,8 @@ MISTAKES: tuple[Mistake, ...] = (
             _missing_sqrt),
     Mistake("tie rule", frozenset({"max_pool2d"}), ("pool.max", "convention.pooling"),
             _convention("max_pool_ties", _every_tied_maximum), "backward"),
+    Mistake("gradient assigned", frozenset({"max_pool2d"}), ("pool.max", "graph.backprop"),
+            _max_pool_assigned, "backward"),
     Mistake("average not divided", frozenset({"avg_pool2d"}), ("pool.avg", "convention.pooling"),
             _average_not_divided),
     Mistake("sum instead of mean", frozenset({"cross_entropy"}), ("convention.ce-mean",),

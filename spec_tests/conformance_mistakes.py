@@ -284,3 +284,19 @@ def _relu_rnn(x: torch.Tensor, h: torch.Tensor, w_ih: torch.Tensor, w_hh: torch.
 
 
 rnn_relu_cell = _autodiff("rnn", _relu_rnn)
+
+
+def _max_pool_backward_assigned(dy: np.ndarray, x: np.ndarray, kernel_size: Any,
+                                stride: Any) -> np.ndarray:
+    """A loop over the windows that assigns each one's gradient to its first maximum."""
+    (fh, fw), (sh, sw) = kernel_size, stride
+    dx = np.zeros_like(x)
+    for n, c, i, j in np.ndindex(*dy.shape):
+        window = x[n, c, i * sh:i * sh + fh, j * sw:j * sw + fw]
+        u, v = np.unravel_index(np.argmax(window), window.shape)
+        dx[n, c, i * sh + u, j * sw + v] = dy[n, c, i, j]          # = where += belongs
+    return dx
+
+
+max_pool_gradient_assigned = types.SimpleNamespace(max_pool2d=TORCH.max_pool2d,
+                                                   max_pool2d_backward=_max_pool_backward_assigned)

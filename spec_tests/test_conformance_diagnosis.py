@@ -498,6 +498,15 @@ def test_a_gradient_that_follows_a_wrong_forward_carries_the_forwards_mistake() 
                                  "which " + cell}
 
 
+def test_a_max_pool_gradient_assigned_where_windows_overlap_is_named() -> None:
+    found = _diagnoses(mistakes.max_pool_gradient_assigned, "max_pool2d")
+    assert found["forward"] == set() and found["gradient"] == {
+        "matches each window's gradient assigned to its maximum (dx[argmax] = dy), not added: a "
+        "pixel that is the maximum of several overlapping windows gets the sum of their "
+        "gradients (dx[argmax] += dy, np.add.at), not the last one's [breaks pool.max, "
+        "graph.backprop]"}
+
+
 def test_factors_read_as_integers_fractions_or_decimals() -> None:
     assert [_factor(c) for c in (2.0, -3.0, 0.25, -0.5, 0.731234)] == [
         "2", "−3", "1/4", "−1/2", "0.7312"]
