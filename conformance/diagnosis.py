@@ -29,6 +29,8 @@ cell variant                h_n of the first step; an RNN without tanh; an LSTM'
 axes swapped                a per-axis stride, padding or window read as (W, H), not (H, W)
 one-sided padding           zeros on one side only (P or 2P), or no padding at all
 stride ignored              stride 1 instead of S, or pooling with stride = window size
+dx stride ignored           a convolution's dx with window i's gradient at i instead of S·i
+dx padding kept             dx cut from the padded input's gradient at offset 0 or 2P, not P
 upstream ignored            a backward that leaves out the upstream gradient (as if it were 1)
 one example                 parameter gradients of the batch's first (or last) example only
 wrong argument              gradients (or outputs) returned in the wrong order
@@ -606,6 +608,48 @@ def _one_sided_padding(ctx: Context) -> Iterator[Candidate]:
                 "none": "no padding at all (the padding is ignored)"}[side]
         yield (f"matches {what}: nnspec pads P = {_like(ctx.case.attrs['padding'], padding)} "
                f"zeros on both sides of each axis", values)
+
+
+def _dx_stride_ignored(ctx: Context) -> Iterator[Candidate]:
+    """A convolution's dx with each window's gradient placed at i instead of S·i (the stride
+    ignored in dx only): the stride-1 convolution's dx, dy in the corner of its output."""
+    stride = _pairs(ctx, "stride")
+    if ctx.check != "gradient" or all(s == 1 for s in stride):
+        return
+    ones = _like(ctx.case.attrs["stride"], (1,) * len(stride))
+    full = ctx.forward(attrs={**ctx.attrs, "stride": ones})
+    if full is None:  # pragma: no cover - stride 1 fits wherever a larger stride does
+        return
+    dy = np.zeros(full.shape)
+    dy[(slice(None), slice(None), *(slice(0, n) for n in np.shape(ctx.case.upstream["y"])[2:]))
+       ] = ctx.case.upstream["y"]
+    values = ctx.evaluate(attrs={**ctx.attrs, "stride": ones}, upstream={"y": dy})
+    if values is not None:
+        yield (f"matches dx with each window's gradient added at i instead of S·i (the stride "
+               f"{_like(ctx.case.attrs['stride'], stride)} ignored in dx only): window i reads "
+               f"x from S·i on, so its gradient goes back there", {**ctx.expected,
+                                                                    "x": values["x"]})
+
+
+def _dx_padding_kept(ctx: Context) -> Iterator[Candidate]:
+    """A convolution's dx cut from the padded input's gradient at the wrong offset (0 or 2P
+    instead of P): the padding's border not removed from both sides."""
+    padding = _pairs(ctx, "padding")
+    if ctx.check != "gradient" or not any(padding):
+        return
+    x = np.asarray(ctx.case.inputs["x"], np.float64)
+    pads = [(0, 0), (0, 0), *((p, p) for p in padding)]
+    values = ctx.evaluate(inputs={**ctx.inputs, "x": np.pad(x, pads)},
+                          attrs={**ctx.attrs, "padding": _like(ctx.case.attrs["padding"],
+                                                               (0,) * len(padding))})
+    if values is None:  # pragma: no cover - the padded input fits as the padding did
+        return
+    for offset, how in ((0, "0 (the start of the padded input)"), (2, "2·P (its end)")):
+        cut = (slice(None), slice(None), *(slice(offset * p, offset * p + n)
+                                           for p, n in zip(padding, x.shape[2:])))
+        yield (f"matches dx cut from the padded input's gradient at offset {how} instead of "
+               f"P: dxp[..., P:P + H] removes the padding's border on both sides",
+               {**ctx.expected, "x": values["x"][cut]})
 
 
 def _fitting(shape: tuple[int, ...], kernel: Sequence[int],
@@ -1356,6 +1400,10 @@ MISTAKES: tuple[Mistake, ...] = (
             _one_sided_padding),
     Mistake("stride ignored", frozenset({"conv2d", "conv1d", "max_pool2d", "avg_pool2d",
                                          "lp_pool2d"}), ("conv.stride",), _stride_ignored),
+    Mistake("dx stride ignored", frozenset({"conv2d", "conv1d"}), ("conv.stride",),
+            _dx_stride_ignored, "backward"),
+    Mistake("dx padding kept", frozenset({"conv2d", "conv1d"}), ("conv.padding",),
+            _dx_padding_kept, "backward"),
     Mistake("output size", frozenset({"conv2d", "conv1d", "max_pool2d", "avg_pool2d",
                                       "lp_pool2d"}), ("conv.grid-size",), _output_size),
     Mistake("upstream ignored", None, None, _upstream_ignored, "backward"),

@@ -300,3 +300,35 @@ def _max_pool_backward_assigned(dy: np.ndarray, x: np.ndarray, kernel_size: Any,
 
 max_pool_gradient_assigned = types.SimpleNamespace(max_pool2d=TORCH.max_pool2d,
                                                    max_pool2d_backward=_max_pool_backward_assigned)
+
+
+def _conv_dx_cut_at_zero(op: str, inputs: Arrays, attrs: dict[str, Any],
+                         cots: Arrays) -> Arrays:
+    """conv2d's gradients with dx cut from the padded input's gradient at offset 0, not P."""
+    x, w, b = (torch.as_tensor(np.asarray(a, np.float64)) for a in inputs)
+    (ph, pw), (h, wd) = attrs["padding"], x.shape[2:]
+    xp = F.pad(x, (pw, pw, ph, ph)).requires_grad_(True)
+    w.requires_grad_(True)
+    b.requires_grad_(True)
+    y = F.conv2d(xp, w, b, attrs["stride"], 0)
+    dxp, dw, db = torch.autograd.grad(y, (xp, w, b), torch.as_tensor(cots[0]))
+    return dxp[:, :, :h, :wd].numpy(), dw.numpy(), db.numpy()
+
+
+conv_dx_padding_kept = types.SimpleNamespace(conv2d=TORCH.conv2d, vjp=_conv_dx_cut_at_zero)
+
+
+def _conv1d_dx_stride_ignored(op: str, inputs: Arrays, attrs: dict[str, Any],
+                              cots: Arrays) -> Arrays:
+    """conv1d's gradients with window i's share of dx added at i instead of S·i."""
+    _, dw, db = TORCH.vjp(op, inputs, attrs, cots)
+    x, w = (np.asarray(a, np.float64) for a in inputs[:2])
+    dy, p = np.asarray(cots[0], np.float64), attrs["padding"]
+    dxp = np.zeros((x.shape[0], x.shape[1], x.shape[2] + 2 * p))
+    for i in range(dy.shape[2]):
+        dxp[:, :, i:i + w.shape[2]] += np.einsum("nk,kcf->ncf", dy[:, :, i], w)
+    return dxp[:, :, p:p + x.shape[2]], dw, db
+
+
+conv1d_dx_stride_ignored = types.SimpleNamespace(conv1d=TORCH.conv1d,
+                                                 vjp=_conv1d_dx_stride_ignored)

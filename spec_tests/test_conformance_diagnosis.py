@@ -507,6 +507,21 @@ def test_a_max_pool_gradient_assigned_where_windows_overlap_is_named() -> None:
         "graph.backprop]"}
 
 
+def test_geometry_mistakes_of_dx_alone_are_named() -> None:
+    """dx cut from the padded input's gradient at offset 0, and dx with the stride ignored:
+    the forward, dw and db right."""
+    found = _diagnoses(mistakes.conv_dx_padding_kept, "conv2d")
+    assert found["forward"] == set() and found["gradient"] == {
+        "matches dx cut from the padded input's gradient at offset 0 (the start of the padded "
+        "input) instead of P: dxp[..., P:P + H] removes the padding's border on both sides "
+        "[breaks conv.padding]"}
+    found = _diagnoses(mistakes.conv1d_dx_stride_ignored, "conv1d")
+    assert found["forward"] == set() and found["gradient"] and all(str(t).startswith(
+        "matches dx with each window's gradient added at i instead of S·i (the stride ")
+        and str(t).endswith("ignored in dx only): window i reads x from S·i on, so its gradient "
+                            "goes back there [breaks conv.stride]") for t in found["gradient"])
+
+
 def test_factors_read_as_integers_fractions_or_decimals() -> None:
     assert [_factor(c) for c in (2.0, -3.0, 0.25, -0.5, 0.731234)] == [
         "2", "−3", "1/4", "−1/2", "0.7312"]
