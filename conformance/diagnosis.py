@@ -20,6 +20,8 @@ tie rule                    a max-pool gradient split between tied maxima, or se
 gradient assigned           a max-pool gradient assigned (dx[argmax] = dy) where windows overlap
 average not divided         average pooling returning the window sum
 sum instead of mean         cross_entropy summed over the batch
+target indexing             cross_entropy's log p indexed [:, targets] (an N×N block)
+log epsilon                 cross_entropy as −log(p_t + ε)
 softmax axis                softmax over another axis than the last
 softmax rows summed         a softmax backward with one Σ dy ∘ y over the batch, not one per row
 embedding overwrite         ∂L/∂E assigned row by row, so a repeated id keeps one share only
@@ -34,6 +36,7 @@ dx padding kept             dx cut from the padded input's gradient at offset 0 
 upstream ignored            a backward that leaves out the upstream gradient (as if it were 1)
 one example                 parameter gradients of the batch's first (or last) example only
 wrong argument              gradients (or outputs) returned in the wrong order
+rounded                     the true values rounded to whole numbers (//, an int dtype)
 layout                      the right values with the axes of an array in another order
 all zeros                   zeros where the true values are not (a stub, an array never filled)
 constant factor             the true values times a nonzero constant (−1, 2, 1/N, ...)
@@ -969,6 +972,45 @@ def _log_of_softmax(ctx: Context, x: np.ndarray, unshifted: np.ndarray,
            naive)
 
 
+def _ce_parts(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """cross_entropy's softmax p (shifted, float64), log p, the targets and the upstream dloss."""
+    x = np.asarray(ctx.case.inputs["logits"], np.float64)
+    shifted = x - x.max(axis=-1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    dloss = float(np.asarray(ctx.case.upstream.get("loss", 1.0)))
+    return np.exp(log_p), log_p, np.asarray(ctx.case.inputs["targets"]), dloss
+
+
+def _ce_target_block(ctx: Context) -> Iterator[Candidate]:
+    """log p indexed as log_p[:, targets] (every row at every target, an N×N block) instead of
+    log_p[arange(N), targets] (each row at its own): the mean of the block."""
+    p, log_p, t, dloss = _ce_parts(ctx)
+    n = len(t)
+    if n < 2:
+        return
+    counts = np.zeros(p.shape[1])
+    np.add.at(counts, t, 1.0)
+    values = ({"loss": np.asarray(-np.mean(log_p[:, t]))} if ctx.check == "forward" else
+              {"logits": dloss * (p - counts / n) / n})
+    yield ("matches log p indexed as log_p[:, targets], the mean of an N×N block (every row at "
+           "every target), instead of log_p[arange(N), targets] (each row at its own target)",
+           values)
+
+
+def _ce_log_epsilon(ctx: Context) -> Iterator[Candidate]:
+    """−log(p_t + ε) for a small ε: every loss biased, and capped at −log ε."""
+    p, _, t, dloss = _ce_parts(ctx)
+    n, rows = len(t), np.arange(len(t))
+    onehot = np.eye(p.shape[1])[t]
+    for eps in (1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15):
+        pt = p[rows, t]
+        values = ({"loss": np.asarray(-np.mean(np.log(pt + eps)))} if ctx.check == "forward"
+                  else {"logits": dloss * (pt / (pt + eps))[:, None] * (p - onehot) / n})
+        yield (f"matches −log(p_t + ε) with ε = {eps:g}: the ε biases every loss and caps it at "
+               f"−log ε ≈ {-np.log(eps):.3g}; log-sum-exp (log p_t = x_t − m − log Σ e^(x_j − "
+               f"m)) needs no ε", values)
+
+
 def _bias_ignored(ctx: Context) -> Iterator[Candidate]:
     """The biases (all of them, or one of a recurrent op's two) never added, their gradient 0."""
     biases = [k for k in ("b", "b_ih", "b_hh") if k in ctx.case.inputs]
@@ -1234,6 +1276,23 @@ def _wrong_argument(ctx: Context) -> Iterator[Candidate]:
                f"({', '.join(names)})", values)
 
 
+def _rounded(ctx: Context) -> Iterator[Candidate]:
+    """The true values rounded to whole numbers (floor, nearest, towards 0): integer division
+    (//), an int dtype or an int() on the way."""
+    got = {k: np.asarray(v, np.float64) for k, v in ctx.got.items()}
+    if any(got[k].shape != e.shape or not np.all(np.isfinite(got[k])) or
+           np.any(got[k] != np.round(got[k])) for k, e in ctx.expected.items()):
+        return                                # (only whole numbers can be rounded values)
+    if not any(np.any(g) for g in got.values()):
+        return                                # (all zeros: a stub, _all_zeros' business)
+    for how, rounding in (("rounded down (floor)", np.floor), ("rounded to the nearest",
+                                                              np.rint),
+                          ("truncated towards 0", np.trunc)):
+        yield (f"matches the true values {how} to whole numbers: an integer division (//), an "
+               f"integer dtype or int() on the way", {k: rounding(e) for k, e in
+                                                       ctx.expected.items()})
+
+
 def _all_zeros(ctx: Context) -> Iterator[Candidate]:
     """Arrays that are entirely 0 where the true values are not: a function not written yet,
     an output array allocated and never filled, or a computation that gives 0 on this case
@@ -1364,6 +1423,10 @@ MISTAKES: tuple[Mistake, ...] = (
             _average_not_divided),
     Mistake("sum instead of mean", frozenset({"cross_entropy"}), ("convention.ce-mean",),
             _convention("cross_entropy_reduction")),
+    Mistake("target indexing", frozenset({"cross_entropy"}), ("convention.ce-mean",),
+            _ce_target_block),
+    Mistake("log epsilon", frozenset({"cross_entropy"}), ("convention.stable",),
+            _ce_log_epsilon),
     Mistake("softmax axis", frozenset({"softmax"}), None, _softmax_axis),
     Mistake("softmax diagonal", frozenset({"softmax"}), ("graph.backprop",), _softmax_diagonal,
             "backward"),
@@ -1409,6 +1472,7 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("upstream ignored", None, None, _upstream_ignored, "backward"),
     Mistake("one example", None, None, _one_batch_row, "backward"),
     Mistake("wrong argument", None, None, _wrong_argument, "backward"),
+    Mistake("rounded", None, None, _rounded, "either"),
     Mistake("layout", None, None, _layout, "either"),
     Mistake("all zeros", None, None, _all_zeros, "either"),
     Mistake("constant factor", None, None, _constant_factor, "either"),

@@ -332,3 +332,22 @@ def _conv1d_dx_stride_ignored(op: str, inputs: Arrays, attrs: dict[str, Any],
 
 conv1d_dx_stride_ignored = types.SimpleNamespace(conv1d=TORCH.conv1d,
                                                  vjp=_conv1d_dx_stride_ignored)
+
+
+def _ce_block(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return np.asarray(-log_p[:, targets].mean())                 # [:, t]: an N×N block
+
+
+def _ce_eps(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    return np.asarray(-np.log(p[np.arange(len(targets)), targets] + 1e-10).mean())
+
+
+cross_entropy_target_block = types.SimpleNamespace(cross_entropy=_ce_block)
+cross_entropy_log_epsilon = types.SimpleNamespace(cross_entropy=_ce_eps)
+avg_pool_floor_divided = types.SimpleNamespace(                # the window sum // (FH·FW)
+    avg_pool2d=lambda x, k, s: np.floor(TORCH.avg_pool2d(x, k, s) * (k[0] * k[1]))
+    // (k[0] * k[1]))

@@ -374,7 +374,8 @@ def test_an_unknown_mistake_says_so_plainly() -> None:
     found = _diagnoses(mistakes.unknown_mistake, "relu")
     assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried "
                                 "float32 rounding, relu at zero, unstable, upstream ignored, one "
-                                "example, wrong argument, layout, all zeros, constant factor); "
+                                "example, wrong argument, rounded, layout, all zeros, constant "
+                                "factor); "
                                 "see the anatomy line"}   # (no gradient)
 
 
@@ -382,7 +383,8 @@ def test_an_unknown_mistake_of_shape_points_at_the_shapes() -> None:
     found = _diagnoses(mistakes.relu_flattened, "relu")
     assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried "
                                 "float32 rounding, relu at zero, unstable, upstream ignored, one "
-                                "example, wrong argument, layout, all zeros, constant factor); "
+                                "example, wrong argument, rounded, layout, all zeros, constant "
+                                "factor); "
                                 "see the shapes above"}
 
 
@@ -520,6 +522,20 @@ def test_geometry_mistakes_of_dx_alone_are_named() -> None:
         "matches dx with each window's gradient added at i instead of S·i (the stride ")
         and str(t).endswith("ignored in dx only): window i reads x from S·i on, so its gradient "
                             "goes back there [breaks conv.stride]") for t in found["gradient"])
+
+
+@pytest.mark.parametrize(("backend", "op", "begins"), [
+    (mistakes.cross_entropy_target_block, "cross_entropy",
+     "matches log p indexed as log_p[:, targets], the mean of an N×N block"),
+    (mistakes.cross_entropy_log_epsilon, "cross_entropy",
+     "matches −log(p_t + ε) with ε = 1e-10: the ε biases every loss and caps it at −log ε ≈ 23"),
+    (mistakes.avg_pool_floor_divided, "avg_pool2d",
+     "matches the true values rounded down (floor) to whole numbers: an integer division (//)"),
+], ids=["ce-target-block", "ce-log-epsilon", "avg-floor-division"])
+def test_forward_mistakes_of_indexing_epsilon_and_rounding_are_named(backend: Any, op: str,
+                                                                     begins: str) -> None:
+    found = _diagnoses(backend, op)
+    assert found["forward"] and all(str(t).startswith(begins) for t in found["forward"]), found
 
 
 def test_factors_read_as_integers_fractions_or_decimals() -> None:

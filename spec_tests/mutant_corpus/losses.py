@@ -130,7 +130,7 @@ CROSS_ENTROPY = [
     mutant("ce-fancy-index", "cross_entropy",
            "log p[:, targets] (an N×N matrix) averaged, not log p[arange(N), targets]",
            "consistent-forward", autodiff("cross_entropy", lambda z, t: -torch.log_softmax(
-               z, 1)[:, t].mean()), FG, "forward", ["loss", "dlogits"]),
+               z, 1)[:, t].mean()), FG, "forward", ["loss", "dlogits"], named="target indexing"),
     mutant("ce-grad-not-divided", "cross_entropy", "dlogits = softmax − onehot, the 1/N dropped",
            "backward-only", backward("cross_entropy", lambda d, z, t: _ce_grad(d, z, t, 1.0)),
            G, "backward", ["dlogits"], named="constant factor"),
