@@ -28,6 +28,8 @@ embedding overwrite         ∂L/∂E assigned row by row, so a repeated id keep
 final state ignored         an RNN/LSTM/GRU backward that drops ∂L/∂h_n (or ∂L/∂c_n)
 cell variant                h_n of the first step; an RNN without tanh; an LSTM's forget gate
                             +1; a GRU's b_hn outside the reset gate
+state handling              h0 (or c0) ignored; the sequence run backwards; every step from h0;
+                            out one step behind
 axes swapped                a per-axis stride, padding or window read as (W, H), not (H, W)
 one-sided padding           zeros on one side only (P or 2P), or no padding at all
 stride ignored              stride 1 instead of S, or pooling with stride = window size
@@ -35,6 +37,10 @@ dx stride ignored           a convolution's dx with window i's gradient at i ins
 dx padding kept             dx cut from the padded input's gradient at offset 0 or 2P, not P
 upstream ignored            a backward that leaves out the upstream gradient (as if it were 1)
 one example                 parameter gradients of the batch's first (or last) example only
+mask left out               relu's or step's dx = dy, or the hinge's gradient where J = 0 too
+leaky relu                  a slope α for x < 0
+one-based ids               an embedding read as E[ids − 1]
+clipped                     the true values clipped (relu6, a clip of probabilities)
 wrong argument              gradients (or outputs) returned in the wrong order
 rounded                     the true values rounded to whole numbers (//, an int dtype)
 layout                      the right values with the axes of an array in another order
@@ -128,6 +134,15 @@ class Context:
                                                inputs, self.attrs if attrs is None else attrs)[0]
         except (ValueError, TypeError, IndexError):  # pragma: no cover - as in evaluate
             return None
+
+    def forward_all(self, inputs: Mapping[str, np.ndarray]) -> Values | None:
+        """All of the reference's outputs, by name, for changed inputs (None if refused)."""
+        try:
+            outs = self.reference.call_forward(self.case.op, inputs, self.attrs)
+        except (ValueError, TypeError, IndexError):  # pragma: no cover - as in evaluate
+            return None
+        return {o.name: np.asarray(v, np.float64) for o, v in zip(op_spec(self.case.op).outputs,
+                                                                   outs)}
 
     def prefix(self, name: str) -> str:
         return f"d{name}" if self.check == "gradient" else name
@@ -798,6 +813,9 @@ def _softmax_rows_summed(ctx: Context) -> Iterator[Candidate]:
     yield ("matches Σ dy ∘ y summed over the whole array, dx = y ∘ (dy − Σ_all dy ∘ y), not "
            "over each row's own k: dx = y ∘ (dy − Σ_k dy_k y_k), one sum per row",
            {"x": y * (dy - np.sum(dy * y))})
+    yield ("matches Σ dy ∘ y summed over the first axis (the batch), dx = y ∘ (dy − Σ_n dy ∘ y), "
+           "not over each row's own k: dx = y ∘ (dy − Σ_k dy_k y_k), one sum per row",
+           {"x": y * (dy - np.sum(dy * y, axis=0, keepdims=True))})
 
 
 def _wrong_quantity(ctx: Context) -> Iterator[Candidate]:
@@ -1229,6 +1247,41 @@ def _cell_variants(ctx: Context) -> Iterator[Candidate]:
                "(W_hn h + b_hn))", _recurrence(ctx, gru_cell))
 
 
+def _state_handling(ctx: Context) -> Iterator[Candidate]:
+    """A recurrence that handles its state or time another way (forward; its gradient follows
+    it): the initial state h0 (or c0) replaced by zeros; the sequence run backwards; every
+    step started from the initial state; out holding the state before each step."""
+    if ctx.check == "gradient":
+        return
+    i = {k: np.asarray(v, np.float64) for k, v in ctx.case.inputs.items()}
+    outs = [o.name for o in op_spec(ctx.case.op).outputs]            # out, h_n (, c_n)
+    states = ["h0", "c0"] if "c0" in i else ["h0"]
+    for zeroed in [*([k] for k in states), *([states] if len(states) > 1 else [])]:
+        values = ctx.forward_all({**i, **{k: np.zeros_like(i[k]) for k in zeroed}})
+        if values is not None:
+            yield (f"matches {' and '.join(zeroed)} ignored (the recurrence started from zeros): "
+                   f"the first step reads the initial state it is given", values)
+    backwards = ctx.forward_all({**i, "x": i["x"][::-1]})
+    if backwards is not None:
+        yield ("matches the sequence run backwards (from x_(T−1) to x_0; out in the order of its "
+               "steps): the recurrence reads x_0 first", backwards)
+        yield ("matches the sequence run backwards (from x_(T−1) to x_0; out reversed back, out[t] "
+               "the state after x_(T−1) … x_t): the recurrence reads x_0 first",
+               {**backwards, "out": backwards["out"][::-1]})
+    steps = [ctx.forward_all({**i, "x": i["x"][t:t + 1]}) for t in range(len(i["x"]))]
+    if len(steps) > 1 and all(v is not None for v in steps):
+        every = {name: (np.concatenate([cast(Values, v)[name] for v in steps]) if name == "out"
+                        else cast(Values, steps[-1])[name]) for name in outs}
+        yield ("matches every step started from the initial state (h0 read at each step instead "
+               "of the previous step's state): h_t = cell(x_t, h_(t−1))", every)
+    expected = ctx.expected
+    if "out" in expected:
+        shifted = np.concatenate([i["h0"][None], expected["out"][:-1]])
+        yield ("matches out holding the state before each step ([h0, h_0, …, h_(T−2)]: appended "
+               "before the update), one step behind: out[t] is h_t, the state after step t",
+               {**expected, "out": shifted})
+
+
 def _rnn_wrong_derivative(ctx: Context) -> Iterator[Candidate]:
     """An RNN's BPTT with tanh' = 1 − s² taken of the wrong quantity: the pre-activation a_t
     (1 − a_t²), or the state of the step before (1 − s_{t−1}², a stale variable)."""
@@ -1298,6 +1351,75 @@ def _rounded(ctx: Context) -> Iterator[Candidate]:
         yield (f"matches the true values {how} to whole numbers: an integer division (//), an "
                f"integer dtype or int() on the way", {k: rounding(e) for k, e in
                                                        ctx.expected.items()})
+
+
+def _mask_left_out(ctx: Context) -> Iterator[Candidate]:
+    """A backward that passes the upstream gradient through without its local mask: relu's and
+    step's dx = dy, the hinge's ∂J/∂s = −dJ and ∂J/∂s_c = dJ where J = 0 too."""
+    if ctx.check != "gradient":
+        return
+    if ctx.case.op in ("relu", "step"):
+        which = ("relu's 1 only where x > 0" if ctx.case.op == "relu" else "step's 0 everywhere")
+        yield (f"matches dx = dy, the upstream gradient passed straight through without the local "
+               f"derivative ({which})", {"x": np.asarray(ctx.case.upstream["y"], np.float64)})
+    elif ctx.case.op == "max_margin":
+        dJ = np.asarray(ctx.case.upstream["J"], np.float64)
+        yield ("matches the hinge's gradient without its mask (∂J/∂s = −dJ, ∂J/∂s_c = dJ "
+               "everywhere): J = max(0, Δ + s_c − s) passes no gradient where Δ + s_c − s ≤ 0",
+               {"s": -dJ + 0 * np.asarray(ctx.case.inputs["s"]),
+                "s_c": dJ + 0 * np.asarray(ctx.case.inputs["s_c"])})
+
+
+def _leaky(ctx: Context) -> Iterator[Candidate]:
+    """relu with a slope α ≠ 0 for x < 0 (a leaky relu), α read from the values."""
+    if ctx.check != "forward":
+        return
+    x = np.asarray(ctx.case.inputs["x"], np.float64)
+    got = np.asarray(ctx.got["y"], np.float64)
+    negative = x < 0
+    if got.shape != x.shape or not negative.any():
+        return
+    alpha = float(np.median(got[negative] / x[negative]))
+    if alpha == 0 or not np.isfinite(alpha):
+        return
+    yield (f"matches a leaky relu, y = {alpha:.3g}·x where x < 0: relu is max(0, x), 0 for every "
+           f"x < 0", {"y": np.where(negative, alpha * x, np.maximum(x, 0.0))})
+
+
+def _clipped(ctx: Context) -> Iterator[Candidate]:
+    """The true values clipped at the backend's own smallest or largest value (relu6's 6, a
+    probability clipped away from 0 and 1), where more than one element sits at it."""
+    if ctx.check != "forward":
+        return
+    for k, e in ctx.expected.items():
+        got = np.asarray(ctx.got[k], np.float64)
+        if got.shape != e.shape or got.size < 2 or not np.all(np.isfinite(got)):
+            return
+    for k, e in ctx.expected.items():
+        got = np.asarray(ctx.got[k], np.float64)
+        lo, hi = float(got.min()), float(got.max())
+        inside = (e >= lo) & (e <= hi)                    # where the clip changes nothing
+        clipped = np.clip(e, lo, hi)
+        if (lo < hi and int(np.sum(~inside)) >= 2 and _close(got[inside], e[inside], ctx.tol)
+                and not _close(clipped, e, ctx.tol)):
+            yield (f"matches {ctx.prefix(k)} clipped to [{lo:.6g}, {hi:.6g}] (the true values "
+                   f"beyond it cut off: a cap such as relu6's, or a clip of probabilities)",
+                   {**ctx.expected, k: clipped})
+
+
+def _one_based_ids(ctx: Context) -> Iterator[Candidate]:
+    """Embedding ids read as 1-based, E[ids − 1] (id 0 wrapping to the last row)."""
+    ids, E = np.asarray(ctx.case.inputs["ids"]), np.asarray(ctx.case.inputs["E"], np.float64)
+    shifted = (ids - 1) % len(E)
+    text = ("matches the ids read as 1-based, E[ids − 1] (id 0 wrapping to the last row): "
+            "nnspec's ids index E's rows from 0")
+    if ctx.check == "forward":
+        yield text, {"y": E[shifted]}
+        return
+    dE = np.zeros_like(E)
+    np.add.at(dE, shifted.reshape(-1), np.asarray(ctx.case.upstream["y"], np.float64).reshape(
+        ids.size, -1))
+    yield text, {"E": dE}
 
 
 def _all_zeros(ctx: Context) -> Iterator[Candidate]:
@@ -1464,6 +1586,7 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("cell path dropped", frozenset({"lstm"}), ("lstm.slide",), _cell_path, "backward"),
     Mistake("gate nonlinearity", frozenset({"lstm", "gru"}), ("{op}",), _gate_nonlinearity),
     Mistake("cell variant", frozenset({"rnn", "lstm", "gru"}), ("{op}",), _cell_variants),
+    Mistake("state handling", frozenset({"rnn", "lstm", "gru"}), ("{op}",), _state_handling),
     Mistake("axes swapped", frozenset({"conv2d", "max_pool2d", "avg_pool2d", "lp_pool2d"}),
             ("convention.nchw",), _axes_swapped),
     Mistake("one-sided padding", frozenset({"conv2d", "conv1d"}), ("conv.padding",),
@@ -1478,6 +1601,11 @@ MISTAKES: tuple[Mistake, ...] = (
                                       "lp_pool2d"}), ("conv.grid-size",), _output_size),
     Mistake("upstream ignored", None, None, _upstream_ignored, "backward"),
     Mistake("one example", None, None, _one_batch_row, "backward"),
+    Mistake("mask left out", frozenset({"relu", "step", "max_margin"}), None, _mask_left_out,
+            "backward"),
+    Mistake("leaky relu", frozenset({"relu"}), None, _leaky),
+    Mistake("one-based ids", frozenset({"embedding"}), None, _one_based_ids),
+    Mistake("clipped", None, None, _clipped),
     Mistake("wrong argument", None, None, _wrong_argument, "backward"),
     Mistake("rounded", None, None, _rounded, "either"),
     Mistake("layout", None, None, _layout, "either"),

@@ -351,3 +351,23 @@ cross_entropy_log_epsilon = types.SimpleNamespace(cross_entropy=_ce_eps)
 avg_pool_floor_divided = types.SimpleNamespace(                # the window sum // (FH·FW)
     avg_pool2d=lambda x, k, s: np.floor(TORCH.avg_pool2d(x, k, s) * (k[0] * k[1]))
     // (k[0] * k[1]))
+
+
+def _rnn_backwards_in_time(x: torch.Tensor, h0: torch.Tensor, *w: torch.Tensor) -> Any:
+    out, h_n = _rnn(x.flip(0), h0, *w)                          # x_(T−1) first
+    return out.flip(0), h_n
+
+
+def _gru_from_h0_each_step(x: torch.Tensor, h0: torch.Tensor, *w: torch.Tensor) -> Any:
+    out = torch.cat([_gru(x[t:t + 1], h0, *w)[0] for t in range(len(x))])
+    return out, out[-1]
+
+
+def _rnn_out_behind(x: torch.Tensor, h0: torch.Tensor, *w: torch.Tensor) -> Any:
+    out, h_n = _rnn(x, h0, *w)
+    return torch.cat([h0[None], out[:-1]]), h_n                 # appended before the update
+
+
+rnn_backwards_in_time = _autodiff("rnn", _rnn_backwards_in_time)
+gru_from_h0_each_step = _autodiff("gru", _gru_from_h0_each_step)
+rnn_out_one_step_behind = _autodiff("rnn", _rnn_out_behind)

@@ -372,20 +372,20 @@ def test_max_pooling_with_the_window_as_stride_is_named() -> None:
 
 def test_an_unknown_mistake_says_so_plainly() -> None:
     found = _diagnoses(mistakes.unknown_mistake, "relu")
-    assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried "
-                                "float32 rounding, relu at zero, unstable, upstream ignored, one "
-                                "example, wrong argument, rounded, layout, all zeros, constant "
-                                "factor); "
-                                "see the anatomy line"}   # (no gradient)
+    assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried float32"
+                                " rounding, relu at zero, unstable, upstream ignored, one "
+                                "example, mask left out, leaky relu, clipped, wrong argument, "
+                                "rounded, layout, all zeros, constant factor); see the anatomy "
+                                "line"}   # (no gradient)
 
 
 def test_an_unknown_mistake_of_shape_points_at_the_shapes() -> None:
     found = _diagnoses(mistakes.relu_flattened, "relu")
-    assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried "
-                                "float32 rounding, relu at zero, unstable, upstream ignored, one "
-                                "example, wrong argument, rounded, layout, all zeros, constant "
-                                "factor); "
-                                "see the shapes above"}
+    assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried float32"
+                                " rounding, relu at zero, unstable, upstream ignored, one "
+                                "example, mask left out, leaky relu, clipped, wrong argument, "
+                                "rounded, layout, all zeros, constant factor); see the shapes "
+                                "above"}
 
 
 def test_a_float32_run_still_names_the_mistake_but_never_float32_rounding() -> None:
@@ -536,6 +536,23 @@ def test_forward_mistakes_of_indexing_epsilon_and_rounding_are_named(backend: An
                                                                      begins: str) -> None:
     found = _diagnoses(backend, op)
     assert found["forward"] and all(str(t).startswith(begins) for t in found["forward"]), found
+
+
+@pytest.mark.parametrize(("backend", "op", "begins"), [
+    (mistakes.rnn_backwards_in_time, "rnn", "matches the sequence run backwards (from x_(T−1) to "
+                                            "x_0; out reversed back"),
+    (mistakes.gru_from_h0_each_step, "gru", "matches every step started from the initial state"),
+    (mistakes.rnn_out_one_step_behind, "rnn", "matches out holding the state before each step"),
+], ids=["time-reversed", "h0-each-step", "out-behind"])
+def test_a_recurrence_that_handles_its_state_or_time_otherwise_is_named(
+        backend: Any, op: str, begins: str) -> None:
+    """The forward named; its gradient, the derivative of that forward, follows from it (where
+    the consistency check can tell: at saturated states it may find a kink and say nothing)."""
+    found = _diagnoses(backend, op)
+    assert found["forward"] and all(str(t).startswith(begins) for t in found["forward"]), found
+    follows = "follows from the forward (your backward is its derivative), which " + begins
+    assert any(follows in str(t) for t in found["gradient"]), found
+    assert all(follows in str(t) or str(t).startswith("unknown") for t in found["gradient"])
 
 
 def test_factors_read_as_integers_fractions_or_decimals() -> None:

@@ -72,7 +72,7 @@ MUTANTS = [
            "backward", ["dE"], where=["rows:0"], how=["zeros"]),
     mutant("embedding-one-based", "embedding", "ids taken as 1-based: E[ids − 1]",
            "consistent-forward", autodiff("embedding", lambda ids, E: E[ids - 1]), FG, "forward",
-           ["y", "dE"]),
+           ["y", "dE"], named="one-based ids"),
     mutant("embedding-max-norm", "embedding",
            "torch's embedding with max_norm=1: rows longer than 1 rescaled (in place, outside "
            "autograd, so the gradient stays the plain one)", "forward-only",

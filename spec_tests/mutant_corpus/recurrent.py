@@ -147,7 +147,7 @@ RNN = [
                x, h0, *w, steps=max(len(x) - 1, 1))), FG, "forward", ["out", "h_n"]),
     mutant("rnn-h0-ignored", "rnn", "the state starts at zero, h0 unused", "consistent-forward",
            autodiff("rnn", lambda x, h0, *w: rnn_steps(x, 0 * h0, *w)), FG, "forward",
-           RNN_ALL),
+           RNN_ALL, named="state handling"),
     mutant("rnn-b_hh-ignored", "rnn", "only b_ih added: the hidden bias b_hh left out",
            "consistent-forward", autodiff("rnn", lambda x, h0, wi, wh, bi, bh: rnn_steps(
                x, h0, wi, wh, bi, 0 * bh)), FG, "forward", RNN_ALL,
@@ -241,7 +241,7 @@ LSTM = [
            LSTM_ALL, named="transposed weight"),
     mutant("lstm-c0-ignored", "lstm", "the cell starts at zero, c0 unused", "consistent-forward",
            autodiff("lstm", lambda x, h0, c0, *w: lstm_steps(x, h0, 0 * c0, *w)), FG, "forward",
-           LSTM_ALL),
+           LSTM_ALL, named="state handling"),
     mutant("lstm-db_hh-stub", "lstm", "db_hh never filled in: zeros", "backward-only",
            patched("lstm", lambda g, i, a, c: replace_at(g, 6, np.zeros_like(g[6]))), G,
            "backward", ["db_hh"], named="all zeros", where=["everywhere"], how=["zeros"]),
@@ -309,7 +309,7 @@ GRU = [
            "consistent-forward", autodiff("gru", _gru_gates([0, 2, 2])), FG, "forward", GRU_ALL),
     mutant("gru-h0-ignored", "gru", "the state starts at zero, h0 unused", "consistent-forward",
            autodiff("gru", lambda x, h0, *w: gru_steps(x, 0 * h0, *w)), FG, "forward",
-           GRU_ALL),
+           GRU_ALL, named="state handling"),
     mutant("gru-unstable-sigmoid", "gru", "gates σ(a) = e^a/(1 + e^a): nan for large a",
            "edge-only", autodiff("gru", partial(gru_steps, acts=(
                _unstable_sigmoid, _unstable_sigmoid, torch.tanh))), FG, "forward", GRU_ALL,
