@@ -21,10 +21,12 @@ gradient assigned           a max-pool gradient assigned (dx[argmax] = dy) where
 average not divided         average pooling returning the window sum
 sum instead of mean         cross_entropy summed over the batch
 target indexing             cross_entropy's log p indexed [:, targets] (an N×N block)
+one-hot indexing            its backward subtracting the one-hot as g[:, targets] −= 1
 log epsilon                 cross_entropy as −log(p_t + ε)
 softmax axis                softmax over another axis than the last
 softmax rows summed         a softmax backward with one Σ dy ∘ y over the batch, not one per row
 embedding overwrite         ∂L/∂E assigned row by row, so a repeated id keeps one share only
+repeated ids averaged       ∂L/∂E of a repeated id divided by its count
 final state ignored         an RNN/LSTM/GRU backward that drops ∂L/∂h_n (or ∂L/∂c_n)
 cell variant                h_n of the first step; an RNN without tanh; an LSTM's forget gate
                             +1; a GRU's b_hn outside the reset gate
@@ -281,6 +283,15 @@ def _transposed_weight(ctx: Context) -> Iterator[Candidate]:
             if values is not None:
                 yield ("matches x w + b, the weight used transposed: nnspec keeps w as [M, D] "
                        "(the slide's W, torch.nn.Linear.weight) and computes x wᵀ + b", values)
+        m, d = w.shape
+        read = np.asarray(w).reshape(d, m).T                     # x · reshape(w, [D, M])
+        if min(m, d) > 1:                  # (square: the reshape is w itself, used transposed)
+            values = _gradient_of_permuted(ctx, {"w": read},
+                                           lambda k, v: v.T.reshape(m, d))
+            if values is not None:
+                yield ("matches x · reshape(w, [D, M]) + b, the weight reshaped where a "
+                       "transpose belongs (wᵀ has the same shape, other values in each place): "
+                       "nnspec computes x wᵀ + b", values)
         return
     h = inputs["h0"].shape[1]
     yield from _one_block_transposed(ctx, h)
@@ -463,9 +474,10 @@ def _average_not_divided(ctx: Context) -> Iterator[Candidate]:
     """The window sum, or the sum divided by the wrong count (FH or FW alone, SH·SW)."""
     (fh, fw), (sh, sw) = ctx.case.attrs["kernel_size"], ctx.case.attrs["stride"]
     counts = [(1, "not divided by the window size"), (fh, "divided by FH only"),
-              (fw, "divided by FW only"), (sh * sw, "divided by the stride's SH·SW")]
+              (fw, "divided by FW only"), (sh * sw, "divided by the stride's SH·SW"),
+              (fh * fh, "divided by FH² (FH·FH)"), (fw * fw, "divided by FW² (FW·FW)")]
     for count, how in counts:         # (equal counts: readings with the same numbers)
-        if count == fh * fw or (how == "divided by FW only" and fw == fh):
+        if count == fh * fw or (how.startswith("divided by FW") and fw == fh):
             continue
         values = _constant_output(ctx, fh * fw / count)
         if values is not None:
@@ -499,6 +511,20 @@ def _embedding_overwrite(ctx: Context) -> Iterator[Candidate]:
     dE[ids] = np.asarray(ctx.case.upstream["y"]).reshape(len(ids), -1)   # the last one stays
     yield ("matches ∂L/∂E assigned row by row (dE[ids] = dy), so a repeated id keeps one share: "
            "a row read k times gets the sum of its k upstream gradients (np.add.at)", {"E": dE})
+
+
+
+def _embedding_averaged(ctx: Context) -> Iterator[Candidate]:
+    """∂L/∂E with a repeated id's upstream gradients averaged (divided by its count)."""
+    ids, E = ctx.case.inputs["ids"].reshape(-1), ctx.case.inputs["E"]
+    if ctx.check != "gradient" or len(np.unique(ids)) == len(ids):
+        return
+    summed = np.zeros(E.shape)
+    np.add.at(summed, ids, np.asarray(ctx.case.upstream["y"], np.float64).reshape(len(ids), -1))
+    counts = np.bincount(ids, minlength=len(E))
+    yield ("matches the gradients of a repeated id averaged (divided by its count): a row read k "
+           "times gets the sum of its k upstream gradients",
+           {"E": summed / np.maximum(counts, 1)[:, None]})
 
 
 def _final_state_ignored(ctx: Context) -> Iterator[Candidate]:
@@ -724,6 +750,8 @@ def _stride_ignored(ctx: Context) -> Iterator[Candidate]:
     stride = _pairs(ctx, "stride")
     if any(s != 1 for s in stride):
         yield from _stride_one(ctx, stride)
+    if len(stride) == 2 and stride[0] != stride[1]:
+        yield from _one_stride_for_both(ctx, stride)
     if "kernel_size" in ctx.attrs and _pairs(ctx, "kernel_size") != stride:
         yield from _stride_is_window(ctx, _pairs(ctx, "kernel_size"), stride)
 
@@ -745,6 +773,26 @@ def _axes_swapped(ctx: Context) -> Iterator[Candidate]:
             yield (f"matches the {name} {pair} applied the other way round, as "
                    f"{(pair[1], pair[0])}: a pair is (H, W), its first number along the rows "
                    f"(axis 2 of NCHW), as in torch", values)
+
+
+def _one_stride_for_both(ctx: Context, stride: tuple[int, ...]) -> Iterator[Candidate]:
+    """One axis's stride used along both axes, (SH, SH) or (SW, SW), the output cropped or
+    padded with the missing windows left out (forward only: another shape's upstream gradient
+    does not fit)."""
+    if ctx.check == "gradient":
+        return
+    shape = np.shape((ctx.case.expected or {})["y"])
+    for axis, name in ((0, "SH"), (1, "SW")):
+        both = (stride[axis], stride[axis])
+        full = ctx.forward(attrs={**ctx.attrs, "stride": both})
+        if full is None:  # pragma: no cover - both strides fit the input
+            continue
+        corner = (slice(None), slice(None), *(slice(0, n) for n in shape[2:]))
+        text = (f"matches the stride {name} = {stride[axis]} used along both axes, {both} "
+                f"instead of {tuple(stride)}: a pair is (SH, SW), one stride per axis")
+        yield text, {"y": full}
+        if np.shape(full[corner]) == shape:
+            yield text, {"y": full[corner]}           # (an output cropped to the right size)
 
 
 def _stride_one(ctx: Context, stride: tuple[int, ...]) -> Iterator[Candidate]:
@@ -1022,11 +1070,29 @@ def _ce_target_block(ctx: Context) -> Iterator[Candidate]:
            values)
 
 
+
+def _ce_onehot_columns(ctx: Context) -> Iterator[Candidate]:
+    """A cross-entropy backward that subtracts the one-hot as g[:, targets] −= 1."""
+    if ctx.check != "gradient":
+        return
+    p, _, t, dloss = _ce_parts(ctx)
+    columns = np.isin(np.arange(p.shape[1]), t).astype(np.float64)
+    yield ("matches the one-hot subtracted as g[:, targets] −= 1 (every row gets −1 in every "
+           "target's column) instead of g[arange(N), targets] −= 1 (each row at its own target)",
+           {"logits": dloss * (p - columns) / len(t)})
+
+
 def _ce_log_epsilon(ctx: Context) -> Iterator[Candidate]:
     """−log(p_t + ε) for a small ε: every loss biased, and capped at −log ε."""
     p, _, t, dloss = _ce_parts(ctx)
     n, rows = len(t), np.arange(len(t))
     onehot = np.eye(p.shape[1])[t]
+    if ctx.check == "forward":
+        clipped = np.clip(p[rows, t], 1e-7, 1 - 1e-7)
+        yield ("matches −log p_t with p clipped to [ε, 1 − ε], ε = 1e-07 (Keras's epsilon): "
+               "every loss capped at −log ε ≈ 16.1 and none below −log(1 − ε); log-sum-exp "
+               "(log p_t = x_t − m − log Σ e^(x_j − m)) needs no clip",
+               {"loss": np.asarray(-np.mean(np.log(clipped)))})
     for eps in (1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15):
         pt = p[rows, t]
         values = ({"loss": np.asarray(-np.mean(np.log(pt + eps)))} if ctx.check == "forward"
@@ -1554,6 +1620,8 @@ MISTAKES: tuple[Mistake, ...] = (
             _convention("cross_entropy_reduction")),
     Mistake("target indexing", frozenset({"cross_entropy"}), ("convention.ce-mean",),
             _ce_target_block),
+    Mistake("one-hot indexing", frozenset({"cross_entropy"}), None, _ce_onehot_columns,
+            "backward"),
     Mistake("log epsilon", frozenset({"cross_entropy"}), ("convention.stable",),
             _ce_log_epsilon),
     Mistake("softmax axis", frozenset({"softmax"}), None, _softmax_axis),
@@ -1578,6 +1646,8 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("bias ignored", frozenset({"linear", "conv2d", "conv1d", "rnn", "lstm", "gru"}),
             ("{op}",), _bias_ignored),
     Mistake("embedding overwrite", frozenset({"embedding"}), None, _embedding_overwrite,
+            "backward"),
+    Mistake("repeated ids averaged", frozenset({"embedding"}), None, _embedding_averaged,
             "backward"),
     Mistake("final state ignored", frozenset({"rnn", "lstm", "gru"}), None,
             _final_state_ignored, "backward"),

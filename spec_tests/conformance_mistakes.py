@@ -371,3 +371,26 @@ def _rnn_out_behind(x: torch.Tensor, h0: torch.Tensor, *w: torch.Tensor) -> Any:
 rnn_backwards_in_time = _autodiff("rnn", _rnn_backwards_in_time)
 gru_from_h0_each_step = _autodiff("gru", _gru_from_h0_each_step)
 rnn_out_one_step_behind = _autodiff("rnn", _rnn_out_behind)
+
+
+def _ce_keras(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p = np.clip(e / e.sum(axis=1, keepdims=True), 1e-7, 1 - 1e-7)   # Keras's epsilon
+    return np.asarray(-np.log(p[np.arange(len(targets)), targets]).mean())
+
+
+def _ce_backward_columns(dloss: np.ndarray, logits: np.ndarray,
+                         targets: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    g = e / e.sum(axis=1, keepdims=True)
+    g[:, targets] -= 1                                            # every row, every target
+    return dloss * g / len(logits)
+
+
+cross_entropy_keras_clip = types.SimpleNamespace(cross_entropy=_ce_keras)
+cross_entropy_onehot_columns = types.SimpleNamespace(cross_entropy=TORCH.cross_entropy,
+                                                     cross_entropy_backward=_ce_backward_columns)
+linear_weight_reshaped = types.SimpleNamespace(                # reshape where .T belongs
+    linear=lambda x, w, b: x @ w.reshape(w.shape[1], w.shape[0]) + b)
+avg_pool_divided_by_fh_squared = types.SimpleNamespace(
+    avg_pool2d=lambda x, k, s: TORCH.avg_pool2d(x, k, s) * (k[0] * k[1]) / (k[0] * k[0]))

@@ -429,7 +429,10 @@ def test_variants_that_would_change_nothing_are_not_offered() -> None:
 def test_a_square_weight_used_transposed_is_named() -> None:
     case = _case("linear", {"x": (2, 3), "w": (3, 3), "b": (3,)})
     text = ("matches x w + b, the weight used transposed: nnspec keeps w as [M, D] (the slide's "
-            "W, torch.nn.Linear.weight) and computes x wᵀ + b [breaks ff.layers]")
+            "W, torch.nn.Linear.weight) and computes x wᵀ + b; or, with the same numbers on this "
+            "case, matches x · reshape(w, [D, M]) + b, the weight reshaped where a transpose "
+            "belongs (wᵀ has the same shape, other values in each place): nnspec computes x wᵀ "
+            "+ b [breaks ff.layers]")          # (a square w reshaped is w itself)
     assert _diagnosis(mistakes.linear_weight_transposed, case) == text
     assert _diagnosis(mistakes.linear_weight_transposed, case, 1) == text
 
@@ -531,7 +534,14 @@ def test_geometry_mistakes_of_dx_alone_are_named() -> None:
      "matches −log(p_t + ε) with ε = 1e-10: the ε biases every loss and caps it at −log ε ≈ 23"),
     (mistakes.avg_pool_floor_divided, "avg_pool2d",
      "matches the true values rounded down (floor) to whole numbers: an integer division (//)"),
-], ids=["ce-target-block", "ce-log-epsilon", "avg-floor-division"])
+    (mistakes.cross_entropy_keras_clip, "cross_entropy",
+     "matches −log p_t with p clipped to [ε, 1 − ε], ε = 1e-07 (Keras's epsilon)"),
+    (mistakes.linear_weight_reshaped, "linear",
+     "matches x · reshape(w, [D, M]) + b, the weight reshaped where a transpose belongs"),
+    (mistakes.avg_pool_divided_by_fh_squared, "avg_pool2d",
+     "matches the window sum divided by FH² (FH·FH) ("),
+], ids=["ce-target-block", "ce-log-epsilon", "avg-floor-division", "ce-keras-clip",
+        "linear-reshaped", "avg-fh-squared"])
 def test_forward_mistakes_of_indexing_epsilon_and_rounding_are_named(backend: Any, op: str,
                                                                      begins: str) -> None:
     found = _diagnoses(backend, op)
@@ -553,6 +563,13 @@ def test_a_recurrence_that_handles_its_state_or_time_otherwise_is_named(
     follows = "follows from the forward (your backward is its derivative), which " + begins
     assert any(follows in str(t) for t in found["gradient"]), found
     assert all(follows in str(t) or str(t).startswith("unknown") for t in found["gradient"])
+
+
+def test_a_one_hot_subtracted_in_every_row_is_named() -> None:
+    found = _diagnoses(mistakes.cross_entropy_onehot_columns, "cross_entropy")
+    assert found["forward"] == set() and found["gradient"] and all(str(t).startswith(
+        "matches the one-hot subtracted as g[:, targets] −= 1 (every row gets −1 in every "
+        "target's column)") for t in found["gradient"]), found
 
 
 def test_factors_read_as_integers_fractions_or_decimals() -> None:
