@@ -39,6 +39,7 @@ dx stride ignored           a convolution's dx with window i's gradient at i ins
 dx padding kept             dx cut from the padded input's gradient at offset 0 or 2P, not P
 upstream ignored            a backward that leaves out the upstream gradient (as if it were 1)
 one example                 parameter gradients of the batch's first (or last) example only
+input negated               an activation of −x (σ(−x) = 1/(1 + eˣ))
 mask left out               relu's or step's dx = dy, or the hinge's gradient where J = 0 too
 leaky relu                  a slope α for x < 0
 one-based ids               an embedding read as E[ids − 1]
@@ -1488,6 +1489,17 @@ def _one_based_ids(ctx: Context) -> Iterator[Candidate]:
     yield text, {"E": dE}
 
 
+def _input_negated(ctx: Context) -> Iterator[Candidate]:
+    """An elementwise function of −x (a sign slipped into the argument: σ(−x) = 1 − σ(x) from
+    1/(1 + eˣ)); its gradient −f'(−x) by the chain rule."""
+    x = np.asarray(ctx.case.inputs["x"], np.float64)
+    values = _gradient_of_permuted(ctx, {"x": -x}, lambda k, v: -v)
+    if values is not None:
+        yield (f"matches {ctx.case.op}(−x), the input negated (for σ: 1/(1 + eˣ) where "
+               f"1/(1 + e^−x) belongs)" if ctx.case.op == "sigmoid" else
+               f"matches {ctx.case.op}(−x), the input negated", values)
+
+
 def _all_zeros(ctx: Context) -> Iterator[Candidate]:
     """Arrays that are entirely 0 where the true values are not: a function not written yet,
     an output array allocated and never filled, or a computation that gives 0 on this case
@@ -1671,6 +1683,8 @@ MISTAKES: tuple[Mistake, ...] = (
                                       "lp_pool2d"}), ("conv.grid-size",), _output_size),
     Mistake("upstream ignored", None, None, _upstream_ignored, "backward"),
     Mistake("one example", None, None, _one_batch_row, "backward"),
+    Mistake("input negated", frozenset({"sigmoid", "tanh", "relu", "step"}), None,
+            _input_negated),
     Mistake("mask left out", frozenset({"relu", "step", "max_margin"}), None, _mask_left_out,
             "backward"),
     Mistake("leaky relu", frozenset({"relu"}), None, _leaky),
@@ -1975,17 +1989,22 @@ def _carried(results: Sequence[Result]) -> list[Result]:
     the derivative of the backend's own forward (the consistency verdict), explained by the
     mistake named on the same case's forward check: the gradient follows from it."""
     forwards = {(r.case.op, r.case.source, r.case.name): r.mistakes for r in results
-                if r.check == "forward" and r.status == "fail" and r.mistakes}
+                if r.check == "forward" and r.status == "fail"}
     out = []
     for r in results:
-        named = forwards.get((r.case.op, r.case.source, r.case.name), ())
-        if (r.check == "gradient" and r.status == "fail" and not r.mistakes and named
+        key = (r.case.op, r.case.source, r.case.name)
+        if (r.check == "gradient" and r.status == "fail" and not r.mistakes and key in forwards
                 and r.consistency is not None and r.consistency.verdict == "forward"):
-            follows = tuple(Named(tuple(replace(
-                o, text=f"follows from the forward (your backward is its derivative), which "
-                        f"{o.text}", kind=f"the forward's: {o.kind}") for o in n.options))
-                for n in named)
-            r = replace(r, mistakes=follows, diagnosis="; ".join(n.line() for n in follows))
+            if not forwards[key]:         # the forward unexplained: point at it, once
+                r = replace(r, diagnosis="follows from the forward (your backward is its "
+                                         "derivative): the forward's failure on this case is "
+                                         "what to fix")
+            else:
+                follows = tuple(Named(tuple(replace(
+                    o, text=f"follows from the forward (your backward is its derivative), which "
+                            f"{o.text}", kind=f"the forward's: {o.kind}") for o in n.options))
+                    for n in forwards[key])
+                r = replace(r, mistakes=follows, diagnosis="; ".join(n.line() for n in follows))
         out.append(r)
     return out
 

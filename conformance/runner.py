@@ -208,7 +208,7 @@ def run(backend: Any = "numpy", *, ops: Iterable[str] | None = None, dtype: Any 
     def settle(batch: list[Result], earlier: Sequence[Result] = ()) -> None:
         """Record an op's results once its named mistakes are checked against its other
         failures (conformance.diagnosis.reconcile)."""
-        if diagnose and any(r.mistakes for r in batch):
+        if diagnose and any(r.status == "fail" and r.diagnosis for r in batch):
             from conformance.diagnosis import reconcile
 
             batch = reconcile(batch, earlier)

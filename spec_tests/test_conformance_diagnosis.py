@@ -374,18 +374,18 @@ def test_an_unknown_mistake_says_so_plainly() -> None:
     found = _diagnoses(mistakes.unknown_mistake, "relu")
     assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried float32"
                                 " rounding, relu at zero, unstable, upstream ignored, one "
-                                "example, mask left out, leaky relu, clipped, wrong argument, "
-                                "rounded, layout, all zeros, constant factor); see the anatomy "
-                                "line"}   # (no gradient)
+                                "example, input negated, mask left out, leaky relu, clipped, "
+                                "wrong argument, rounded, layout, all zeros, constant factor); "
+                                "see the anatomy line"}   # (no gradient)
 
 
 def test_an_unknown_mistake_of_shape_points_at_the_shapes() -> None:
     found = _diagnoses(mistakes.relu_flattened, "relu")
     assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried float32"
                                 " rounding, relu at zero, unstable, upstream ignored, one "
-                                "example, mask left out, leaky relu, clipped, wrong argument, "
-                                "rounded, layout, all zeros, constant factor); see the shapes "
-                                "above"}
+                                "example, input negated, mask left out, leaky relu, clipped, "
+                                "wrong argument, rounded, layout, all zeros, constant factor); "
+                                "see the shapes above"}
 
 
 def test_a_float32_run_still_names_the_mistake_but_never_float32_rounding() -> None:
@@ -570,6 +570,15 @@ def test_a_one_hot_subtracted_in_every_row_is_named() -> None:
     assert found["forward"] == set() and found["gradient"] and all(str(t).startswith(
         "matches the one-hot subtracted as g[:, targets] −= 1 (every row gets −1 in every "
         "target's column)") for t in found["gradient"]), found
+
+
+def test_a_gradient_that_follows_an_unexplained_forward_points_at_the_forward() -> None:
+    """A forward in no catalogue, its gradient by autodiff: the gradient failures say they
+    follow from the forward instead of a second "unknown" with its own list."""
+    found = _diagnoses(mistakes.relu_shifted_and_scaled, "relu")
+    assert found["forward"] and all(str(t).startswith("unknown") for t in found["forward"])
+    assert found["gradient"] == {"follows from the forward (your backward is its derivative): "
+                                 "the forward's failure on this case is what to fix"}
 
 
 def test_factors_read_as_integers_fractions_or_decimals() -> None:

@@ -63,7 +63,7 @@ STEP = [
            ["y"], named="step at zero", where=["x==0"], how=["factor:1/2"]),
     mutant("step-inverted", "step", "the comparison reversed: y = 1 where x ≤ 0",
            "consistent-forward", autodiff("step", lambda x: (x <= 0).to(x.dtype)), F,
-           "forward", ["y"]),
+           "forward", ["y"], named="input negated"),
     mutant("step-straight-through", "step", "the gradient passed straight through: dx = dy",
            "backward-only", backward("step", lambda dy, x: dy.copy()), G, "backward", ["dx"],
            where=["everywhere"], named="mask left out"),
@@ -80,7 +80,7 @@ STEP = [
 SIGMOID = [
     mutant("sigmoid-of-minus-x", "sigmoid", "y = 1/(1 + e^x): the minus sign lost",
            "consistent-forward", autodiff("sigmoid", lambda x: torch.sigmoid(-x)), FG,
-           "forward", ["y", "dx"]),
+           "forward", ["y", "dx"], named="input negated"),
     mutant("sigmoid-grad-of-input", "sigmoid", "dx = dy ∘ x(1 − x): σ' applied to x, not σ(x)",
            "backward-only", backward("sigmoid", lambda dy, x: dy * x * (1 - x)), G, "backward",
            ["dx"], named="derivative of the wrong quantity"),
@@ -100,7 +100,8 @@ SIGMOID = [
     mutant("sigmoid-forward-sign", "sigmoid",
            "forward 1/(1 + e^x) (sign lost) next to a correct hand-written backward",
            "forward-only", backward("sigmoid", lambda dy, x: dy * _sigma(x) * (1 - _sigma(x)),
-                                    forward=lambda x: _sigma(-x)), F, "forward-only", ["y"]),
+                                    forward=lambda x: _sigma(-x)), F, "forward-only", ["y"],
+           named="input negated"),
     mutant("sigmoid-naive-gradient", "sigmoid",
            "y = 1/(1 + exp(−x)) by autodiff: the gradient exp(−x)/(1 + exp(−x))² is inf/inf = "
            "nan at large negative x", "edge-only", autodiff("sigmoid", _naive_sigmoid),
