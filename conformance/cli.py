@@ -417,17 +417,18 @@ def _print_diagnoses(failures: list[Result], out: TextIO) -> None:
     """Each diagnosis once, with the number of failures it explains, most frequent first; the
     same diagnosis with each case's own numbers (a factor, a window size) counts as one, shown
     as its first case says it."""
-    from conformance.diagnosis import _kind
-
     texts = [r.diagnosis for r in failures if r.diagnosis]
+    if len(failures) < 2 or not texts:
+        return
+    from conformance.diagnosis import _kind  # (a passing run need not import the diagnosis)
+
     counts = Counter(_kind(t) for t in texts)
     first = {k: next(t for t in texts if _kind(t) == k) for k in counts}
     alike = {k: len({t for t in texts if _kind(t) == k}) for k in counts}
-    if len(failures) > 1 and counts:
-        print("\ndiagnoses:", file=out)
-        for kind, n in counts.most_common():
-            more = " (with each case's own numbers)" if alike[kind] > 1 else ""
-            print(f"  {n}× {first[kind]}{more}", file=out)
+    print("\ndiagnoses:", file=out)
+    for kind, n in counts.most_common():
+        more = " (with each case's own numbers)" if alike[kind] > 1 else ""
+        print(f"  {n}× {first[kind]}{more}", file=out)
 
 
 # ---------------------------------------------------------------- list
