@@ -241,6 +241,11 @@ def _parser() -> argparse.ArgumentParser:
     explain_p = sub.add_parser("explain", help="an op's specification")
     explain_p.add_argument("op", metavar="OP", help=f"one of {', '.join(OPS)}")
 
+    mistakes_p = sub.add_parser("mistakes", help="the well-known mistakes the diagnosis "
+                                "recognises, in the order it tries them")
+    mistakes_p.add_argument("op", metavar="OP", nargs="?", choices=list(OPS),
+                            help="only those of one op")
+
     matrix_p = sub.add_parser("matrix", help="the scoreboard: several backends and dtypes, each "
                               "run in its own process, as Markdown, SVG and HTML")
     matrix_p.add_argument("--backend", type=_names, action="append", metavar="NAME",
@@ -522,6 +527,19 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _cmd_mistakes(args: argparse.Namespace, out: TextIO) -> int:
+    from conformance.diagnosis import catalogue  # (only a failure's diagnosis needs the rest)
+
+    rows = catalogue(args.op)
+    width = max(len(name) for name, _ in rows)
+    print(f"the well-known mistakes the diagnosis tries{f' for {args.op}' if args.op else ''}, "
+          f"in order (the last three are symptoms, named only where nothing specific fits):",
+          file=out)
+    for name, meaning in rows:
+        print(f"  {name:<{width}}  {meaning}", file=out)
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------- matrix
 def _cmd_matrix(args: argparse.Namespace, out: TextIO) -> int:
     from conformance.matrix import command  # a large module that nnspec run does not need
@@ -550,6 +568,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except SystemExit as exc:  # argparse's --help, --version and usage errors
         return int(exc.code or 0)
     commands = {"run": _cmd_run, "list": _cmd_list, "explain": _cmd_explain,
+                "mistakes": _cmd_mistakes,
                 "conventions": _cmd_conventions, "matrix": _cmd_matrix}
     import_from_current_directory()       # a backend next to you imports, as with python -m
     console = out is sys.__stdout__       # the console command (not a test's stream)

@@ -8,48 +8,79 @@ convention it breaks; when none does, the diagnosis says so plainly and lists wh
 
 Mistakes, in the order they are tried (``MISTAKES``):
 
-==========================  ==================================================================
-float32 rounding            a float64 run computed in float32 (errors of float32 size)
-flipped kernel              a true convolution, not cross-correlation (conv2d, conv1d), or a
-                            kernel mirrored along one axis
-transposed weight           w (or a gate's w_hh block) used transposed; dw returned transposed
-gate order                  LSTM/GRU gate blocks read in another order (all permutations)
-GRU update gate             h' = z ∘ n + (1 − z) ∘ h instead of (1 − z) ∘ n + z ∘ h
-missing sqrt                L2 pooling returning Σ x² instead of √(Σ x²)
-tie rule                    a max-pool gradient split between tied maxima, or sent to the last
-gradient assigned           a max-pool gradient assigned (dx[argmax] = dy) where windows overlap
-average not divided         average pooling returning the window sum
-sum instead of mean         cross_entropy summed over the batch
-target indexing             cross_entropy's log p indexed [:, targets] (an N×N block)
-one-hot indexing            its backward subtracting the one-hot as g[:, targets] −= 1
-log epsilon                 cross_entropy as −log(p_t + ε)
-softmax axis                softmax over another axis than the last
-softmax rows summed         a softmax backward with one Σ dy ∘ y over the batch, not one per row
-embedding overwrite         ∂L/∂E assigned row by row, so a repeated id keeps one share only
-repeated ids averaged       ∂L/∂E of a repeated id divided by its count
-final state ignored         an RNN/LSTM/GRU backward that drops ∂L/∂h_n (or ∂L/∂c_n)
-cell variant                h_n of the first step; an RNN without tanh; an LSTM's forget gate
-                            +1; a GRU's b_hn outside the reset gate
-state handling              h0 (or c0) ignored; the sequence run backwards; every step from h0;
-                            out one step behind
-axes swapped                a per-axis stride, padding or window read as (W, H), not (H, W)
-one-sided padding           zeros on one side only (P or 2P), or no padding at all
-stride ignored              stride 1 instead of S, or pooling with stride = window size
-dx stride ignored           a convolution's dx with window i's gradient at i instead of S·i
-dx padding kept             dx cut from the padded input's gradient at offset 0 or 2P, not P
-upstream ignored            a backward that leaves out the upstream gradient (as if it were 1)
-one example                 parameter gradients of the batch's first (or last) example only
-input negated               an activation of −x (σ(−x) = 1/(1 + eˣ))
-mask left out               relu's or step's dx = dy, or the hinge's gradient where J = 0 too
-leaky relu                  a slope α for x < 0
-one-based ids               an embedding read as E[ids − 1]
-clipped                     the true values clipped (relu6, a clip of probabilities)
-wrong argument              gradients (or outputs) returned in the wrong order
-rounded                     the true values rounded to whole numbers (//, an int dtype)
-layout                      the right values with the axes of an array in another order
-all zeros                   zeros where the true values are not (a stub, an array never filled)
-constant factor             the true values times a nonzero constant (−1, 2, 1/N, ...)
-==========================  ==================================================================
+================================  ================================================================
+float32 rounding                  a float64 run computed in float32 (errors of float32's size,
+                                  both ways)
+flipped kernel                    a true convolution, not cross-correlation, or a kernel mirrored
+                                  along one axis
+transposed weight                 w (or a gate's w_hh block) used transposed or reshaped where a
+                                  transpose belongs; dw returned transposed
+gate order                        LSTM/GRU gate blocks read in another order (all permutations)
+GRU update gate                   h' = z ∘ n + (1 − z) ∘ h instead of (1 − z) ∘ n + z ∘ h
+GRU reset before                  the GRU's reset gate applied before the hidden product, n =
+                                  tanh(… + W_hn (r ∘ h) + b_hn)
+states swapped                    the LSTM's h_n and c_n returned in each other's place
+missing sqrt                      L2 pooling returning Σ x² instead of √(Σ x²)
+tie rule                          a max-pool gradient split between tied maxima, sent to the last
+                                  or to every one
+gradient assigned                 a max-pool gradient assigned (dx[argmax] = dy) where windows
+                                  overlap
+average not divided               average pooling returning the window sum, or divided by FH, FW,
+                                  FH², FW² or SH·SW
+sum instead of mean               cross_entropy summed over the batch
+target indexing                   cross_entropy's log p indexed [:, targets] (an N×N block)
+one-hot indexing                  its backward subtracting the one-hot as g[:, targets] −= 1
+log epsilon                       cross_entropy as −log(p_t + ε), or with p clipped to [ε, 1 − ε]
+softmax axis                      softmax over another axis than the last
+softmax diagonal                  a softmax backward keeping the Jacobian's diagonal only, dy ∘
+                                  y(1 − y)
+softmax rows summed               a softmax backward with one Σ dy ∘ y over the batch (or axis 0),
+                                  not per row
+step at zero                      step(0) = 0 instead of 1
+relu at zero                      relu'(0) = 1 or ½ instead of 0
+derivative of the wrong quantity  σ' or tanh' written with x or y where the other belongs
+margin kink                       the max margin's slope at its kink (½ or 1 instead of 0)
+margin                            the max margin's Δ dropped, fixed at 1 or doubled
+arguments swapped                 the max margin's s and s_c exchanged
+unstable                          an unshifted softmax, cross-entropy, σ or tanh, a softmax
+                                  shifted by the whole array's maximum, or inf/nan at large inputs
+bias ignored                      the bias left out (b never added, its gradient 0)
+embedding overwrite               ∂L/∂E assigned row by row, so a repeated id keeps one share only
+repeated ids averaged             ∂L/∂E of a repeated id divided by its count
+final state ignored               an RNN/LSTM/GRU backward that drops ∂L/∂h_n (or ∂L/∂c_n)
+no backprop through time          a recurrent backward that stops at each step (h, or c, not
+                                  carried back)
+cell path dropped                 an LSTM backward without the cell path (∂L/∂c_t not passed to
+                                  c_(t−1))
+gate nonlinearity                 an LSTM/GRU gate's σ and tanh exchanged, or h_t = o ∘ c_t
+                                  without the tanh
+cell variant                      h_n of the first step; an RNN without tanh; an LSTM's forget
+                                  gate +1; a GRU's b_hn outside the reset gate
+state handling                    h0 (or c0) ignored; the sequence run backwards; every step from
+                                  h0; out one step behind
+axes swapped                      a per-axis stride, padding or window read as (W, H), not (H, W)
+one-sided padding                 zeros on one side only (P or 2P), or no padding at all
+stride ignored                    stride 1 instead of S, one axis's stride for both, or pooling
+                                  with stride = window
+dx stride ignored                 a convolution's dx with window i's gradient at i instead of S·i
+dx padding kept                   dx cut from the padded input's gradient at offset 0 or 2P, not P
+output size                       an output one element too long or too short along an axis
+upstream ignored                  a backward that leaves out the upstream gradient (as if it were
+                                  1)
+one example                       parameter gradients of the batch's first (or last) example only
+input negated                     an activation of −x (σ(−x) = 1/(1 + eˣ))
+mask left out                     relu's or step's dx = dy, or the hinge's gradient where J = 0
+                                  too
+leaky relu                        a slope α for x < 0
+one-based ids                     an embedding read as E[ids − 1]
+clipped                           the true values clipped (relu6, a clip of probabilities)
+wrong argument                    gradients (or outputs) returned in the wrong order
+rounded                           the true values rounded to whole numbers (//, an int dtype)
+layout                            the right values with the axes of an array in another order
+all zeros                         zeros where the true values are not (a stub, an array never
+                                  filled)
+constant factor                   the true values times a nonzero constant (−1, 2, 1/N, ...)
+================================  ================================================================
 
 Each mistake's values come from the reference itself, through the mistake's transformation:
 a permuted or flipped weight gives the reference's forward on the permuted weight and the
@@ -82,6 +113,7 @@ from conformance.report import Check, Result
 from reference.tolerance import Tolerance, compare, tolerance
 
 __all__ = ["FLOAT32_ARITHMETIC", "GENERIC", "MISTAKES", "Context", "Diagnosis", "Mistake", "Named",
+           "catalogue",
            "diagnose", "reconcile"]
 
 FLOAT32_ARITHMETIC = "matches float32 arithmetic"
@@ -1704,6 +1736,25 @@ GENERIC = frozenset({"layout", "all zeros", "constant factor"})
 mechanisms: named only where no specific mistake explains the check."""
 
 
+def catalogue(op: str | None = None) -> list[tuple[str, str]]:
+    """The well-known mistakes (of ``op``, or all), in the order they are tried: each name with
+    what it means, from this module's table (one place for both; a test keeps it in step with
+    MISTAKES)."""
+    doc = __doc__ or ""
+    table = doc.split("\n================================  ")[1].split("\n", 1)[1]
+    table = table.split("\n================================  ")[0]
+    meaning: dict[str, str] = {}
+    last = ""
+    for line in table.splitlines():
+        if line.startswith(" " * 34):
+            meaning[last] += " " + line.strip()
+        else:
+            last = line[:34].strip()
+            meaning[last] = line[34:].strip()
+    return [(m.name, meaning.get(m.name, "")) for m in MISTAKES
+            if op is None or m.ops is None or op in m.ops]
+
+
 def _close(actual: Any, expected: np.ndarray, tol: Tolerance) -> bool:
     """Within ``tol`` (False for another shape); nan agrees with nan here, so that a mistake
     that overflows explains a backend that overflows at the same elements."""
@@ -1979,8 +2030,8 @@ def _diagnose(case: Case, check: Check, got: Mapping[str, np.ndarray], dtype: An
         look = ("the shapes above" if shapes else
                 "the consistency and anatomy lines" if consistency is not None else
                 "the anatomy line")
-        text = (f"unknown: no well-known mistake explains all of it (tried {', '.join(tried)}); "
-                f"see {look}")
+        text = (f"unknown: no well-known mistake explains all of it (tried {', '.join(tried)}: "
+                f"nnspec mistakes {ctx.case.op} says what each is); see {look}")
     return Diagnosis(text, tuple(found), consistency, tuple(parts))
 
 

@@ -308,6 +308,17 @@ def test_list_markdown_is_the_contract_table() -> None:
     assert code == 0 and text.startswith("| op | signature |") and "| lstm |" in text
 
 
+def test_mistakes_lists_what_the_diagnosis_looks_for_with_what_each_means() -> None:
+    code, text = nnspec("mistakes", "max_pool2d")
+    assert code == 0 and text.startswith("the well-known mistakes the diagnosis tries for "
+                                         "max_pool2d, in order")
+    assert "\n  tie rule " in text and "split between tied maxima" in text
+    assert "flipped kernel" not in text and text.rstrip().splitlines()[-1].startswith(
+        "  constant factor")
+    code, every = nnspec("mistakes")
+    assert code == 0 and "flipped kernel" in every and "tie rule" in every
+
+
 def test_explain_gives_formula_conventions_claims_and_slides() -> None:
     code, text = nnspec("explain", "conv2d")
     assert code == 0

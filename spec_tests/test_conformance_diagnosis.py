@@ -371,12 +371,12 @@ def test_max_pooling_with_the_window_as_stride_is_named() -> None:
 
 
 def test_an_unknown_mistake_says_so_plainly() -> None:
-    found = _diagnoses(mistakes.unknown_mistake, "relu")
+    found = _diagnoses(mistakes.unknown_mistake, "relu")          # (forward only: no gradient)
     assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried float32"
                                 " rounding, relu at zero, unstable, upstream ignored, one "
                                 "example, input negated, mask left out, leaky relu, clipped, "
-                                "wrong argument, rounded, layout, all zeros, constant factor); "
-                                "see the anatomy line"}   # (no gradient)
+                                "wrong argument, rounded, layout, all zeros, constant factor: "
+                                "nnspec mistakes relu says what each is); see the anatomy line"}
 
 
 def test_an_unknown_mistake_of_shape_points_at_the_shapes() -> None:
@@ -384,8 +384,8 @@ def test_an_unknown_mistake_of_shape_points_at_the_shapes() -> None:
     assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried float32"
                                 " rounding, relu at zero, unstable, upstream ignored, one "
                                 "example, input negated, mask left out, leaky relu, clipped, "
-                                "wrong argument, rounded, layout, all zeros, constant factor); "
-                                "see the shapes above"}
+                                "wrong argument, rounded, layout, all zeros, constant factor: "
+                                "nnspec mistakes relu says what each is); see the shapes above"}
 
 
 def test_a_float32_run_still_names_the_mistake_but_never_float32_rounding() -> None:
@@ -579,6 +579,22 @@ def test_a_gradient_that_follows_an_unexplained_forward_points_at_the_forward() 
     assert found["forward"] and all(str(t).startswith("unknown") for t in found["forward"])
     assert found["gradient"] == {"follows from the forward (your backward is its derivative): "
                                  "the forward's failure on this case is what to fix"}
+
+
+def test_the_catalogue_says_what_every_mistake_is_in_the_order_tried() -> None:
+    """nnspec mistakes prints the module's table: it must hold every mistake, in MISTAKES's
+    order, each with what it means (a mistake added without a line fails here)."""
+    from conformance import diagnosis
+
+    rows = diagnosis.catalogue()
+    assert [name for name, _ in rows] == [m.name for m in MISTAKES]
+    assert all(meaning for _, meaning in rows), [name for name, meaning in rows if not meaning]
+    table = (diagnosis.__doc__ or "").split("================================  ")
+    listed = [line[:34].strip() for line in table[1].splitlines()[1:]
+              if line.strip() and not line.startswith(" ")]
+    assert listed == [m.name for m in MISTAKES]
+    relu = dict(diagnosis.catalogue("relu"))
+    assert "relu at zero" in relu and "flipped kernel" not in relu and "constant factor" in relu
 
 
 def test_factors_read_as_integers_fractions_or_decimals() -> None:
