@@ -440,6 +440,21 @@ def test_a_mistake_that_explains_some_batch_rows_only_is_labelled_partial() -> N
         assert "right where it would be wrong)" in r.diagnosis
 
 
+def test_a_backward_off_by_float32_rounding_does_not_make_a_right_forward_wrong() -> None:
+    """tanh exactly, its backward in float32: central differences of the forward land as near
+    the spec's gradient as the backend's, so they cannot show the forward wrong around the
+    inputs; the verdict is the backward's (it said "the forward is what is wrong")."""
+    def backward(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
+        t = np.tanh(x.astype(np.float32))
+        return (dy.astype(np.float32) * (1 - t * t)).astype(np.float64)
+
+    failures = [r for r in _failures(types.SimpleNamespace(tanh=np.tanh, tanh_backward=backward),
+                                     "tanh") if r.check == "gradient"]
+    assert failures and all(r.consistency is not None and r.consistency.verdict == "backward"
+                            for r in failures), [r.consistency for r in failures]
+    assert all("forward is what is wrong" not in str(r.consistency) for r in failures)
+
+
 def test_a_warning_the_backend_emits_is_reported_with_its_check() -> None:
     """The textbook σ = 1 / (1 + e^−x) is right at x = −1e4 (e^1e4 = inf, 1/inf = 0) but numpy
     warns of the overflow: the contract promises sigmoid no warning (convention.stable), so the
