@@ -73,13 +73,14 @@ mask left out                     relu's or step's dx = dy, or the hinge's gradi
                                   too
 leaky relu                        a slope α for x < 0
 one-based ids                     an embedding read as E[ids − 1]
-clipped                           the true values clipped (relu6, a clip of probabilities)
+clipped                           the true values clipped, capped (relu6) or floored (max(0, ·))
 wrong argument                    gradients (or outputs) returned in the wrong order
 rounded                           the true values rounded to whole numbers (//, an int dtype)
 layout                            the right values with the axes of an array in another order
 all zeros                         zeros where the true values are not (a stub, an array never
                                   filled)
-constant factor                   the true values times a nonzero constant (−1, 2, 1/N, ...)
+constant factor                   the true values times a nonzero constant (−1, 2, 1/N, 1/√(FH·FW),
+                                  ...)
 ================================  ================================================================
 
 Each mistake's values come from the reference itself, through the mistake's transformation:
@@ -1499,11 +1500,18 @@ def _clipped(ctx: Context) -> Iterator[Candidate]:
         lo, hi = float(got.min()), float(got.max())
         inside = (e >= lo) & (e <= hi)                    # where the clip changes nothing
         clipped = np.clip(e, lo, hi)
-        if (lo < hi and int(np.sum(~inside)) >= 2 and _close(got[inside], e[inside], ctx.tol)
+        enough = 1 if lo == 0 else 2          # (a floor at 0, max(0, ·), is a mechanism itself)
+        if (lo < hi and int(np.sum(~inside)) >= enough and _close(got[inside], e[inside], ctx.tol)
                 and not _close(clipped, e, ctx.tol)):
-            yield (f"matches {ctx.prefix(k)} clipped to [{lo:.6g}, {hi:.6g}] (the true values "
-                   f"beyond it cut off: a cap such as relu6's, or a clip of probabilities)",
-                   {**ctx.expected, k: clipped})
+            below, above = bool(np.any(e < lo)), bool(np.any(e > hi))
+            how = (f"clipped to [{lo:.6g}, {hi:.6g}] (the true values beyond both ends cut off: "
+                   f"a clip of probabilities, say)" if below and above else
+                   f"capped at {hi:.6g} (the true values above it cut off: relu6's cap, say)"
+                   if above else
+                   f"floored at {lo:.6g} (the true values below it raised to it: a "
+                   f"max({lo:.6g}, ·) too many, or a running maximum started at {lo:.6g} "
+                   f"instead of −∞)")
+            yield f"matches {ctx.prefix(k)} {how}", {**ctx.expected, k: clipped}
 
 
 def _one_based_ids(ctx: Context) -> Iterator[Candidate]:
@@ -1590,21 +1598,23 @@ def _as_a_size(ctx: Context, c: float) -> str:
     """", which is 1/N here (N = 4, the batch size)" where the factor c is a size of the case
     or its inverse (the first of SIZES that fits, sizes of 3 or more only: a 2 is too often
     something else); "" otherwise."""
-    nice = _nice(c)
-    if nice is None or abs(nice) == 1:
-        return ""
-    k = round(abs(nice) if abs(nice) >= 1 else 1 / abs(nice))
     sizes = _sizes(ctx)
-    for expression, meaning in SIZES:
-        letters = expression.split("·")
-        if k < 3 or not all(letter in sizes for letter in letters):
-            continue
-        if math.prod(sizes[letter] for letter in letters) == k:
-            shown = expression if abs(nice) >= 1 else (
-                f"1/{expression}" if len(letters) == 1 else f"1/({expression})")
-            sign = "−" if nice < 0 else ""
-            of = ", ".join(f"{letter} = {sizes[letter]}" for letter in letters)
-            return f", which is {sign}{shown} here ({of}{f': {meaning}' if meaning else ''})"
+    for root in (False, True):            # a size, or its square root (a root mean square)
+        nice = _nice(c * abs(c) if root else c)
+        if nice is None or abs(nice) == 1 or (root and _nice(c) is not None):
+            continue                      # (a whole factor is read as itself, not as a root)
+        k = round(abs(nice) if abs(nice) >= 1 else 1 / abs(nice))
+        for expression, meaning in SIZES:
+            letters = expression.split("·")
+            if k < 3 or not all(letter in sizes for letter in letters):
+                continue
+            if math.prod(sizes[letter] for letter in letters) == k:
+                shown = expression if len(letters) == 1 else f"({expression})"
+                shown = f"√{shown}" if root else shown
+                shown = shown if abs(nice) >= 1 else f"1/{shown}"
+                sign = "−" if c < 0 else ""
+                of = ", ".join(f"{letter} = {sizes[letter]}" for letter in letters)
+                return f", which is {sign}{shown} here ({of}{f': {meaning}' if meaning else ''})"
     return ""
 
 
@@ -1621,8 +1631,8 @@ def _constant_factor(ctx: Context) -> Iterator[Candidate]:
             return
         unit = e / np.max(np.abs(e))     # (scaled: the squares of tiny values would be 0)
         c = float(np.sum(g * unit)) / float(np.sum(e * unit))
-        if np.count_nonzero(e) < 8 and not _whole(c):
-            return
+        if np.count_nonzero(e) < 8 and not _whole(c) and not _as_a_size(ctx, c):
+            return                    # (a size of the case, or its root, is evidence enough)
         factors[k] = c
     if not factors or any(np.isclose(c, 1.0) or np.isclose(c, 0.0) for c in factors.values()):
         return                                            # (zeros: _all_zeros' business)

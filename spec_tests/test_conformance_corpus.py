@@ -142,9 +142,6 @@ both wrong can be right in its backward on one case (the gradient check passes t
 NOT_NAMED = {
     "rnn-w_ih-transposed": "fails by an exception (x_t @ w_ih with w_ih of the other shape): "
                            "no values to diagnose; the reason names the shapes",
-    "lppool-rms": "the factor is 1/√(FH·FW), no whole number: named on the cases with eight "
-                  "elements or more, so on the others it is not, and the name is hedged ('on "
-                  "this case only')",
 }
 """Catalogue mutants the diagnosis does not name without reserve, with why (a listed mutant that
 gets named fails its test: the list cannot rot)."""

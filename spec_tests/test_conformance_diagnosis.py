@@ -597,6 +597,13 @@ def test_the_catalogue_says_what_every_mistake_is_in_the_order_tried() -> None:
     assert "relu at zero" in relu and "flipped kernel" not in relu and "constant factor" in relu
 
 
+def test_values_floored_at_zero_are_named_as_a_floor_not_a_cap() -> None:
+    found = _diagnoses(mistakes.max_pool_from_zero, "max_pool2d")
+    assert found["forward"] == {
+        "matches y floored at 0 (the true values below it raised to it: a max(0, ·) too many, or "
+        "a running maximum started at 0 instead of −∞) [breaks pool.max]"}
+
+
 def test_factors_read_as_integers_fractions_or_decimals() -> None:
     assert [_factor(c) for c in (2.0, -3.0, 0.25, -0.5, 0.731234)] == [
         "2", "−3", "1/4", "−1/2", "0.7312"]
