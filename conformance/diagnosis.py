@@ -25,6 +25,12 @@ tie rule                          a max-pool gradient split between tied maxima,
                                   or to every one
 gradient assigned                 a max-pool gradient assigned (dx[argmax] = dy) where windows
                                   overlap
+argmax unravelled                 a max-pool gradient placed at divmod(t, FH) of the window's flat
+                                  argmax t, not divmod(t, FW)
+windows assigned                  an average-pool or conv2d dx assigned window by window (=, not
+                                  +=) where windows overlap
+dx kernel not rotated             a convolution's dx from dy correlated with the kernel as it is,
+                                  not rotated by 180°
 average not divided               average pooling returning the window sum, or divided by FH, FW,
                                   FH², FW² or SH·SW
 sum instead of mean               cross_entropy summed over the batch
@@ -500,6 +506,75 @@ def _max_pool_assigned(ctx: Context) -> Iterator[Candidate]:
            "gradients (dx[argmax] += dy, np.add.at), not the last one's", {"x": dx})
 
 
+def _argmax_unravelled(ctx: Context) -> Iterator[Candidate]:
+    """A max-pool backward that finds each window's (first) maximum at flat index t of the
+    window and places the gradient at divmod(t, FH) instead of divmod(t, FW): right for square
+    windows, elsewhere at another pixel."""
+    (fh, fw), (sh, sw) = ctx.case.attrs["kernel_size"], ctx.case.attrs["stride"]
+    if ctx.check != "gradient" or fh == fw:
+        return
+    x, dy = ctx.case.inputs["x"], np.asarray(ctx.case.upstream["y"], np.float64)
+    windows = sliding_window_view(x, (fh, fw), axis=(2, 3))[:, :, ::sh, ::sw]
+    n, c, oh, ow = windows.shape[:4]
+    u, v = np.divmod(windows.reshape(n, c, oh, ow, fh * fw).argmax(axis=-1), fh)
+    for clamped in (False, True):         # (kept inside the window, or not)
+        uu, vv = (np.minimum(u, fh - 1), np.minimum(v, fw - 1)) if clamped else (u, v)
+        rows = np.arange(oh)[:, None] * sh + uu
+        cols = np.arange(ow)[None, :] * sw + vv
+        if np.any(rows >= x.shape[2]) or np.any(cols >= x.shape[3]):
+            continue                      # (an index past the image would have raised)
+        dx = np.zeros(x.shape)
+        where = (np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], rows,
+                 cols)
+        np.add.at(dx, where, dy)
+        yield ("matches each window's gradient placed at divmod(t, FH) of its maximum's flat "
+               "index t instead of divmod(t, FW) (the window's rows are FW long): right only for "
+               "square windows", {"x": dx})
+
+
+def _windows_assigned(ctx: Context) -> Iterator[Candidate]:
+    """An average-pool or convolution backward that assigns each window's share of dx
+    (dx[window] = share) in row-major order of the windows instead of adding it: where windows
+    overlap, the last one's share is kept."""
+    if ctx.check != "gradient":
+        return
+    x = np.asarray(ctx.case.inputs["x"], np.float64)
+    dy = np.asarray(ctx.case.upstream["y"], np.float64)
+    w = None
+    if ctx.case.op == "avg_pool2d":
+        (fh, fw), (sh, sw) = ctx.case.attrs["kernel_size"], ctx.case.attrs["stride"]
+        pad: tuple[int, ...] = (0, 0)
+    else:
+        w = np.asarray(ctx.case.inputs["w"], np.float64)
+        (fh, fw), (sh, sw), pad = w.shape[2:], _pairs(ctx, "stride"), _pairs(ctx, "padding")
+    if fh <= sh and fw <= sw:
+        return                            # (no two windows overlap)
+    dxp = np.zeros((*x.shape[:2], x.shape[2] + 2 * pad[0], x.shape[3] + 2 * pad[1]))
+    for i in range(dy.shape[2]):
+        for j in range(dy.shape[3]):
+            share = (np.broadcast_to(dy[:, :, i, j, None, None] / (fh * fw),
+                                     (*dy.shape[:2], fh, fw)) if w is None else
+                     np.einsum("nk,kcpq->ncpq", dy[:, :, i, j], w))
+            dxp[:, :, i * sh:i * sh + fh, j * sw:j * sw + fw] = share
+    dx = dxp[:, :, pad[0]:pad[0] + x.shape[2], pad[1]:pad[1] + x.shape[3]]
+    yield ("matches each window's share of dx assigned (dx[window] = share), not added: where "
+           "windows overlap, a pixel gets the sum of every window's share (dx[window] += share), "
+           "not the last one's", {**ctx.expected, "x": dx})
+
+
+def _dx_kernel_not_rotated(ctx: Context) -> Iterator[Candidate]:
+    """A convolution's dx as dy correlated with the kernel as it is, not rotated by 180°:
+    the dx of the convolution with the flipped kernel (dw and db right)."""
+    if ctx.check != "gradient":
+        return
+    axes = _spatial(ctx)
+    values = ctx.evaluate(inputs={**ctx.inputs, "w": np.flip(ctx.case.inputs["w"], axes)})
+    if values is not None:
+        yield ("matches dx with the kernel not rotated by 180° (dy correlated with w as it is): "
+               "a cross-correlation's dx is the full convolution of dy with w, each kernel "
+               "flipped along its spatial axes", {**ctx.expected, "x": values["x"]})
+
+
 def _constant_output(ctx: Context, k: float) -> Values | None:
     return _output_map(ctx, lambda y: k * y, lambda y: np.full_like(y, k))
 
@@ -902,7 +977,8 @@ def _softmax_rows_summed(ctx: Context) -> Iterator[Candidate]:
 
 def _wrong_quantity(ctx: Context) -> Iterator[Candidate]:
     """σ'(x) = σ(x)(1 − σ(x)) and tanh'(x) = 1 − tanh²(x) written with the wrong quantity in
-    place of σ(x) or tanh(x): the input x, or the output fed through σ (tanh) once more."""
+    place of σ(x) or tanh(x): the input x, or the output fed through σ (tanh) once more; or
+    tanh' as (1 − y)² (a misplaced bracket)."""
     if ctx.case.op == "rnn":
         yield from _rnn_wrong_derivative(ctx)
         return
@@ -918,7 +994,9 @@ def _wrong_quantity(ctx: Context) -> Iterator[Candidate]:
         right = "σ'(x) = y(1 − y) with y = σ(x)"
     else:
         options = {"1 − x², the input where tanh(x) belongs": 1 - x * x,
-                   "1 − tanh²(y), tanh applied to the output once more": 1 - np.tanh(y) ** 2}
+                   "1 − tanh²(y), tanh applied to the output once more": 1 - np.tanh(y) ** 2,
+                   "(1 − y)², the square taken of 1 − y instead of y (a misplaced bracket)":
+                       (1 - y) ** 2}
         right = "tanh'(x) = 1 − y² with y = tanh(x)"
     for text, slope in options.items():
         yield (f"matches the derivative written as {text}: {right}", {"x": dy * slope})
@@ -1668,6 +1746,12 @@ MISTAKES: tuple[Mistake, ...] = (
             _convention("max_pool_ties", _every_tied_maximum), "backward"),
     Mistake("gradient assigned", frozenset({"max_pool2d"}), ("pool.max", "graph.backprop"),
             _max_pool_assigned, "backward"),
+    Mistake("argmax unravelled", frozenset({"max_pool2d"}), ("pool.max", "graph.backprop"),
+            _argmax_unravelled, "backward"),
+    Mistake("windows assigned", frozenset({"avg_pool2d", "conv2d"}), None, _windows_assigned,
+            "backward"),
+    Mistake("dx kernel not rotated", frozenset({"conv2d", "conv1d"}), ("conv.kernel",),
+            _dx_kernel_not_rotated, "backward"),
     Mistake("average not divided", frozenset({"avg_pool2d"}), ("pool.avg", "convention.pooling"),
             _average_not_divided),
     Mistake("sum instead of mean", frozenset({"cross_entropy"}), ("convention.ce-mean",),

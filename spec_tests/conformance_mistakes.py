@@ -397,3 +397,22 @@ avg_pool_divided_by_fh_squared = types.SimpleNamespace(
 relu_shifted_and_scaled = _autodiff("relu", lambda x: 1.01 * torch.relu(x) + 0.1)  # in no catalogue
 max_pool_from_zero = types.SimpleNamespace(                    # a running maximum started at 0
     max_pool2d=lambda x, k, s: np.maximum(TORCH.max_pool2d(x, k, s), 0.0))
+tanh_derivative_bracket = types.SimpleNamespace(               # (1 − tanh x)², not 1 − tanh² x
+    tanh=np.tanh, tanh_backward=lambda dy, x: dy * (1 - np.tanh(x)) ** 2)
+conv_dx_kernel_not_rotated = types.SimpleNamespace(            # dx through w as it is
+    conv2d=TORCH.conv2d, vjp=lambda op, inputs, attrs, cots: (
+        TORCH.vjp(op, (inputs[0], np.flip(inputs[1], (2, 3)).copy(), inputs[2]), attrs, cots)[0],
+        *TORCH.vjp(op, inputs, attrs, cots)[1:]))
+
+
+def _avg_pool_backward_assigned(dy: np.ndarray, x: np.ndarray, kernel_size: Any,
+                                stride: Any) -> np.ndarray:
+    (fh, fw), (sh, sw) = kernel_size, stride
+    dx = np.zeros_like(x)
+    for i, j in np.ndindex(*dy.shape[2:]):                      # = where += belongs
+        dx[:, :, i * sh:i * sh + fh, j * sw:j * sw + fw] = dy[:, :, i:i + 1, j:j + 1] / (fh * fw)
+    return dx
+
+
+avg_pool_gradient_assigned = types.SimpleNamespace(avg_pool2d=TORCH.avg_pool2d,
+                                                   avg_pool2d_backward=_avg_pool_backward_assigned)

@@ -604,6 +604,19 @@ def test_values_floored_at_zero_are_named_as_a_floor_not_a_cap() -> None:
         "a running maximum started at 0 instead of −∞) [breaks pool.max]"}
 
 
+@pytest.mark.parametrize(("backend", "op", "begins"), [
+    (mistakes.tanh_derivative_bracket, "tanh", "matches the derivative written as (1 − y)²"),
+    (mistakes.conv_dx_kernel_not_rotated, "conv2d", "matches dx with the kernel not rotated"),
+    (mistakes.avg_pool_gradient_assigned, "avg_pool2d",
+     "matches each window's share of dx assigned (dx[window] = share), not added"),
+], ids=["tanh-bracket", "conv-dx-unrotated", "avg-assigned"])
+def test_backward_only_mistakes_of_formula_kernel_and_overlap_are_named(
+        backend: Any, op: str, begins: str) -> None:
+    found = _diagnoses(backend, op)
+    assert found["forward"] == set() and found["gradient"] and all(
+        str(t).startswith(begins) for t in found["gradient"]), found
+
+
 def test_factors_read_as_integers_fractions_or_decimals() -> None:
     assert [_factor(c) for c in (2.0, -3.0, 0.25, -0.5, 0.731234)] == [
         "2", "−3", "1/4", "−1/2", "0.7312"]

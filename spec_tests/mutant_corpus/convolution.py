@@ -132,7 +132,7 @@ CONV2D = [
            patched("conv2d", _dw_first_image), G, "backward", ["dw"], named="one example"),
     mutant("conv2d-dx-kernel-not-rotated", "conv2d",
            "dx: dy correlated with the kernel as is, not rotated by 180°", "backward-only",
-           patched("conv2d", _dx_unflipped), G, "backward", ["dx"]),
+           patched("conv2d", _dx_unflipped), G, "backward", ["dx"], named="dx kernel not rotated"),
     mutant("conv2d-dw-flipped", "conv2d", "dw returned rotated by 180°", "backward-only",
            patched("conv2d", _dw_flipped), G, "backward", ["dw"]),
     mutant("conv2d-backward-loop-one-short", "conv2d",

@@ -162,7 +162,7 @@ AVG_POOL = [
     mutant("avgpool-overlap-assigned", "avg_pool2d",
            "backward assigns each window's share (dx[window] = dy/(FH·FW)): overlaps lost",
            "backward-only", backward("avg_pool2d", _avg_backward(add=False)), G, "backward",
-           ["dx"]),
+           ["dx"], named="windows assigned"),
     mutant("avgpool-rms", "avg_pool2d", "√(mean x²) of each window (RMS) in place of the mean",
            "consistent-forward", autodiff("avg_pool2d", lambda x, k, s: tF.avg_pool2d(
                x * x, k, s).sqrt()), FG, "forward", ["y", "dx"]),
