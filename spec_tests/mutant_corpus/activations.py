@@ -122,6 +122,9 @@ SIGMOID = [
 ]
 
 TANH = [
+    mutant("tanh-lecun-scaled", "tanh", "LeCun's scaled tanh, 1.7159 · tanh(2x/3)",
+           "consistent-forward", autodiff("tanh", lambda x: 1.7159 * torch.tanh(2 * x / 3)), FG,
+           "forward", ["y", "dx"]),
     mutant("tanh-grad-of-input", "tanh", "dx = dy ∘ (1 − x²): tanh' applied to x, not tanh(x)",
            "backward-only", backward("tanh", lambda dy, x: dy * (1 - x ** 2)), G, "backward",
            ["dx"], named="derivative of the wrong quantity"),
@@ -193,6 +196,8 @@ RELU = [
            "forward-only", ["y"], how=["shape"]),
     mutant("relu-softplus", "relu", "softplus log(1 + eˣ) as the rectifier",
            "consistent-forward", autodiff("relu", tF.softplus), FG, "forward", ["y", "dx"]),
+    mutant("relu-squared", "relu", "a squared relu, max(0, x)²", "consistent-forward",
+           autodiff("relu", lambda x: torch.relu(x) ** 2), FG, "forward", ["y", "dx"]),
 ]
 
 MUTANTS = (*STEP, *SIGMOID, *TANH, *RELU)

@@ -37,6 +37,9 @@ def _shift(x: torch.Tensor, by: torch.Tensor) -> torch.Tensor:
 
 
 SOFTMAX = [
+    mutant("softmax-temperature-2", "softmax", "softmax(x / 2): a temperature of 2 left in",
+           "consistent-forward", autodiff("softmax", lambda x: torch.softmax(x / 2, -1)), FG,
+           "forward", ["y", "dx"]),
     mutant("softmax-no-shift", "softmax", "e^x / Σ e^x without subtracting the max",
            "edge-only", autodiff("softmax", lambda x: _shift(x, torch.zeros(()))), FG, "forward",
            ["y", "dx"], named="unstable", where=["large"], how=["nonfinite"]),

@@ -88,6 +88,11 @@ def _drop_last_window(pool: Any):
 
 
 MAX_POOL = [
+    mutant("maxpool-largest-magnitude", "max_pool2d",
+           "each window's value of largest magnitude (max |x|, its sign kept), not its maximum",
+           "consistent-forward", autodiff("max_pool2d", lambda x, k, s: _windows(
+               x, k, s).flatten(-2).gather(-1, _windows(x, k, s).flatten(-2).abs().argmax(
+                   -1, keepdim=True)).squeeze(-1)), FG, "forward", ["y", "dx"]),
     mutant("maxpool-ties-split", "max_pool2d",
            "amax over each window: the gradient shared between tied maxima", "edge-only",
            autodiff("max_pool2d", lambda x, k, s: _windows(x, k, s).amax(dim=(-2, -1))), G,
