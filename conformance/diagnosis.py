@@ -58,6 +58,7 @@ no backprop through time          a recurrent backward that stops at each step (
                                   carried back)
 cell path dropped                 an LSTM backward without the cell path (∂L/∂c_t not passed to
                                   c_(t−1))
+direct path dropped               a GRU backward without the direct term z ∘ ∂L/∂h_t to h_(t−1)
 gate nonlinearity                 an LSTM/GRU gate's σ and tanh exchanged, or h_t = o ∘ c_t
                                   without the tanh
 cell variant                      h_n of the first step; an RNN without tanh; an LSTM's forget
@@ -1253,11 +1254,24 @@ def _output_size(ctx: Context) -> Iterator[Candidate]:
                f"left out): the output size is ⌊(n + 2P − F)/S⌋ + 1", {"y": y[short]})
 
 
-def _truncated(ctx: Context, carry_h: bool, carry_c: bool, first: bool = True) -> Values:
+def _pre_activations(i: Mapping[str, np.ndarray], h_prev: np.ndarray, t: int,
+                     blocks: int) -> list[np.ndarray]:
+    """The stacked gates' pre-activations at step t, block by block (the LSTM's i, f, g, o;
+    the GRU's r, z with the input part of n)."""
+    z = (np.asarray(i["x"][t], np.float64) @ np.asarray(i["w_ih"], np.float64).T + i["b_ih"]
+         + h_prev @ np.asarray(i["w_hh"], np.float64).T + i["b_hh"])
+    h = z.shape[1] // blocks
+    return [z[:, b * h:(b + 1) * h] for b in range(blocks)]
+
+
+def _truncated(ctx: Context, carry_h: bool, carry_c: bool, first: bool = True,
+               variant: str | None = None) -> Values:
     """The gradients of a recurrent backward that does not pass ∂L/∂h_t (``carry_h`` False)
     and/or ∂L/∂c_t (``carry_c`` False) back to step t − 1: step by step from the last, each
     step's gradient by the reference on that one step from its true states, with only what is
-    carried passed on; ``first`` False: nor from the first step to h0 (c0)."""
+    carried passed on; ``first`` False: nor from the first step to h0 (c0). ``variant``
+    "unscaled": the LSTM's ∂L/∂c passed back without × f; "no direct path": the GRU's ∂L/∂h
+    passed back without its direct term z ∘ ∂L/∂h_t."""
     op, i = ctx.case.op, ctx.case.inputs
     lstm = op == "lstm"
     x, up = i["x"], ctx.case.upstream
@@ -1279,9 +1293,19 @@ def _truncated(ctx: Context, carry_h: bool, carry_c: bool, first: bool = True) -
         for k in weights:
             grads[k] += step[k]
         keep = t == 0 and first
+        incoming = dh + np.asarray(up["out"][t], np.float64)
         dh = step["h0"] if carry_h or keep else np.zeros_like(dh)
+        if variant == "no direct path":
+            z = _sigmoid(_pre_activations(i, np.asarray(h_prev[t], np.float64), t, 3)[1])
+            dh = dh - z * incoming
         if lstm:
             dc = step["c0"] if carry_c or keep else np.zeros_like(step["c0"])
+            if variant == "unscaled":             # ∂L/∂c_t itself, not f_t ∘ ∂L/∂c_t
+                a_i, a_f, a_g, a_o = _pre_activations(i, np.asarray(h_prev[t], np.float64), t, 4)
+                c_t = (_sigmoid(a_f) * np.asarray(c_prev[t], np.float64)
+                       + _sigmoid(a_i) * np.tanh(a_g))
+                dc = np.asarray(ups["c_n"], np.float64) + incoming * _sigmoid(a_o) * (
+                    1 - np.tanh(c_t) ** 2)
     grads["h0"] = dh
     if lstm:
         grads["c0"] = dc
@@ -1315,6 +1339,17 @@ def _cell_path(ctx: Context) -> Iterator[Candidate]:
                "f ∘ c_{t−1}" + ("" if first else ", nor to c0") + "): the cell state carries the "
                "gradient back, which is what lets an LSTM learn long ranges",
                _truncated(ctx, True, False, first))
+    yield ("matches ∂L/∂c_t passed back to c_{t−1} without × f (∂c_t/∂c_{t−1} = f_t, the "
+           "forget gate)", _truncated(ctx, True, True, variant="unscaled"))
+
+
+def _gru_direct_path(ctx: Context) -> Iterator[Candidate]:
+    """The GRU's direct path h_t = … + z ∘ h_{t−1} left out of the backward to h_{t−1}."""
+    if ctx.check != "gradient":
+        return
+    yield ("matches ∂L/∂h_{t−1} without its direct term z ∘ ∂L/∂h_t (h_t = (1 − z) ∘ n + "
+           "z ∘ h_{t−1} passes z ∘ ∂L/∂h_t straight back, besides the paths through r, z and n)",
+           _truncated(ctx, True, False, variant="no direct path"))
 
 
 def _recurrence(ctx: Context, cell: Callable[[np.ndarray, np.ndarray, np.ndarray],
@@ -1792,6 +1827,7 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("no backprop through time", frozenset({"rnn", "lstm", "gru"}), ("rnn.bptt",),
             _through_time, "backward"),
     Mistake("cell path dropped", frozenset({"lstm"}), ("lstm.slide",), _cell_path, "backward"),
+    Mistake("direct path dropped", frozenset({"gru"}), ("gru",), _gru_direct_path, "backward"),
     Mistake("gate nonlinearity", frozenset({"lstm", "gru"}), ("{op}",), _gate_nonlinearity),
     Mistake("cell variant", frozenset({"rnn", "lstm", "gru"}), ("{op}",), _cell_variants),
     Mistake("state handling", frozenset({"rnn", "lstm", "gru"}), ("{op}",), _state_handling),
@@ -1972,6 +2008,15 @@ class Diagnosis:
     anatomy: tuple[Anatomy, ...] = ()
 
 
+def _candidates(mistake: Mistake, ctx: Context) -> Iterator[Candidate]:
+    """The mistake's candidates, until one cannot be computed on this case (the reference
+    refuses what a saturated or degenerate case makes of it): the others are still tried."""
+    try:
+        yield from mistake.candidates(ctx)
+    except (ValueError, ArithmeticError, IndexError):
+        return
+
+
 def _named(ctx: Context, verdict: str | None) -> tuple[list[Named], list[str]]:
     loose = Tolerance(4 * ctx.tol.rtol, 4 * ctx.tol.atol)
     found: list[Named] = []
@@ -1985,7 +2030,7 @@ def _named(ctx: Context, verdict: str | None) -> tuple[list[Named], list[str]]:
         if not generic_after:
             tried.append(mistake.name)
         explained = False                 # by one of this mistake's candidates
-        for candidate in mistake.candidates(ctx):
+        for candidate in _candidates(mistake, ctx):
             text, values = candidate[0], candidate[1]
             claims = candidate[2] if len(candidate) > 2 else _claims(mistake, ctx)
             if _explains(ctx, values, loose):

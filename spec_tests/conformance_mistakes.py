@@ -416,3 +416,25 @@ def _avg_pool_backward_assigned(dy: np.ndarray, x: np.ndarray, kernel_size: Any,
 
 avg_pool_gradient_assigned = types.SimpleNamespace(avg_pool2d=TORCH.avg_pool2d,
                                                    avg_pool2d_backward=_avg_pool_backward_assigned)
+
+
+def _lstm_dc_not_times_f(op: str, inputs: Arrays, attrs: dict[str, Any], cots: Arrays) -> Arrays:
+    """An LSTM backward whose ∂L/∂c goes back to c_(t−1) without × f: torch's autograd through
+    a forward whose cell update is f ∘ c_(t−1) in value but c_(t−1) in gradient."""
+    x, h, c, w_ih, w_hh, b_ih, b_hh = (torch.as_tensor(np.asarray(a, np.float64)).requires_grad_()
+                                       for a in inputs)
+    hs, hn, cn = [], h, c
+    for x_t in x:
+        i, f, g, o = (x_t @ w_ih.T + b_ih + hn @ w_hh.T + b_hh).chunk(4, dim=1)
+        # f ∘ c_(t−1) in value; its gradient to c_(t−1) × 1, not × f (to f: × c_(t−1), right)
+        kept = torch.sigmoid(f) * cn.detach() + (cn - cn.detach())
+        cn = kept + torch.sigmoid(i) * torch.tanh(g)
+        hn = torch.sigmoid(o) * torch.tanh(cn)
+        hs.append(hn)
+    outs = (torch.stack(hs), hn, cn)
+    grads = torch.autograd.grad(outs, (x, h, c, w_ih, w_hh, b_ih, b_hh),
+                                [torch.as_tensor(np.asarray(v, np.float64)) for v in cots])
+    return tuple(g.numpy() for g in grads)
+
+
+lstm_dc_not_times_f = types.SimpleNamespace(lstm=TORCH.lstm, vjp=_lstm_dc_not_times_f)

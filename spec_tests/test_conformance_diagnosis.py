@@ -617,6 +617,15 @@ def test_backward_only_mistakes_of_formula_kernel_and_overlap_are_named(
         str(t).startswith(begins) for t in found["gradient"]), found
 
 
+def test_an_lstm_backward_passing_dc_back_without_the_forget_gate_is_named() -> None:
+    """∂L/∂c_t passed to c_(t−1) as it is, not × f; also on the saturated case, where f
+    underflows (a candidate dividing by f would fail there)."""
+    found = _diagnoses(mistakes.lstm_dc_not_times_f, "lstm")
+    assert found["forward"] == set() and found["gradient"] == {
+        "matches ∂L/∂c_t passed back to c_{t−1} without × f (∂c_t/∂c_{t−1} = f_t, the forget "
+        "gate) [breaks lstm.slide]"}
+
+
 def test_factors_read_as_integers_fractions_or_decimals() -> None:
     assert [_factor(c) for c in (2.0, -3.0, 0.25, -0.5, 0.731234)] == [
         "2", "−3", "1/4", "−1/2", "0.7312"]
