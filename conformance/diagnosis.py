@@ -2161,6 +2161,14 @@ def _diagnose(case: Case, check: Check, got: Mapping[str, np.ndarray], dtype: An
         consistency = self_consistency(target, probed, ctx.dtype, timeout)
     verdict = None if consistency is None else consistency.verdict
     parts = anatomies(case.op, check, ctx.got, ctx.expected, tol, case.inputs, case.attrs)
+    if check == "gradient" and target is not None and _right_after_a_forward(ctx, target,
+                                                                             timeout):
+        # (the consistency probes, each a forward then a backward, cannot see it: left out)
+        return Diagnosis("your backward gives the right gradient right after a forward of the "
+                         "same inputs, and a wrong one otherwise: it reads what the last forward "
+                         "call left (a cache such as self.cache) instead of the inputs it is "
+                         "given; a caller may call backward(dy, x, ...) on its own [breaks "
+                         "graph.backprop]", (), None, tuple(parts))
     found, tried = _named(ctx, verdict)
     if found:
         text = "; ".join(n.line() for n in found)
@@ -2210,6 +2218,22 @@ def _first_explaining_most(named: Named, held: list[tuple[str, set[str]]]) -> Na
     if not missed(best):                  # the others are refuted by the other cases
         rest = [o for o in rest if not missed(o)]
     return Named((replace(best, shown=True), *rest), unexplained=missed(best))
+
+
+def _right_after_a_forward(ctx: Context, target: Target, timeout: float | None) -> bool:
+    """Whether the backend's gradient, wrong on its own, is right when its forward has just
+    been called with the same inputs (a backward that keeps state from the forward)."""
+    from conformance.isolation import call
+
+    inputs = {k: np.asarray(v, ctx.dtype) if np.asarray(v).dtype.kind == "f" else np.asarray(v)
+              for k, v in ctx.case.inputs.items()}
+    upstream = {k: np.asarray(v, ctx.dtype) for k, v in ctx.case.upstream.items()}
+    first = call(target, ctx.case.op, "forward", inputs, ctx.case.attrs, {}, timeout)
+    again = call(target, ctx.case.op, "gradient", inputs, ctx.case.attrs, upstream, timeout)
+    if first.values is None or again.values is None:
+        return False
+    return all(_close(again.values[k], e, ctx.tol) for k, e in ctx.expected.items()
+               if k in again.values) and set(ctx.expected) <= set(again.values)
 
 
 def reconcile(results: Sequence[Result], earlier: Sequence[Result] = ()) -> list[Result]:

@@ -438,3 +438,22 @@ def _lstm_dc_not_times_f(op: str, inputs: Arrays, attrs: dict[str, Any], cots: A
 
 
 lstm_dc_not_times_f = types.SimpleNamespace(lstm=TORCH.lstm, vjp=_lstm_dc_not_times_f)
+
+
+class _LayerWithCache:
+    """A sigmoid "layer" whose backward uses the output its forward kept (self.y), not the x
+    it is given: right in a training loop, wrong when backward is called on its own."""
+
+    def __init__(self) -> None:
+        self.y: np.ndarray | None = None
+
+    def sigmoid(self, x: np.ndarray) -> np.ndarray:
+        self.y = 1 / (1 + np.exp(-np.clip(x, -500, 500)))
+        return self.y
+
+    def sigmoid_backward(self, dy: np.ndarray, x: np.ndarray) -> np.ndarray:
+        y = self.y if self.y is not None else self.sigmoid(x)      # never called forward?
+        return dy * y * (1 - y)
+
+
+sigmoid_layer_with_cache = _LayerWithCache()

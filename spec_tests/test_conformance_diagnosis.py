@@ -626,6 +626,21 @@ def test_an_lstm_backward_passing_dc_back_without_the_forget_gate_is_named() -> 
         "gate) [breaks lstm.slide]"}
 
 
+def test_a_backward_that_keeps_state_from_the_last_forward_is_caught_and_named() -> None:
+    """The gradient is checked before the forward of the same case, so a backward reading
+    what the last forward left fails; calling the forward first makes it right, which the
+    diagnosis says."""
+    report = run(mistakes.sigmoid_layer_with_cache, ops=["sigmoid"])
+    failures = [r for r in report.failures() if r.diagnosis]  # (others: shapes that clash)
+    assert failures and all(r.check == "gradient" for r in report.failures())
+    assert {r.diagnosis for r in failures} == {
+        "your backward gives the right gradient right after a forward of the same inputs, and a "
+        "wrong one otherwise: it reads what the last forward call left (a cache such as "
+        "self.cache) instead of the inputs it is given; a caller may call backward(dy, x, ...) "
+        "on its own [breaks graph.backprop]"}
+    assert all(r.consistency is None for r in failures)   # (its probes cannot see it)
+
+
 def test_factors_read_as_integers_fractions_or_decimals() -> None:
     assert [_factor(c) for c in (2.0, -3.0, 0.25, -0.5, 0.731234)] == [
         "2", "−3", "1/4", "−1/2", "0.7312"]
