@@ -457,3 +457,14 @@ class _LayerWithCache:
 
 
 sigmoid_layer_with_cache = _LayerWithCache()
+sigmoid_clipped_at_30 = _autodiff("sigmoid",                     # an overflow guard on x
+                                  lambda x: torch.sigmoid(torch.clamp(x, -30, 30)))
+
+
+def _sigmoid_clip30(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-np.clip(x, -30, 30)))
+
+
+sigmoid_clip30_by_hand = types.SimpleNamespace(                  # σ' from the clipped σ
+    sigmoid=_sigmoid_clip30,
+    sigmoid_backward=lambda dy, x: dy * _sigmoid_clip30(x) * (1 - _sigmoid_clip30(x)))

@@ -455,6 +455,21 @@ def test_a_backward_off_by_float32_rounding_does_not_make_a_right_forward_wrong(
     assert all("forward is what is wrong" not in str(r.consistency) for r in failures)
 
 
+def test_a_backward_off_by_less_than_central_differences_resolve_is_the_backwards() -> None:
+    """σ' + 1e-12: central differences of the exact forward cannot tell it from the spec's
+    gradient, so they do not make the forward "wrong around its inputs"."""
+    def backward(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
+        s = 1 / (1 + np.exp(-np.clip(x, -500, 500)))
+        return dy * (s * (1 - s) + 1e-12)
+
+    def sigmoid(x: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-np.clip(x, -500, 500)))
+
+    verdicts = _verdicts(types.SimpleNamespace(sigmoid=sigmoid, sigmoid_backward=backward),
+                         "sigmoid")
+    assert verdicts == {"backward"}, verdicts
+
+
 def test_a_warning_the_backend_emits_is_reported_with_its_check() -> None:
     """The textbook σ = 1 / (1 + e^−x) is right at x = −1e4 (e^1e4 = inf, 1/inf = 0) but numpy
     warns of the overflow: the contract promises sigmoid no warning (convention.stable), so the

@@ -641,6 +641,21 @@ def test_a_backward_that_keeps_state_from_the_last_forward_is_caught_and_named()
     assert all(r.consistency is None for r in failures)   # (its probes cannot see it)
 
 
+def test_a_clip_of_the_input_is_named_as_such_and_never_as_float32_arithmetic() -> None:
+    """σ of x clipped to ±30: errors only where |x| > 30, of any size relative to the tiny
+    true values: no rounding; a gradient failure follows from the clipped forward (torch's
+    clamp passes no gradient beyond ±30, where the true σ' is 0 too: those pass)."""
+    found = _diagnoses(mistakes.sigmoid_clipped_at_30, "sigmoid")
+    by_hand = _diagnoses(mistakes.sigmoid_clip30_by_hand, "sigmoid")    # σ' ≠ 0 beyond ±30
+    assert by_hand["gradient"] and all(str(t).startswith("follows from the forward")
+                                       for t in by_hand["gradient"]), by_hand
+    texts = found["forward"] | found["gradient"] | by_hand["forward"] | by_hand["gradient"]
+    assert found["forward"], found
+    assert all("float32" not in str(t) for t in texts), texts
+    assert all(str(t).startswith("matches y clipped to [") for t in found["forward"])
+    assert all(str(t).startswith("follows from the forward") for t in found["gradient"])
+
+
 def test_factors_read_as_integers_fractions_or_decimals() -> None:
     assert [_factor(c) for c in (2.0, -3.0, 0.25, -0.5, 0.731234)] == [
         "2", "−3", "1/4", "−1/2", "0.7312"]
