@@ -36,6 +36,7 @@ average not divided               average pooling returning the window sum, or d
 sum instead of mean               cross_entropy summed over the batch
 target indexing                   cross_entropy's log p indexed [:, targets] (an N×N block)
 one-hot indexing                  its backward subtracting the one-hot as g[:, targets] −= 1
+one-based targets                 cross_entropy's targets read as 1-based class ids (t − 1)
 log epsilon                       cross_entropy as −log(p_t + ε), or with p clipped to [ε, 1 − ε]
 softmax axis                      softmax over another axis than the last
 softmax diagonal                  a softmax backward keeping the Jacobian's diagonal only, dy ∘
@@ -1185,6 +1186,18 @@ def _ce_target_block(ctx: Context) -> Iterator[Candidate]:
 
 
 
+def _ce_one_based(ctx: Context) -> Iterator[Candidate]:
+    """Targets read as 1-based class ids, t − 1 (class 0 wrapping to the last class)."""
+    t = np.asarray(ctx.case.inputs["targets"])
+    c = np.asarray(ctx.case.inputs["logits"]).shape[1]
+    if c < 2:
+        return
+    values = ctx.evaluate(inputs={**ctx.inputs, "targets": (t - 1) % c})
+    if values is not None:
+        yield ("matches the targets read as 1-based class ids, t − 1 (class 0 wrapping to the "
+               "last): nnspec's targets index the classes from 0", values)
+
+
 def _ce_onehot_columns(ctx: Context) -> Iterator[Candidate]:
     """A cross-entropy backward that subtracts the one-hot as g[:, targets] −= 1."""
     if ctx.check != "gradient":
@@ -1796,6 +1809,7 @@ MISTAKES: tuple[Mistake, ...] = (
             _ce_target_block),
     Mistake("one-hot indexing", frozenset({"cross_entropy"}), None, _ce_onehot_columns,
             "backward"),
+    Mistake("one-based targets", frozenset({"cross_entropy"}), None, _ce_one_based),
     Mistake("log epsilon", frozenset({"cross_entropy"}), ("convention.stable",),
             _ce_log_epsilon),
     Mistake("softmax axis", frozenset({"softmax"}), None, _softmax_axis),

@@ -468,3 +468,5 @@ def _sigmoid_clip30(x: np.ndarray) -> np.ndarray:
 sigmoid_clip30_by_hand = types.SimpleNamespace(                  # σ' from the clipped σ
     sigmoid=_sigmoid_clip30,
     sigmoid_backward=lambda dy, x: dy * _sigmoid_clip30(x) * (1 - _sigmoid_clip30(x)))
+cross_entropy_one_based_targets = _autodiff(                     # the ids read from 1
+    "cross_entropy", lambda z, t: F.cross_entropy(z, (t - 1) % z.shape[1]))

@@ -534,14 +534,16 @@ def test_geometry_mistakes_of_dx_alone_are_named() -> None:
      "matches −log(p_t + ε) with ε = 1e-10: the ε biases every loss and caps it at −log ε ≈ 23"),
     (mistakes.avg_pool_floor_divided, "avg_pool2d",
      "matches the true values rounded down (floor) to whole numbers: an integer division (//)"),
+    (mistakes.cross_entropy_one_based_targets, "cross_entropy",
+     "matches the targets read as 1-based class ids, t − 1"),
     (mistakes.cross_entropy_keras_clip, "cross_entropy",
      "matches −log p_t with p clipped to [ε, 1 − ε], ε = 1e-07 (Keras's epsilon)"),
     (mistakes.linear_weight_reshaped, "linear",
      "matches x · reshape(w, [D, M]) + b, the weight reshaped where a transpose belongs"),
     (mistakes.avg_pool_divided_by_fh_squared, "avg_pool2d",
      "matches the window sum divided by FH² (FH·FH) ("),
-], ids=["ce-target-block", "ce-log-epsilon", "avg-floor-division", "ce-keras-clip",
-        "linear-reshaped", "avg-fh-squared"])
+], ids=["ce-target-block", "ce-log-epsilon", "avg-floor-division", "ce-one-based",
+        "ce-keras-clip", "linear-reshaped", "avg-fh-squared"])
 def test_forward_mistakes_of_indexing_epsilon_and_rounding_are_named(backend: Any, op: str,
                                                                      begins: str) -> None:
     found = _diagnoses(backend, op)
