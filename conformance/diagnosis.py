@@ -45,7 +45,8 @@ softmax rows summed               a softmax backward with one Σ dy ∘ y over t
                                   not per row
 step at zero                      step(0) = 0 instead of 1
 relu at zero                      relu'(0) = 1 or ½ instead of 0
-derivative of the wrong quantity  σ' or tanh' written with x or y where the other belongs
+derivative of the wrong quantity  σ' or tanh' written with x or y where the other belongs, or
+                                  tanh' as (1 − y)² or 1 − y
 margin kink                       the max margin's slope at its kink (½ or 1 instead of 0)
 margin                            the max margin's Δ dropped, fixed at 1 or doubled
 arguments swapped                 the max margin's s and s_c exchanged
@@ -77,8 +78,8 @@ upstream ignored                  a backward that leaves out the upstream gradie
                                   1)
 one example                       parameter gradients of the batch's first (or last) example only
 input negated                     an activation of −x (σ(−x) = 1/(1 + eˣ))
-mask left out                     relu's or step's dx = dy, or the hinge's gradient where J = 0
-                                  too
+mask left out                     relu's or step's dx = dy (relu's dy ∘ relu(x)), or the hinge's
+                                  gradient where J = 0 too
 leaky relu                        a slope α for x < 0
 one-based ids                     an embedding read as E[ids − 1]
 clipped                           the true values clipped, capped (relu6) or floored (max(0, ·))
@@ -999,7 +1000,8 @@ def _wrong_quantity(ctx: Context) -> Iterator[Candidate]:
         options = {"1 − x², the input where tanh(x) belongs": 1 - x * x,
                    "1 − tanh²(y), tanh applied to the output once more": 1 - np.tanh(y) ** 2,
                    "(1 − y)², the square taken of 1 − y instead of y (a misplaced bracket)":
-                       (1 - y) ** 2}
+                       (1 - y) ** 2,
+                   "1 − y, the square of y left out": 1 - y}
         right = "tanh'(x) = 1 − y² with y = tanh(x)"
     for text, slope in options.items():
         yield (f"matches the derivative written as {text}: {right}", {"x": dy * slope})
@@ -1587,8 +1589,13 @@ def _mask_left_out(ctx: Context) -> Iterator[Candidate]:
         return
     if ctx.case.op in ("relu", "step"):
         which = ("relu's 1 only where x > 0" if ctx.case.op == "relu" else "step's 0 everywhere")
+        dy = np.asarray(ctx.case.upstream["y"], np.float64)
         yield (f"matches dx = dy, the upstream gradient passed straight through without the local "
-               f"derivative ({which})", {"x": np.asarray(ctx.case.upstream["y"], np.float64)})
+               f"derivative ({which})", {"x": dy})
+        if ctx.case.op == "relu":
+            y = np.maximum(np.asarray(ctx.case.inputs["x"], np.float64), 0.0)
+            yield ("matches dx = dy ∘ relu(x), the output where its 0/1 mask belongs: relu'(x) is "
+                   "1 where x > 0, 0 elsewhere", {"x": dy * y})
     elif ctx.case.op == "max_margin":
         dJ = np.asarray(ctx.case.upstream["J"], np.float64)
         yield ("matches the hinge's gradient without its mask (∂J/∂s = −dJ, ∂J/∂s_c = dJ "

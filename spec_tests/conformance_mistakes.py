@@ -470,3 +470,7 @@ sigmoid_clip30_by_hand = types.SimpleNamespace(                  # σ' from the 
     sigmoid_backward=lambda dy, x: dy * _sigmoid_clip30(x) * (1 - _sigmoid_clip30(x)))
 cross_entropy_one_based_targets = _autodiff(                     # the ids read from 1
     "cross_entropy", lambda z, t: F.cross_entropy(z, (t - 1) % z.shape[1]))
+tanh_derivative_unsquared = types.SimpleNamespace(             # 1 − tanh x, the square lost
+    tanh=np.tanh, tanh_backward=lambda dy, x: dy * (1 - np.tanh(x)))
+relu_gradient_times_output = types.SimpleNamespace(            # dy ∘ relu(x), not the mask
+    relu=_relu, relu_backward=lambda dy, x: dy * _relu(x))

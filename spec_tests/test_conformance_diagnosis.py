@@ -608,10 +608,12 @@ def test_values_floored_at_zero_are_named_as_a_floor_not_a_cap() -> None:
 
 @pytest.mark.parametrize(("backend", "op", "begins"), [
     (mistakes.tanh_derivative_bracket, "tanh", "matches the derivative written as (1 − y)²"),
+    (mistakes.tanh_derivative_unsquared, "tanh", "matches the derivative written as 1 − y, "),
+    (mistakes.relu_gradient_times_output, "relu", "matches dx = dy ∘ relu(x), the output"),
     (mistakes.conv_dx_kernel_not_rotated, "conv2d", "matches dx with the kernel not rotated"),
     (mistakes.avg_pool_gradient_assigned, "avg_pool2d",
      "matches each window's share of dx assigned (dx[window] = share), not added"),
-], ids=["tanh-bracket", "conv-dx-unrotated", "avg-assigned"])
+], ids=["tanh-bracket", "tanh-unsquared", "relu-times-y", "conv-dx-unrotated", "avg-assigned"])
 def test_backward_only_mistakes_of_formula_kernel_and_overlap_are_named(
         backend: Any, op: str, begins: str) -> None:
     found = _diagnoses(backend, op)

@@ -134,7 +134,7 @@ TANH = [
            G, "backward", ["dx"], named="derivative of the wrong quantity"),
     mutant("tanh-grad-not-squared", "tanh", "dx = dy ∘ (1 − tanh(x)): the square forgotten",
            "backward-only", backward("tanh", lambda dy, x: dy * (1 - np.tanh(x))), G, "backward",
-           ["dx"]),
+           ["dx"], named="derivative of the wrong quantity"),
     mutant("tanh-grad-negated", "tanh", "dx = dy ∘ (tanh²(x) − 1)", "backward-only",
            backward("tanh", lambda dy, x: dy * (np.tanh(x) ** 2 - 1)), G, "backward", ["dx"],
            named="constant factor", how=["factor:-1", "sign"]),
