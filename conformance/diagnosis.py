@@ -171,23 +171,22 @@ class Context:
         except (ValueError, TypeError, IndexError):  # pragma: no cover - mistakes keep to
             return None                              # geometries the reference accepts
 
+    def forward_all(self, inputs: Mapping[str, np.ndarray] | None = None,
+                    attrs: Mapping[str, Any] | None = None) -> Values | None:
+        """The reference's outputs, by name, for changed inputs or attributes (None if
+        refused)."""
+        try:
+            outs = self.reference.outputs(self.case.op, self.inputs if inputs is None else inputs,
+                                          self.attrs if attrs is None else attrs)
+        except (ValueError, TypeError, IndexError):  # pragma: no cover - as in evaluate
+            return None
+        return {k: np.asarray(v, np.float64) for k, v in outs.items()}
+
     def forward(self, inputs: Mapping[str, np.ndarray] | None = None,
                 attrs: Mapping[str, Any] | None = None) -> np.ndarray | None:
         """The reference's first output for changed inputs or attributes (None if refused)."""
-        try:
-            return self.reference.call_forward(self.case.op, self.inputs if inputs is None else
-                                               inputs, self.attrs if attrs is None else attrs)[0]
-        except (ValueError, TypeError, IndexError):  # pragma: no cover - as in evaluate
-            return None
-
-    def forward_all(self, inputs: Mapping[str, np.ndarray]) -> Values | None:
-        """All of the reference's outputs, by name, for changed inputs (None if refused)."""
-        try:
-            outs = self.reference.call_forward(self.case.op, inputs, self.attrs)
-        except (ValueError, TypeError, IndexError):  # pragma: no cover - as in evaluate
-            return None
-        return {o.name: np.asarray(v, np.float64) for o, v in zip(op_spec(self.case.op).outputs,
-                                                                   outs)}
+        outs = self.forward_all(inputs, attrs)
+        return None if outs is None else next(iter(outs.values()))
 
     def prefix(self, name: str) -> str:
         return f"d{name}" if self.check == "gradient" else name
@@ -485,6 +484,23 @@ def _every_tied_maximum(ctx: Context) -> Iterator[Candidate]:
            "maximum in row-major order", {"x": dx})
 
 
+def _first_maxima(ctx: Context) -> np.ndarray:
+    """Where each max-pool window holds its (first) maximum: the flat index t of the window's
+    row-major FH·FW elements, [N, C, OH, OW]."""
+    (fh, fw), (sh, sw) = ctx.case.attrs["kernel_size"], ctx.case.attrs["stride"]
+    windows = sliding_window_view(ctx.case.inputs["x"], (fh, fw), axis=(2, 3))[:, :, ::sh, ::sw]
+    return windows.reshape(*windows.shape[:4], fh * fw).argmax(axis=-1)
+
+
+def _pixels(ctx: Context, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The (n, c, row, column) index of element (u, v) of every max-pool window (u, v of
+    shape [N, C, OH, OW]): row SH·i + u, column SW·j + v."""
+    (sh, sw) = ctx.case.attrs["stride"]
+    n, c, oh, ow = u.shape
+    return (np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None],
+            np.arange(oh)[:, None] * sh + u, np.arange(ow)[None, :] * sw + v)
+
+
 def _max_pool_assigned(ctx: Context) -> Iterator[Candidate]:
     """Each window's gradient assigned to its maximum's pixel, dx[argmax] = dy, in row-major
     order of the windows: where overlapping windows share their maximum, the last one's
@@ -492,15 +508,9 @@ def _max_pool_assigned(ctx: Context) -> Iterator[Candidate]:
     if ctx.check != "gradient":
         return
     x, dy = ctx.case.inputs["x"], np.asarray(ctx.case.upstream["y"], np.float64)
-    (fh, fw), (sh, sw) = ctx.case.attrs["kernel_size"], ctx.case.attrs["stride"]
-    windows = sliding_window_view(x, (fh, fw), axis=(2, 3))[:, :, ::sh, ::sw]
-    n, c, oh, ow = windows.shape[:4]
-    first = windows.reshape(n, c, oh, ow, fh * fw).argmax(axis=-1)     # the first maximum
-    u, v = np.divmod(first, fw)
-    rows = np.arange(oh)[:, None] * sh + u                              # [N, C, OH, OW]
-    cols = np.arange(ow)[None, :] * sw + v
-    where = (np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], rows, cols)
-    flat = np.ravel_multi_index(where, x.shape).reshape(-1)
+    fw = ctx.case.attrs["kernel_size"][1]
+    flat = np.ravel_multi_index(_pixels(ctx, *np.divmod(_first_maxima(ctx), fw)),
+                                x.shape).reshape(-1)
     if len(np.unique(flat)) == len(flat):
         return                                # no pixel is the maximum of two windows
     dx = np.zeros(x.shape)
@@ -514,22 +524,17 @@ def _argmax_unravelled(ctx: Context) -> Iterator[Candidate]:
     """A max-pool backward that finds each window's (first) maximum at flat index t of the
     window and places the gradient at divmod(t, FH) instead of divmod(t, FW): right for square
     windows, elsewhere at another pixel."""
-    (fh, fw), (sh, sw) = ctx.case.attrs["kernel_size"], ctx.case.attrs["stride"]
+    fh, fw = ctx.case.attrs["kernel_size"]
     if ctx.check != "gradient" or fh == fw:
         return
     x, dy = ctx.case.inputs["x"], np.asarray(ctx.case.upstream["y"], np.float64)
-    windows = sliding_window_view(x, (fh, fw), axis=(2, 3))[:, :, ::sh, ::sw]
-    n, c, oh, ow = windows.shape[:4]
-    u, v = np.divmod(windows.reshape(n, c, oh, ow, fh * fw).argmax(axis=-1), fh)
+    u, v = np.divmod(_first_maxima(ctx), fh)
     for clamped in (False, True):         # (kept inside the window, or not)
-        uu, vv = (np.minimum(u, fh - 1), np.minimum(v, fw - 1)) if clamped else (u, v)
-        rows = np.arange(oh)[:, None] * sh + uu
-        cols = np.arange(ow)[None, :] * sw + vv
-        if np.any(rows >= x.shape[2]) or np.any(cols >= x.shape[3]):
+        where = _pixels(ctx, *((np.minimum(u, fh - 1), np.minimum(v, fw - 1)) if clamped
+                               else (u, v)))
+        if np.any(where[2] >= x.shape[2]) or np.any(where[3] >= x.shape[3]):
             continue                      # (an index past the image would have raised)
         dx = np.zeros(x.shape)
-        where = (np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], rows,
-                 cols)
         np.add.at(dx, where, dy)
         yield ("matches each window's gradient placed at divmod(t, FH) of its maximum's flat "
                "index t instead of divmod(t, FW) (the window's rows are FW long): right only for "
@@ -701,11 +706,19 @@ def _one_batch_row(ctx: Context) -> Iterator[Candidate]:
                    f"Σ_n", {**ctx.expected, **{k: values[k] for k in shared}})
 
 
+def _letters(op: str, name: str) -> list[str]:
+    """The contract's letters of an array's axes ("N", "C", "OH", "...", "{stacked}"), as its
+    shape writes them; [] for an array of no bracketed shape ("same shape as s")."""
+    spec = op_spec(op)
+    arg = next((a for a in (*spec.inputs, *spec.outputs) if a.name == name), None)
+    if arg is None or not arg.shape.startswith("["):
+        return []
+    return arg.shape.strip("[]").replace(" ", "").split(",")
+
+
 def _axis_names(ctx: Context, name: str, ndim: int) -> list[str]:
     """The contract's letters of an array's axes ("N", "C", "OH", ...), or axis numbers."""
-    spec = op_spec(ctx.case.op)
-    arg = next((a for a in (*spec.inputs, *spec.outputs) if a.name == name), None)
-    letters = [] if arg is None else arg.shape.strip("[]").replace(" ", "").split(",")
+    letters = _letters(ctx.case.op, name)
     if len(letters) == ndim and all(letter.isalpha() for letter in letters):
         return letters
     return [f"axis {i}" for i in range(ndim)]
@@ -1105,9 +1118,7 @@ def _unstable_formulas(ctx: Context) -> Iterator[Candidate]:
             p = (e / e.sum(axis=-1, keepdims=True)).astype(np.float64)
             if ctx.case.op == "softmax":
                 yield from _softmax_shifted_by_the_whole_max(ctx, x, up)
-                dy = up.get("y", np.zeros_like(p))
-                values = ({"y": p} if ctx.check == "forward" else
-                          {"x": p * (dy - np.sum(dy * p, axis=-1, keepdims=True))})
+                values = _softmax_values(ctx, p, up)
             else:
                 yield from _log_of_softmax(ctx, x, p, up)
                 return
@@ -1117,6 +1128,15 @@ def _unstable_formulas(ctx: Context) -> Iterator[Candidate]:
            f"results for any finite input", values)
 
 
+def _softmax_values(ctx: Context, p: np.ndarray, up: Mapping[str, np.ndarray]) -> Values:
+    """What a softmax that computes p gives: p (forward), or its gradient for the case's
+    upstream, dx = p ∘ (dy − Σ_k dy_k p_k) (the chain rule through p, whatever p is)."""
+    if ctx.check == "forward":
+        return {"y": p}
+    dy = up.get("y", np.zeros_like(p))
+    return {"x": p * (dy - np.sum(dy * p, axis=-1, keepdims=True))}
+
+
 def _softmax_shifted_by_the_whole_max(ctx: Context, x: np.ndarray,
                                       up: Mapping[str, np.ndarray]) -> Iterator[Candidate]:
     """softmax(x − max x) with the largest value of the whole array, not of each row: a row
@@ -1124,9 +1144,7 @@ def _softmax_shifted_by_the_whole_max(ctx: Context, x: np.ndarray,
     with np.errstate(under="ignore", invalid="ignore", divide="ignore"):
         e = np.exp(x - x.max())
         p = (e / e.sum(axis=-1, keepdims=True)).astype(np.float64)
-    dy = up.get("y", np.zeros_like(p))
-    values = ({"y": p} if ctx.check == "forward" else
-              {"x": p * (dy - np.sum(dy * p, axis=-1, keepdims=True))})
+    values = _softmax_values(ctx, p, up)
     yield (f"matches softmax shifted by the largest value of the whole array (x − max x) "
            f"instead of each row's own: in a row that lies more than about "
            f"{-np.log(np.finfo(ctx.dtype).smallest_subnormal):.0f} below it every exp "
@@ -1711,15 +1729,13 @@ taken where a sum belongs, or a division left out, scales by one of them."""
 def _sizes(ctx: Context) -> dict[str, int]:
     """The case's sizes by the contract's letters (N, C, FH, OH, ...): from the shapes of its
     inputs and outputs, and a pool's window; a letter whose arrays disagree is left out."""
-    spec = op_spec(ctx.case.op)
     arrays = {**ctx.case.inputs, **(ctx.case.expected or {})}
     found: dict[str, set[int]] = {}
-    for arg in (*spec.inputs, *spec.outputs):
-        letters = arg.shape.strip("[]").replace(" ", "").split(",")
-        if arg.name not in arrays or not arg.shape.startswith("[") or len(letters) != np.ndim(
-                arrays[arg.name]):
+    for name, array in arrays.items():
+        letters = _letters(ctx.case.op, name)
+        if len(letters) != np.ndim(array):
             continue
-        for letter, size in zip(letters, np.shape(arrays[arg.name])):
+        for letter, size in zip(letters, np.shape(array)):
             if letter.isalpha():
                 found.setdefault(letter, set()).add(int(size))
     if "kernel_size" in ctx.case.attrs and np.ndim(ctx.case.attrs["kernel_size"]) == 1:
@@ -2088,9 +2104,7 @@ def _named(ctx: Context, verdict: str | None) -> tuple[list[Named], list[str]]:
 def _batch_axis(op: str, name: str, ndim: int) -> int | None:
     """The axis of a contract array that runs over the batch: N's, or the first of an array of
     any shape ("[...]", "[..., C]") with at least two axes; None for a weight or a loss."""
-    spec = op_spec(op)
-    arg = next((a for a in (*spec.inputs, *spec.outputs) if a.name == name), None)
-    letters = [] if arg is None else arg.shape.strip("[]").replace(" ", "").split(",")
+    letters = _letters(op, name)
     if "N" in letters:
         return letters.index("N")
     return 0 if letters and letters[0] == "..." and ndim >= 2 else None
