@@ -17,6 +17,8 @@ border, interior    images [N, C, H, W] (axes 2, 3) and sequences [N, C, L] (axi
                     convolution and pooling ops: only on the first/last rows/cols, or only off
                     them
 x==0                step, sigmoid, tanh, relu: only where the input x is exactly 0
+x<0, x>0            the activations' y and dx, and the pools' dx: only where the input x is
+                    negative (positive), when three or more elements are wrong
 ties                max_pool2d: only in windows whose maximum is tied (dx: inputs inside such a
                     window; y: such windows' outputs)
 kink                max_margin: only where Δ + s_c − s == 0
@@ -305,6 +307,7 @@ def _regions(a: _Array) -> list[tuple[str, np.ndarray, str, str]]:
         x = a.input("x")
         if x is not None:
             regions.append(("x==0", x == 0, "all where x = 0", "elsewhere exact"))
+    regions += _signs(a)
     if a.op == "max_pool2d" and a.name in ("x", "y"):
         tied = _tied(a)
         if tied is not None:
@@ -349,6 +352,20 @@ def _sides(a: _Array) -> list[str]:
             if not (a.wrong & ~covered).any():
                 return list(sides)
     return list(lines)                  # (only called where all of them hold every one)
+
+
+def _signs(a: _Array) -> list[tuple[str, np.ndarray, str, str]]:
+    """Where x < 0 and where x > 0, for the arrays of the input's shape whose values depend on
+    its sign (the activations' y and dx, the pools' dx), once three or more elements are wrong
+    (two of one sign are a coin's chance)."""
+    pools = _IMAGES - {"conv2d", "conv1d"}
+    if int(a.wrong.sum()) < 3 or not (a.op in _ELEMENTWISE or (a.op in pools and a.name == "x")):
+        return []
+    x = a.input("x")
+    if x is None:
+        return []
+    return [("x<0", x < 0, "all where x < 0", "elsewhere exact"),
+            ("x>0", x > 0, "all where x > 0", "elsewhere exact")]
 
 
 def _tied(a: _Array) -> np.ndarray | None:

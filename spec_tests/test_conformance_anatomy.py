@@ -182,6 +182,39 @@ def test_x_equal_zero_for_relu_prime_at_zero() -> None:
     assert "x==0" not in _one("linear", "gradient", "x", got, expected, {"x": x}).where
 
 
+def test_the_sign_of_x_for_a_gradient_through_abs_x() -> None:
+    # an L2-pool backward through |x|: dx flips sign exactly where x < 0
+    x = _image((1, 2, 4, 4), seed=3)
+    attrs = {"kernel_size": (2, 2), "stride": (2, 2)}
+    y = REF.values("forward", "lp_pool2d", {"x": x}, {**attrs, "p": 2.0}, {})["y"]
+    dy = np.ones_like(y)
+    expected = REF.values("gradient", "lp_pool2d", {"x": x}, {**attrs, "p": 2.0}, {"y": dy})["x"]
+    got = np.abs(expected)
+    found = _one("lp_pool2d", "gradient", "x", got, expected, {"x": x}, attrs)
+    assert "x<0" in found.where and "x>0" not in found.where
+    assert "all where x < 0; elsewhere exact" in found.text and "sign" in found.how
+    near = got.copy()
+    near[x > 0] *= 1.5                               # wrong at both signs now
+    assert not {"x<0", "x>0"} & set(_one("lp_pool2d", "gradient", "x", near, expected, {"x": x},
+                                         attrs).where)
+    # a leaky relu: y wrong only where x < 0; but two wrong elements are a coin's chance
+    v = np.array([[-1.0, 0.0, 2.0, -3.0], [1.5, -0.5, 3.0, 4.0]])
+    leaky = _one("relu", "forward", "y", np.where(v > 0, v, 0.01 * v), np.maximum(v, 0.0),
+                 {"x": v})
+    assert "x<0" in leaky.where
+    two = np.maximum(v, 0.0)
+    two[0, 0], two[1, 0] = 1.0, 9.0                  # wrong at x = −1 and x = 1.5
+    assert "x>0" not in _one("relu", "forward", "y", two, np.maximum(v, 0.0), {"x": v}).where
+    one_sign = np.maximum(v, 0.0)
+    one_sign[0, 2], one_sign[1, 0] = 5.0, 5.0        # two wrong, both where x > 0
+    assert "x>0" not in _one("relu", "forward", "y", one_sign, np.maximum(v, 0.0),
+                             {"x": v}).where
+    # a convolution's dx does not depend on the sign of x
+    conv_x = _image((1, 1, 4, 4))
+    flipped = np.where(conv_x < 0, -conv_x, conv_x)
+    assert "x<0" not in _one("conv2d", "gradient", "x", flipped, conv_x, {"x": conv_x}).where
+
+
 def test_ties_for_max_pool_only_in_windows_with_a_tied_maximum() -> None:
     x = np.arange(16.0).reshape(1, 1, 4, 4)
     x[0, 0, 0, 0] = x[0, 0, 0, 1] = 9.0              # the top-left window's maximum, tied
