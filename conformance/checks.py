@@ -145,7 +145,8 @@ def _check_case(target: Target, case: Case, check: Check, dt: np.dtype, required
                 f"unknown: the diagnosis itself failed ({type(exc).__name__}: {exc}); the "
                 f"check's failure above stands (please report this to nnspec)"))
         result = replace(result, diagnosis=found.text, mistakes=found.mistakes,
-                         consistency=found.consistency, anatomy=found.anatomy)
+                         consistency=found.consistency, anatomy=found.anatomy,
+                         narrowing=found.narrowing)
     return result
 
 

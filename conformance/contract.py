@@ -51,6 +51,7 @@ __all__ = [
     "Check",
     "OpSpec",
     "SupportsVJP",
+    "axis_letters",
     "contract_markdown",
     "op_spec",
 ]
@@ -477,6 +478,16 @@ def op_spec(name: str) -> OpSpec:
         return OPS[name]
     except KeyError:
         raise KeyError(f"no op {name!r} in the contract; ops: {', '.join(OPS)}") from None
+
+
+def axis_letters(op: str, name: str) -> list[str]:
+    """The contract's letters of an array's axes ("N", "C", "OH", "...", "4H"), as its shape
+    writes them; [] for an array of no bracketed shape ("same shape as s")."""
+    spec = op_spec(op)
+    arg = next((a for a in (*spec.inputs, *spec.outputs) if a.name == name), None)
+    if arg is None or not arg.shape.startswith("["):
+        return []
+    return arg.shape.strip("[]").replace(" ", "").split(",")
 
 
 def contract_markdown() -> str:

@@ -117,8 +117,9 @@ from conformance.anatomy import Anatomy, _factor, _nice, anatomies
 from conformance.backends import Bound, load_backend
 from conformance.cases import Case, complete, f32
 from conformance.consistency import Consistency, Target, self_consistency
-from conformance.contract import op_spec
+from conformance.contract import axis_letters, op_spec
 from conformance.conventions import CONVENTIONS, alternatives, declaration
+from conformance.narrowing import Narrowing, narrow
 from conformance.report import Check, Result
 from reference.tolerance import Tolerance, compare, tolerance
 
@@ -706,19 +707,9 @@ def _one_batch_row(ctx: Context) -> Iterator[Candidate]:
                    f"Σ_n", {**ctx.expected, **{k: values[k] for k in shared}})
 
 
-def _letters(op: str, name: str) -> list[str]:
-    """The contract's letters of an array's axes ("N", "C", "OH", "...", "{stacked}"), as its
-    shape writes them; [] for an array of no bracketed shape ("same shape as s")."""
-    spec = op_spec(op)
-    arg = next((a for a in (*spec.inputs, *spec.outputs) if a.name == name), None)
-    if arg is None or not arg.shape.startswith("["):
-        return []
-    return arg.shape.strip("[]").replace(" ", "").split(",")
-
-
 def _axis_names(ctx: Context, name: str, ndim: int) -> list[str]:
     """The contract's letters of an array's axes ("N", "C", "OH", ...), or axis numbers."""
-    letters = _letters(ctx.case.op, name)
+    letters = axis_letters(ctx.case.op, name)
     if len(letters) == ndim and all(letter.isalpha() for letter in letters):
         return letters
     return [f"axis {i}" for i in range(ndim)]
@@ -1732,7 +1723,7 @@ def _sizes(ctx: Context) -> dict[str, int]:
     arrays = {**ctx.case.inputs, **(ctx.case.expected or {})}
     found: dict[str, set[int]] = {}
     for name, array in arrays.items():
-        letters = _letters(ctx.case.op, name)
+        letters = axis_letters(ctx.case.op, name)
         if len(letters) != np.ndim(array):
             continue
         for letter, size in zip(letters, np.shape(array)):
@@ -2038,12 +2029,15 @@ class Named:
 class Diagnosis:
     """What a failing check's diagnosis found: the self-consistency verdict (forward or
     backward?), the anatomy of every failing array (where and how), the well-known mistakes
-    that explain all of it, and ``text``: those mistakes in one line, or "unknown: ..."."""
+    that explain all of it, and ``text``: those mistakes in one line, or "unknown: ...". Where
+    no mistake explains all of it, ``narrowing`` says which features of the case the failure
+    needs (conformance.narrowing)."""
 
     text: str
     mistakes: tuple[Named, ...] = ()
     consistency: Consistency | None = None
     anatomy: tuple[Anatomy, ...] = ()
+    narrowing: Narrowing | None = None
 
 
 def _candidates(mistake: Mistake, ctx: Context) -> Iterator[Candidate]:
@@ -2104,7 +2098,7 @@ def _named(ctx: Context, verdict: str | None) -> tuple[list[Named], list[str]]:
 def _batch_axis(op: str, name: str, ndim: int) -> int | None:
     """The axis of a contract array that runs over the batch: N's, or the first of an array of
     any shape ("[...]", "[..., C]") with at least two axes; None for a weight or a loss."""
-    letters = _letters(op, name)
+    letters = axis_letters(op, name)
     if "N" in letters:
         return letters.index("N")
     return 0 if letters and letters[0] == "..." and ndim >= 2 else None
@@ -2206,16 +2200,22 @@ def _diagnose(case: Case, check: Check, got: Mapping[str, np.ndarray], dtype: An
                          "given; a caller may call backward(dy, x, ...) on its own [breaks "
                          "graph.backprop]", (), None, tuple(parts))
     found, tried = _named(ctx, verdict)
+    narrowing = None
+    if target is not None and all(n.text.startswith("partly") for n in found):
+        narrowing = narrow(target, case, check, ctx.dtype, ctx.reference, timeout)
     if found:
         text = "; ".join(n.line() for n in found)
     else:
         shapes = any(np.shape(ctx.got[k]) != e.shape for k, e in ctx.expected.items())
+        lines = [name for name, there in (("consistency", consistency is not None),
+                                          ("anatomy", True), ("narrowed", narrowing is not None))
+                 if there]
         look = ("the shapes above" if shapes else
-                "the consistency and anatomy lines" if consistency is not None else
-                "the anatomy line")
+                f"the {' and '.join(lines)} line" if len(lines) == 1 else
+                f"the {', '.join(lines[:-1])} and {lines[-1]} lines")
         text = (f"unknown: no well-known mistake explains all of it (tried {', '.join(tried)}: "
                 f"nnspec mistakes {ctx.case.op} says what each is); see {look}")
-    return Diagnosis(text, tuple(found), consistency, tuple(parts))
+    return Diagnosis(text, tuple(found), consistency, tuple(parts), narrowing)
 
 
 def _carried(results: Sequence[Result]) -> list[Result]:

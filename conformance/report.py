@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from conformance.anatomy import Anatomy
     from conformance.consistency import Consistency
     from conformance.diagnosis import Named
+    from conformance.narrowing import Narrowing
 
 __all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "Check", "Report", "Result", "Status"]
 
@@ -36,7 +37,7 @@ because an earlier call of its op did): neither a pass nor a wrong result. "xfai
 (or timeout) the run's expected-failures list names, "xpass" a pass it names, which fails the
 run (conformance.xfail)."""
 SCHEMA_NAME = "nnspec-conformance-report"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """The version of the JSON report's layout; bumped on any incompatible change (2: per result
 ``diagnosis``, ``reproducer`` and ``examples``; ``seeds.property`` in property mode; 3: per
 failing result ``consistency`` (is it the forward or the backward?), ``anatomy`` (where and how
@@ -47,7 +48,10 @@ per result ``warnings``, the numeric warnings the backend emitted during the cal
 conventions: the report's ``conventions`` and per result ``declared``, the variants a check was
 judged under where they changed what it expects; expected failures: the statuses "xfail" and
 "xpass", per result ``expected_failure`` (the listed reason), ``summary.xfailed`` and
-``summary.xpassed``, and the report's ``xfail`` (the list's file and its stale entries))."""
+``summary.xpassed``, and the report's ``xfail`` (the list's file and its stale entries)). 6: per
+failing result ``narrowing`` (conformance.narrowing: the simplifications of the case under which
+the backend is right, those under which it stays wrong, and the smallest failing case's
+anatomy), where no well-known mistake explains the failure)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class Result:
     mistakes: tuple[Named, ...] = ()
     consistency: Consistency | None = None
     anatomy: tuple[Anatomy, ...] = ()
+    narrowing: Narrowing | None = None
     skipped_examples: int = 0
     declared: tuple[tuple[str, str], ...] = ()
     expected_failure: str | None = None
@@ -119,9 +124,10 @@ class Result:
 
     def findings(self) -> list[str]:
         """The diagnosis in lines: ``consistency: ...``, one ``anatomy: ...`` per failing array,
-        ``diagnosis: ...`` (each present only if found)."""
+        ``narrowed: ...``, ``diagnosis: ...`` (each present only if found)."""
         lines = [f"consistency: {self.consistency.text}"] if self.consistency else []
         lines += [f"anatomy: {a.text}" for a in self.anatomy]
+        lines += [f"narrowed: {self.narrowing.text}"] if self.narrowing else []
         return lines + ([f"diagnosis: {self.diagnosis}"] if self.diagnosis else [])
 
     def explain(self, reproducer: bool = True) -> str:
@@ -162,6 +168,7 @@ class Result:
             "mistakes": [m.to_dict() for m in self.mistakes],
             "consistency": None if self.consistency is None else self.consistency.to_dict(),
             "anatomy": [a.to_dict() for a in self.anatomy],
+            "narrowing": None if self.narrowing is None else self.narrowing.to_dict(),
             "reproducer": self.reproducer,
             "examples": self.examples,
             "skipped_examples": self.skipped_examples,

@@ -55,6 +55,11 @@ _MISTAKE = _object({"name": {"type": "string"}, "text": {"type": "string"},
                     "also": {"type": "array", "items": {"type": "string"}},
                     "unexplained": {"type": "array", "items": {"type": "string"}}})
 
+_NARROWING = {**_object({"right": {"type": "array", "items": {"type": "string"}},
+                          "wrong": {"type": "array", "items": {"type": "string"}},
+                          "anatomy": {"type": "array", "items": _ANATOMY},
+                          "text": {"type": "string"}}), "type": ["object", "null"]}
+
 _RESULT = _object({
     "id": {"type": "string"},
     "op": {"type": "string"},
@@ -84,6 +89,7 @@ _RESULT = _object({
     "mistakes": {"type": "array", "items": _MISTAKE},
     "consistency": _CONSISTENCY,
     "anatomy": {"type": "array", "items": _ANATOMY},
+    "narrowing": _NARROWING,
     "reproducer": _STRING_OR_NULL,
     "examples": {"type": "integer", "minimum": 1},
     "skipped_examples": {"type": "integer", "minimum": 0},

@@ -363,7 +363,7 @@ def test_a_timeout_is_its_own_status_in_table_summary_json_and_junit(tmp_path: P
     assert ", 0 failed, 5 timed out, " in report.summary()
     assert report.summary().startswith("FAILED: ")
     doc = report.to_dict()
-    assert validate(doc) == [] and doc["schema_version"] == 5
+    assert validate(doc) == [] and doc["schema_version"] == 6
     assert doc["summary"]["timed_out"] == 5 and doc["summary"]["failed"] == 0
     assert [r["status"] for r in doc["results"]].count("timeout") == 5
     suite = report.junit().getroot()[0]

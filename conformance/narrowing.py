@@ -1,0 +1,306 @@
+"""Narrowing a failure: which features of the case the mistake needs, and where it sits without
+them.
+
+When no well-known mistake explains a failing check, the diagnosis still has the backend at hand,
+and a smaller case often says more than a large one. ``narrow`` takes the failing case apart one
+feature at a time, in this order, and calls the backend again on each simpler case, against the
+reference's values for it:
+
+==================  ==========================================================================
+N = 1               one example: the batch axis (N, or the leading axis of "[...]" arrays) cut
+                    to its first entry, in the inputs and the upstream gradients alike
+T = 1               the recurrent ops: the first step alone
+C = 1, K = 1        convolution and pooling: the first channel; the first kernel
+h0 = 0              the recurrent ops: the initial states (h0, and c0) zero
+b = 0               the biases zero (linear, convolution, the recurrent ops)
+stride 1            convolution and pooling: stride 1 on every axis
+padding 0           convolution: no padding (where the geometry still fits exactly)
+stride = window     pooling: windows that do not overlap (where the geometry fits)
+only dout           the recurrent ops' gradient: one upstream gradient at a time, the others 0
+==================  ==========================================================================
+
+A simplification under which the backend is still wrong is kept, and the next one is tried on
+top of it; one under which the backend is right is undone and reported: the mistake needs what
+it took away ("right once N = 1": the batch is part of the mistake, a sum or mean over it,
+say). What is left at the end is the smallest failing case these steps reach, and its anatomy
+says where the mistake sits there (an LSTM's "only in gate block o" at T = 1, say, where the
+full sequence spreads it over every block). A simpler case whose call raises or times out says
+nothing and is skipped.
+
+Every simpler case is judged exactly as a check is: the reference's values for it, the tolerance
+policy's tolerance for its accumulation, in the run's dtype.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from conformance.anatomy import Anatomy, anatomies
+from conformance.backends import Bound
+from conformance.cases import Case, complete, f32
+from conformance.consistency import Target
+from conformance.contract import Check, axis_letters, op_spec
+from reference.tolerance import compare
+
+__all__ = ["Narrowing", "narrow"]
+
+_RECURRENT = frozenset({"rnn", "lstm", "gru"})
+_CONV = frozenset({"conv2d", "conv1d"})
+_POOLS = frozenset({"max_pool2d", "avg_pool2d", "lp_pool2d"})
+_BIASES = ("b", "b_ih", "b_hh")
+_ELEMENTWISE = frozenset({"step", "sigmoid", "tanh", "relu", "max_margin"})
+"""Ops whose every output element depends on one input element (their anatomy already says
+where): nothing to narrow."""
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """What narrowing a failing case found: the simplifications under which the backend is
+    right (``right``, each tried on the case narrowed so far), those under which it stays wrong
+    (``wrong``, all applied together at the end) and the anatomy of that smallest failing
+    case."""
+
+    right: tuple[str, ...]
+    wrong: tuple[str, ...]
+    anatomy: tuple[Anatomy, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """``right once N = 1; still wrong with T = 1, h0 = 0: there dw_ih wrong only in gate
+        block o (rows 12–15) ...``."""
+        parts = [f"right once {s}" for s in self.right]
+        if self.wrong:
+            still = f"still wrong with {', '.join(self.wrong)}"
+            shown = self.shown
+            if shown:
+                rest = len(self.anatomy) - len(shown)
+                still += f"; there {' | '.join(a.text for a in shown)}" + (
+                    f" | and {rest} other wrong {'arrays' if rest > 1 else 'array'}"
+                    if rest else "")
+            parts.append(still)
+        return "; ".join(parts)
+
+    @property
+    def shown(self) -> tuple[Anatomy, ...]:
+        """The anatomies the text shows: the (at most two) first arrays wrong only somewhere
+        (a gate block, some rows, the border), or else the first wrong array."""
+        local = tuple(a for a in self.anatomy if a.where and a.where != ("everywhere",))
+        return local[:2] or self.anatomy[:1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"right": list(self.right), "wrong": list(self.wrong),
+                "anatomy": [a.to_dict() for a in self.anatomy], "text": self.text}
+
+
+def narrow(target: Target, case: Case, check: Check, dtype: Any, reference: Bound,
+           timeout: float | None = None) -> Narrowing | None:
+    """The narrowing of ``case``'s failing ``check`` (see the module's docstring); None where no
+    simplification applies to the case (the elementwise ops, a case already as small as these
+    steps make it) or none could be judged."""
+    dt = np.dtype(dtype)
+    current = case if check == "gradient" else replace(case, upstream={}, expected_grads=None)
+    right: list[str] = []
+    wrong: list[str] = []
+    smallest: tuple[Case, Mapping[str, np.ndarray]] | None = None
+    for phrase, simpler in _simplifications(current, check):
+        candidate = simpler(current)
+        if candidate is None:
+            continue
+        judged = _judge(target, candidate, check, dt, reference, timeout)
+        if judged is None:
+            continue
+        candidate, got, ok = judged
+        if ok:
+            right.append(phrase)
+        else:
+            wrong.append(phrase)
+            current, smallest = candidate, (candidate, got)
+    if not right and not wrong:
+        return None
+    parts: tuple[Anatomy, ...] = ()
+    if smallest is not None:
+        small, values = smallest
+        expected = (small.expected if check == "forward" else small.expected_grads) or {}
+        parts = tuple(anatomies(small.op, check, values, expected, small.tolerance_for(check, dt),
+                                small.inputs, small.attrs))
+    return Narrowing(tuple(right), tuple(wrong), parts)
+
+
+def _judge(target: Target, case: Case, check: Check, dt: np.dtype, reference: Bound,
+           timeout: float | None) -> tuple[Case, dict[str, np.ndarray], bool] | None:
+    """The simpler case completed by the reference, what the backend returns for it and whether
+    that is right; None where the reference refuses the case or the backend's call gives no
+    values (it raised or timed out)."""
+    from conformance.checks import _invoke
+
+    try:
+        case = complete(_drawn(case, reference), reference)
+    except (ValueError, ArithmeticError, IndexError):
+        return None
+    outcome = _invoke(target, case, check, dt, timeout)
+    if outcome.values is None:
+        return None
+    expected = (case.expected if check == "forward" else case.expected_grads) or {}
+    got = {k: np.asarray(v) for k, v in outcome.values.items()}
+    tol = case.tolerance_for(check, dt)
+    ok = all(k in got and np.shape(got[k]) == np.shape(e)
+             and compare(np.asarray(got[k], np.float64), np.asarray(e, np.float64), tol).ok
+             for k, e in expected.items())
+    return case, got, ok
+
+
+# ---------------------------------------------------------------- the simplifications
+Simplify = Callable[[Case], "Case | None"]
+
+
+def _simplifications(case: Case, check: Check) -> Iterator[tuple[str, Simplify]]:
+    """The op's simplifications, in the order they are tried."""
+    op = case.op
+    if op in _ELEMENTWISE:
+        return
+    yield "N = 1", lambda c: _first(c, "N")
+    if op in _RECURRENT:
+        yield "T = 1", lambda c: _first(c, "T")
+    if op in _CONV | _POOLS:
+        yield "C = 1", lambda c: _first(c, "C")
+    if op in _CONV:
+        yield "K = 1", lambda c: _first(c, "K")
+    if op in _RECURRENT:
+        states = [a.name for a in op_spec(op).inputs if a.name in ("h0", "c0")]
+        yield f"{' = '.join(states)} = 0", lambda c: _zeroed(c, states)
+    biases = [a.name for a in op_spec(op).inputs if a.name in _BIASES]
+    if biases:
+        yield f"{' = '.join(biases)} = 0", lambda c: _zeroed(c, biases)
+    if op in _CONV | _POOLS:
+        yield "stride 1", lambda c: _with_attr(c, "stride", 1)
+    if op in _CONV:
+        yield "padding 0", lambda c: _with_attr(c, "padding", 0)
+    if op in _POOLS:
+        yield "stride = window", _windows_apart
+    outputs = [o.name for o in op_spec(op).outputs]
+    if check == "gradient" and len(outputs) > 1:
+        for name in outputs:
+            others = [o for o in outputs if o != name]
+            yield f"only d{name} upstream", partial(_upstream_zeroed, names=others)
+
+
+def _axis(op: str, name: str, ndim: int, letter: str) -> int | None:
+    """The axis of array ``name`` the contract letters ``letter``; for "N" also the leading
+    axis of an array of shape "[...]" or "[..., C]" that has one."""
+    letters = axis_letters(op, name)
+    if letter in letters and len(letters) == ndim:
+        return letters.index(letter)
+    if letter == "N" and letters and letters[0] == "..." and ndim >= len(letters):
+        return 0
+    return None
+
+
+def _first(case: Case, letter: str) -> Case | None:
+    """``case`` with every input and upstream array cut to the first entry of its axis
+    ``letter``; None where no such axis is longer than 1."""
+    outputs = {o.name for o in op_spec(case.op).outputs}
+    cut = False
+
+    def first(name: str, value: np.ndarray) -> np.ndarray:
+        nonlocal cut
+        array = np.asarray(value)
+        axis = _axis(case.op, name, array.ndim, letter)
+        if axis is None or array.shape[axis] < 2:
+            return array
+        cut = True
+        return np.take(array, [0], axis=axis)
+
+    inputs = {k: first(k, v) for k, v in case.inputs.items()}
+    upstream = {k: first(k, v) for k, v in case.upstream.items() if k in outputs}
+    return _fresh(case, inputs, upstream=upstream) if cut else None
+
+
+def _zeroed(case: Case, names: list[str]) -> Case | None:
+    """``case`` with the inputs ``names`` zero; None where they already are."""
+    if all(not np.any(case.inputs[n]) for n in names):
+        return None
+    inputs = {k: np.zeros_like(np.asarray(v)) if k in names else v
+              for k, v in case.inputs.items()}
+    return _fresh(case, inputs, upstream=case.upstream)
+
+
+def _upstream_zeroed(case: Case, names: list[str]) -> Case | None:
+    """``case`` with the upstream gradients of outputs ``names`` zero; None where they already
+    are, or no other upstream gradient would be left."""
+    if all(not np.any(case.upstream[n]) for n in names) or not any(
+            np.any(v) for k, v in case.upstream.items() if k not in names):
+        return None
+    upstream = {k: np.zeros_like(np.asarray(v)) if k in names else v
+                for k, v in case.upstream.items()}
+    return _fresh(case, case.inputs, upstream=upstream)
+
+
+def _pair(value: Any, axes: int) -> tuple[int, ...]:
+    return tuple(int(v) for v in np.broadcast_to(np.asarray(value), (axes,)))
+
+
+def _as_given(value: Any, like: Any) -> Any:
+    """``value`` (a tuple) in the form of the attribute ``like``: an int stays an int."""
+    return value[0] if np.ndim(like) == 0 else tuple(value)
+
+
+def _with_attr(case: Case, name: str, value: int) -> Case | None:
+    """``case`` with the attribute ``name`` set to ``value`` on every axis; None where it
+    already is, or where the geometry would not fit exactly."""
+    if name not in case.attrs:
+        return None
+    axes = len(np.shape(case.inputs["x"])) - 2
+    old = _pair(case.attrs[name], axes)
+    if all(v == value for v in old):
+        return None
+    attrs = {**case.attrs, name: _as_given((value,) * axes, case.attrs[name])}
+    return _fresh(case, case.inputs, attrs=attrs) if _fits(case.op, case.inputs, attrs) else None
+
+
+def _windows_apart(case: Case) -> Case | None:
+    """A pooling case with its stride set to its window; None where they are equal or the
+    geometry would not fit."""
+    window, stride = _pair(case.attrs["kernel_size"], 2), _pair(case.attrs["stride"], 2)
+    if window == stride:
+        return None
+    attrs = {**case.attrs, "stride": _as_given(window, case.attrs["stride"])}
+    return _fresh(case, case.inputs, attrs=attrs) if _fits(case.op, case.inputs, attrs) else None
+
+
+def _fits(op: str, inputs: Mapping[str, Any], attrs: Mapping[str, Any]) -> bool:
+    """Whether every spatial axis of the case fits its windows exactly ((n + 2P − F)/S whole
+    and ≥ 0), as the contract demands of every case."""
+    x = np.shape(inputs["x"])
+    axes = len(x) - 2
+    sizes = (np.shape(inputs["w"])[2:] if "w" in inputs
+             else _pair(attrs["kernel_size"], axes))
+    stride = _pair(attrs["stride"], axes)
+    padding = _pair(attrs.get("padding", 0), axes)
+    return all(n + 2 * p >= f and (n + 2 * p - f) % s == 0
+               for n, f, s, p in zip(x[2:], sizes, stride, padding))
+
+
+def _fresh(case: Case, inputs: Mapping[str, Any], *, upstream: Mapping[str, Any] | None = None,
+           attrs: Mapping[str, Any] | None = None) -> Case:
+    """A simpler case: ``case``'s name and tolerance with new inputs, attributes and upstream
+    gradients (by default its own: ``_judge`` draws new ones where the outputs' shapes changed),
+    its expected values left for the reference."""
+    return replace(case, inputs=dict(inputs), attrs=dict(case.attrs if attrs is None else attrs),
+                   upstream=dict(case.upstream if upstream is None else upstream),
+                   expected=None, expected_grads=None)
+
+
+def _drawn(case: Case, reference: Bound) -> Case:
+    """``case`` with its expected outputs, and upstream gradients drawn anew (from a fixed seed,
+    in float32-exact numbers) for the outputs whose shape is no longer theirs."""
+    outputs = reference.outputs(case.op, case.inputs, case.attrs)
+    rng = np.random.default_rng(0)
+    upstream = {k: v if np.shape(v) == np.shape(outputs[k])
+                else f32(rng.standard_normal(np.shape(outputs[k])))
+                for k, v in case.upstream.items()}
+    return replace(case, upstream=upstream, expected=outputs)

@@ -1,0 +1,161 @@
+"""Tests of conformance.narrowing: a failing case taken apart one feature at a time says which
+features the mistake needs and where it sits without them. Each mistake sits in a backend
+written here in torch (never the reference), of a kind no catalogue names."""
+
+from __future__ import annotations
+
+import json
+import types
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from conformance.backends import load_backend
+from conformance.cases import Case, complete
+from conformance.checks import default_cases
+from conformance.narrowing import Narrowing, narrow
+from conformance.report import Report
+from conformance.runner import run, run_case
+from conformance.schema import validate
+from spec_tests import conformance_mistakes as mistakes
+
+pytestmark = pytest.mark.infrastructure
+
+REF = load_backend("numpy")
+
+
+def _golden(op: str, name: str) -> Case:
+    return complete(next(c for c in default_cases([op]) if c.name == name), REF)
+
+
+def _narrowed(backend: Any, case: Case, check: str = "gradient") -> Narrowing:
+    found = narrow(load_backend(backend), case, check, np.float64, REF)  # type: ignore[arg-type]
+    assert found is not None
+    return found
+
+
+def _lstm_o_from_the_previous_cell(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor,
+                                   w_ih: torch.Tensor, w_hh: torch.Tensor, b_ih: torch.Tensor,
+                                   b_hh: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """An LSTM whose values are right, but whose gradient through the output gate o is taken
+    with tanh(c_{t−1}) in place of tanh(c_t) (a cache read one step early)."""
+    H, outs = h.shape[1], []
+    for x_t in x:
+        a = x_t @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+        i, f = torch.sigmoid(a[:, :H]), torch.sigmoid(a[:, H:2 * H])
+        g, o = torch.tanh(a[:, 2 * H:3 * H]), torch.sigmoid(a[:, 3 * H:])
+        previous, c = c, f * c + i * g
+        fixed = o.detach()
+        h = fixed * torch.tanh(c) + (o - fixed) * torch.tanh(previous).detach()
+        outs.append(h)
+    return torch.stack(outs), h, c
+
+
+def _rnn_from_the_first_row(x: torch.Tensor, h0: torch.Tensor,
+                            *w: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """An RNN that starts every sequence of the batch from h0[0] (a broadcast slip)."""
+    from conformance.adapters.torch_backend import _rnn
+
+    return _rnn(x, h0[:1].expand_as(h0), *w)
+
+
+def _conv1d_kernel_channels_last(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor,
+                                 stride: int, padding: int) -> torch.Tensor:
+    """conv1d reading the kernels' memory as [K, F, C] (a channels-last port)."""
+    k, c, f = w.shape
+    return F.conv1d(x, w.reshape(k, f, c).permute(0, 2, 1), b, stride, padding)
+
+
+lstm_o_early = mistakes._autodiff("lstm", _lstm_o_from_the_previous_cell)
+rnn_first_row = mistakes._autodiff("rnn", _rnn_from_the_first_row)
+conv1d_channels_last = mistakes._autodiff("conv1d", _conv1d_kernel_channels_last)
+
+
+def test_an_lstm_gate_read_one_step_early_sits_in_gate_block_o_at_t_1() -> None:
+    # T = 5, N = 2: every gate block of every weight is wrong; at T = 1 only block o is
+    found = _narrowed(lstm_o_early, _golden("lstm", "02"))
+    assert found.right == ()
+    assert found.wrong[:2] == ("N = 1", "T = 1") and "h0 = c0 = 0" in found.wrong
+    dw_ih = next(a for a in found.anatomy if a.array == "dw_ih")
+    assert "gate:o" in dw_ih.where and "zeros" in dw_ih.how      # tanh(c0) = 0 there
+    assert found.text.startswith("still wrong with N = 1, T = 1, h0 = c0 = 0")
+    assert "gate block o" in found.text
+
+
+def test_a_state_taken_from_the_first_row_needs_a_batch_and_a_state() -> None:
+    found = _narrowed(rnn_first_row, _golden("rnn", "01"), "forward")
+    assert found.right == ("N = 1", "h0 = 0")
+    assert found.wrong == ("b_ih = b_hh = 0",)
+    assert all(a.where == ("rows:1",) for a in found.anatomy)  # only batch row 1, of 2
+    assert found.text == ("right once N = 1; right once h0 = 0; still wrong with b_ih = b_hh = "
+                          f"0; there {found.anatomy[0].text} | {found.anatomy[1].text}")
+
+
+def test_a_kernel_read_in_another_layout_needs_several_channels() -> None:
+    case = _golden("conv1d", "01")
+    assert case.inputs["x"].shape[1] > 1
+    found = _narrowed(conv1d_channels_last, case)
+    assert found.right == ("C = 1",)
+    assert "N = 1" in found.wrong and "K = 1" in found.wrong
+
+
+def test_window_and_upstream_simplifications() -> None:
+    # max pool's gradient assigned where windows overlap: right once they do not
+    overlapping = _golden("max_pool2d", next(
+        c.name for c in default_cases(["max_pool2d"])
+        if c.attrs["stride"][0] < c.attrs["kernel_size"][0] and c.has_gradient
+        and (c.inputs["x"].shape[2] - c.attrs["kernel_size"][0]) % c.attrs["kernel_size"][0]
+        == 0))
+    found = _narrowed(mistakes.max_pool_gradient_assigned, overlapping)
+    assert "stride = window" in found.right
+    # an RNN backward that drops the final state's gradient: right with only dout upstream
+    rnn = _golden("rnn", "02")
+    dropped = _narrowed(mistakes._final_states_dropped("rnn"), rnn)
+    assert "only dout upstream" in dropped.right and "only dh_n upstream" in dropped.wrong
+
+
+def test_a_call_that_raises_on_a_simpler_case_says_nothing() -> None:
+    def linear(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if x.shape[0] == 1:
+            raise RuntimeError("this backend needs a batch")
+        return x @ w.T + 2 * b                       # the bias counted twice
+
+    backend = types.SimpleNamespace(linear=linear)
+    case = _golden("linear", next(c.name for c in default_cases(["linear"])
+                                  if c.inputs["x"].shape[0] > 1 and np.any(c.inputs["b"])))
+    found = _narrowed(backend, case, "forward")
+    assert found.right == ("b = 0",) and found.wrong == ()       # N = 1 raised: left out
+    assert found.text == "right once b = 0" and found.anatomy == ()
+
+
+def test_nothing_to_narrow() -> None:
+    relu = complete(Case("relu", "property", "t", {"x": np.array([1.0, -2.0])},
+                         upstream={"y": np.array([1.0, 1.0])}), REF)
+    wrong = types.SimpleNamespace(relu=lambda x: x)
+    assert narrow(load_backend(wrong), relu, "forward", np.float64, REF) is None
+    small = complete(Case("linear", "property", "t", {"x": np.ones((1, 2)), "w": np.ones((3, 2)),
+                                                     "b": np.zeros(3)}), REF)
+    doubled = types.SimpleNamespace(linear=lambda x, w, b: 2 * (x @ w.T + b))
+    assert narrow(load_backend(doubled), small, "forward", np.float64, REF) is None
+
+
+def test_the_report_shows_the_narrowing_of_an_unknown_failure() -> None:
+    [forward, _] = run_case(load_backend(rnn_first_row), _golden("rnn", "01"))
+    assert forward.narrowing is not None
+    assert forward.diagnosis is not None and forward.diagnosis.startswith("unknown")
+    assert forward.diagnosis.endswith("see the consistency, anatomy and narrowed lines")
+    lines = forward.findings()
+    assert lines[-2] == f"narrowed: {forward.narrowing.text}"
+    report = Report("t", "0", "float64", ["rnn"], [forward])
+    doc = json.loads(json.dumps(report.to_dict(), allow_nan=False))
+    assert validate(doc) == []
+    assert doc["results"][0]["narrowing"]["right"] == ["N = 1", "h0 = 0"]
+
+
+def test_a_named_mistake_is_not_narrowed() -> None:
+    report = run(mistakes.max_pool_gradient_assigned, ops=["max_pool2d"])
+    named = [r for r in report.failures() if not (r.diagnosis or "").startswith("unknown")]
+    assert named and all(r.narrowing is None for r in named)
