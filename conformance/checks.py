@@ -126,8 +126,13 @@ def _check_case(target: Target, case: Case, check: Check, dt: np.dtype, required
                       seconds=outcome.seconds)
     if outcome.values is None:
         status: Status = "timeout" if outcome.status == "timeout" else "fail"
-        return Result(case, check, status, outcome.reason, tol, style=style,
-                      seconds=outcome.seconds)
+        raised = Result(case, check, status, outcome.reason, tol, style=style,
+                        seconds=outcome.seconds)
+        if status == "fail" and check == "gradient" and diagnose:
+            from conformance.diagnosis import raised_after_a_forward
+
+            return replace(raised, diagnosis=raised_after_a_forward(case, dt, target, timeout))
+        return raised
     result = _judge(case, check, outcome.values, expected, tol, dt, style, outcome.seconds)
     if outcome.warnings:                  # the contract promises no warning: reported, not lost
         result = replace(result, warnings=outcome.warnings,

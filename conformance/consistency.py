@@ -424,9 +424,15 @@ class _Probing:
         right = self.checks.forward_ok and not self.own_shape
         if joint.consistent or (joint.consistent is False and right):
             # consistent: so is each input; a right forward's derivative is the spec's
-            # gradient, so each input's agreement with it is its agreement with the spec
-            return problems + [replace(p, consistent=bool(joint.consistent or p.true))
-                               for p in (self._along([k], numeric=False) for k in shaped)]
+            # gradient, so each input's agreement with it is its agreement with the spec.
+            # But an input whose gradient is not the spec's, next to a right forward, gets its
+            # own probe: the joint one's reach is set by the largest terms (a dx in the
+            # thousands hides a bias gradient off by 0.1)
+            alone = [self._along([k], numeric=False) for k in shaped]
+            return problems + [self._along([p.name[1:]]) if joint.consistent and right
+                               and not p.true else
+                               replace(p, consistent=bool(joint.consistent or p.true))
+                               for p in alone]
         if joint.consistent is None:
             return problems + [replace(self._along([k], numeric=False), problem=joint.problem)
                                for k in shaped]

@@ -1562,9 +1562,12 @@ def _wrong_argument(ctx: Context) -> Iterator[Candidate]:
         swaps[k] = other
     if not swaps:
         return
+    values = {**ctx.expected, **{k: ctx.expected[o] for k, o in swaps.items()}}
+    if any(o not in failing for o in swaps.values()):   # the one it holds is right: a copy
+        yield from _copies(ctx, swaps, values)
+        return
     held = ", ".join(f"{ctx.prefix(k)} holds ∂/∂{o}" if ctx.check == "gradient" else
                      f"{k} holds {o}" for k, o in swaps.items())
-    values = {**ctx.expected, **{k: ctx.expected[o] for k, o in swaps.items()}}
     if ctx.check == "gradient":
         order = ", ".join(ctx.prefix(k) for k in names)
         yield (f"matches the gradient of the wrong argument ({held}): the backward returns "
@@ -1572,6 +1575,21 @@ def _wrong_argument(ctx: Context) -> Iterator[Candidate]:
     else:
         yield (f"matches the outputs in the wrong order ({held}): the contract's order is "
                f"({', '.join(names)})", values)
+
+
+def _copies(ctx: Context, same: Mapping[str, str], values: Values) -> Iterator[Candidate]:
+    """Arrays returned equal to another one that is right: not an order (the other would be
+    wrong too), one value returned for both; a GRU's db_hh equal to db_ih is the RNN's and the
+    LSTM's rule, where both biases sit in the same sum, but not the GRU's."""
+    if ctx.case.op == "gru" and ctx.check == "gradient" and dict(same) == {"b_hh": "b_ih"}:
+        yield ("matches db_hh returned equal to db_ih, as in an RNN or LSTM where both biases sit "
+               "in one sum; a GRU's b_hn sits inside the reset gate, r ∘ (W_hn h + b_hn), so "
+               "its block of db_hh is Σ r ∘ ∂L/∂(n's pre-activation): the factor r is missing",
+               values)
+        return
+    held = ", ".join(f"{ctx.prefix(k)} equals {ctx.prefix(o)}" for k, o in same.items())
+    yield (f"matches one array returned for two ({held}, which is right): the value of one "
+           f"computed once and returned in both places, or the other's formula copied", values)
 
 
 def _rounded(ctx: Context) -> Iterator[Candidate]:
@@ -2179,26 +2197,32 @@ def _diagnose(case: Case, check: Check, got: Mapping[str, np.ndarray], dtype: An
     ctx = Context(case, check, {k: np.asarray(v) for k, v in got.items()}, np.dtype(dtype),
                   tol, reference or load_backend("numpy"))
     kinds = {k: v.dtype for k, v in ctx.got.items() if v.dtype.kind not in "fc"}
+    right = all(k in ctx.got and _close(np.asarray(ctx.got[k], np.float64), e, tol)
+                for k, e in ctx.expected.items())
     if kinds:                             # not floats: the dtype is the failure to name
-        right = all(_close(np.asarray(ctx.got[k], np.float64), e, tol)
-                    for k, e in ctx.expected.items())
         listed = ", ".join(f"{ctx.prefix(k)} as {d}" for k, d in kinds.items())
         return Diagnosis(f"returns {listed}: the contract's arrays are floats of the run's "
                          f"dtype" + ("; the values themselves are right" if right else ""))
+    precisions = {k: v.dtype for k, v in ctx.got.items() if v.dtype != ctx.dtype}
+    if precisions and right:              # right values in another float dtype: only that
+        listed = ", ".join(f"{ctx.prefix(k)} as {d}" for k, d in precisions.items())
+        return Diagnosis(f"the values are right, but it returns {listed} in a {ctx.dtype.name} "
+                         f"run: an array made without the input's dtype (np.zeros(n) is "
+                         f"float64; np.zeros(n, dtype=x.dtype) is not) or a float64 constant "
+                         f"promoting the result; a {ctx.dtype.name} run checks {ctx.dtype.name} "
+                         f"arithmetic, so return {ctx.dtype.name}")
     consistency = None
     if target is not None and target.gradient_style(case.op) is not None:
         probed = case if case.has_gradient else _with_upstream(case, ctx.reference)
         consistency = self_consistency(target, probed, ctx.dtype, timeout)
     verdict = None if consistency is None else consistency.verdict
     parts = anatomies(case.op, check, ctx.got, ctx.expected, tol, case.inputs, case.attrs)
-    if check == "gradient" and target is not None and _right_after_a_forward(ctx, target,
-                                                                             timeout):
+    if check == "gradient" and target is not None and _right_after_a_forward(
+            case, ctx.dtype, tol, target, timeout):
         # (the consistency probes, each a forward then a backward, cannot see it: left out)
         return Diagnosis("your backward gives the right gradient right after a forward of the "
-                         "same inputs, and a wrong one otherwise: it reads what the last forward "
-                         "call left (a cache such as self.cache) instead of the inputs it is "
-                         "given; a caller may call backward(dy, x, ...) on its own [breaks "
-                         "graph.backprop]", (), None, tuple(parts))
+                         f"same inputs, and a wrong one otherwise: {CACHED}", (), None,
+                         tuple(parts))
     found, tried = _named(ctx, verdict)
     narrowing = None
     if target is not None and all(n.text.startswith("partly") for n in found):
@@ -2257,20 +2281,39 @@ def _first_explaining_most(named: Named, held: list[tuple[str, set[str]]]) -> Na
     return Named((replace(best, shown=True), *rest), unexplained=missed(best))
 
 
-def _right_after_a_forward(ctx: Context, target: Target, timeout: float | None) -> bool:
-    """Whether the backend's gradient, wrong on its own, is right when its forward has just
-    been called with the same inputs (a backward that keeps state from the forward)."""
+def _right_after_a_forward(case: Case, dtype: np.dtype, tol: Tolerance, target: Target,
+                           timeout: float | None) -> bool:
+    """Whether the backend's gradient, wrong (or raising) on its own, is right when its forward
+    has just been called with the same inputs (a backward that keeps state from the forward)."""
     from conformance.isolation import call
 
-    inputs = {k: np.asarray(v, ctx.dtype) if np.asarray(v).dtype.kind == "f" else np.asarray(v)
-              for k, v in ctx.case.inputs.items()}
-    upstream = {k: np.asarray(v, ctx.dtype) for k, v in ctx.case.upstream.items()}
-    first = call(target, ctx.case.op, "forward", inputs, ctx.case.attrs, {}, timeout)
-    again = call(target, ctx.case.op, "gradient", inputs, ctx.case.attrs, upstream, timeout)
+    inputs = case.inputs_in(dtype)
+    upstream = {k: np.asarray(v, dtype) for k, v in case.upstream.items()}
+    first = call(target, case.op, "forward", inputs, case.attrs, {}, timeout)
+    again = call(target, case.op, "gradient", inputs, case.attrs, upstream, timeout)
     if first.values is None or again.values is None:
         return False
-    return all(_close(again.values[k], e, ctx.tol) for k, e in ctx.expected.items()
-               if k in again.values) and set(ctx.expected) <= set(again.values)
+    expected = case.expected_grads or {}
+    return set(expected) <= set(again.values) and all(
+        _close(again.values[k], e, tol) for k, e in expected.items())
+
+
+CACHED = ("it reads what the last forward call left (a cache such as self.cache) instead of the "
+          "inputs it is given; a caller may call backward(dy, x, ...) on its own [breaks "
+          "graph.backprop]")
+"""The end of the diagnosis of a backward that needs its forward called first."""
+
+
+def raised_after_a_forward(case: Case, dtype: Any, target: Target,
+                           timeout: float | None) -> str | None:
+    """The diagnosis of a gradient call that raised, where calling the forward of the same
+    inputs first makes it right: the backward reads state its forward left. None otherwise."""
+    dt = np.dtype(dtype)
+    if not case.has_gradient or not _right_after_a_forward(
+            case, dt, case.tolerance_for("gradient", dt), target, timeout):
+        return None
+    return ("your backward raises when called on its own, and gives the right gradient right "
+            f"after a forward of the same inputs: {CACHED}")
 
 
 def reconcile(results: Sequence[Result], earlier: Sequence[Result] = ()) -> list[Result]:

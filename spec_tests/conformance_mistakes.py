@@ -474,3 +474,21 @@ tanh_derivative_unsquared = types.SimpleNamespace(             # 1 − tanh x, t
     tanh=np.tanh, tanh_backward=lambda dy, x: dy * (1 - np.tanh(x)))
 relu_gradient_times_output = types.SimpleNamespace(            # dy ∘ relu(x), not the mask
     relu=_relu, relu_backward=lambda dy, x: dy * _relu(x))
+
+
+def _gru_db_hh_copied(op: str, inputs: Arrays, attrs: dict[str, Any], cots: Arrays) -> Arrays:
+    """torch's GRU gradients with db_hh returned equal to db_ih (the RNN's and LSTM's rule)."""
+    dx, dh0, dw_ih, dw_hh, db_ih, _ = TORCH.vjp(op, inputs, attrs, cots)
+    return dx, dh0, dw_ih, dw_hh, db_ih, db_ih.copy()
+
+
+gru_db_hh_copied = types.SimpleNamespace(gru=TORCH.gru, vjp=_gru_db_hh_copied)
+
+
+def _margin_ds_c_copied(op: str, inputs: Arrays, attrs: dict[str, Any], cots: Arrays) -> Arrays:
+    ds, _ = TORCH.vjp(op, inputs, attrs, cots)
+    return ds, ds.copy()
+
+
+max_margin_ds_c_copied = types.SimpleNamespace(max_margin=TORCH.max_margin,
+                                               vjp=_margin_ds_c_copied)

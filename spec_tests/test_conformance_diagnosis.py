@@ -4,6 +4,7 @@ the gradient, and the run goes on; a failure no mistake explains says so plainly
 
 from __future__ import annotations
 
+import types
 from collections import Counter
 from typing import Any
 
@@ -635,14 +636,50 @@ def test_a_backward_that_keeps_state_from_the_last_forward_is_caught_and_named()
     what the last forward left fails; calling the forward first makes it right, which the
     diagnosis says."""
     report = run(mistakes.sigmoid_layer_with_cache, ops=["sigmoid"])
-    failures = [r for r in report.failures() if r.diagnosis]  # (others: shapes that clash)
-    assert failures and all(r.check == "gradient" for r in report.failures())
-    assert {r.diagnosis for r in failures} == {
-        "your backward gives the right gradient right after a forward of the same inputs, and a "
-        "wrong one otherwise: it reads what the last forward call left (a cache such as "
-        "self.cache) instead of the inputs it is given; a caller may call backward(dy, x, ...) "
-        "on its own [breaks graph.backprop]"}
+    failures = report.failures()
+    assert failures and all(r.check == "gradient" for r in failures)
+    cached = ("it reads what the last forward call left (a cache such as self.cache) instead of "
+              "the inputs it is given; a caller may call backward(dy, x, ...) on its own [breaks "
+              "graph.backprop]")
+    raised = [r for r in failures if "raised" in r.reason]   # the cache's shape clashes
+    wrong = [r for r in failures if r not in raised]
+    assert wrong and raised
+    assert {r.diagnosis for r in wrong} == {
+        f"your backward gives the right gradient right after a forward of the same inputs, and a "
+        f"wrong one otherwise: {cached}"}
+    assert {r.diagnosis for r in raised} == {
+        f"your backward raises when called on its own, and gives the right gradient right after "
+        f"a forward of the same inputs: {cached}"}
     assert all(r.consistency is None for r in failures)   # (its probes cannot see it)
+
+
+def test_a_backward_that_raises_for_its_own_reasons_is_not_blamed_on_a_cache() -> None:
+    def relu_backward(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
+        raise ValueError("not written yet")
+
+    backend = types.SimpleNamespace(relu=mistakes._relu, relu_backward=relu_backward)
+    failures = run(backend, ops=["relu"]).failures()
+    assert failures and all(r.diagnosis is None for r in failures)
+
+
+def test_right_values_in_float64_in_a_float32_run_are_named_as_the_dtype_alone() -> None:
+    """A bias gradient made with np.zeros(M), float64, in a float32 run: the values are right,
+    so the dtype is the whole diagnosis (never a cache, never "unknown")."""
+    def linear_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray,
+                        b: np.ndarray) -> tuple[np.ndarray, ...]:
+        db = np.zeros(w.shape[0])
+        db += dy.sum(axis=0)
+        return dy @ w, dy.T @ x, db
+
+    backend = types.SimpleNamespace(linear=lambda x, w, b: x @ w.T + b,
+                                    linear_backward=linear_backward)
+    failures = run(backend, ops=["linear"], dtype="float32").failures()
+    assert failures and all(r.check == "gradient" for r in failures)
+    assert {r.diagnosis for r in failures} == {
+        "the values are right, but it returns db as float64 in a float32 run: an array made "
+        "without the input's dtype (np.zeros(n) is float64; np.zeros(n, dtype=x.dtype) is not) "
+        "or a float64 constant promoting the result; a float32 run checks float32 arithmetic, "
+        "so return float32"}
 
 
 def test_a_clip_of_the_input_is_named_as_such_and_never_as_float32_arithmetic() -> None:
@@ -674,3 +711,20 @@ def test_every_mistake_has_a_name_and_the_diagnosis_needs_only_the_case_and_valu
     got = {"y": np.array([0.0, 4.0, 6.0])}
     assert diagnose(case, "forward", got, np.float64, tolerance(np.float64)).text.startswith(
         "matches the true output scaled by a constant (y × 2)")
+
+
+def test_a_gradient_returned_equal_to_a_right_one_is_a_copy_never_an_order() -> None:
+    """A GRU's db_hh returned equal to db_ih (the RNN's rule): db_ih is right, so no order of
+    the gradients explains it (blind review #5, m55); on the saturated case the joint probe's
+    reach, set by a dx in the thousands, no longer vouches for db_hh: its own probe shows the
+    backward is what is wrong."""
+    report = run(mistakes.gru_db_hh_copied, ops=["gru"])
+    failures = report.failures()
+    assert len(failures) == 5 and all(r.check == "gradient" for r in failures)
+    assert all(r.diagnosis is not None and r.diagnosis.startswith(
+        "matches db_hh returned equal to db_ih, as in an RNN or LSTM") for r in failures)
+    assert all("wrong order" not in str(r.diagnosis) for r in failures)
+    assert {r.consistency.verdict for r in failures if r.consistency} == {"backward"}
+    margin = run(mistakes.max_margin_ds_c_copied, ops=["max_margin"]).failures()
+    assert margin and all(str(r.diagnosis).startswith(
+        "matches one array returned for two (ds_c equals ds, which is right)") for r in margin)
