@@ -1755,12 +1755,20 @@ def _sizes(ctx: Context) -> dict[str, int]:
 
 def _as_a_size(ctx: Context, c: float) -> str:
     """", which is 1/N here (N = 4, the batch size)" where the factor c is a size of the case
-    or its inverse (the first of SIZES that fits, sizes of 3 or more only: a 2 is too often
-    something else); "" otherwise."""
+    or its inverse (the first of ``_as_sizes``); "" otherwise."""
+    return next(iter(_as_sizes(ctx, c)), "")
+
+
+def _as_sizes(ctx: Context, c: float) -> list[str]:
+    """Every reading of the factor c as a size of the case or its inverse, in the order of
+    SIZES (sizes of 3 or more only: a 2 is too often something else), then as the square root
+    of one: on a 3×3 window 1/3 is 1/FH and 1/√(FH·FW) alike, and only the op's other cases
+    can tell which."""
     sizes = _sizes(ctx)
+    found: list[str] = []
     for root in (False, True):            # a size, or its square root (a root mean square)
         nice = _nice(c * abs(c) if root else c)
-        if nice is None or abs(nice) == 1 or (root and _nice(c) is not None):
+        if nice is None or abs(nice) == 1 or (root and _nice(c) is not None and not found):
             continue                      # (a whole factor is read as itself, not as a root)
         k = round(abs(nice) if abs(nice) >= 1 else 1 / abs(nice))
         for expression, meaning in SIZES:
@@ -1773,8 +1781,9 @@ def _as_a_size(ctx: Context, c: float) -> str:
                 shown = shown if abs(nice) >= 1 else f"1/{shown}"
                 sign = "−" if c < 0 else ""
                 of = ", ".join(f"{letter} = {sizes[letter]}" for letter in letters)
-                return f", which is {sign}{shown} here ({of}{f': {meaning}' if meaning else ''})"
-    return ""
+                found.append(f", which is {sign}{shown} here "
+                             f"({of}{f': {meaning}' if meaning else ''})")
+    return found
 
 
 def _constant_factor(ctx: Context) -> Iterator[Candidate]:
@@ -1796,16 +1805,20 @@ def _constant_factor(ctx: Context) -> Iterator[Candidate]:
     if not factors or any(np.isclose(c, 1.0) or np.isclose(c, 0.0) for c in factors.values()):
         return                                            # (zeros: _all_zeros' business)
     values = {**ctx.expected, **{k: c * ctx.expected[k] for k, c in factors.items()}}
-    alike: dict[str, list[str]] = {}              # arrays scaled alike, shown together
-    for k, c in factors.items():
-        alike.setdefault(f"{_factor(c)}{_as_a_size(ctx, c)}", []).append(ctx.prefix(k))
-    scaled = ", ".join(f"{', '.join(names)} × {c}" for c, names in alike.items())
     what = "gradient" if ctx.check == "gradient" else "output"
     how = ("with its sign flipped" if all(abs(c + 1.0) < 1e-6 for c in factors.values())
            else "scaled by a constant")
     part = "backward" if ctx.check == "gradient" else "forward"
-    yield (f"matches the true {what} {how} ({scaled}): the {part} has a factor too many or too "
-           f"few", values)
+    one = set(factors.values()) if len(set(map(_factor, factors.values()))) == 1 else set()
+    readings = _as_sizes(ctx, next(iter(one))) if one else []
+    for reading in readings or [None]:    # each size the one factor can be, for reconcile
+        alike: dict[str, list[str]] = {}          # arrays scaled alike, shown together
+        for k, c in factors.items():
+            size = reading if reading is not None else _as_a_size(ctx, c)
+            alike.setdefault(f"{_factor(c)}{size}", []).append(ctx.prefix(k))
+        scaled = ", ".join(f"{', '.join(names)} × {c}" for c, names in alike.items())
+        yield (f"matches the true {what} {how} ({scaled}): the {part} has a factor too many or "
+               f"too few", values)
 
 
 MISTAKES: tuple[Mistake, ...] = (
@@ -2088,8 +2101,7 @@ def _named(ctx: Context, verdict: str | None) -> tuple[list[Named], list[str]]:
                     _close(values[k], v[k], loose) for k in values if k in v)), None)
                 if same is None and (generic_after or explained):
                     break                 # other numbers than the mistake already named
-                option = Option(mistake.name, text, claims, mistake.name
-                                if mistake.name in GENERIC else _kind(text))
+                option = Option(mistake.name, text, claims, _option_kind(mistake, text))
                 if same is None:
                     found.append(Named((option,)))
                     seen.append(values)
@@ -2111,6 +2123,28 @@ def _named(ctx: Context, verdict: str | None) -> tuple[list[Named], list[str]]:
                 partial.append(Named((Option(mistake.name, f"partly {text} (it explains {rows})",
                                              claims, _kind(f"partly {text}")),)))
     return (found or partial), tried
+
+
+def _option_kind(mistake: Mistake, text: str) -> str:
+    """What a reading is matched by across cases: its text without the numbers; a generic
+    symptom by its name, a constant factor read as a size of the case with that size
+    ("constant factor·1/√(FH·FW)")."""
+    if mistake.name not in GENERIC:
+        return _kind(text)
+    size = re.search(r", which is (\S+) here", text) if mistake.name == "constant factor" else None
+    return f"{mistake.name}·{size.group(1)}" if size else mistake.name
+
+
+def _agrees(kind: str, kinds: set[str]) -> bool:
+    """Whether a case whose readings are ``kinds`` agrees with the reading ``kind``: the same
+    kind, or a constant factor read as a size where the case's factor is read as none (or the
+    other way round): a bare factor is consistent with any size."""
+    if kind in kinds:
+        return True
+    bare, _, size = kind.partition("·")   # (also "the forward's: constant factor·...")
+    if not bare.endswith("constant factor"):
+        return False
+    return bare in kinds if size else any(k.startswith(f"{bare}·") for k in kinds)
 
 
 def _batch_axis(op: str, name: str, ndim: int) -> int | None:
@@ -2272,7 +2306,7 @@ def _first_explaining_most(named: Named, held: list[tuple[str, set[str]]]) -> Na
     """``named`` with the reading that explains the most of the other failing cases first
     (``held``: each case's id and the kinds of its readings)."""
     def missed(option: Option) -> tuple[str, ...]:
-        return tuple(case for case, kinds in held if option.kind not in kinds)
+        return tuple(case for case, kinds in held if not _agrees(option.kind, kinds))
 
     best = min(named.options, key=lambda o: (len(missed(o)), not o.shown))
     rest = [o for o in named.options if o is not best]

@@ -492,3 +492,7 @@ def _margin_ds_c_copied(op: str, inputs: Arrays, attrs: dict[str, Any], cots: Ar
 
 max_margin_ds_c_copied = types.SimpleNamespace(max_margin=TORCH.max_margin,
                                                vjp=_margin_ds_c_copied)
+
+
+lp_pool_root_mean_square = _autodiff(                            # √(mean x²), not √(Σ x²)
+    "lp_pool2d", lambda x, k, s: F.lp_pool2d(x, 2.0, k, s) / float(np.sqrt(k[0] * k[1])))

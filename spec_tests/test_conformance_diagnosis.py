@@ -728,3 +728,14 @@ def test_a_gradient_returned_equal_to_a_right_one_is_a_copy_never_an_order() -> 
     margin = run(mistakes.max_margin_ds_c_copied, ops=["max_margin"]).failures()
     assert margin and all(str(r.diagnosis).startswith(
         "matches one array returned for two (ds_c equals ds, which is right)") for r in margin)
+
+
+def test_a_factor_is_read_as_the_size_the_other_cases_agree_on() -> None:
+    """A root mean square where the L2 norm belongs: on a 3×3 window the factor 1/3 is 1/FH,
+    1/FW and 1/√(FH·FW) alike; the other windows say which (blind review #5, m43, was "1/FH")."""
+    found = _diagnoses(mistakes.lp_pool_root_mean_square, "lp_pool2d")
+    texts = found["forward"] | found["gradient"]
+    sizes = [t for t in texts if t and "which is" in t]
+    assert len(sizes) >= 3 and all("which is 1/√(FH·FW) here" in t for t in sizes), texts
+    assert any("(FH = 3, FW = 3: the window size)" in t for t in sizes), texts
+    assert all("on this case only" not in str(t) for t in texts), texts
