@@ -1810,7 +1810,7 @@ def _constant_factor(ctx: Context) -> Iterator[Candidate]:
            else "scaled by a constant")
     part = "backward" if ctx.check == "gradient" else "forward"
     one = set(factors.values()) if len(set(map(_factor, factors.values()))) == 1 else set()
-    readings = _as_sizes(ctx, next(iter(one))) if one else []
+    readings: list[str | None] = [*(_as_sizes(ctx, next(iter(one))) if one else [])]
     for reading in readings or [None]:    # each size the one factor can be, for reconcile
         alike: dict[str, list[str]] = {}          # arrays scaled alike, shown together
         for k, c in factors.items():
