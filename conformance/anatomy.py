@@ -54,7 +54,10 @@ shift:<axis>:<±k>   got[..., i, ...] = expected[..., i − k, ...] along a spat
                     k = ±1 or ±2 (the k elements shifted in at an edge have no source and are not
                     checked; at least two that do are)
 nonfinite           nan or inf where finite values are expected (no other relation then)
-shape               another shape (no element tags then)
+shape               another shape (no element tags then); with it "transpose", "size-1-axes"
+                    (the right values with axes of size 1 dropped or added), "reshaped" (the
+                    right values in row-major order, another shape) or "empty" (an axis of
+                    size 0)
 ==================  ==========================================================================
 
 A relation is checked under the check's own tolerance, but never tighter than a few float64
@@ -75,7 +78,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from conformance.contract import OPS
+from conformance.contract import OPS, axis_letters
 from reference.tolerance import Tolerance, within_tolerance
 
 __all__ = ["LARGE", "Anatomy", "anatomies", "anatomy"]
@@ -638,7 +641,7 @@ def anatomy(op: str, check: str, name: str, got: Any, expected: Any, tol: Tolera
                        f"{array} is not an array of numbers ({type(got).__name__})",
                        {"expected_shape": list(e.shape)})
     if g.shape != e.shape:
-        return _shape(array, g, e)
+        return _shape(op, name, array, g, e, inputs)
     a = _Array(op, name, array, g, e, tol, inputs, attrs, _layout(op, name, e.shape, inputs))
     wrong = int(a.wrong.sum())
     if wrong == 0:
@@ -661,16 +664,64 @@ def anatomy(op: str, check: str, name: str, got: Any, expected: Any, tol: Tolera
                    text, a.detail)
 
 
-def _shape(array: str, g: np.ndarray, e: np.ndarray) -> Anatomy:
-    how: tuple[str, ...] = ("shape",)
-    text = f"{array} has shape {g.shape}, expected {e.shape}"
+def _shape(op: str, name: str, array: str, g: np.ndarray, e: np.ndarray,
+           inputs: Mapping[str, np.ndarray]) -> Anatomy:
+    """Another shape: the expected one in the contract's letters, and what the returned one
+    is of it: the transpose, the right values with axes of size 1 dropped or added, empty
+    axes, or an axis of another letter's size."""
+    how: list[str] = ["shape"]
+    letters = axis_letters(op, name)
+    named = len(letters) == e.ndim and all(x.isalpha() for x in letters)
+    text = f"{array} has shape {g.shape}, expected {e.shape}" + (
+        f" = [{', '.join(letters)}]" if named else "")
+    detail: dict[str, Any] = {"shape": list(g.shape), "expected_shape": list(e.shape)}
+    exact = Tolerance(_FLOOR, _FLOOR)
     if g.ndim == 2 and g.shape == e.shape[::-1] and bool(np.all(
-            within_tolerance(g, e.T, Tolerance(_FLOOR, _FLOOR)) | within_tolerance(
-                g.T, e, Tolerance(_FLOOR, _FLOOR)).T)):
-        how = ("shape", "transpose")
+            within_tolerance(g, e.T, exact) | within_tolerance(g.T, e, exact).T)):
+        how.append("transpose")
         text += "; it is the expected array transposed"
-    return Anatomy(array, e.size, e.size, (), how, text,
-                   {"shape": list(g.shape), "expected_shape": list(e.shape)})
+    elif g.size == e.size and g.size and [n for n in g.shape if n != 1] == [
+            n for n in e.shape if n != 1] and bool(np.all(within_tolerance(
+                g.reshape(e.shape), e, exact))):
+        how.append("size-1-axes")
+        text += (f"; the right values, with axes of size 1 "
+                 f"{'dropped' if g.ndim < e.ndim else 'added' if g.ndim > e.ndim else 'moved'}")
+    elif g.size == e.size and g.size and bool(np.all(within_tolerance(g.reshape(e.shape), e,
+                                                                      exact))):
+        how.append("reshaped")
+        text += "; the right values in row-major order, reshaped"
+    elif 0 in g.shape and 0 not in e.shape:
+        empty = [i for i, n in enumerate(g.shape) if n == 0]
+        detail["empty_axes"] = empty
+        how.append("empty")
+        which = [letters[i] if named and g.ndim == e.ndim else f"axis {i}" for i in empty]
+        text += f"; it is empty along {', '.join(which)}"
+    elif named and g.ndim == e.ndim and sorted(g.shape) == sorted(e.shape) and len(
+            set(e.shape)) == e.ndim:
+        order = [letters[e.shape.index(n)] for n in g.shape]
+        text += f"; its axes in another order: [{', '.join(order)}]"
+    elif named and g.ndim == e.ndim:
+        sizes = _case_sizes(op, {**inputs, name: e})
+        odd = [(i, letters[i], n) for i, n in enumerate(g.shape) if n != e.shape[i]]
+        said = [f"axis {i} has {'/'.join(k for k, v in sizes.items() if v == n)}'s size ({n}) "
+                f"where {letter}'s ({e.shape[i]}) belongs" for i, letter, n in odd
+                if any(v == n for v in sizes.values())]
+        if said:
+            text += f"; its {'; '.join(said)}"
+    return Anatomy(array, e.size, e.size, (), tuple(how), text, detail)
+
+
+def _case_sizes(op: str, arrays: Mapping[str, Any]) -> dict[str, int]:
+    """The case's sizes by the contract's letters, from the arrays whose shape names them (a
+    letter whose arrays disagree is left out)."""
+    found: dict[str, set[int]] = {}
+    for key, value in arrays.items():
+        letters = axis_letters(op, key)
+        if len(letters) == np.ndim(value):
+            for letter, size in zip(letters, np.shape(value)):
+                if letter.isalpha():
+                    found.setdefault(letter, set()).add(int(size))
+    return {k: next(iter(v)) for k, v in found.items() if len(v) == 1}
 
 
 def _text(a: _Array, wrong: int, places: list[_Place], how: list[tuple[str, str]]) -> str:

@@ -217,7 +217,9 @@ def self_consistency(target: Target, case: Case, dtype: Any = np.float64,
                            f"the forward is {right} ({why})", checks.forward_ok)
     probe = _Probing.start(target, case, timeout, checks, seed)
     if isinstance(probe, str):
-        return Consistency("backward" if checks.forward_ok else "both", probe, checks.forward_ok)
+        verdict: Verdict = ("unknown" if probe.startswith(_OTHER_SHAPE) else
+                            "backward" if checks.forward_ok else "both")
+        return Consistency(verdict, probe, checks.forward_ok)
     elementwise = case.op in ELEMENTWISE and not probe.own_shape
     probes = probe.elementwise() if elementwise else probe.by_direction()
     precision = probe.precision(dt)
@@ -283,6 +285,12 @@ class _Probing:
             upstream = {k: np.where(np.isfinite(values[k]), u, 0).astype(probe)
                         for k, u in upstream.items()}
         grads = call(target, case.op, "gradient", inputs, case.attrs, upstream, timeout)
+        if grads.values is None and own_shape:
+            shapes = ", ".join(f"{k} {list(values[k].shape)} where {list(u.shape)} belongs"
+                               for k, u in case.upstream.items())
+            return (f"{_OTHER_SHAPE} ({shapes}); given an upstream gradient of that shape, your "
+                    f"backward raised ({grads.reason}): whether it is the forward's derivative "
+                    f"cannot be told until the forward returns the contract's shape")
         if grads.values is None:
             return f"the backend's gradient could not be evaluated: {grads.reason}"
         names = [a.name for a in op_spec(case.op).differentiable]
@@ -501,6 +509,9 @@ class _Probing:
                     2 * self.noise + 1e-9):
                 return central
         return None
+
+
+_OTHER_SHAPE = "your forward returns another shape than the contract's"
 
 
 class _NoForward(Exception):

@@ -113,7 +113,7 @@ from typing import Any, Literal, cast
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from conformance.anatomy import Anatomy, _factor, _nice, anatomies
+from conformance.anatomy import Anatomy, _case_sizes, _factor, _nice, anatomies
 from conformance.backends import Bound, load_backend
 from conformance.cases import Case, complete, f32
 from conformance.consistency import Consistency, Target, self_consistency
@@ -1738,19 +1738,11 @@ taken where a sum belongs, or a division left out, scales by one of them."""
 def _sizes(ctx: Context) -> dict[str, int]:
     """The case's sizes by the contract's letters (N, C, FH, OH, ...): from the shapes of its
     inputs and outputs, and a pool's window; a letter whose arrays disagree is left out."""
-    arrays = {**ctx.case.inputs, **(ctx.case.expected or {})}
-    found: dict[str, set[int]] = {}
-    for name, array in arrays.items():
-        letters = axis_letters(ctx.case.op, name)
-        if len(letters) != np.ndim(array):
-            continue
-        for letter, size in zip(letters, np.shape(array)):
-            if letter.isalpha():
-                found.setdefault(letter, set()).add(int(size))
+    sizes = _case_sizes(ctx.case.op, {**ctx.case.inputs, **(ctx.case.expected or {})})
     if "kernel_size" in ctx.case.attrs and np.ndim(ctx.case.attrs["kernel_size"]) == 1:
-        for letter, size in zip(("FH", "FW"), ctx.case.attrs["kernel_size"]):
-            found.setdefault(letter, set()).add(int(size))
-    return {k: next(iter(v)) for k, v in found.items() if len(v) == 1}
+        window = dict(zip(("FH", "FW"), (int(k) for k in ctx.case.attrs["kernel_size"])))
+        sizes.update({k: v for k, v in window.items() if sizes.get(k, v) == v})
+    return sizes
 
 
 def _as_a_size(ctx: Context, c: float) -> str:
@@ -2125,6 +2117,50 @@ def _named(ctx: Context, verdict: str | None) -> tuple[list[Named], list[str]]:
     return (found or partial), tried
 
 
+def _shape_readings(ctx: Context, parts: Sequence[Anatomy],
+                    target: Target | None) -> list[str]:
+    """The mechanisms behind arrays of the wrong shape, where the anatomy shows one for all of
+    them: the right values flattened, or with axes of size 1 dropped or added, or a
+    convolution's dx empty on exactly the axes without padding; [] otherwise. (A flattened
+    [1, n] is also one with its axis of size 1 dropped: both are offered, for reconcile.)"""
+    shaped = [a for a in parts if "shape" in a.how]
+    if not shaped or len(shaped) != len(parts):
+        return []
+    names = ", ".join(a.array for a in shaped)
+    readings = []
+    if all("size-1-axes" in a.how or "reshaped" in a.how for a in shaped) and all(
+            len(a.detail["shape"]) == 1 < len(a.detail["expected_shape"]) for a in shaped):
+        readings.append(f"returns the right values flattened ({names}): a ravel() or "
+                        f"reshape(-1) of the result; keep the contract's shape")
+    if all("size-1-axes" in a.how for a in shaped):
+        dropped = [a for a in shaped if len(a.detail["shape"]) < len(a.detail["expected_shape"])]
+        added = [a for a in shaped if len(a.detail["shape"]) > len(a.detail["expected_shape"])]
+        style = None if target is None else target.gradient_style(ctx.case.op)
+        if len(dropped) == len(shaped):
+            readings.insert(0, f"returns the right values with axes of size 1 dropped ({names}): "
+                               f"a squeeze() (or an index such as [:, 0]) drops every axis of "
+                               f"size 1, a batch of one included; keep the contract's shape")
+        elif len(added) == len(shaped) and ctx.check == "gradient" and style == "vjp":
+            readings.append(f"returns the right values with an axis of size 1 added ({names}): "
+                            f"vjp(op, inputs, attrs, cotangents) gets the cotangents as a tuple, "
+                            f"one array per output, so dy is cotangents[0]; used as one array, "
+                            f"the tuple adds a leading axis of size 1")
+        elif len(added) == len(shaped):
+            readings.append(f"returns the right values with axes of size 1 added ({names}): a "
+                            f"keepdims=True or an [None] too many; keep the contract's shape")
+    padding = ctx.case.attrs.get("padding")
+    if ctx.check == "gradient" and padding is not None and all(
+            a.array == "dx" and "empty" in a.how for a in shaped):
+        x = np.shape(ctx.case.inputs["x"])
+        pads = np.broadcast_to(np.asarray(padding), (len(x) - 2,))
+        unpadded = [2 + i for i, p in enumerate(pads) if p == 0]
+        if unpadded and all(a.detail.get("empty_axes") == unpadded for a in shaped):
+            readings.append("dx is empty on exactly the axes whose padding is 0: the padded "
+                            "gradient cut with [P:−P], which is [0:0] when P = 0 (−0 is 0); cut "
+                            "it with [P:P + H] [breaks conv.padding]")
+    return readings
+
+
 def _option_kind(mistake: Mistake, text: str) -> str:
     """What a reading is matched by across cases: its text without the numbers; a generic
     symptom by its name, a constant factor read as a size of the case with that size
@@ -2237,8 +2273,9 @@ def _diagnose(case: Case, check: Check, got: Mapping[str, np.ndarray], dtype: An
         listed = ", ".join(f"{ctx.prefix(k)} as {d}" for k, d in kinds.items())
         return Diagnosis(f"returns {listed}: the contract's arrays are floats of the run's "
                          f"dtype" + ("; the values themselves are right" if right else ""))
-    precisions = {k: v.dtype for k, v in ctx.got.items() if v.dtype != ctx.dtype}
-    if precisions and right:              # right values in another float dtype: only that
+    precisions = {k: v.dtype for k, v in ctx.got.items()
+                  if v.dtype.kind == "f" and v.dtype.itemsize > ctx.dtype.itemsize}
+    if precisions and right:              # right values in a wider float dtype: only that
         listed = ", ".join(f"{ctx.prefix(k)} as {d}" for k, d in precisions.items())
         return Diagnosis(f"the values are right, but it returns {listed} in a {ctx.dtype.name} "
                          f"run: an array made without the input's dtype (np.zeros(n) is "
@@ -2258,6 +2295,9 @@ def _diagnose(case: Case, check: Check, got: Mapping[str, np.ndarray], dtype: An
                          f"same inputs, and a wrong one otherwise: {CACHED}", (), None,
                          tuple(parts))
     found, tried = _named(ctx, verdict)
+    shaped = _shape_readings(ctx, parts, target)
+    if shaped and not found:
+        found = [Named(tuple(Option("shape", t, (), _kind(t)) for t in shaped))]
     narrowing = None
     if target is not None and all(n.text.startswith("partly") for n in found):
         narrowing = narrow(target, case, check, ctx.dtype, ctx.reference, timeout)

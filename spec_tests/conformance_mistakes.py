@@ -496,3 +496,32 @@ max_margin_ds_c_copied = types.SimpleNamespace(max_margin=TORCH.max_margin,
 
 lp_pool_root_mean_square = _autodiff(                            # √(mean x²), not √(Σ x²)
     "lp_pool2d", lambda x, k, s: F.lp_pool2d(x, 2.0, k, s) / float(np.sqrt(k[0] * k[1])))
+
+
+def _linear_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray,
+                     b: np.ndarray) -> tuple[np.ndarray, ...]:
+    return dy @ w, dy.T @ x, dy.sum(axis=0)
+
+
+linear_squeezed = types.SimpleNamespace(                         # y.squeeze(): N = 1, M = 1
+    linear=lambda x, w, b: (x @ w.T + b).squeeze(), linear_backward=_linear_backward)
+
+
+def _relu_vjp_on_the_tuple(op: str, inputs: Arrays, attrs: dict[str, Any],
+                           cots: Arrays) -> Arrays:
+    dy = np.asarray(cots)                           # the tuple of cotangents used as dy
+    return (dy * (inputs[0] > 0),)
+
+
+relu_vjp_cotangents_as_array = types.SimpleNamespace(relu=_relu, vjp=_relu_vjp_on_the_tuple)
+
+
+def _conv_dx_cut_minus_p(op: str, inputs: Arrays, attrs: dict[str, Any], cots: Arrays) -> Arrays:
+    """torch's gradients with dx cut from the padded gradient as [P:−P] (empty at P = 0)."""
+    dx, dw, db = TORCH.vjp(op, inputs, attrs, cots)
+    ph, pw = attrs["padding"]
+    padded = np.pad(dx, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    return padded[:, :, ph:-ph, pw:-pw], dw, db
+
+
+conv_dx_cut_minus_p = types.SimpleNamespace(conv2d=TORCH.conv2d, vjp=_conv_dx_cut_minus_p)

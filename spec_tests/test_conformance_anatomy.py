@@ -447,11 +447,12 @@ def test_transposes_square_blocked_and_in_the_transposed_shape() -> None:
     wide = _image((2, 3))
     shape = _one("linear", "gradient", "w", wide.T, wide)
     assert (shape.how, shape.where, shape.wrong) == (("shape", "transpose"), (), 6)
-    assert shape.text == "dw has shape (3, 2), expected (2, 3); it is the expected array " \
-                         "transposed"
+    assert shape.text == "dw has shape (3, 2), expected (2, 3) = [M, D]; it is the expected " \
+                         "array transposed"
     assert shape.to_dict()["shape"] == [3, 2] and shape.to_dict()["expected_shape"] == [2, 3]
     other = _one("linear", "gradient", "w", np.zeros((3, 2)), wide)
-    assert other.how == ("shape",) and other.text == "dw has shape (3, 2), expected (2, 3)"
+    assert other.how == ("shape",) and other.text == (
+        "dw has shape (3, 2), expected (2, 3) = [M, D]; its axes in another order: [D, M]")
     assert "shape" not in _one("linear", "gradient", "w", np.zeros((2, 3)), wide).how
     h = 2
     w_hh = _image((3 * h, h))
@@ -727,3 +728,26 @@ def test_every_how_tag_is_true_of_the_data(case: Any, how: str, seed: int) -> No
             source = np.take_along_axis(e, np.clip(at, 0, n - 1), axis=axis)
             checked = wrong & (at >= 0) & (at < n)
             assert within_tolerance(got[checked], source[checked], loose).all()
+
+
+def test_another_shape_in_the_contracts_letters() -> None:
+    ones = np.ones((1, 2, 4))
+    swapped = _one("rnn", "forward", "out", np.zeros((2, 2, 4)), ones,
+                   {"x": np.zeros((1, 2, 3)), "h0": np.zeros((2, 4))})
+    assert swapped.text == ("out has shape (2, 2, 4), expected (1, 2, 4) = [T, N, H]; its axis "
+                            "0 has N's size (2) where T's (1) belongs")
+    assert swapped.how == ("shape",)
+    empty = _one("conv2d", "gradient", "x", np.zeros((2, 3, 0, 7)), np.ones((2, 3, 5, 7)))
+    assert empty.how == ("shape", "empty") and empty.to_dict()["empty_axes"] == [2]
+    assert empty.text.endswith("= [N, C, H, W]; it is empty along H")
+    dropped = _one("linear", "forward", "y", np.arange(4.0), np.arange(4.0).reshape(4, 1))
+    assert dropped.how == ("shape", "size-1-axes") and dropped.text.endswith(
+        "the right values, with axes of size 1 dropped")
+    added = _one("relu", "gradient", "x", np.ones((1, 1, 3)), np.ones((1, 3)))
+    assert added.text == ("dx has shape (1, 1, 3), expected (1, 3); the right values, with "
+                          "axes of size 1 added")
+    other = _one("linear", "forward", "y", np.arange(4.0), np.arange(4.0).reshape(4, 1) + 1)
+    assert other.how == ("shape",)                   # the values differ: no relation
+    moved = _one("linear", "forward", "y", np.arange(4.0).reshape(4, 1),
+                 np.arange(4.0).reshape(1, 4))
+    assert "transpose" in moved.how                  # (a 2-D one is a transpose first)

@@ -381,7 +381,11 @@ def test_an_unknown_mistake_says_so_plainly() -> None:
 
 
 def test_an_unknown_mistake_of_shape_points_at_the_shapes() -> None:
-    found = _diagnoses(mistakes.relu_flattened, "relu")
+    assert _diagnoses(mistakes.relu_flattened, "relu")["forward"] == {
+        "returns the right values flattened (y): a ravel() or reshape(-1) of the result; keep "
+        "the contract's shape"}                   # (a [1, n] case: its size-1 axis dropped too)
+    cut = types.SimpleNamespace(relu=lambda x: mistakes._relu(x)[..., 1:])
+    found = _diagnoses(cut, "relu")
     assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried float32"
                                 " rounding, relu at zero, unstable, upstream ignored, one "
                                 "example, input negated, mask left out, leaky relu, clipped, "
@@ -739,3 +743,30 @@ def test_a_factor_is_read_as_the_size_the_other_cases_agree_on() -> None:
     assert len(sizes) >= 3 and all("which is 1/√(FH·FW) here" in t for t in sizes), texts
     assert any("(FH = 3, FW = 3: the window size)" in t for t in sizes), texts
     assert all("on this case only" not in str(t) for t in texts), texts
+
+
+def test_shapes_explained_axes_of_size_1_and_a_crop_empty_without_padding() -> None:
+    """Blind review #5 (m13, m29) and the new user's vjp: arrays of another shape whose
+    values are right, or whose emptiness follows the padding, are named; the consistency
+    line does not blame a backward that cannot take the forward's wrong shape."""
+    squeezed = run(mistakes.linear_squeezed, ops=["linear"]).failures()
+    assert squeezed and {r.diagnosis for r in squeezed} == {
+        "returns the right values with axes of size 1 dropped (y): a squeeze() (or an index "
+        "such as [:, 0]) drops every axis of size 1, a batch of one included; keep the "
+        "contract's shape"}
+    blind = [r.consistency for r in squeezed if r.consistency]
+    assert blind and all(c.verdict == "unknown" and c.text.startswith(
+        "your forward returns another shape than the contract's (y [") for c in blind)
+    tupled = run(mistakes.relu_vjp_cotangents_as_array, ops=["relu"]).failures()
+    assert tupled and {r.diagnosis for r in tupled} == {
+        "returns the right values with an axis of size 1 added (dx): vjp(op, inputs, attrs, "
+        "cotangents) gets the cotangents as a tuple, one array per output, so dy is "
+        "cotangents[0]; used as one array, the tuple adds a leading axis of size 1"}
+    cut = run(mistakes.conv_dx_cut_minus_p, ops=["conv2d"])
+    unpadded = [c for c in default_cases(["conv2d"]) if c.has_gradient
+                and 0 in tuple(c.attrs["padding"])]
+    failing = [r for r in cut.failures() if r.check == "gradient"]
+    assert unpadded and len(failing) == len(unpadded) and {r.diagnosis for r in failing} == {
+        "dx is empty on exactly the axes whose padding is 0: the padded gradient cut with "
+        "[P:−P], which is [0:0] when P = 0 (−0 is 0); cut it with [P:P + H] [breaks "
+        "conv.padding]"}

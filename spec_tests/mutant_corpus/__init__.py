@@ -78,8 +78,9 @@ class Mutant:
 
 
 FAMILIES = ("activations", "linear", "losses", "convolution", "pooling", "recurrent",
-            "embedding")
-"""The modules of the corpus, one per op family, each with its ``MUTANTS``."""
+            "embedding", "blind")
+"""The modules of the corpus, one per op family (and ``blind``: the blind reviews' mistakes),
+each with its ``MUTANTS``."""
 
 
 def _all() -> tuple[Mutant, ...]:

@@ -74,7 +74,7 @@ STEP = [
     mutant("step-flattened", "step", "the output flattened to one axis", "forward-only",
            backward("step", lambda dy, x: np.zeros_like(x),
                     forward=lambda x: (x >= 0).astype(x.dtype).reshape(-1)), F, "forward",
-           ["y"], how=["shape"]),
+           ["y"], how=["shape"], named="shape"),
 ]
 
 SIGMOID = [
@@ -193,7 +193,7 @@ RELU = [
     mutant("relu-flattened", "relu", "the output flattened to one axis, backward correct",
            "forward-only", backward("relu", lambda dy, x: dy * (x > 0),
                                     forward=lambda x: np.maximum(x, 0).reshape(-1)), F,
-           "forward-only", ["y"], how=["shape"]),
+           "forward-only", ["y"], how=["shape"], named="shape"),
     mutant("relu-softplus", "relu", "softplus log(1 + eˣ) as the rectifier",
            "consistent-forward", autodiff("relu", tF.softplus), FG, "forward", ["y", "dx"]),
     mutant("relu-squared", "relu", "a squared relu, max(0, x)²", "consistent-forward",

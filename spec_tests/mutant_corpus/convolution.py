@@ -141,7 +141,8 @@ CONV2D = [
                "conv2d", _last_output_row_col_dropped), G, "backward", ["dx", "dw", "db"]),
     mutant("conv2d-squeezed", "conv2d", "y.squeeze(): one image or one kernel loses its axis",
            "edge-only", autodiff("conv2d", lambda x, w, b, s, p: tF.conv2d(
-               x, w, b, s, p).squeeze()), FG, "forward", ["y"], how=["shape"]),
+               x, w, b, s, p).squeeze()), FG, "forward", ["y"],
+           how=["shape"], named="shape"),
     mutant("conv2d-float32", "conv2d", "computed in float32 in a float64 run", "float32-only",
            autodiff("conv2d", in_float32(tF.conv2d)), FG, "both", ["y", "dx", "dw", "db"],
            named="float32 rounding"),

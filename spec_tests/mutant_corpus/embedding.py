@@ -85,7 +85,7 @@ MUTANTS = [
            "forward-only", ["y"], how=["shape"]),
     mutant("embedding-squeezed", "embedding", "y.squeeze(): vectors of width D = 1 lose their axis",
            "edge-only", autodiff("embedding", lambda ids, E: E[ids].squeeze()), FG, "forward",
-           ["y"], how=["shape"]),
+           ["y"], how=["shape"], named="shape"),
     mutant("embedding-float32", "embedding",
            "computed in float32 in a float64 run: the lookup is exact, the sums of repeated "
            "rows in dE are rounded", "float32-only",

@@ -76,7 +76,7 @@ MUTANTS = [
                dy @ (w - 0.1 * dy.T @ x), dy.T @ x, dy.sum(0))), G, "backward", ["dx"]),
     mutant("linear-squeezed", "linear", "y.squeeze(): a batch of one loses its axes",
            "edge-only", autodiff("linear", lambda x, w, b: tF.linear(x, w, b).squeeze()), FG,
-           "forward", ["y"], how=["shape"]),
+           "forward", ["y"], how=["shape"], named="shape"),
     mutant("linear-float32", "linear", "computed in float32 in a float64 run", "float32-only",
            autodiff("linear", in_float32(tF.linear)), FG, "both", ["y", "dx", "dw", "db"],
            named="float32 rounding"),

@@ -124,7 +124,8 @@ MAX_POOL = [
            named="output size", how=["shape"]),
     mutant("maxpool-squeezed", "max_pool2d", "y.squeeze(): one image, one channel or a 1×1 "
            "output loses its axes", "edge-only", autodiff("max_pool2d", lambda x, k, s: (
-               tF.max_pool2d(x, k, s).squeeze())), FG, "forward", ["y"], how=["shape"]),
+               tF.max_pool2d(x, k, s).squeeze())), FG, "forward", ["y"],
+           how=["shape"], named="shape"),
     mutant("maxpool-is-average", "max_pool2d", "the window's mean in place of its max",
            "consistent-forward", autodiff("max_pool2d", tF.avg_pool2d), FG, "forward",
            ["y", "dx"]),
