@@ -83,14 +83,21 @@ mask left out                     relu's or step's dx = dy (relu's dy ∘ relu(x
 leaky relu                        a slope α for x < 0
 one-based ids                     an embedding read as E[ids − 1]
 clipped                           the true values clipped, capped (relu6) or floored (max(0, ·))
-wrong argument                    gradients (or outputs) returned in the wrong order
+wrong argument                    gradients (or outputs) returned in the wrong order, or one
+                                  returned for two (a GRU's db_hh equal to db_ih)
 rounded                           the true values rounded to whole numbers (//, an int dtype)
 layout                            the right values with the axes of an array in another order
 all zeros                         zeros where the true values are not (a stub, an array never
                                   filled)
 constant factor                   the true values times a nonzero constant (−1, 2, 1/N, 1/√(FH·FW),
                                   ...)
+shape                             the right values in another shape (a squeeze(), a flatten, the
+                                  vjp's cotangents tuple used as dy), or a dx cut [P:−P], empty
+                                  where P = 0
 ================================  ================================================================
+
+``shape`` is read from the anatomy of arrays of another shape, after the others, which compare
+values of the contract's shape.
 
 Each mistake's values come from the reference itself, through the mistake's transformation:
 a permuted or flipped weight gives the reference's forward on the permuted weight and the
@@ -1934,7 +1941,11 @@ def catalogue(op: str | None = None) -> list[tuple[str, str]]:
             last = line[:34].strip()
             meaning[last] = line[34:].strip()
     return [(m.name, meaning.get(m.name, "")) for m in MISTAKES
-            if op is None or m.ops is None or op in m.ops]
+            if op is None or m.ops is None or op in m.ops] + [(SHAPE, meaning[SHAPE])]
+
+
+SHAPE = "shape"
+"""The reading of arrays of another shape (``_shape_readings``), tried after MISTAKES."""
 
 
 def _close(actual: Any, expected: np.ndarray, tol: Tolerance) -> bool:
@@ -2296,8 +2307,10 @@ def _diagnose(case: Case, check: Check, got: Mapping[str, np.ndarray], dtype: An
                          tuple(parts))
     found, tried = _named(ctx, verdict)
     shaped = _shape_readings(ctx, parts, target)
+    if any("shape" in a.how for a in parts):
+        tried.append(SHAPE)
     if shaped and not found:
-        found = [Named(tuple(Option("shape", t, (), _kind(t)) for t in shaped))]
+        found = [Named(tuple(Option(SHAPE, t, (), _kind(t)) for t in shaped))]
     narrowing = None
     if target is not None and all(n.text.startswith("partly") for n in found):
         narrowing = narrow(target, case, check, ctx.dtype, ctx.reference, timeout)

@@ -389,8 +389,9 @@ def test_an_unknown_mistake_of_shape_points_at_the_shapes() -> None:
     assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried float32"
                                 " rounding, relu at zero, unstable, upstream ignored, one "
                                 "example, input negated, mask left out, leaky relu, clipped, "
-                                "wrong argument, rounded, layout, all zeros, constant factor: "
-                                "nnspec mistakes relu says what each is); see the shapes above"}
+                                "wrong argument, rounded, layout, all zeros, constant factor, "
+                                "shape: nnspec mistakes relu says what each is); see the shapes "
+                                "above"}
 
 
 def test_a_float32_run_still_names_the_mistake_but_never_float32_rounding() -> None:
@@ -594,12 +595,12 @@ def test_the_catalogue_says_what_every_mistake_is_in_the_order_tried() -> None:
     from conformance import diagnosis
 
     rows = diagnosis.catalogue()
-    assert [name for name, _ in rows] == [m.name for m in MISTAKES]
+    assert [name for name, _ in rows] == [m.name for m in MISTAKES] + [diagnosis.SHAPE]
     assert all(meaning for _, meaning in rows), [name for name, meaning in rows if not meaning]
     table = (diagnosis.__doc__ or "").split("================================  ")
     listed = [line[:34].strip() for line in table[1].splitlines()[1:]
               if line.strip() and not line.startswith(" ")]
-    assert listed == [m.name for m in MISTAKES]
+    assert listed == [m.name for m in MISTAKES] + [diagnosis.SHAPE]
     relu = dict(diagnosis.catalogue("relu"))
     assert "relu at zero" in relu and "flipped kernel" not in relu and "constant factor" in relu
 
