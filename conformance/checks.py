@@ -253,13 +253,45 @@ def run_case(bound: Target, case: Case, dtype: Any = np.float64, *, required: bo
     if case.has_gradient and case.expected_grads is not None:
         checks.append("gradient")
     limits = limits or CallLimits(timeout, called={(case.op, c) for c in checks})
-    # The gradient is checked first, so that it never follows a forward call of the same
-    # inputs: a backward that reads what the last forward left (a cache) instead of the inputs
-    # it is given fails. The results keep the order forward, gradient.
-    done = {check: limited_check(bound, case, check, dtype, limits, required=required,
-                                 reference=reference, diagnose=diagnose, before=before,
-                                 declared=declared.get(check, ())) for check in checks[::-1]}
+    # The gradient is checked first, right after a forward of other values of the same shapes
+    # (a decoy), never after a forward of its own inputs: a backward that reads what a forward
+    # left (a cache, the last one's or the first of these shapes') instead of the inputs it is
+    # given fails. The results keep the order forward, gradient.
+    done: dict[Check, Result] = {}
+    if "gradient" in checks:
+        hung = _decoy(bound, case, dtype, limits, before)
+        if hung is not None:              # the forward of these shapes timed out: its check's
+            done["forward"] = hung
+    for check in checks[::-1]:
+        done.setdefault(check, limited_check(
+            bound, case, check, dtype, limits, required=required, reference=reference,
+            diagnose=diagnose, before=before, declared=declared.get(check, ())))
     return [done[check] for check in checks]
+
+
+def _decoy(target: Target, case: Case, dtype: Any, limits: CallLimits,
+           before: Callable[[Case, Check], None] | None) -> Result | None:
+    """A forward call of the case's op on other values of the same shapes (−x/2 + 1/8; index
+    inputs unchanged): what a backward that keeps state from its forward would find. Its values
+    are ignored; where it times out, that is the case's forward check's outcome (the op's other
+    checks are then not run), returned as its Result."""
+    if target.forward_fn(case.op) is None or limits.timed_out.get(case.op) is not None:
+        return None
+    if before is not None:
+        before(case, "forward")           # (a crash is the forward's, on these shapes)
+    limit = limits.limit(case.op, "forward")
+    outcome = call(target, case.op, "forward", decoy_inputs(case, dtype), case.attrs, {}, limit)
+    if outcome.status != "timeout":
+        return None
+    return limits.record(Result(case, "forward", "timeout", outcome.reason,
+                                case.tolerance_for("forward", np.dtype(dtype)),
+                                seconds=outcome.seconds), limit)
+
+
+def decoy_inputs(case: Case, dtype: Any) -> dict[str, np.ndarray]:
+    """The decoy's inputs: the case's, in ``dtype``, each real one as −x/2 + 1/8."""
+    return {k: v if v.dtype.kind != "f" else -0.5 * v + np.asarray(0.125, v.dtype)
+            for k, v in case.inputs_in(np.dtype(dtype)).items()}
 
 
 def limited_check(target: Target, case: Case, check: Check, dtype: Any, limits: CallLimits, *,

@@ -79,13 +79,17 @@ class _Status:
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
-        self.done = 0
+        self.seen: set[str] = set()
         self.shown = False
 
     def show(self, what: str) -> None:
-        """Say ``what`` runs now; every check shown before it is done."""
-        self.out.write(f"\r\033[K{self.done} checks done; running {what}")
-        self.done += 1
+        """Say ``what`` runs now; every check shown before it is done, but a gradient's own
+        forward: the forward of other values of its shapes runs just before a gradient check
+        (conformance.checks.run_case), and its forward check after it."""
+        twin = what.replace("[gradient-", "[forward-", 1)
+        done = len(self.seen - {what, twin})
+        self.out.write(f"\r\033[K{done} checks done; running {what}")
+        self.seen.add(what)
         self.shown = True
 
     def clear(self) -> None:

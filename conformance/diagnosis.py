@@ -2305,6 +2305,10 @@ def _diagnose(case: Case, check: Check, got: Mapping[str, np.ndarray], dtype: An
         return Diagnosis("your backward gives the right gradient right after a forward of the "
                          f"same inputs, and a wrong one otherwise: {CACHED}", (), None,
                          tuple(parts))
+    if check == "gradient" and _at_the_decoy(ctx):
+        return Diagnosis("your backward returns the gradient at the values of an earlier "
+                         "forward call (the run calls a forward of other values of the same "
+                         f"shapes before each gradient): {CACHED}", (), None, tuple(parts))
     found, tried = _named(ctx, verdict)
     shaped = _shape_readings(ctx, parts, target)
     if any("shape" in a.how for a in parts):
@@ -2385,7 +2389,33 @@ def _right_after_a_forward(case: Case, dtype: np.dtype, tol: Tolerance, target: 
         _close(again.values[k], e, tol) for k, e in expected.items())
 
 
-CACHED = ("it reads what the last forward call left (a cache such as self.cache) instead of the "
+def _at_the_decoy(ctx: Context) -> bool:
+    """Whether the backend's gradient is the reference's at the decoy's inputs (the forward the
+    run calls before each gradient, conformance.checks.decoy_inputs) for the case's upstream
+    gradient: a backward that uses what an earlier forward kept."""
+    from conformance.checks import decoy_inputs
+
+    inputs = decoy_inputs(ctx.case, np.float64)
+    other = {k: v if v.dtype.kind != "f" else 0.75 * v - 0.375 for k, v in inputs.items()}
+    try:
+        at_decoy, elsewhere = (ctx.reference.call_gradient(ctx.case.op, i, ctx.case.attrs,
+                                                           ctx.case.upstream)
+                               for i in (inputs, other))
+    except (ValueError, ArithmeticError, IndexError):
+        return False
+    loose = Tolerance(4 * ctx.tol.rtol, 4 * ctx.tol.atol)
+    names = [k for k in at_decoy if k in ctx.expected]
+
+    def same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+        return all(_close(a[k], b[k], loose) for k in names)
+
+    # (a gradient the inputs' values hardly change, as the hinge's ±dJ where every hinge is
+    # active, matches any forward's values: no evidence of which one it read)
+    return (all(k in ctx.got for k in names) and same(ctx.got, at_decoy)
+            and not same(at_decoy, ctx.expected) and not same(at_decoy, elsewhere))
+
+
+CACHED = ("it reads what a forward call left (a cache such as self.cache) instead of the "
           "inputs it is given; a caller may call backward(dy, x, ...) on its own [breaks "
           "graph.backprop]")
 """The end of the diagnosis of a backward that needs its forward called first."""

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from conformance.backends import load_backend
-from conformance.cases import Case
+from conformance.cases import Case, complete
+from conformance.checks import check_case
 from conformance.diagnosis import MISTAKES, _factor, diagnose
 from conformance.runner import default_cases, run, run_case
 from reference.tolerance import tolerance
@@ -643,19 +644,21 @@ def test_a_backward_that_keeps_state_from_the_last_forward_is_caught_and_named()
     report = run(mistakes.sigmoid_layer_with_cache, ops=["sigmoid"])
     failures = report.failures()
     assert failures and all(r.check == "gradient" for r in failures)
-    cached = ("it reads what the last forward call left (a cache such as self.cache) instead of "
-              "the inputs it is given; a caller may call backward(dy, x, ...) on its own [breaks "
+    cached = ("it reads what a forward call left (a cache such as self.cache) instead of the "
+              "inputs it is given; a caller may call backward(dy, x, ...) on its own [breaks "
               "graph.backprop]")
-    raised = [r for r in failures if "raised" in r.reason]   # the cache's shape clashes
-    wrong = [r for r in failures if r not in raised]
-    assert wrong and raised
-    assert {r.diagnosis for r in wrong} == {
+    assert {r.diagnosis for r in failures} == {
         f"your backward gives the right gradient right after a forward of the same inputs, and a "
         f"wrong one otherwise: {cached}"}
-    assert {r.diagnosis for r in raised} == {
-        f"your backward raises when called on its own, and gives the right gradient right after "
-        f"a forward of the same inputs: {cached}"}
     assert all(r.consistency is None for r in failures)   # (its probes cannot see it)
+    # a cache of another shape makes the backward raise: named all the same
+    layer = mistakes.sigmoid_layer_with_cache
+    [case] = [complete(c) for c in default_cases(["sigmoid"]) if c.name == "01"]
+    layer.sigmoid(np.ones(np.shape(case.inputs["x"])[-1] + 1))   # another shape, last
+    raised = check_case(load_backend(layer), case, "gradient")
+    assert "raised" in raised.reason and raised.diagnosis == (
+        f"your backward raises when called on its own, and gives the right gradient right "
+        f"after a forward of the same inputs: {cached}")
 
 
 def test_a_backward_that_raises_for_its_own_reasons_is_not_blamed_on_a_cache() -> None:
@@ -771,3 +774,16 @@ def test_shapes_explained_axes_of_size_1_and_a_crop_empty_without_padding() -> N
         "dx is empty on exactly the axes whose padding is 0: the padded gradient cut with "
         "[P:−P], which is [0:0] when P = 0 (−0 is 0); cut it with [P:P + H] [breaks "
         "conv.padding]"}
+
+
+def test_a_backward_reading_a_forward_memoised_by_shape_is_caught() -> None:
+    """Blind review #5, m60: y kept from the first forward of each shape and reused by the
+    backward; every case has its own shape, so only a forward of other values of the same
+    shapes before each gradient (the run's decoy) shows it."""
+    failures = run(mistakes.sigmoid_memoised_by_shape(), ops=["sigmoid"]).failures()
+    assert failures and all(r.check == "gradient" for r in failures)
+    assert {r.diagnosis for r in failures} == {
+        "your backward returns the gradient at the values of an earlier forward call (the run "
+        "calls a forward of other values of the same shapes before each gradient): it reads "
+        "what a forward call left (a cache such as self.cache) instead of the inputs it is "
+        "given; a caller may call backward(dy, x, ...) on its own [breaks graph.backprop]"}

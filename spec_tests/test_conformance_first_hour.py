@@ -357,19 +357,19 @@ def test_a_first_call_gets_a_generous_limit_but_a_limit() -> None:
 
 def test_a_timeout_is_its_own_status_in_table_summary_json_and_junit(tmp_path: Path) -> None:
     report = run(faults.sleeps, ops=["relu"], timeout=0.1, property=True, examples=2)
-    # golden-03's forward timed out (its gradient, checked first, passed); golden-04 and the
-    # property search: not run
-    assert "relu  TIMEOUT 2/4  TIMEOUT 1/4  pass 5  0.0e+00  TIMEOUT 2/2" in report.table()
-    assert ", 0 failed, 5 timed out, " in report.summary()
+    # golden-03's forward timed out (the forward of other values of its shapes, called before
+    # its gradient: see run_case); its gradient, golden-04 and the property search: not run
+    assert "relu  TIMEOUT 2/4  TIMEOUT 2/4  pass 5  0.0e+00  TIMEOUT 2/2" in report.table()
+    assert ", 0 failed, 6 timed out, " in report.summary()
     assert report.summary().startswith("FAILED: ")
     doc = report.to_dict()
     assert validate(doc) == [] and doc["schema_version"] == 6
-    assert doc["summary"]["timed_out"] == 5 and doc["summary"]["failed"] == 0
-    assert [r["status"] for r in doc["results"]].count("timeout") == 5
+    assert doc["summary"]["timed_out"] == 6 and doc["summary"]["failed"] == 0
+    assert [r["status"] for r in doc["results"]].count("timeout") == 6
     suite = report.junit().getroot()[0]
-    assert suite.get("errors") == "5" and suite.get("failures") == "0"
+    assert suite.get("errors") == "6" and suite.get("failures") == "0"
     errors = suite.findall("testcase/error")
-    assert len(errors) == 5 and {e.get("type") for e in errors} == {"timeout"}
+    assert len(errors) == 6 and {e.get("type") for e in errors} == {"timeout"}
 
 
 def test_the_cli_lists_a_timeout_once_with_the_checks_it_stopped() -> None:
@@ -377,8 +377,8 @@ def test_the_cli_lists_a_timeout_once_with_the_checks_it_stopped() -> None:
                         "relu", "--timeout", "0.1")
     assert code == 1
     assert "\nfailures and timeouts:\n  TIMEOUT relu[forward-golden-03]: relu timed out " in text
-    assert ("  TIMEOUT relu[forward-golden-04]: not run: relu[forward-golden-03] timed out, "
-            "and each of relu's checks would wait as long\n       (and 1 more of relu's "
+    assert ("  TIMEOUT relu[gradient-golden-03]: not run: relu[forward-golden-03] timed out, "
+            "and each of relu's checks would wait as long\n       (and 2 more of relu's "
             "checks, for the same reason)\n") in text
 
 
@@ -469,7 +469,9 @@ def test_progress_shows_on_a_terminal_and_is_cleared() -> None:
     text = out.getvalue()
     assert code == 0
     assert "\r\x1b[K0 checks done; running relu[forward-slide-neuron_weighted_sum_relu]" in text
-    assert "\r\x1b[K11 checks done; running relu[gradient-golden-04]" in text   # (first)
+    assert "\r\x1b[K11 checks done; running relu[forward-golden-04]" in text    # (its decoy,
+    assert "\r\x1b[K11 checks done; running relu[gradient-golden-04]" in text   # then this,
+    assert "\r\x1b[K12 checks done; running relu[forward-golden-04]" in text    # then this)
     table = text.index("op    forward")
     assert text[:table].endswith("\r\x1b[K\n")              # cleared before the table
 
