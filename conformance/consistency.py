@@ -549,11 +549,12 @@ def _verdict(forward_ok: bool, probes: tuple[Probe, ...], left_out: int, dtype: 
                               f"overflow)")
     if forward_ok:
         if not untrue:
-            on = (f"the difference sits on the element{many} on a kink" if left_out else
-                  "the difference is too small or too local for random directions to show "
-                  "(see the anatomy)")
-            return build("agree", f"the forward is right and the backward gives the spec's "
-                                  f"gradient{aside}: {on}")
+            on = (f"so the difference sits on the element{many} on a kink, which they leave out"
+                  if left_out else "so the difference is too small or too local for them to "
+                  "show")
+            return build("agree", f"the forward is right, and along every direction tried your "
+                                  f"backward agrees with the spec's gradient{aside}: {on} (the "
+                                  f"anatomy says where)")
         if any(p in blind for p in untrue):
             return build("unknown", f"the forward is right at this case's inputs, and the "
                                     f"backward is not the spec's gradient for {_names(untrue)}; "

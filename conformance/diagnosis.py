@@ -1120,10 +1120,13 @@ def _unstable_formulas(ctx: Context) -> Iterator[Candidate]:
             else:
                 yield from _log_of_softmax(ctx, x, p, up)
                 return
-            how = "softmax(x) = eˣ / Σ eˣ, without subtracting max x first"
-    yield (f"matches the unshifted formula {how} overflowing: exp(x) is inf beyond "
-           f"x ≈ {np.log(np.finfo(dt).max):.0f} in {dt.name}; the contract promises stable "
-           f"results for any finite input", values)
+            how = SOFTMAX_UNSHIFTED
+    yield (f"matches the unshifted formula {how}, whose exp overflows beyond x ≈ "
+           f"{np.log(np.finfo(dt).max):.0f} in {dt.name}: the contract promises stable results "
+           f"for any finite input", values)
+
+
+SOFTMAX_UNSHIFTED = "softmax(x) = eˣ / Σ eˣ (no max x subtracted first)"
 
 
 def _softmax_values(ctx: Context, p: np.ndarray, up: Mapping[str, np.ndarray]) -> Values:
@@ -1171,7 +1174,7 @@ def _log_of_softmax(ctx: Context, x: np.ndarray, unshifted: np.ndarray,
     log_p = ("matches −log(p) of a softmax p computed first: the target's probability underflows "
              "to 0 and its log is −inf; log-sum-exp (log p_t = x_t − m − log Σ_j e^(x_j − m), "
              "m = max x) keeps it finite")
-    overflow = (f"the unshifted softmax eˣ / Σ eˣ, whose exp overflows beyond x ≈ "
+    overflow = (f"the unshifted formula {SOFTMAX_UNSHIFTED}, whose exp overflows beyond x ≈ "
                 f"{np.log(np.finfo(ctx.dtype).max):.0f} in {ctx.dtype.name}")
     yield f"{log_p}: the contract promises stable results for any finite input", shifted
     yield (f"matches {overflow}: the contract promises stable results for any finite input",
