@@ -249,7 +249,7 @@ def _float32(ctx: Context) -> Iterator[Candidate]:
     value a float32 number (computed in float32, handed back as float64) or errors of float32's
     size at most elements (a median relative error of at least a hundredth of float32's unit
     roundoff; float64 arithmetic errs near 1e-16, float32 near 1e-7) in both directions, as
-    rounding does (a small ε in a formula errs one way)."""
+    rounding does (a small ε in a formula errs one way), at six or more elements."""
     if ctx.dtype != np.float64:
         return
     acc = ctx.case.accumulation()
@@ -279,8 +279,11 @@ def _float32(ctx: Context) -> Iterator[Candidate]:
     if returned32:          # the dtype explains the failure, whatever the values
         yield (f"{FLOAT32_ARITHMETIC} (returned float32 arrays): a float64 run expects the "
                f"backend to compute in float64 throughout", {})
-    elif as32 or (floor <= size <= 1e3 * float(np.finfo(np.float32).eps) and not one_way):
-        # float32 numbers, or rounding-like errors (a median error of 1e-4 or more is no rounding)
+    elif as32 or (floor <= size <= 1e3 * float(np.finfo(np.float32).eps) and not one_way
+                  and up + down >= 6):
+        # float32 numbers, or rounding-like errors (a median error of 1e-4 or more is no
+        # rounding) at six or more elements, enough to see them err both ways (below that, only
+        # float32 numbers: √(4 + 1e-6) is no float32 number, and √4 in float32 is exactly 2)
         yield (f"{FLOAT32_ARITHMETIC} (errors the size of float32 rounding): a float64 run "
                f"expects the backend to compute in float64 throughout",
                {k: np.asarray(ctx.got[k], np.float64) for k in ctx.expected})

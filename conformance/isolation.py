@@ -48,6 +48,7 @@ from conformance.backends import (
     BadOutput,
     Bound,
     NotImplementedByBackend,
+    _one_line,
     load_backend,
 )
 from conformance.contract import OPS, Check, op_spec
@@ -151,11 +152,6 @@ def function_name(op: str, check: Check, style: str | None) -> str:
     return "vjp" if style == "vjp" else op_spec(op).backward_name
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
 def _signature_problem(exc: TypeError, op: str, check: Check, fn: str) -> str | None:
     """The reason for a TypeError raised by the call itself (the function's own code never ran:
     it takes other arguments than the contract passes), or None for one raised inside it."""
@@ -167,7 +163,7 @@ def _signature_problem(exc: TypeError, op: str, check: Check, fn: str) -> str | 
     spec = op_spec(op)
     expected = (spec.signature() if check == "forward" else "vjp(op, inputs, attrs, "
                 "cotangents)" if fn == "vjp" else spec.backward_signature())
-    return (f"{fn} cannot be called as the contract calls it ({_first_line(exc)}): nnspec "
+    return (f"{fn} cannot be called as the contract calls it ({_one_line(exc)}): nnspec "
             f"calls {expected}, arguments by position (nnspec explain {op})")
 
 
@@ -210,9 +206,9 @@ def invoke(bound: Bound, op: str, check: Check, inputs: Arrays, attrs: Mapping[s
         return Outcome("fail", reason=str(exc), seconds=took())
     except TypeError as exc:
         return Outcome("fail", reason=_signature_problem(exc, op, check, fn) or
-                       f"{fn} raised {_first_line(exc)}", seconds=took())
+                       f"{fn} raised {_one_line(exc)}", seconds=took())
     except (Exception, SystemExit) as exc:  # the backend's own error: the run goes on
-        return Outcome("fail", reason=f"{fn} raised {_first_line(exc)}", seconds=took())
+        return Outcome("fail", reason=f"{fn} raised {_one_line(exc)}", seconds=took())
     changed = _changed(before, inputs) + _changed(before_up, {f"d{k}": v
                                                               for k, v in upstream.items()})
     if changed:
@@ -241,7 +237,7 @@ def _serve(conn: Connection, target: str, device: str | None) -> None:  # pragma
     try:
         bound = load_backend(target, device=device)
     except BaseException as exc:
-        conn.send(("error", _first_line(exc)))
+        conn.send(("error", _one_line(exc)))
         return
     declared = bound.declared           # a mapping pickles; anything else is sent as its repr
     if declared is not None and not isinstance(declared, Mapping):  # (refused in the parent)

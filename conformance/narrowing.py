@@ -25,7 +25,9 @@ it took away ("right once N = 1": the batch is part of the mistake, a sum or mea
 say). What is left at the end is the smallest failing case these steps reach, and its anatomy
 says where the mistake sits there (an LSTM's "only in gate block o" at T = 1, say, where the
 full sequence spreads it over every block). A simpler case whose call raises or times out says
-nothing and is skipped.
+nothing and is skipped, unless the failing check itself raised: then a simpler case that
+raises too is still wrong, and one that is right says what the crash needs ("right once
+stride 1" for a forward that slices one axis with the other's stride).
 
 Every simpler case is judged exactly as a check is: the reference's values for it, the tolerance
 policy's tolerance for its accumulation, in the run's dtype.
@@ -98,10 +100,11 @@ class Narrowing:
 
 
 def narrow(target: Target, case: Case, check: Check, dtype: Any, reference: Bound,
-           timeout: float | None = None) -> Narrowing | None:
+           timeout: float | None = None, raised: bool = False) -> Narrowing | None:
     """The narrowing of ``case``'s failing ``check`` (see the module's docstring); None where no
     simplification applies to the case (the elementwise ops, a case already as small as these
-    steps make it) or none could be judged."""
+    steps make it) or none could be judged. ``raised``: the check failed by an exception, and a
+    simpler case's call that raises too is wrong (not unjudged)."""
     dt = np.dtype(dtype)
     current = case if check == "gradient" else replace(case, upstream={}, expected_grads=None)
     right: list[str] = []
@@ -111,7 +114,7 @@ def narrow(target: Target, case: Case, check: Check, dtype: Any, reference: Boun
         candidate = simpler(current)
         if candidate is None:
             continue
-        judged = _judge(target, candidate, check, dt, reference, timeout)
+        judged = _judge(target, candidate, check, dt, reference, timeout, raised)
         if judged is None:
             continue
         candidate, got, ok = judged
@@ -123,7 +126,7 @@ def narrow(target: Target, case: Case, check: Check, dtype: Any, reference: Boun
     if not right and not wrong:
         return None
     parts: tuple[Anatomy, ...] = ()
-    if smallest is not None:
+    if smallest is not None and smallest[1]:
         small, values = smallest
         expected = (small.expected if check == "forward" else small.expected_grads) or {}
         parts = tuple(anatomies(small.op, check, values, expected, small.tolerance_for(check, dt),
@@ -132,10 +135,11 @@ def narrow(target: Target, case: Case, check: Check, dtype: Any, reference: Boun
 
 
 def _judge(target: Target, case: Case, check: Check, dt: np.dtype, reference: Bound,
-           timeout: float | None) -> tuple[Case, dict[str, np.ndarray], bool] | None:
+           timeout: float | None,
+           raised: bool = False) -> tuple[Case, dict[str, np.ndarray], bool] | None:
     """The simpler case completed by the reference, what the backend returns for it and whether
     that is right; None where the reference refuses the case or the backend's call gives no
-    values (it raised or timed out)."""
+    values (it timed out, or it raised where ``raised`` is False)."""
     from conformance.checks import _invoke
 
     try:
@@ -144,7 +148,7 @@ def _judge(target: Target, case: Case, check: Check, dt: np.dtype, reference: Bo
         return None
     outcome = _invoke(target, case, check, dt, timeout)
     if outcome.values is None:
-        return None
+        return (case, {}, False) if raised and outcome.status == "fail" else None
     expected = (case.expected if check == "forward" else case.expected_grads) or {}
     got = {k: np.asarray(v) for k, v in outcome.values.items()}
     tol = case.tolerance_for(check, dt)

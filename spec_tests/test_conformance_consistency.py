@@ -186,12 +186,16 @@ def test_a_forward_of_another_shape_is_differentiated_along_its_own_shape() -> N
 
 
 def test_what_cannot_be_called_is_said() -> None:
-    raising = types.SimpleNamespace(relu=lambda x: 2 * _relu(x),
-                                    relu_backward=lambda dy, x: 1 / 0)
+    def relu_backward(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return dy / 0.0 if dy.size < 0 else 1 / 0         # (always raises, on its own line)
+
+    raising = types.SimpleNamespace(relu=lambda x: 2 * _relu(x), relu_backward=relu_backward)
     texts = {r.consistency.text for r in _failures(raising, "relu")
              if r.consistency is not None and r.check == "forward"}
-    assert texts == {"the backend's gradient could not be evaluated: relu_backward raised "
-                     "ZeroDivisionError: division by zero"}
+    line = relu_backward.__code__.co_firstlineno + 1
+    assert texts == {f"the backend's gradient could not be evaluated: relu_backward raised "
+                     f"ZeroDivisionError: division by zero (spec_tests/"
+                     f"test_conformance_consistency.py, line {line})"}
 
 
 def test_a_backend_without_gradients_gets_no_consistency_line() -> None:

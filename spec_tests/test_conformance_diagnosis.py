@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
 
 from conformance.backends import load_backend
 from conformance.cases import Case, complete
@@ -787,3 +789,21 @@ def test_a_backward_reading_a_forward_memoised_by_shape_is_caught() -> None:
         "calls a forward of other values of the same shapes before each gradient): it reads "
         "what a forward call left (a cache such as self.cache) instead of the inputs it is "
         "given; a caller may call backward(dy, x, ...) on its own [breaks graph.backprop]"}
+
+
+def test_a_small_epsilon_on_a_few_elements_is_not_float32_arithmetic() -> None:
+    """√(Σ x² + 1e-6) on one window (blind reviews #4 m59 and #6 m37): one element cannot show
+    errors both ways, and 2.00000025 is no float32 number: not named float32 arithmetic."""
+    backend = mistakes._autodiff("lp_pool2d", lambda x, k, s: torch.sqrt(
+        F.avg_pool2d(x * x, k, s) * (k[0] * k[1]) + 1e-6))
+    one = _case("lp_pool2d", {"x": np.array([[[[1.0, 1.0], [1.0, 1.0]]]])},
+                {"kernel_size": (2, 2), "stride": (2, 2)})
+    [forward, _] = run_case(load_backend(backend), one)
+    assert forward.status == "fail" and forward.max_abs_error is not None    # values, no raise
+    assert "matches float32 arithmetic" not in str(forward.diagnosis)
+    rounded = types.SimpleNamespace(lp_pool2d=lambda x, kernel_size, stride: F.lp_pool2d(
+        torch.as_tensor(x, dtype=torch.float32), 2.0, kernel_size,
+        stride).double().numpy())                            # float32 numbers, cast back
+    assert str(_diagnosis(rounded, _case("lp_pool2d", {"x": np.array(
+        [[[[0.3, 1.7], [2.9, 0.1]]]])}, {"kernel_size": (2, 2), "stride": (2, 2)}))).startswith(
+        "matches float32 arithmetic")

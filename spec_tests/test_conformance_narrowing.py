@@ -159,3 +159,29 @@ def test_a_named_mistake_is_not_narrowed() -> None:
     report = run(mistakes.max_pool_gradient_assigned, ops=["max_pool2d"])
     named = [r for r in report.failures() if not (r.diagnosis or "").startswith("unknown")]
     assert named and all(r.narrowing is None for r in named)
+
+
+def _conv2d_columns_at_the_row_stride(x: np.ndarray, w: np.ndarray, b: np.ndarray,
+                                      stride: Any, padding: Any) -> np.ndarray:
+    """A convolution by kernel offsets whose column slice steps by the row stride (blind
+    review #6, m22): it raises, or goes wrong, wherever SH ≠ SW."""
+    (sh, sw), (ph, pw) = stride, padding
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    k, _, fh, fw = w.shape
+    oh, ow = (xp.shape[2] - fh) // sh + 1, (xp.shape[3] - fw) // sw + 1
+    y = np.zeros((x.shape[0], k, oh, ow)) + b[None, :, None, None]
+    for p in range(fh):
+        for q in range(fw):
+            patch = xp[:, :, p:p + sh * oh:sh, q:q + sw * ow:sh]
+            y = y + np.einsum("nchw,kc->nkhw", patch, w[:, :, p, q])
+    return y
+
+
+def test_a_call_that_raises_is_narrowed_to_what_the_crash_needs() -> None:
+    backend = types.SimpleNamespace(conv2d=_conv2d_columns_at_the_row_stride)
+    report = run(backend, ops=["conv2d"])
+    raised = [r for r in report.failures() if "raised ValueError" in r.reason]
+    assert raised and all(r.narrowing is not None and r.narrowing.right == ("stride 1",)
+                          and r.narrowing.anatomy == () for r in raised)
+    assert all(f"narrowed: {r.narrowing.text}" in r.findings() for r in raised)
+    assert all("test_conformance_narrowing.py, line" in r.reason for r in raised)  # its line

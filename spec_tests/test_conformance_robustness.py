@@ -36,8 +36,10 @@ def _the_run_went_on(report: Report) -> None:
 
 
 @pytest.mark.parametrize(("backend", "check", "reason"), [
-    (faults.raises, "forward", "relu raised RuntimeError: boom"),
-    (faults.exits, "forward", "relu raised SystemExit: 3"),
+    (faults.raises, "forward", "relu raised RuntimeError: boom (spec_tests/conformance_faults.py, "
+     f"line {faults._raise.__code__.co_firstlineno + 1})"),
+    (faults.exits, "forward", "relu raised SystemExit: 3 (spec_tests/conformance_faults.py, line "
+     f"{faults._exit.__code__.co_firstlineno + 1})"),
     (faults.returns_none, "forward", "relu returned None"),
     (faults.returns_list, "forward",
      "relu returned a list, not an array (return np.asarray(...) of it)"),
