@@ -522,7 +522,9 @@ def test_the_cli_works_in_the_light_install(tmp_path: Path) -> None:
     blocked = nnspec_light("run", "--backend", "torch")
     assert blocked.returncode == 2 and blocked.stderr == (
         "nnspec: error: backend 'torch' needs torch, which is not installed here (No module "
-        "named 'torch'): pip install torch\n")
+        "named 'torch'): pip install torch==2.13.0 (pinned: an unpinned torch pulls a multi-GB "
+        "CUDA build; where that version is no CPU build, add --index-url "
+        "https://download.pytorch.org/whl/cpu, as README.md's set-up says)\n")
     run_ = nnspec_light("run", "--backend", "mynn", "--ops", "relu,conv2d", "--property",
                         "--examples", "3", "--reproducers", "repro", "--json", "r.json",
                         "--junit", "r.xml", "--isolate")

@@ -1,0 +1,85 @@
+"""The rough edges a new user met in their first hour (USER_REVIEW of session 21), each as the
+user met it: what a hint tells a module of layer classes, what a missing framework's message
+says to install, a class backend's version, the terminal's wrapping and colour, misspelt
+options, a partial backend's skips, an expected failure of an op the backend lacks."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+import tomllib
+import types
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from conformance.backends import FRAMEWORKS, BackendError, load_backend
+from conformance.cli import main
+
+pytestmark = pytest.mark.infrastructure
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def nnspec(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+@pytest.fixture
+def user_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch folder as the current directory, not on sys.path (as for a console script)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    return tmp_path
+
+
+# ---------------------------------------------------------------- 4: what to install
+@pytest.mark.parametrize("name", sorted(FRAMEWORKS))
+def test_a_shipped_adapter_without_its_framework_names_the_pinned_install(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each adapter's message names the versions pyproject's extras pin, and torch's the pinned
+    CPU build (never the bare ``pip install torch`` that pulls CUDA)."""
+    packages, install = FRAMEWORKS[name]
+    real_import = __import__("importlib").import_module
+
+    def import_module(module: str, package: str | None = None) -> Any:
+        if module.startswith("conformance.adapters."):          # as without it installed
+            raise ModuleNotFoundError(f"No module named '{packages[-1]}'", name=packages[-1])
+        return real_import(module, package)
+
+    monkeypatch.setattr("importlib.import_module", import_module)
+    with pytest.raises(BackendError) as caught:
+        load_backend(name)
+    assert str(caught.value) == (f"backend {name!r} needs {packages[-1]}, which is not "
+                                 f"installed here (No module named '{packages[-1]}'): {install}")
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
+        "project"]["optional-dependencies"]
+    pinned = {r.split("==")[0]: r for extra in extras.values() for r in extra if "==" in r}
+    words = install.split()
+    assert words[:2] == ["pip", "install"]
+    for word in words[2:]:
+        if word.split("==")[0] in pinned:
+            assert word == pinned[word.split("==")[0]], (name, word)
+    if name == "torch":
+        assert "torch==2.13.0" in words and "https://download.pytorch.org/whl/cpu" in install
+        readme = (ROOT / "README.md").read_text(encoding="utf-8")
+        assert "pip install torch==2.13.0 --index-url\nhttps://download.pytorch.org/whl/cpu" in (
+            readme)
+
+
+# ---------------------------------------------------------------- 9: a class backend's version
+def test_a_class_backend_takes_its_modules_version(user_dir: Path) -> None:
+    (user_dir / "versioned_backend.py").write_text(
+        '__version__ = "0.1-student"\n\nimport numpy as np\n\n\nclass Backend:\n'
+        '    def relu(self, x):\n        return np.maximum(x, 0.0)\n\n\n'
+        'class Own:\n    version = "2.0"\n\n    def relu(self, x):\n'
+        '        return np.maximum(x, 0.0)\n')
+    code, text = nnspec("run", "--backend", "versioned_backend:Backend", "--ops", "relu", "-q")
+    assert code == 0 and text.startswith("PASSED: versioned_backend:Backend 0.1-student, "), text
+    assert load_backend("versioned_backend:Own").version == "2.0"     # its own first
+    assert load_backend(types.SimpleNamespace(relu=np.abs)).version == "unknown"
