@@ -63,10 +63,11 @@ class Result:
     the derivative of its own forward and which of the two is wrong, and ``anatomy`` describes
     where and how each failing array is wrong (conformance.diagnosis); ``reproducer`` is a
     self-contained Python script that repeats a property-mode failure; ``examples`` is how many
-    cases the check covers (property mode: drawn cases); ``skipped_examples`` how many
-    drawn cases were skipped (NotImplementedError) besides. ``declared`` holds the conventions
-    (name, variant) the backend declares that changed what this check expects (it was judged
-    under them, conformance.conventions); ``expected_failure`` the reason the run's
+    cases the check covers (property mode: drawn cases); ``max_rel_error`` is None where the
+    relative error is undefined (every error sits where 0 is expected); ``skipped_examples``
+    how many drawn cases were skipped (NotImplementedError) besides. ``declared`` holds the
+    conventions (name, variant) the backend declares that changed what this check expects (it
+    was judged under them, conformance.conventions); ``expected_failure`` the reason the run's
     expected-failures list gives for it (status "xfail" or "xpass").
     """
 
@@ -93,6 +94,12 @@ class Result:
     skipped_examples: int = 0
     declared: tuple[tuple[str, str], ...] = ()
     expected_failure: str | None = None
+
+    def __post_init__(self) -> None:
+        # a relative error of 0 beside an absolute one that is not: every error sits where 0 is
+        # expected, where the relative error is undefined (the reason says so): None, not 0
+        if self.max_rel_error == 0.0 and self.max_abs_error:
+            object.__setattr__(self, "max_rel_error", None)
 
     @property
     def id(self) -> str:

@@ -126,9 +126,10 @@ class Comparison:
             return self.reason
         where = ""
         if self.worst_index is not None:
+            # (+ 0.0: a −0.0, as dy·0 gives where dy < 0, prints as the 0 it equals)
             where = (
-                f" at index {self.worst_index} (got {self.actual_at_worst:.17g},"
-                f" expected {self.expected_at_worst:.17g})"
+                f" at index {self.worst_index} (got {self.actual_at_worst + 0.0:.17g},"
+                f" expected {self.expected_at_worst + 0.0:.17g})"
             )
         verdict = "within" if self.ok else "exceeds"
         # relative errors are measured where 0 is not expected: if every error sits on an

@@ -6,7 +6,6 @@ options, a partial backend's skips, an expected failure of an op the backend lac
 from __future__ import annotations
 
 import io
-import re
 import sys
 import tomllib
 import types
@@ -83,3 +82,39 @@ def test_a_class_backend_takes_its_modules_version(user_dir: Path) -> None:
     assert code == 0 and text.startswith("PASSED: versioned_backend:Backend 0.1-student, "), text
     assert load_backend("versioned_backend:Own").version == "2.0"     # its own first
     assert load_backend(types.SimpleNamespace(relu=np.abs)).version == "unknown"
+
+
+# ---------------------------------------------------------------- 12, 18: numbers and words
+# relu'(0) = 1: the only wrong elements are where 0 is expected (and dy < 0 gives −0.0 there)
+relu_one_at_zero = types.SimpleNamespace(relu=lambda x: np.maximum(x, 0.0),
+                                         relu_backward=lambda dy, x: dy * (x >= 0))
+
+
+def test_an_undefined_relative_error_is_null_in_json_as_the_text_says(tmp_path: Path) -> None:
+    """The reason says "max rel error undefined (every error is where 0 is expected)": the JSON
+    report says null there, not 0.0 (which would claim the check exact); a −0.0 prints as 0."""
+    import json
+
+    path = tmp_path / "r.json"
+    code, text = nnspec("run", "--backend",
+                        "spec_tests.test_conformance_user_review:relu_one_at_zero",
+                        "--ops", "relu", "--json", str(path), "-v")
+    assert code == 1
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    golden = next(r for r in doc["results"] if r["id"] == "relu[gradient-golden-01]")
+    assert "max rel error undefined (every error is where 0 is expected)" in golden["reason"]
+    assert golden["max_rel_error"] is None and golden["max_abs_error"] > 1
+    assert golden["reason"].endswith("(got -1.2172156572341919, expected 0)")
+    assert "expected -0)" not in text and "got -0," not in text
+    passed = next(r for r in doc["results"] if r["status"] == "pass")
+    assert passed["max_rel_error"] == 0.0 and passed["max_abs_error"] == 0.0
+
+
+def test_an_rnn_case_speaks_of_no_gates() -> None:
+    from conformance.cases import golden_cases
+    from conformance.golden import plans
+
+    for op in ("rnn", "lstm", "gru"):
+        drafts = [draft.about for _, draft in plans(op)]
+        assert [c.about for c in golden_cases([op])] == drafts     # as stored
+        assert all(("gate" in about) == (op != "rnn") for about in drafts), drafts
