@@ -347,7 +347,10 @@ def _import(target: str) -> Any:
         try:
             obj = getattr(obj, part)
         except AttributeError:
-            raise BackendError(f"{module_name!r} has no attribute {attr!r}") from None
+            names = {n.lower(): n for n in dir(obj) if not n.startswith("_")}
+            close = difflib.get_close_matches(part.lower(), names, n=1, cutoff=0.75)
+            maybe = f" (did you mean {names[close[0]]!r}?)" if close else ""
+            raise BackendError(f"{module_name!r} has no attribute {attr!r}{maybe}") from None
     return obj
 
 

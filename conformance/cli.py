@@ -22,6 +22,7 @@ On a terminal, without -q or -v, one line shows the check running and how many a
 from __future__ import annotations
 
 import argparse
+import difflib
 import io
 import os
 import select
@@ -208,7 +209,6 @@ def _parser() -> argparse.ArgumentParser:
                             "same cases)")
     run_p.add_argument("--reproducers", metavar="DIR",
                        help="with --property, also write each failure's reproducer to DIR")
-    run_p.set_defaults(parser=run_p)       # for its own usage line in _check_run_args
     run_p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                        help=f"time limit of one backend call (default {DEFAULT_TIMEOUT:g} s; "
                             f"0: none)")
@@ -271,7 +271,24 @@ def _parser() -> argparse.ArgumentParser:
     matrix_p.add_argument("--xfail-dir", metavar="DIR", default=None,
                           help="run each backend with DIR/<backend>.txt as its expected-failures "
                                "list (nnspec run --xfail), where there is one")
+    for name, sub_parser in sub.choices.items():    # its own usage line for its errors
+        sub_parser.set_defaults(parser=sub_parser, command=name)
     return parser
+
+
+def _unrecognized(parser: argparse.ArgumentParser, extras: list[str]) -> str:
+    """``unrecognized arguments: --exmaples 5 (did you mean --examples?)``: the arguments no
+    option of ``parser`` took, with the option each misspelt one is closest to."""
+    options = [o for action in parser._actions for o in action.option_strings
+               if o.startswith("--")]
+    guesses = []
+    for extra in extras:
+        name = extra.partition("=")[0]
+        if name.startswith("--") and (close := difflib.get_close_matches(name, options, n=1,
+                                                                        cutoff=0.75)):
+            guesses.append(close[0])
+    maybe = f" (did you mean {' or '.join(dict.fromkeys(guesses))}?)" if guesses else ""
+    return f"unrecognized arguments: {' '.join(extras)}{maybe}"
 
 
 # ---------------------------------------------------------------- run
@@ -561,7 +578,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     parser = _parser()
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        if extras:                        # the command's own usage, and a close option named
+            args.parser.error(_unrecognized(args.parser, extras))
         args.argv = list(sys.argv[1:] if argv is None else argv)    # (matrix: its command)
         if args.command == "run":
             _check_run_args(args.parser, args)

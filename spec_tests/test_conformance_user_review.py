@@ -118,3 +118,33 @@ def test_an_rnn_case_speaks_of_no_gates() -> None:
         drafts = [draft.about for _, draft in plans(op)]
         assert [c.about for c in golden_cases([op])] == drafts     # as stored
         assert all(("gate" in about) == (op != "rnn") for about in drafts), drafts
+
+
+# ---------------------------------------------------------------- 14: misspelt names
+@pytest.mark.parametrize(("argv", "usage", "message"), [
+    (["run", "--exmaples", "5"], "usage: nnspec run ",
+     "nnspec run: error: unrecognized arguments: --exmaples 5 (did you mean --examples?)"),
+    (["run", "--exmaples=5", "--jsn", "x"], "usage: nnspec run ",
+     "unrecognized arguments: --exmaples=5 --jsn x (did you mean --examples or --json?)"),
+    (["list", "--markdwn"], "usage: nnspec list ",
+     "nnspec list: error: unrecognized arguments: --markdwn (did you mean --markdown?)"),
+    (["run", "--frobnicate", "stray"], "usage: nnspec run ",
+     "nnspec run: error: unrecognized arguments: --frobnicate stray\n"),
+])
+def test_a_misspelt_option_gets_the_commands_usage_and_the_close_option(
+        argv: list[str], usage: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, text = nnspec(*argv)
+    err = capsys.readouterr().err
+    assert code == 2 and text == ""
+    assert err.startswith(usage) and message in err, err
+
+
+def test_a_misspelt_attribute_of_a_backend_module_gets_the_close_name(
+        user_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (user_dir / "close_backend.py").write_text("class Backend:\n    pass\n\n\nother = 1\n")
+    assert nnspec("run", "--backend", "close_backend:backend") == (2, "")
+    assert capsys.readouterr().err == ("nnspec: error: 'close_backend' has no attribute "
+                                       "'backend' (did you mean 'Backend'?)\n")
+    assert nnspec("run", "--backend", "close_backend:nothing_like_it") == (2, "")
+    assert capsys.readouterr().err == ("nnspec: error: 'close_backend' has no attribute "
+                                       "'nothing_like_it'\n")
