@@ -433,6 +433,18 @@ def _print_expected(report: Report, out: TextIO) -> None:
               f"remove or fix them):", file=out)
         for entry in report.stale:
             print(f"  {entry}", file=out)
+    if not_run := report.listed_not_run():
+        print(f"\nlisted in {report.xfail_source} but not run (skipped: nothing confirms or "
+              f"refutes them here):", file=out)
+        groups: dict[tuple[str, str], list[Result]] = {}
+        for r in not_run:
+            groups.setdefault((r.case.op, r.expected_failure or ""), []).append(r)
+        for (op, why), results in groups.items():
+            ids = [r.id for r in results]
+            shown = ", ".join(ids) if len(ids) <= 3 else f"{len(ids)} checks of {op}"
+            reasons = "; ".join(dict.fromkeys(r.reason.removeprefix("not implemented: ")
+                                              for r in results))
+            print(f"  {shown}: {reasons} (listed: {why})", file=out)
 
 
 def _print_diagnoses(failures: list[Result], out: TextIO) -> None:

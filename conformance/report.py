@@ -241,6 +241,11 @@ class Report:
     def failures(self) -> list[Result]:
         return [r for r in self.results if r.status == "fail"]
 
+    def listed_not_run(self) -> list[Result]:
+        """The skipped checks the expected-failures list names (an op the backend lacks): listed
+        but not run, so neither an expected failure nor a stale entry."""
+        return [r for r in self.results if r.status == "skip" and r.expected_failure]
+
     def problems(self) -> list[Result]:
         """The failures, the timeouts and the unexpected passes, in the order they ran."""
         return [r for r in self.results if r.status in ("fail", "timeout", "xpass")]
@@ -263,7 +268,8 @@ class Report:
             (self.xfailed, f"expected failure{'s' * (self.xfailed != 1)} (--xfail)"),
             (self.xpassed, "passed unexpectedly (listed in --xfail)"),
             (len(self.stale), f"stale --xfail entr{'ies' if len(self.stale) != 1 else 'y'} "
-                              f"(matching no check)")) if n)
+                              f"(matching no check)"),
+            (len(self.listed_not_run()), "listed in --xfail but not run")) if n)
         return (f"{verdict}: {self.backend} {version}{device}, {self.dtype}: "
                 f"{self.passed} passed{under}, {self.failed} failed{extra}, {self.skipped} "
                 f"skipped (not implemented) in {self.seconds:.1f} s")

@@ -64,7 +64,8 @@ def result(op: str, status: str, ratio: float | None = 0.0, *, case: str = "01",
             "worst_index": [0], "tolerance": {"rtol": 1e-6, "atol": 1e-6}, "terms": 1,
             "depth": 1, "gradient_style": None, "geometry": "x[3]", "claims": [], "seed": None,
             "seconds": 0.001, "diagnosis": None, "mistakes": [], "consistency": None,
-            "anatomy": [], "reproducer": None, "examples": 1, "skipped_examples": 0,
+            "anatomy": [], "narrowing": None, "reproducer": None, "examples": 1,
+            "skipped_examples": 0,
             "warnings": [], "declared": {}, "expected_failure": None} | extra
 
 

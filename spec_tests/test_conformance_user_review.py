@@ -148,3 +148,28 @@ def test_a_misspelt_attribute_of_a_backend_module_gets_the_close_name(
     assert nnspec("run", "--backend", "close_backend:nothing_like_it") == (2, "")
     assert capsys.readouterr().err == ("nnspec: error: 'close_backend' has no attribute "
                                        "'nothing_like_it'\n")
+
+
+# ---------------------------------------------------------------- 16: listed but not run
+def test_an_expected_failure_of_an_op_the_backend_lacks_is_reported_as_not_run(
+        tmp_path: Path) -> None:
+    import json
+
+    listed = tmp_path / "known.txt"
+    listed.write_text("lstm[forward-golden-01] stale on purpose\n"
+                      "relu[gradient-golden-01] relu'(0) = 1 by design\n", encoding="utf-8")
+    path = tmp_path / "r.json"
+    code, text = nnspec("run", "--backend",
+                        "spec_tests.test_conformance_user_review:relu_one_at_zero",
+                        "--ops", "relu,lstm", "--xfail", str(listed), "--json", str(path))
+    assert code == 1                          # relu's other failures (slides, golden-02, ...)
+    assert (f"\nlisted in {listed} but not run (skipped: nothing confirms or refutes them "
+            f"here):\n  lstm[forward-golden-01]: spec_tests.test_conformance_user_review:"
+            f"relu_one_at_zero has no lstm (listed: stale on purpose)\n") in text
+    assert "stale entries" not in text
+    assert ", 1 expected failure (--xfail), 1 listed in --xfail but not run, " in (
+        text.splitlines()[-1])
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    lstm = next(r for r in doc["results"] if r["id"] == "lstm[forward-golden-01]")
+    assert lstm["status"] == "skip" and lstm["expected_failure"] == "stale on purpose"
+    assert doc["xfail"]["stale"] == []
