@@ -3,7 +3,7 @@
     nnspec run [--backend NAME] [--ops OPS] [--dtype float64|float32] [--require [OPS]]
                [--property [--examples N] [--seed S] [--reproducers DIR]]
                [--timeout SECONDS] [--isolate] [--json PATH] [--junit PATH] [--device DEV]
-               [--max-failures N] [-q | -v]
+               [--max-failures N] [-q | -v | -vv]
     nnspec list [--backend NAME] [--markdown]
     nnspec explain OP
     nnspec matrix [--backend NAME ...] [--dtype float64,float32] [--ops OPS] [--timeout SECONDS]
@@ -228,7 +228,8 @@ def _parser() -> argparse.ArgumentParser:
                             "wildcards); a listed check that passes fails the run")
     verbosity = run_p.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print the summary only")
-    verbosity.add_argument("-v", "--verbose", action="store_true", help="print every check")
+    verbosity.add_argument("-v", "--verbose", action="count", default=0,
+                           help="print every check that ran (-vv: the skipped ones too)")
 
     list_p = sub.add_parser("list", help="the contract's ops, and which a backend implements")
     list_p.add_argument("--backend", metavar="NAME", default="numpy",
@@ -341,6 +342,8 @@ def _run_loaded(args: argparse.Namespace, backend: str, target: Target,
     status = _Status(out) if not (args.quiet or args.verbose) and _is_terminal(out) else None
 
     def progress(result: Result) -> None:
+        if result.status == "skip" and args.verbose < 2:    # the table names the ops skipped
+            return
         print(result.explain(reproducer=args.reproducers is None) if result.status == "fail"
               else result.line(), file=out)
 

@@ -262,7 +262,14 @@ class Report:
         if self.interrupted:
             verdict = "INTERRUPTED"
         declared = sum(r.status == "pass" and bool(r.declared) for r in self.results)
-        under = f" ({declared} under declared conventions)" if declared else ""
+        notes = [f"{declared} under declared conventions"] if declared else []
+        drawn = [r for r in self.results if r.case.source == "property"]
+        if passing := [r for r in drawn if r.status == "pass"]:  # one op and direction each
+            notes.append(f"{len(passing)} of them property checks, "
+                         f"{sum(r.examples for r in passing):,} drawn cases")
+        under = f" ({'; '.join(notes)})" if notes else ""
+        failing = sum(r.status == "fail" for r in drawn)
+        of_failed = f" ({failing} of them property checks)" if failing else ""
         extra = "".join(f", {n} {what}" for n, what in (
             (self.timed_out, "timed out"),
             (self.xfailed, f"expected failure{'s' * (self.xfailed != 1)} (--xfail)"),
@@ -271,25 +278,43 @@ class Report:
                               f"(matching no check)"),
             (len(self.listed_not_run()), "listed in --xfail but not run")) if n)
         return (f"{verdict}: {self.backend} {version}{device}, {self.dtype}: "
-                f"{self.passed} passed{under}, {self.failed} failed{extra}, {self.skipped} "
-                f"skipped (not implemented) in {self.seconds:.1f} s")
+                f"{self.passed} passed{under}, {self.failed} failed{of_failed}{extra}, "
+                f"{self.skipped} skipped (not implemented) in {self.seconds:.1f} s")
 
     def columns(self) -> list[str]:
         present = {r.column for r in self.results}
         return ["forward", "gradient", "slides"] + (["property"] if "property" in present
                                                     else [])
 
+    def not_implemented(self) -> list[str]:
+        """The ops every check of which was skipped: the backend does not implement them."""
+        return [op for op in self.ops
+                if (mine := [r for r in self.results if r.case.op == op])
+                and all(r.status == "skip" for r in mine)]
+
     def table(self) -> str:
-        """The op × forward/gradient/slides table: pass/fail/skip and the largest error."""
+        """The op × forward/gradient/slides table: pass/fail/skip and the largest error. The
+        ops the backend does not implement at all are one line under it, not rows of skips; in
+        property mode a line says what the property column counts."""
         cols = self.columns()
         rows = [["op", *cols]]
+        missing = self.not_implemented()
         for op in self.ops:
-            rows.append([op, *(_cell([r for r in self.results if r.case.op == op and
-                                      r.column == col]) for col in cols)])
+            if op not in missing:
+                rows.append([op, *(_cell([r for r in self.results if r.case.op == op and
+                                          r.column == col]) for col in cols)])
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
                  for row in rows]
         lines.insert(1, "  ".join("-" * w for w in widths))
+        if "property" in cols:
+            lines.append("(property: drawn cases, forward and gradient together; a check stops "
+                         "drawing at its first failing case, which it shrinks: FAIL n/m is n "
+                         "failing cases of the m drawn)")
+        if missing:
+            skipped = sum(r.case.op in missing for r in self.results)
+            lines.append(f"not implemented by the backend ({skipped} checks skipped): "
+                         f"{', '.join(missing)}")
         return "\n".join(lines)
 
     # ------------------------------------------------------------ files

@@ -173,3 +173,61 @@ def test_an_expected_failure_of_an_op_the_backend_lacks_is_reported_as_not_run(
     lstm = next(r for r in doc["results"] if r["id"] == "lstm[forward-golden-01]")
     assert lstm["status"] == "skip" and lstm["expected_failure"] == "stale on purpose"
     assert doc["xfail"]["stale"] == []
+
+
+# ---------------------------------------------------------------- 15: a partial backend
+partial = types.SimpleNamespace(relu=lambda x: np.maximum(x, 0.0),
+                                relu_backward=lambda dy, x: dy * (x > 0), tanh=np.tanh)
+
+
+def test_a_partial_backend_folds_its_missing_ops_and_v_leaves_out_the_skips(
+        tmp_path: Path) -> None:
+    import json
+
+    from conformance.runner import default_cases
+
+    backend = "spec_tests.test_conformance_user_review:partial"
+    path = tmp_path / "r.json"
+    code, text = nnspec("run", "--backend", backend, "--ops", "relu,tanh,conv2d,lstm", "--json",
+                        str(path))
+    assert code == 0
+    table = text.split("\n\n")[1].splitlines()
+    assert [row.split()[0] for row in table[2:4]] == ["relu", "tanh"]
+    missing = sum(1 + c.has_gradient for c in default_cases(["conv2d", "lstm"]))
+    assert table[4:] == [f"not implemented by the backend ({missing} checks skipped): "
+                         f"conv2d, lstm"]
+    assert "skip  skip" not in text
+    doc = json.loads(path.read_text(encoding="utf-8"))          # the report lists every check
+    assert sum(r["status"] == "skip" for r in doc["results"]) == doc["summary"]["skipped"] > (
+        missing)                                                  # (+ tanh's gradient)
+    code, verbose = nnspec("run", "--backend", backend, "--ops", "relu,tanh,conv2d,lstm", "-v")
+    assert code == 0 and "SKIP " not in verbose and "PASS relu[forward-golden-01]" in verbose
+    code, very = nnspec("run", "--backend", backend, "--ops", "relu,tanh,conv2d,lstm", "-vv")
+    assert very.count("\nSKIP ") == doc["summary"]["skipped"]
+    assert f"SKIP lstm[forward-golden-01]: not implemented: {backend} has no lstm" in very
+
+
+# ---------------------------------------------------------------- 11: what the counts count
+def test_property_mode_says_what_each_count_counts() -> None:
+    """The property cell counts drawn cases (pass 2×N), a failing one the failing cases of those
+    drawn (a check stops at its first failure); the summary counts checks and says how many of
+    them are property checks over how many drawn cases."""
+    from conformance.runner import run
+
+    wrong_tanh = types.SimpleNamespace(relu=lambda x: np.maximum(x, 0.0),
+                                       relu_backward=lambda dy, x: dy * (x > 0),
+                                       tanh=lambda x: np.tanh(x) + (np.abs(x) > 0.5))
+    report = run(wrong_tanh, ops=["relu", "tanh"], property=True, examples=30)
+    prop = {(r.case.op, r.check): r for r in report.results if r.case.source == "property"}
+    drawn = prop["tanh", "forward"].examples        # (tanh has no backward here: a skip)
+    assert prop["tanh", "forward"].status == "fail" and drawn < 30
+    table = report.table().splitlines()
+    assert table[2].startswith("relu ") and table[2].split()[-3:-1] == ["pass", "60"]
+    assert table[3].startswith("tanh ") and f"FAIL 1/{drawn}  " in table[3]
+    assert table[4].startswith("(property: drawn cases, forward and gradient together; a check "
+                               "stops drawing at its first failing case")
+    golden = sum(r.status == "pass" for r in report.results if r.case.source != "property")
+    assert (f": {golden + 2} passed (2 of them property checks, 60 drawn cases), "
+            f"{report.failed} failed (1 of them property checks), ") in report.summary()
+    plain = run(wrong_tanh, ops=["relu"])
+    assert "property" not in plain.table() and "drawn" not in plain.summary()
