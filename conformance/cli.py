@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import inspect
 import io
 import os
 import select
@@ -380,9 +381,7 @@ def _run_loaded(args: argparse.Namespace, backend: str, target: Target,
         except OSError as exc:
             unwritten.append(f"nnspec: error: cannot write {path}: {exc.strerror or exc}")
     if report.skipped and isinstance(target, Bound) and (misses := target.near_misses()):
-        names = ", ".join(f"{have} → {want}" for have, want in sorted(misses.items()))
-        print(f"hint: some functions look misnamed ({names}): nnspec calls the contract's "
-              f"names exactly (nnspec list)", file=out)
+        _print_near_misses(target, misses, out)
     print(report.summary(), file=out)
     for message in unwritten:
         print(message, file=sys.stderr)
@@ -394,6 +393,41 @@ def _run_loaded(args: argparse.Namespace, backend: str, target: Target,
     if unwritten:
         return EXIT_USAGE
     return EXIT_OK if report.ok and checked else EXIT_FAILED
+
+
+LAYER_CLASSES = "README.md, \"Layer classes that cache: wrap them\""
+"""Where the README shows how to wrap layer classes (a hint points there)."""
+
+
+def _print_near_misses(bound: Bound, misses: dict[str, str], out: TextIO) -> None:
+    """The hints for a backend's near misses: functions to rename, and classes named as ops
+    (``Linear`` → linear), which no renaming makes callable as the contract calls them; beside
+    those classes, the functions of the backend that do have a contract name (a helper
+    ``sigmoid(z)`` of the layers), as they are checked as the contract's ops."""
+    classes = {have: want for have, want in misses.items()
+               if inspect.isclass(getattr(bound.obj, have, None))}
+    if functions := sorted((h, w) for h, w in misses.items() if h not in classes):
+        names = ", ".join(f"{have} → {want}" for have, want in functions)
+        print(f"hint: some functions look misnamed ({names}): nnspec calls the contract's "
+              f"names exactly (nnspec list)", file=out)
+    if not classes:
+        return
+    first = min(classes, key=lambda have: list(OPS).index(classes[have]))   # the simplest op
+    them = "is a class" if len(classes) == 1 else "are classes"
+    print(f"hint: {', '.join(sorted(classes))} {them}: nnspec calls functions (or methods of "
+          f"one backend object) with the contract's names and signatures, e.g. "
+          f"{op_spec(classes[first]).signature()} and "
+          f"{op_spec(classes[first]).backward_signature()}; renaming a class does not make it "
+          f"one. Wrap your layers' forward and backward in such functions ({LAYER_CLASSES})",
+          file=out)
+    taken = [op for op in OPS if inspect.isfunction(bound.forward_fn(op))
+             and op not in classes.values()]
+    if taken:
+        one = len(taken) == 1
+        print(f"hint: {bound.name}'s function{'' if one else 's'} {', '.join(taken)} "
+              f"{'is' if one else 'are'} checked as the contract's "
+              f"{', '.join(op_spec(op).signature() for op in taken)}, by name: a helper of your "
+              f"layers named so is taken for the op", file=out)
 
 
 def _print_failures(failures: list[Result], limit: int, out: TextIO,

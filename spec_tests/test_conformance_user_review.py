@@ -231,3 +231,83 @@ def test_property_mode_says_what_each_count_counts() -> None:
             f"{report.failed} failed (1 of them property checks), ") in report.summary()
     plain = run(wrong_tanh, ops=["relu"])
     assert "property" not in plain.table() and "drawn" not in plain.summary()
+
+
+# ---------------------------------------------------------------- 3: layer classes
+LAYERS = '''
+import numpy as np
+
+__version__ = "0.1-layers"
+
+
+class Linear:
+    def forward(self, x, w, b):
+        self.cache = (x, w)
+        return x @ w.T + b
+
+    def backward(self, dy):
+        x, w = self.cache
+        return dy @ w, dy.T @ x, dy.sum(axis=0)
+
+
+class ReLU:
+    def forward(self, x):
+        self.x = x
+        return np.maximum(x, 0)
+
+    def backward(self, dy):
+        return dy * (self.x > 0)
+
+
+def sigmoid(z):                     # a helper of the layers, named as a contract op
+    return 1 / (1 + np.exp(-z))
+'''
+
+
+def test_a_module_of_layer_classes_is_told_to_wrap_them_not_to_rename_them(
+        user_dir: Path) -> None:
+    from conformance.cli import LAYER_CLASSES
+
+    (user_dir / "ur_layers.py").write_text(LAYERS)
+    code, text = nnspec("run", "--backend", "ur_layers", "-q")
+    assert code == 1                      # the helper sigmoid overflows at x = −1e4
+    hints = [line for line in text.splitlines() if line.startswith("hint: ")]
+    assert hints == [
+        "hint: Linear, ReLU are classes: nnspec calls functions (or methods of one backend "
+        "object) with the contract's names and signatures, e.g. relu(x) -> y and "
+        "relu_backward(dy, x) -> dx; renaming a class does not make it one. Wrap your layers' "
+        f"forward and backward in such functions ({LAYER_CLASSES})",
+        "hint: ur_layers's function sigmoid is checked as the contract's sigmoid(x) -> y, by "
+        "name: a helper of your layers named so is taken for the op"]
+    heading = LAYER_CLASSES.split('"')[1]
+    assert f"\n## {heading}\n" in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "misnamed" not in text
+
+
+def test_a_module_of_functions_gets_no_class_hint(user_dir: Path) -> None:
+    (user_dir / "ur_funcs.py").write_text(
+        "import numpy as np\n\n\ndef sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n\n\n"
+        "def Relu(x):\n    return np.maximum(x, 0)\n")
+    code, text = nnspec("run", "--backend", "ur_funcs", "--ops", "sigmoid,relu", "-q")
+    assert code == 1 and "function sigmoid is checked" not in text
+    assert [line for line in text.splitlines() if line.startswith("hint: ")] == [
+        "hint: some functions look misnamed (Relu → relu): nnspec calls the contract's names "
+        "exactly (nnspec list)"]
+
+
+def test_the_readmes_layer_adapter_passes_against_caching_layers(user_dir: Path) -> None:
+    """The README's recipe, run as written next to a mynn.py of caching layer classes."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- layer-adapter:start -->\n```python\n")[1].split("```")[0]
+    (user_dir / "mynn.py").write_text(LAYERS)
+    (user_dir / "mynn_backend.py").write_text(block)
+    code, text = nnspec("run", "--backend", "mynn_backend", "--ops", "linear", "-q")
+    assert code == 0 and text.startswith("PASSED: mynn_backend 1.0, float64: "), text
+    # the same adapter without the forward in its backward: the diagnosis names the cache
+    (user_dir / "mynn_cached.py").write_text(block.replace("    layer.forward(x, w, b)", "")
+                                             .replace("layer = mynn.Linear()", "layer = LAST")
+                                             .replace("return mynn.Linear().forward(x, w, b)",
+                                                      "return LAST.forward(x, w, b)")
+                                             + "\nLAST = mynn.Linear()\n")
+    code, text = nnspec("run", "--backend", "mynn_cached", "--ops", "linear")
+    assert code == 1 and "diagnosis: " in text and "cache" in text   # (its words: diagnosis.py)
