@@ -6,6 +6,7 @@ options, a partial backend's skips, an expected failure of an op the backend lac
 from __future__ import annotations
 
 import io
+import re
 import sys
 import tomllib
 import types
@@ -311,3 +312,22 @@ def test_the_readmes_layer_adapter_passes_against_caching_layers(user_dir: Path)
                                              + "\nLAST = mynn.Linear()\n")
     code, text = nnspec("run", "--backend", "mynn_cached", "--ops", "linear")
     assert code == 1 and "diagnosis: " in text and "cache" in text   # (its words: diagnosis.py)
+
+
+# ---------------------------------------------------------------- 17: the set-up's first screen
+def test_the_setup_offers_the_light_install_and_the_suites_time_at_once() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    setup = readme[readme.index("## Set up"):readme.index("**Light install, to check")]
+    full = setup.index('pip install torch==2.13.0 -e ".[dev')
+    light = setup.index("`pip install .` is enough")
+    suite = setup.index("pytest -n auto --cov --cov-fail-under=95")
+    assert full < light < suite                   # the full install first, the light one beside
+    # the suite's time beside its command, with as many tests as the measurement below says
+    said = re.search(r"about (\d+ min \d+ s) on an idle 2-core machine \(([\d,]+) tests", setup)
+    assert said is not None
+    measured = re.search(r"the whole suite, ([\d,]+) tests, `pytest -n auto --cov` \(2 "
+                         r"workers\), (\d+ min \d+ s)", " ".join(readme.split()))
+    assert measured is not None and measured.group(1) == said.group(2)
+    minutes = [int(t.split()[0]) * 60 + int(t.split()[2]) for t in (said.group(1),
+                                                                     measured.group(2))]
+    assert abs(minutes[0] - minutes[1]) <= 10
