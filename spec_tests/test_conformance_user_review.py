@@ -331,3 +331,78 @@ def test_the_setup_offers_the_light_install_and_the_suites_time_at_once() -> Non
     minutes = [int(t.split()[0]) * 60 + int(t.split()[2]) for t in (said.group(1),
                                                                      measured.group(2))]
     assert abs(minutes[0] - minutes[1]) <= 10
+
+
+# ---------------------------------------------------------------- 5: the terminal
+class _Tty(io.StringIO):
+    """A stream that says it is a terminal (its width: COLUMNS, as shutil reads it)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+BLOCK = ("  FAIL relu[gradient-golden-01]: dx: max abs error 1.22, max rel error undefined "
+         "(every error is where 0 is expected) exceeds rtol=5.7e-14\n"
+         "       diagnosis: matches relu'(0) = 1 (the gradient passed where x = 0), the "
+         "convention relu_grad_at_zero=one\n"
+         "       anatomy: short\n"
+         "       reproducer:\n"
+         "         x = np.array([[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, "
+         "12.0]])")
+
+
+def test_wrap_keeps_a_failure_grouped_under_its_fail_line() -> None:
+    from conformance.cli import wrap
+
+    assert wrap(BLOCK, 200) == BLOCK                       # what fits is unchanged
+    lines = wrap(BLOCK, 60).splitlines()
+    assert lines[:5] == [
+        "  FAIL relu[gradient-golden-01]: dx: max abs error 1.22, max",
+        "         rel error undefined (every error is where 0 is",
+        "         expected) exceeds rtol=5.7e-14",
+        "       diagnosis: matches relu'(0) = 1 (the gradient passed",
+        "         where x = 0), the convention relu_grad_at_zero=one"]
+    assert lines[5:] == BLOCK.splitlines()[2:]            # short lines and the code as they are
+    assert all(len(line) <= 60 for line in lines[:5])
+    # a word longer than the width is not split; a line of another kind hangs by 2
+    assert wrap("  12× " + "x" * 70 + " tail", 40).splitlines() == ["  12×", "    " + "x" * 70,
+                                                                     "    tail"]
+
+
+def test_colour_marks_failures_in_lines_tables_and_the_summary() -> None:
+    from conformance.cli import GREEN, RED, RESET, colour
+
+    assert colour("  FAIL relu[x]: FAIL in a reason") == (
+        f"  {RED}FAIL{RESET} relu[x]: FAIL in a reason")
+    assert colour("relu  pass 4  FAIL 1/4  1.2e+00", table=True) == (
+        f"relu  pass 4  {RED}FAIL{RESET} 1/4  1.2e+00")
+    assert colour("FAILED: funcs 0.2") == f"{RED}FAILED{RESET}: funcs 0.2"
+    assert colour("PASSED: funcs 0.2") == f"{GREEN}PASSED{RESET}: funcs 0.2"
+    assert colour("PASS relu[x]: y: within") == "PASS relu[x]: y: within"
+
+
+@pytest.mark.parametrize("no_color", ["", "1"])
+def test_a_terminal_gets_wrapped_and_coloured_output_and_a_file_the_same_bytes(
+        no_color: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conformance.cli import RED, wrap
+
+    monkeypatch.setenv("COLUMNS", "70")
+    monkeypatch.setenv("NO_COLOR", no_color)
+    monkeypatch.delenv("TERM", raising=False)
+    argv = ["run", "--backend", "spec_tests.test_conformance_user_review:relu_one_at_zero",
+            "--ops", "relu", "--max-failures", "1"]
+    plain = io.StringIO()
+    assert main(argv, out=plain) == 1
+    tty = _Tty()
+    assert main(argv, out=tty) == 1
+    # the one-line progress, each rewritten in place, then cleared
+    shown = re.sub(r"\r\033\[K\d+ checks done; running [^\r\n]*(?=\r)", "", tty.getvalue())
+    shown = shown.replace("\r\033[K", "")
+    assert (RED in shown) == (no_color == "")
+    unstyled = shown.replace(RED, "").replace("\033[32m", "").replace("\033[0m", "")
+    times = re.compile(r"in \d+\.\d s")
+    text = plain.getvalue()
+    assert times.sub("", unstyled) == times.sub("", "\n".join(
+        line if line.startswith("relu ") else wrap(line, 70) for line in text.split("\n")))
+    assert max(len(line) for line in unstyled.splitlines() if not line.startswith(
+        "relu ")) <= 70 < max(len(line) for line in text.splitlines())
