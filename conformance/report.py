@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from conformance.diagnosis import Named
     from conformance.narrowing import Narrowing
 
-__all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "Check", "Report", "Result", "Status"]
+__all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "Check", "Report", "Result", "Status", "failed_on"]
 
 Status = Literal["pass", "fail", "skip", "timeout", "xfail", "xpass"]
 """A check's outcome: "timeout" is a call that outlived its time limit (or a check not run
@@ -52,6 +53,20 @@ judged under where they changed what it expects; expected failures: the statuses
 failing result ``narrowing`` (conformance.narrowing: the simplifications of the case under which
 the backend is right, those under which it stays wrong, and the smallest failing case's
 anatomy), where no well-known mistake explains the failure)."""
+
+
+_DTYPE_REASON = re.compile(r"^\w+: dtype \w+")
+
+
+def failed_on(reason: str, warnings: Iterable[str], error_ratio: float | None) -> str:
+    """What a failing check failed on when its values are within tolerance (error ratio ≤ 1),
+    which its error cannot show: "dtype" (an array of another dtype), "warned" (the call
+    emitted numeric warnings), both, or "" (its values are what is wrong, or it has none)."""
+    if error_ratio is None or error_ratio > 1:
+        return ""
+    kinds = (["dtype"] if _DTYPE_REASON.match(reason) else []) + (
+        ["warned"] if list(warnings) else [])
+    return ", ".join(kinds)
 
 
 @dataclass(frozen=True)
@@ -419,7 +434,8 @@ def _cell(results: Iterable[Result]) -> str:
     The counts are of checked cases (a property-mode result counts its examples; drawn cases the
     backend skipped are added as ``+N skip``). The error is the largest of the failures where
     there are any (none shown if no failure has values to compare: it raised, or returned another
-    shape or no array), else of the passes. Timeouts are ``TIMEOUT n/total``, or ``+n timeout``
+    shape or no array; ``dtype`` or ``warned`` where every failure's values are within tolerance,
+    see failed_on), else of the passes. Timeouts are ``TIMEOUT n/total``, or ``+n timeout``
     after the failures; expected failures (--xfail) ``+n xfail``; passes judged under declared
     conventions add ``(n declared: ...)``.
     """
@@ -437,6 +453,9 @@ def _cell(results: Iterable[Result]) -> str:
         r for r in checked if r.status != "xfail"]
     errors = [r.max_abs_error for r in judged if r.max_abs_error is not None]
     worst = f"  {max(errors):.1e}" if errors else ""
+    on = {failed_on(r.reason, r.warnings, r.error_ratio) for r in judged} if failed else set()
+    if on and "" not in on:               # every failure's values within tolerance: say why
+        worst = f"  {', '.join(sorted(on))}"
     total = sum(r.examples for r in checked)
     skipped = len(results) - len(checked) + sum(r.skipped_examples for r in checked)
     tail = (f" +{xfailed} xfail" if xfailed else "") + (f" +{skipped} skip" if skipped else "")

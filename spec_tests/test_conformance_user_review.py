@@ -406,3 +406,118 @@ def test_a_terminal_gets_wrapped_and_coloured_output_and_a_file_the_same_bytes(
         line if line.startswith("relu ") else wrap(line, 70) for line in text.split("\n")))
     assert max(len(line) for line in unstyled.splitlines() if not line.startswith(
         "relu ")) <= 70 < max(len(line) for line in text.splitlines())
+
+
+# ---------------------------------------------------------------- 13: the scoreboard
+# a float32 run that fails on dtype only, a softmax that overflows to nan, a sigmoid that warns
+dtype_only = types.SimpleNamespace(
+    relu=lambda x: np.maximum(x, 0),
+    relu_backward=lambda dy, x: (dy * (x > 0)).astype(np.float64),
+    softmax=lambda x: np.exp(x) / np.exp(x).sum(axis=-1, keepdims=True),
+    sigmoid=lambda x: 1 / (1 + np.exp(-x)))
+
+
+def test_a_failure_within_tolerance_says_what_it_failed_on_in_the_terminal_table() -> None:
+    from conformance.runner import run
+
+    report = run(dtype_only, ops=["relu", "softmax", "sigmoid"], dtype="float32")
+    rows = {line.split()[0]: line for line in report.table().splitlines()[2:]}
+    assert rows["relu"].split()[4:7] == ["FAIL", "4/4", "dtype"]       # not 0.0e+00
+    assert rows["sigmoid"].split()[1:4] == ["FAIL", "1/5", "warned"]
+    assert rows["softmax"].split()[1:3] == ["FAIL", "2/6"]               # nan: no error shown
+
+
+def _wide_board(dtype_reason: str) -> Any:
+    """Eight backends in two dtypes, long versions, xfails and forward-only cells, and a float32
+    run that fails on dtype only, as docs/scoreboard.html holds them."""
+    from conformance.matrix import Run, Scoreboard
+    from spec_tests.test_conformance_matrix import report, result
+
+    runs = []
+    for i, backend in enumerate(["numpy", "torch", "jax", "onnxruntime", "onnx-reference",
+                                 "keras", "tinygrad", "mygrad"]):
+        for dtype in ("float64", "float32"):
+            results = [result(op, "pass", 0.003, check=check) for op in ("step", "relu",
+                                                                         "cross_entropy")
+                       for check in ("forward", "gradient")]
+            if i == 4:
+                results = [result("cross_entropy", "xfail", None, case=f"{n:02}")
+                           for n in range(12)] + [result("relu", "skip", None,
+                                                         check="gradient")] + results
+            if i == 7 and dtype == "float32":
+                results.append(result("relu", "fail", 0.005, case="07", check="gradient",
+                                      reason=dtype_reason))
+            runs.append(Run(backend, dtype, report=report(
+                backend, dtype, results, version="1.32.0 (onnx 1.23.2, opset 21)"), seconds=1))
+    return Scoreboard(runs, command="nnspec matrix --out docs", generated="2026-12-05 01:00 UTC")
+
+
+def _dtype_reason() -> str:
+    """The reason the harness gives a float64 array in a float32 run (from a real check)."""
+    from conformance.runner import run
+
+    failed = run(dtype_only, ops=["relu"], dtype="float32").failures()
+    return next(r.reason for r in failed if r.case.source == "golden")
+
+
+def test_a_dtype_only_failure_is_named_and_plotted_apart_from_the_passes() -> None:
+    from conformance.matrix import _cell_text, svg_plot
+
+    board = _wide_board(_dtype_reason())
+    mygrad32 = board.ran[-1]
+    cell = board.cell(mygrad32, "relu")
+    assert cell is not None and _cell_text(cell) == ("✗ fail 1/3", "dtype", "")
+    svg = svg_plot(board)
+    ticks = re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="middle" '
+                       r'fill="#444444">([^<]+)</text>', svg)
+    none = re.search(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="middle" '
+                     r'fill="#8c1a10">no ratio</text>', svg)
+    assert none is not None and ticks
+    last = max(float(x) for x, _ in ticks)
+    # the last tick's label (3 characters) and "no ratio" (8), about 7 px each, well apart
+    assert float(none.group(1)) - last >= 7 * (3 + 8) / 2 + 12
+    # the dtype failure's marker sits in that column, not among the passes
+    failing = re.search(r'<a href="#[^"]+"><g><polygon points="([\d.]+),', svg)
+    assert failing is not None and abs(float(failing.group(1)) - float(none.group(1))) < 2
+    assert "failed on: dtype (its values are within tolerance)" in svg
+    # the dtypes' key is drawn in no backend's colour
+    key = re.findall(r'fill="(#[0-9a-f]{6})" stroke="#222222"', svg)
+    backends = set(re.findall(r'<circle cx="[\d.]+" cy="16\.0" r="5\.0" fill="(#[0-9a-f]{6})"',
+                              svg))
+    assert key and len(backends) == 8 and not set(key) & backends
+
+
+CHROMIUM = __import__("shutil").which("chromium") or __import__("shutil").which(
+    "chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install "
+                    "chromium; .ci/run installs it)")
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_the_results_table_of_sixteen_runs_fits_a_1280_pixel_window(
+        width: int, tmp_path: Path) -> None:
+    """In headless Chromium, the page's results table (8 backends × 2 dtypes) is no wider than
+    its box: no column behind a scrollbar. A copy of the page measures itself in a script (the
+    page has none)."""
+    import subprocess
+
+    from conformance.matrix import html_page
+
+    page = html_page(_wide_board(_dtype_reason()))
+    probe = ("<script>const box = document.querySelector('#results + p + .scroll');"
+             "const sub = document.querySelector('#results + p');"
+             "document.title = [box.scrollWidth, box.clientWidth, sub.scrollWidth, "
+             "sub.clientWidth, document.documentElement.scrollWidth].join(' ');</script>")
+    path = tmp_path / "page.html"
+    path.write_text(page.replace("</body>", probe + "</body>"), encoding="utf-8")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run",
+             "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}",
+             f"--window-size={width},1000", "--dump-dom", path.as_uri()]
+    done = subprocess.run([str(CHROMIUM), *flags], capture_output=True, text=True, timeout=180,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    title = re.search(r"<title>([\d ]+)</title>", done.stdout)
+    assert title is not None, done.stdout[:500]
+    table, box, caption, caption_box, page_width = map(int, title.group(1).split())
+    assert table <= box and caption <= caption_box and page_width <= width, title.group(1)
