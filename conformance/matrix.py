@@ -301,9 +301,8 @@ class Cell:
 
     @property
     def failed_on(self) -> str:
-        """What a detailed cell's checks failed on where every one's values are within
-        tolerance, which its ratio cannot show (``dtype``, ``warned``; report.failed_on), else
-        ""."""
+        """What a detailed cell's checks failed on where its ratio cannot show it (``dtype``,
+        ``warned``, ``nan``, ``inf``: every one of them so; report.failed_on), else ""."""
         if not self.look.detailed:
             return ""
         on = {failed_on(str(r.get("reason", "")), _warnings(r), _ratio(r))
@@ -507,7 +506,7 @@ def ratio_text(ratio: float | None) -> str:
 
 def _cell_text(cell: Cell | None) -> tuple[str, str, str]:
     """(symbol and status, ratio, what was skipped besides) of a table cell; in place of the
-    ratio, what its failures failed on where their values are within tolerance (``dtype``)."""
+    ratio, what its failures failed on where the ratio cannot show it (``dtype``, ``nan``)."""
     if cell is None:
         return "", "", ""
     label = cell.status
@@ -615,8 +614,8 @@ def markdown(board: Scoreboard, *, plot: str | None = "scoreboard.svg",
            "Each backend and dtype ran as its own `nnspec run` (golden and slide cases, forward "
            "and gradients). A cell is the op's status for that run and its **worst error as a "
            "fraction of its tolerance** (≤ 1 passes; `exact`: no error at all; `dtype`, "
-           "`warned`: what its failures failed on where their values are within it), and in "
-           "brackets "
+           "`warned`, `nan`, `inf`: what its failures failed on where the ratio cannot show "
+           "it), and in brackets "
            "what the backend does not implement besides (forward only: no gradient; +N skip: N "
            "checks); a failing cell links to its checks' reasons, diagnoses and a reproducer."
            + (f" [The HTML page]({page}) has all of it on one page." if page else "")
@@ -826,7 +825,7 @@ def svg_plot(board: Scoreboard, *, links: bool = True, width: int = 1080) -> str
             tip = (f"{op}, {run.backend} {run.dtype}: {cell.status}, worst error ÷ tolerance "
                    f"{ratio_text(cell.ratio) or 'none (no values)'} ({cell.summary()})")
             if cell.failed_on:
-                tip += f"; failed on: {cell.failed_on} (its values are within tolerance)"
+                tip += f"; failed on: {cell.failed_on}"
             body = f"<g>{mark}<title>{html.escape(tip)}</title></g>"
             failure = board.failure(run, op)
             if links and failure is not None:
@@ -922,10 +921,11 @@ def html_page(board: Scoreboard) -> str:
                  f'<div class="plot">{svg_plot(board)}</div>',
                  '<h2 id="results">Results</h2>',
                  '<p class="sub">Each cell: the op\'s status for that run, under it the worst '
-                 "error ÷ tolerance (≤ 1 passes), or what its failures failed on where their "
-                 "values are within it (<i>dtype</i>, <i>warned</i>), and what the backend does "
-                 "not implement besides (<i>forward only</i>: no gradient; <i>+N skip</i>: N "
-                 "checks).</p>", '<div class="scroll">', _html_matrix(board), "</div>"]
+                 "error ÷ tolerance (≤ 1 passes), or what its failures failed on where the ratio "
+                 "cannot show it (<i>dtype</i>, <i>warned</i>, <i>nan</i>, <i>inf</i>), and what "
+                 "the backend does not implement besides (<i>forward only</i>: no gradient; "
+                 "<i>+N skip</i>: N checks).</p>", '<div class="scroll">', _html_matrix(board),
+                 "</div>"]
     else:
         body.append('<h2 id="results">Results</h2><p>No backend produced a report.</p>')
     body += ['<h2 id="backends">Backends</h2>', '<div class="scroll">', _html_runs(board),

@@ -56,13 +56,20 @@ anatomy), where no well-known mistake explains the failure)."""
 
 
 _DTYPE_REASON = re.compile(r"^\w+: dtype \w+")
+_NOT_FINITE = re.compile(r"^\w+: \d+ (nan|inf)(?: and \d+ (inf))? where finite values are "
+                         r"expected")
 
 
 def failed_on(reason: str, warnings: Iterable[str], error_ratio: float | None) -> str:
-    """What a failing check failed on when its values are within tolerance (error ratio ≤ 1),
-    which its error cannot show: "dtype" (an array of another dtype), "warned" (the call
-    emitted numeric warnings), both, or "" (its values are what is wrong, or it has none)."""
-    if error_ratio is None or error_ratio > 1:
+    """What a failing check failed on where its error cannot show it: with values within
+    tolerance (error ratio ≤ 1) "dtype" (an array of another dtype), "warned" (the call emitted
+    numeric warnings) or both; with no ratio, "nan", "inf" or "nan, inf" (where finite values are
+    expected); else "" (its values are what is wrong, or it raised, or returned another
+    shape)."""
+    if error_ratio is None:
+        found = _NOT_FINITE.match(reason)
+        return ", ".join(k for k in found.groups() if k) if found else ""
+    if error_ratio > 1:
         return ""
     kinds = (["dtype"] if _DTYPE_REASON.match(reason) else []) + (
         ["warned"] if list(warnings) else [])
@@ -434,7 +441,7 @@ def _cell(results: Iterable[Result]) -> str:
     The counts are of checked cases (a property-mode result counts its examples; drawn cases the
     backend skipped are added as ``+N skip``). The error is the largest of the failures where
     there are any (none shown if no failure has values to compare: it raised, or returned another
-    shape or no array; ``dtype`` or ``warned`` where every failure's values are within tolerance,
+    shape or no array; ``dtype``, ``warned``, ``nan`` or ``inf`` where every failure failed so,
     see failed_on), else of the passes. Timeouts are ``TIMEOUT n/total``, or ``+n timeout``
     after the failures; expected failures (--xfail) ``+n xfail``; passes judged under declared
     conventions add ``(n declared: ...)``.
