@@ -474,9 +474,11 @@ def test_progress_shows_on_a_terminal_and_is_cleared() -> None:
     assert text[:table].endswith("\r\x1b[K\n")              # cleared before the table
 
 
-def test_no_progress_when_not_a_terminal_or_quiet() -> None:
+def test_no_progress_when_not_a_terminal_or_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
     code, text = nnspec("run", "--ops", "relu")
     assert code == 0 and "\r" not in text and "checks done" not in text
+    monkeypatch.setenv("NO_COLOR", "1")      # (a terminal's colour and wrapping:
+    monkeypatch.setenv("COLUMNS", "300")     # test_conformance_user_review)
     out = _Terminal()
     assert main(["run", "--ops", "relu", "-q"], out=out) == 0
     assert "\r" not in out.getvalue() and out.getvalue().startswith("PASSED: ")
