@@ -66,8 +66,20 @@ BUILTIN: dict[str, str] = {
     "mygrad": "conformance.adapters.mygrad_backend:MyGradBackend",
 }
 """The adapters shipped with nnspec, by name."""
-FRAMEWORKS = {"torch": "torch", "jax": "jax"}
-"""The package each shipped adapter needs (not a dependency of nnspec: the light install)."""
+FRAMEWORKS: dict[str, tuple[tuple[str, ...], str]] = {
+    "torch": (("torch",), "pip install torch==2.13.0 (pinned: an unpinned torch pulls a "
+              "multi-GB CUDA build; where that version is no CPU build, add --index-url "
+              "https://download.pytorch.org/whl/cpu, as README.md's set-up says)"),
+    "jax": (("jax", "jaxlib"), "pip install jax"),
+    "keras": (("keras", "jax", "jaxlib"), "pip install keras==3.15.1 jax"),
+    "tinygrad": (("tinygrad",), "pip install tinygrad==0.14.0 (and clang, for its CPU "
+                 "device)"),
+    "mygrad": (("mygrad",), "pip install mygrad==2.5.0"),
+    "onnxruntime": (("onnx", "onnxruntime"), "pip install onnx onnxruntime"),
+    "onnx-reference": (("onnx",), "pip install onnx"),
+}
+"""The packages each shipped adapter needs (not dependencies of nnspec: the light install) and
+the command that installs them (the versions pyproject.toml's extras pin; torch's CPU build)."""
 
 GradientStyle = Literal["backward", "vjp"]
 
@@ -104,10 +116,16 @@ class Bound:
 
     @property
     def version(self) -> str:
-        for attr in ("version", "__version__"):
-            value = getattr(self.obj, attr, None)
-            if isinstance(value, str):
-                return value
+        """The backend's ``version`` or ``__version__`` string; for an object that has neither
+        (an instance of a class, ``mybackend:Backend``), its module's ``__version__``; else
+        "unknown"."""
+        module = sys.modules.get(getattr(type(self.obj), "__module__", None) or "")
+        owners = [self.obj] if inspect.ismodule(self.obj) else [self.obj, module]
+        for owner in owners:
+            for attr in ("version", "__version__"):
+                value = getattr(owner, attr, None)
+                if isinstance(value, str):
+                    return value
         return "unknown"
 
     @property
@@ -329,7 +347,10 @@ def _import(target: str) -> Any:
         try:
             obj = getattr(obj, part)
         except AttributeError:
-            raise BackendError(f"{module_name!r} has no attribute {attr!r}") from None
+            names = {n.lower(): n for n in dir(obj) if not n.startswith("_")}
+            close = difflib.get_close_matches(part.lower(), names, n=1, cutoff=0.75)
+            maybe = f" (did you mean {names[close[0]]!r}?)" if close else ""
+            raise BackendError(f"{module_name!r} has no attribute {attr!r}{maybe}") from None
     return obj
 
 
@@ -417,11 +438,12 @@ def load_backend(backend: Any = "numpy", *, device: str | None = None) -> Bound:
     try:
         obj = _import(target)
     except BackendError as exc:
-        framework = FRAMEWORKS.get(name)
-        missing = f"No module named '{framework}'"
-        if framework is not None and missing in str(exc):
-            raise BackendError(f"backend {name!r} needs {framework}, which is not installed "
-                               f"here ({missing}): pip install {framework}") from None
+        packages, install = FRAMEWORKS.get(name, ((), ""))
+        for package in packages:
+            missing = f"No module named '{package}'"
+            if missing in str(exc):
+                raise BackendError(f"backend {name!r} needs {package}, which is not installed "
+                                   f"here ({missing}): {install}") from None
         raise
     if inspect.isclass(obj):
         factory: Callable[..., Any] = obj

@@ -3,7 +3,7 @@
     nnspec run [--backend NAME] [--ops OPS] [--dtype float64|float32] [--require [OPS]]
                [--property [--examples N] [--seed S] [--reproducers DIR]]
                [--timeout SECONDS] [--isolate] [--json PATH] [--junit PATH] [--device DEV]
-               [--max-failures N] [-q | -v]
+               [--max-failures N] [-q | -v | -vv]
     nnspec list [--backend NAME] [--markdown]
     nnspec explain OP
     nnspec matrix [--backend NAME ...] [--dtype float64,float32] [--ops OPS] [--timeout SECONDS]
@@ -16,15 +16,22 @@ stopped the run (the table and summary show what ran).
 ``nnspec matrix`` (conformance.matrix) exits 0 once it has written its pages, whatever the checks
 found, and 2 for a usage error.
 
-On a terminal, without -q or -v, one line shows the check running and how many are done.
+On a terminal, without -q or -v, one line shows the check running and how many are done; long
+lines are wrapped to its width, under a hanging indent that keeps a failure's findings under its
+FAIL line, and FAIL is red (not with NO_COLOR set). Elsewhere (a file, a pipe) the output is
+plain, unwrapped text.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import inspect
 import io
 import os
+import re
 import select
+import shutil
 import signal
 import sys
 import textwrap
@@ -72,6 +79,67 @@ def _is_terminal(out: TextIO) -> bool:
         return out.isatty()
     except (AttributeError, ValueError):  # pragma: no cover - a closed or odd stream
         return False
+
+
+STATUS_WORDS = ("FAIL", "PASS", "SKIP", "TIMEOUT", "XFAIL", "XPASS")
+"""The words a check's line starts with (Result.line)."""
+RED, GREEN, RESET = "\033[31m", "\033[32m", "\033[0m"
+_BAD = re.compile(r"^(\s*)(FAIL|TIMEOUT|XPASS)(?= )", re.M)             # a check's line
+_BAD_CELL = re.compile(r"(?<=  )(FAIL|TIMEOUT|XPASS)(?= \d)")          # a table's cell
+_VERDICT = re.compile(r"^(FAILED|INTERRUPTED|NOTHING CHECKED|PASSED)(?=: )", re.M)
+
+
+def wrap(text: str, width: int) -> str:
+    """``text`` with each line longer than ``width`` wrapped at spaces, under a hanging indent
+    that keeps it in its group: a check's line (``FAIL relu[...]: ...``, indented by n) goes on
+    at n + 7, two columns right of the findings printed under it (at n + 5); any other line at
+    its own indent + 2. Words are not split (a longer one overflows), a reproducer's code (the
+    lines after ``reproducer:``) is left as it is. Lines that fit are unchanged."""
+    lines: list[str] = []
+    verbatim = False
+    for line in text.split("\n"):
+        if verbatim or len(line) <= width:
+            lines.append(line)
+        else:
+            body = line.lstrip(" ")
+            lead = len(line) - len(body)
+            hang = lead + (7 if body.split(" ", 1)[0] in STATUS_WORDS else 2)
+            lines += textwrap.wrap(body, width=width, initial_indent=" " * lead,
+                                   subsequent_indent=" " * hang, break_long_words=False,
+                                   break_on_hyphens=False) or [line]
+        verbatim = verbatim or line.strip() == "reproducer:"
+    return "\n".join(lines)
+
+
+def colour(text: str, table: bool = False) -> str:
+    """``text`` with a check's FAIL, TIMEOUT or XPASS (at the start of a line, or a table's
+    cells with ``table``) and a summary's FAILED in red, its PASSED in green."""
+    red = f"\\1{RED}\\2{RESET}"
+    text = _BAD_CELL.sub(f"{RED}\\1{RESET}", text) if table else _BAD.sub(red, text)
+    return _VERDICT.sub(lambda m: f"{GREEN if m[1] == 'PASSED' else RED}{m[1]}{RESET}", text)
+
+
+def _terminal(out: TextIO) -> tuple[int, bool] | None:
+    """(width, colour) when ``out`` is a terminal, else None; colour unless NO_COLOR is set
+    (https://no-color.org) or TERM is dumb."""
+    if not _is_terminal(out):
+        return None
+    try:
+        width = os.get_terminal_size(out.fileno()).columns
+    except (OSError, ValueError, io.UnsupportedOperation):   # not a file (a test's stream)
+        width = shutil.get_terminal_size().columns
+    plain = bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
+    return max(width, 40), not plain
+
+
+def _emit(text: str, out: TextIO, table: bool = False) -> None:
+    """Print ``text``: on a terminal wrapped to its width (not a table) and coloured (see wrap
+    and colour); anywhere else (a file, a pipe, CI, a test's stream) exactly as it is."""
+    if (term := _terminal(out)) is not None:
+        width, coloured = term
+        text = text if table else wrap(text, width)
+        text = colour(text, table) if coloured else text
+    print(text, file=out)
 
 
 class _Status:
@@ -212,7 +280,6 @@ def _parser() -> argparse.ArgumentParser:
                             "same cases)")
     run_p.add_argument("--reproducers", metavar="DIR",
                        help="with --property, also write each failure's reproducer to DIR")
-    run_p.set_defaults(parser=run_p)       # for its own usage line in _check_run_args
     run_p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                        help=f"time limit of one backend call (default {DEFAULT_TIMEOUT:g} s; "
                             f"0: none)")
@@ -232,7 +299,8 @@ def _parser() -> argparse.ArgumentParser:
                             "wildcards); a listed check that passes fails the run")
     verbosity = run_p.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print the summary only")
-    verbosity.add_argument("-v", "--verbose", action="store_true", help="print every check")
+    verbosity.add_argument("-v", "--verbose", action="count", default=0,
+                           help="print every check that ran (-vv: the skipped ones too)")
 
     list_p = sub.add_parser("list", help="the contract's ops, and which a backend implements")
     list_p.add_argument("--backend", metavar="NAME", default="numpy",
@@ -275,7 +343,24 @@ def _parser() -> argparse.ArgumentParser:
     matrix_p.add_argument("--xfail-dir", metavar="DIR", default=None,
                           help="run each backend with DIR/<backend>.txt as its expected-failures "
                                "list (nnspec run --xfail), where there is one")
+    for name, sub_parser in sub.choices.items():    # its own usage line for its errors
+        sub_parser.set_defaults(parser=sub_parser, command=name)
     return parser
+
+
+def _unrecognized(parser: argparse.ArgumentParser, extras: list[str]) -> str:
+    """``unrecognized arguments: --exmaples 5 (did you mean --examples?)``: the arguments no
+    option of ``parser`` took, with the option each misspelt one is closest to."""
+    options = [o for action in parser._actions for o in action.option_strings
+               if o.startswith("--")]
+    guesses = []
+    for extra in extras:
+        name = extra.partition("=")[0]
+        if name.startswith("--") and (close := difflib.get_close_matches(name, options, n=1,
+                                                                        cutoff=0.75)):
+            guesses.append(close[0])
+    maybe = f" (did you mean {' or '.join(dict.fromkeys(guesses))}?)" if guesses else ""
+    return f"unrecognized arguments: {' '.join(extras)}{maybe}"
 
 
 # ---------------------------------------------------------------- run
@@ -314,12 +399,12 @@ def _run_loaded(args: argparse.Namespace, backend: str, target: Target,
                   "against its golden and slide cases.", file=out)
         mode = (f"; property mode: {args.examples} examples per op, seed "
                 f"{args.seed}" if args.property else "")
-        print(f"nnspec {reference.__version__} (spec {reference.SPEC_VERSION}): backend "
-              f"{backend}, {args.dtype}{mode}", file=out)
+        _emit(f"nnspec {reference.__version__} (spec {reference.SPEC_VERSION}): backend "
+              f"{backend}, {args.dtype}{mode}", out)
         if declared:
-            print(f"declared conventions: {', '.join(f'{k}={v}' for k, v in declared.items())} "
+            _emit(f"declared conventions: {', '.join(f'{k}={v}' for k, v in declared.items())} "
                   f"({says(declared.items())}): the cases they change are checked under them",
-                  file=out)
+                  out)
         if args.xfail is not None:
             n = len(args.xfail.entries)
             print(f"expected failures: {args.xfail.source} ({n} entr"
@@ -328,8 +413,10 @@ def _run_loaded(args: argparse.Namespace, backend: str, target: Target,
     status = _Status(out) if not (args.quiet or args.verbose) and _is_terminal(out) else None
 
     def progress(result: Result) -> None:
-        print(result.explain(reproducer=args.reproducers is None) if result.status == "fail"
-              else result.line(), file=out)
+        if result.status == "skip" and args.verbose < 2:    # the table names the ops skipped
+            return
+        _emit(result.explain(reproducer=args.reproducers is None) if result.status == "fail"
+              else result.line(), out)
 
     def before(case: Case, check: str | None) -> None:
         what = (f"{case.op}[{check}-{case.source}-{case.name}]" if check is not None else
@@ -349,7 +436,7 @@ def _run_loaded(args: argparse.Namespace, backend: str, target: Target,
         status.clear()
     if not args.quiet:
         print(file=out)
-        print(report.table(), file=out)
+        _emit(report.table(), out, table=True)
         if report.problems() and not args.verbose:
             _print_failures(report.problems(), args.max_failures, out,
                             written=args.reproducers is not None)
@@ -364,10 +451,8 @@ def _run_loaded(args: argparse.Namespace, backend: str, target: Target,
         except OSError as exc:
             unwritten.append(f"nnspec: error: cannot write {path}: {exc.strerror or exc}")
     if report.skipped and isinstance(target, Bound) and (misses := target.near_misses()):
-        names = ", ".join(f"{have} → {want}" for have, want in sorted(misses.items()))
-        print(f"hint: some functions look misnamed ({names}): nnspec calls the contract's "
-              f"names exactly (nnspec list)", file=out)
-    print(report.summary(), file=out)
+        _print_near_misses(target, misses, out)
+    _emit(report.summary(), out)
     for message in unwritten:
         print(message, file=sys.stderr)
     checked = report.passed or report.failed or report.xfailed  # nothing checked: no pass
@@ -378,6 +463,41 @@ def _run_loaded(args: argparse.Namespace, backend: str, target: Target,
     if unwritten:
         return EXIT_USAGE
     return EXIT_OK if report.ok and checked else EXIT_FAILED
+
+
+LAYER_CLASSES = "README.md, \"Layer classes that cache: wrap them\""
+"""Where the README shows how to wrap layer classes (a hint points there)."""
+
+
+def _print_near_misses(bound: Bound, misses: dict[str, str], out: TextIO) -> None:
+    """The hints for a backend's near misses: functions to rename, and classes named as ops
+    (``Linear`` → linear), which no renaming makes callable as the contract calls them; beside
+    those classes, the functions of the backend that do have a contract name (a helper
+    ``sigmoid(z)`` of the layers), as they are checked as the contract's ops."""
+    classes = {have: want for have, want in misses.items()
+               if inspect.isclass(getattr(bound.obj, have, None))}
+    if functions := sorted((h, w) for h, w in misses.items() if h not in classes):
+        names = ", ".join(f"{have} → {want}" for have, want in functions)
+        _emit(f"hint: some functions look misnamed ({names}): nnspec calls the contract's "
+              f"names exactly (nnspec list)", out)
+    if not classes:
+        return
+    first = min(classes, key=lambda have: list(OPS).index(classes[have]))   # the simplest op
+    them = "is a class" if len(classes) == 1 else "are classes"
+    _emit(f"hint: {', '.join(sorted(classes))} {them}: nnspec calls functions (or methods of "
+          f"one backend object) with the contract's names and signatures, e.g. "
+          f"{op_spec(classes[first]).signature()} and "
+          f"{op_spec(classes[first]).backward_signature()}; renaming a class does not make it "
+          f"one. Wrap your layers' forward and backward in such functions ({LAYER_CLASSES})",
+          out)
+    taken = [op for op in OPS if inspect.isfunction(bound.forward_fn(op))
+             and op not in classes.values()]
+    if taken:
+        one = len(taken) == 1
+        _emit(f"hint: {bound.name}'s function{'' if one else 's'} {', '.join(taken)} "
+              f"{'is' if one else 'are'} checked as the contract's "
+              f"{', '.join(op_spec(op).signature() for op in taken)}, by name: a helper of your "
+              f"layers named so is taken for the op", out)
 
 
 def _print_failures(failures: list[Result], limit: int, out: TextIO,
@@ -400,12 +520,12 @@ def _print_failures(failures: list[Result], limit: int, out: TextIO,
                 f"lists them)")
     what = "failures and timeouts" if any(r.status == "timeout" for r in failures) else (
         "failures")
-    print(f"\n{what}{more}:", file=out)
+    _emit(f"\n{what}{more}:", out)
     for result in shown:
         text = result.explain(reproducer=not written)
         if (n := same[(result.case.op, result.reason)] - 1) > 0 and result in firsts:
             text += (f"\n     (and {n} more of {result.case.op}'s checks, for the same reason)")
-        print(textwrap.indent(text, "  "), file=out)
+        _emit(textwrap.indent(text, "  "), out)
 
 
 def _print_expected(report: Report, out: TextIO) -> None:
@@ -414,12 +534,24 @@ def _print_expected(report: Report, out: TextIO) -> None:
     if listed:
         print(f"\nexpected failures ({report.xfail_source}):", file=out)
         for r in listed:
-            print(f"  XFAIL {r.id}: {r.expected_failure}", file=out)
+            _emit(f"  XFAIL {r.id}: {r.expected_failure}", out)
     if report.stale:
-        print(f"\nstale entries of {report.xfail_source} (they match no check of this run; "
-              f"remove or fix them):", file=out)
+        _emit(f"\nstale entries of {report.xfail_source} (they match no check of this run; "
+              f"remove or fix them):", out)
         for entry in report.stale:
-            print(f"  {entry}", file=out)
+            _emit(f"  {entry}", out)
+    if not_run := report.listed_not_run():
+        _emit(f"\nlisted in {report.xfail_source} but not run (skipped: nothing confirms or "
+              f"refutes them here):", out)
+        groups: dict[tuple[str, str], list[Result]] = {}
+        for r in not_run:
+            groups.setdefault((r.case.op, r.expected_failure or ""), []).append(r)
+        for (op, why), results in groups.items():
+            ids = [r.id for r in results]
+            shown = ", ".join(ids) if len(ids) <= 3 else f"{len(ids)} checks of {op}"
+            reasons = "; ".join(dict.fromkeys(r.reason.removeprefix("not implemented: ")
+                                              for r in results))
+            _emit(f"  {shown}: {reasons} (listed: {why})", out)
 
 
 def _print_diagnoses(failures: list[Result], out: TextIO) -> None:
@@ -437,7 +569,7 @@ def _print_diagnoses(failures: list[Result], out: TextIO) -> None:
     print("\ndiagnoses:", file=out)
     for kind, n in counts.most_common():
         more = " (with each case's own numbers)" if alike[kind] > 1 else ""
-        print(f"  {n}× {first[kind]}{more}", file=out)
+        _emit(f"  {n}× {first[kind]}{more}", out)
 
 
 # ---------------------------------------------------------------- list
@@ -565,7 +697,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     parser = _parser()
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        if extras:                        # the command's own usage, and a close option named
+            args.parser.error(_unrecognized(args.parser, extras))
         args.argv = list(sys.argv[1:] if argv is None else argv)    # (matrix: its command)
         if args.command == "run":
             _check_run_args(args.parser, args)

@@ -15,8 +15,8 @@ symmetric kernel cannot tell convolution from correlation), distinct random weig
 ids, edge shapes (N = 1, T = 1, C = 1, 1×1 kernels, kernel = input size), ties only where ties
 are the point (step(0), relu'(0), the max-pool tie rule), and a case for every promise of
 stability: |x| from 30 to 1e4 for sigmoid and tanh, rows spanning ±800 and ±1e4 for softmax and
-cross-entropy, saturated gates for the recurrent ops (spec_tests/mutant_corpus/ holds the
-realistic mistakes each of them kills).
+cross-entropy, saturated gates (RNN: tanh) for the recurrent ops (spec_tests/mutant_corpus/
+holds the realistic mistakes each of them kills).
 """
 
 from __future__ import annotations
@@ -261,7 +261,8 @@ def _recurrent(op: str, gates: int) -> Planner:
             inputs["c0"] = _normal(rng, (n, h), 0.5)
         inputs |= {"w_ih": _normal(rng, (g, d), 0.6), "w_hh": _normal(rng, (g, h), 0.6),
                    "b_ih": _normal(rng, (g,), 0.5), "b_hh": _normal(rng, (g,), 0.5)}
-        return Draft(f"{op}: {about}; every gate its own random weights", inputs)
+        weights = "every gate its own random weights" if gates > 1 else "random weights"
+        return Draft(f"{op}: {about}; {weights}", inputs)   # (an RNN has no gates)
     return Planner(len(sizes) + 1, plan)
 
 
@@ -281,7 +282,8 @@ def _saturated(rng: Rng, op: str, gates: int) -> Draft:
         inputs["c0"] = _normal(rng, (n, h), 0.5)
     inputs |= {"w_ih": _normal(rng, (g, d), 0.6), "w_hh": _normal(rng, (g, h), 0.6),
                "b_ih": _normal(rng, (g,), 0.5), "b_hh": _normal(rng, (g,), 0.5)}
-    return Draft(f"{op}: saturated gates: an input of ±1e4 at step 0 and ±800 at step 1 "
+    saturated = "saturated gates" if gates > 1 else "a saturated tanh"
+    return Draft(f"{op}: {saturated}: an input of ±1e4 at step 0 and ±800 at step 1 "
                  f"(pre-activations in the thousands and hundreds), ordinary steps after", inputs)
 
 

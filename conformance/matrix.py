@@ -50,7 +50,7 @@ import reference
 from conformance.contract import OPS
 from conformance.conventions import says
 from conformance.isolation import DEFAULT_RUN_TIMEOUT
-from conformance.report import SCHEMA_NAME
+from conformance.report import SCHEMA_NAME, failed_on
 
 __all__ = [
     "DEFAULT_RUN_TIMEOUT",
@@ -299,6 +299,16 @@ class Cell:
             return "forward only"
         return f"+{len(skipped)} skip"
 
+    @property
+    def failed_on(self) -> str:
+        """What a detailed cell's checks failed on where its ratio cannot show it (``dtype``,
+        ``warned``, ``nan``, ``inf``: every one of them so; report.failed_on), else ""."""
+        if not self.look.detailed:
+            return ""
+        on = {failed_on(str(r.get("reason", "")), _warnings(r), _ratio(r))
+              for r in self.results if _status(r) == self.status}
+        return "" if "" in on else ", ".join(sorted(on))
+
     def summary(self) -> str:
         """``"2 fail, 20 pass, 4 skip"``, highest rank first."""
         order = sorted(self.counts, key=lambda s: -look(s).rank)
@@ -310,6 +320,11 @@ def _status(result: dict[str, Any]) -> str:
     variant (its ``declared``, schema 5) is "declared"."""
     status = str(result.get("status", "unknown"))
     return "declared" if status == "pass" and result.get("declared") else status
+
+
+def _warnings(result: dict[str, Any]) -> list[str]:
+    value = result.get("warnings")
+    return [str(w) for w in value] if isinstance(value, list) else []
 
 
 def _ratio(result: dict[str, Any]) -> float | None:
@@ -490,14 +505,15 @@ def ratio_text(ratio: float | None) -> str:
 
 
 def _cell_text(cell: Cell | None) -> tuple[str, str, str]:
-    """(symbol and status, ratio, what was skipped besides) of a table cell."""
+    """(symbol and status, ratio, what was skipped besides) of a table cell; in place of the
+    ratio, what its failures failed on where the ratio cannot show it (``dtype``, ``nan``)."""
     if cell is None:
         return "", "", ""
     label = cell.status
     if cell.look.detailed:
         label += f" {cell.counts[cell.status]}/{len(cell.results)}"
-    return (f"{cell.look.symbol} {label}", ratio_text(cell.ratio if cell.checked else None),
-            cell.partial())
+    ratio = cell.failed_on or ratio_text(cell.ratio if cell.checked else None)
+    return f"{cell.look.symbol} {label}", ratio, cell.partial()
 
 
 def _declared(result: dict[str, Any]) -> str:
@@ -597,7 +613,9 @@ def markdown(board: Scoreboard, *, plot: str | None = "scoreboard.svg",
            "```", "",
            "Each backend and dtype ran as its own `nnspec run` (golden and slide cases, forward "
            "and gradients). A cell is the op's status for that run and its **worst error as a "
-           "fraction of its tolerance** (≤ 1 passes; `exact`: no error at all), and in brackets "
+           "fraction of its tolerance** (≤ 1 passes; `exact`: no error at all; `dtype`, "
+           "`warned`, `nan`, `inf`: what its failures failed on where the ratio cannot show "
+           "it), and in brackets "
            "what the backend does not implement besides (forward only: no gradient; +N skip: N "
            "checks); a failing cell links to its checks' reasons, diagnoses and a reproducer."
            + (f" [The HTML page]({page}) has all of it on one page." if page else "")
@@ -707,14 +725,16 @@ def svg_plot(board: Scoreboard, *, links: bool = True, width: int = 1080) -> str
     positive += [c.low for c in cells.values() if c and c.low and math.isfinite(c.low)]
     lo = max(_FLOOR, min(-4, math.floor(math.log10(min(positive))) if positive else -4))
     hi = min(8, max(2, math.ceil(math.log10(max(positive))) if positive else 2))
-    no_values = any(c and c.checked and c.ratio is None for c in cells.values())
+    no_values = any(c and c.checked and (c.ratio is None or c.failed_on)
+                    for c in cells.values())
     backends, dtypes = board.backends(), board.dtypes()
     colour = {b: _PALETTE[i % len(_PALETTE)] for i, b in enumerate(backends)}
     shape = {d: i for i, d in enumerate(dtypes)}
 
     left, right, step = 118, 18, 9 if len(ran) <= 8 else 7
     exact_x = left + 22
-    x0, x1 = left + 70, width - right - (70 if no_values else 16)
+    x0, x1 = left + 70, width - right - (92 if no_values else 16)   # (its last tick's label
+    #                                                          clear of the right column's)
     none_x = width - right - 32
     legend_h, axis_h = 30, 46
     band = max(1, len(ran)) * step + 10
@@ -739,7 +759,7 @@ def svg_plot(board: Scoreboard, *, links: bool = True, width: int = 1080) -> str
         x += 24 + 7.2 * len(b)
     x += 14
     for d in dtypes:
-        out.append(_marker(shape[d], x + 5, 16, 4.5, "#777777", "#777777"))
+        out.append(_marker(shape[d], x + 5, 16, 4.5, "#ffffff", "#222222"))  # (no backend's)
         out.append(f'<text x="{x + 14}" y="20">{html.escape(d)}</text>')
         x += 24 + 7.2 * len(d)
     # the failing side, the grid, the tolerance
@@ -775,9 +795,11 @@ def svg_plot(board: Scoreboard, *, links: bool = True, width: int = 1080) -> str
                f'stroke="#bbbbbb" stroke-dasharray="2,2"/>')
     if no_values:
         out.append(f'<text x="{none_x}" y="{plot_bottom + 16}" text-anchor="middle" '
-                   f'fill="#8c1a10">no values</text>')
+                   f'fill="#8c1a10">no ratio</text>')
+    what = ("; no ratio: a failure its ratio does not show: raised, wrong shape, dtype or "
+            "warned" if no_values else "")
     out.append(f'<text x="{(x0 + x1) / 2:.0f}" y="{plot_bottom + 36}" text-anchor="middle" '
-               f'fill="#222222">worst error ÷ tolerance (log scale; ≤ 1 passes)</text>')
+               f'fill="#222222">worst error ÷ tolerance (log scale; ≤ 1 passes{what})</text>')
     # the runs
     for i, op in enumerate(board.ops):
         for j, run in enumerate(ran):
@@ -786,13 +808,14 @@ def svg_plot(board: Scoreboard, *, links: bool = True, width: int = 1080) -> str
                 continue
             y = top + i * band + 5 + j * step + step / 2
             c = colour[run.backend]
-            if cell.ratio is None:
+            if cell.ratio is None or cell.failed_on:      # a failure its ratio cannot show
                 mx = float(none_x)
             elif cell.ratio == 0:
                 mx = float(exact_x)
             else:
                 mx = xpos(cell.ratio)
-            if cell.low is not None and cell.ratio and cell.low < cell.ratio:
+            if cell.low is not None and cell.ratio and cell.low < cell.ratio and (
+                    not cell.failed_on):
                 out.append(f'<line x1="{xpos(cell.low):.1f}" y1="{y:.1f}" x2="{mx:.1f}" '
                            f'y2="{y:.1f}" stroke="{c}" stroke-width="1.4" '
                            f'stroke-opacity="0.55"/>')
@@ -801,6 +824,8 @@ def svg_plot(board: Scoreboard, *, links: bool = True, width: int = 1080) -> str
                            "#000000" if bad else c)
             tip = (f"{op}, {run.backend} {run.dtype}: {cell.status}, worst error ÷ tolerance "
                    f"{ratio_text(cell.ratio) or 'none (no values)'} ({cell.summary()})")
+            if cell.failed_on:
+                tip += f"; failed on: {cell.failed_on}"
             body = f"<g>{mark}<title>{html.escape(tip)}</title></g>"
             failure = board.failure(run, op)
             if links and failure is not None:
@@ -815,7 +840,7 @@ _CSS = """
 :root { color-scheme: light; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial,
        sans-serif; color: #1d1d1f; margin: 0; background: #fafafa; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 60px; }
+main { max-width: 1240px; margin: 0 auto; padding: 24px 20px 60px; }
 h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 19px; margin: 34px 0 10px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
 h3 { font-size: 16px; margin: 0 0 8px; }
@@ -831,7 +856,10 @@ th, td { border: 1px solid #dcdcdc; padding: 4px 9px; text-align: left; vertical
 caption { caption-side: top; text-align: left; color: #555; font-size: 13px; padding: 0 0 6px; }
 table.matrix tbody th { vertical-align: middle; font-weight: 600; }
 thead th { background: #f0f0f0; font-weight: 600; }
-table.matrix td.c { text-align: center; white-space: nowrap; min-width: 84px; }
+table.matrix { font-size: 13px; }
+table.matrix th, table.matrix td { padding: 3px 5px; }
+table.matrix td.c { text-align: center; min-width: 52px; }
+table.matrix thead small { font-weight: 400; }
 table.matrix th.run { text-align: center; }
 table.matrix td .r { display: block; font-size: 12px; opacity: 0.85; }
 table.matrix td .p { display: block; font-size: 11px; font-style: italic; opacity: 0.75; }
@@ -891,7 +919,12 @@ def html_page(board: Scoreboard) -> str:
     if ran:
         body += ['<h2 id="plot">Error ratios per op and backend</h2>',
                  f'<div class="plot">{svg_plot(board)}</div>',
-                 '<h2 id="results">Results</h2>', '<div class="scroll">', _html_matrix(board),
+                 '<h2 id="results">Results</h2>',
+                 '<p class="sub">Each cell: the op\'s status for that run, under it the worst '
+                 "error ÷ tolerance (≤ 1 passes), or what its failures failed on where the ratio "
+                 "cannot show it (<i>dtype</i>, <i>warned</i>, <i>nan</i>, <i>inf</i>), and what "
+                 "the backend does not implement besides (<i>forward only</i>: no gradient; "
+                 "<i>+N skip</i>: N checks).</p>", '<div class="scroll">', _html_matrix(board),
                  "</div>"]
     else:
         body.append('<h2 id="results">Results</h2><p>No backend produced a report.</p>')
@@ -916,10 +949,7 @@ def _html_matrix(board: Scoreboard) -> str:
         else:
             groups.append((run.backend, 1))
     version = {r.backend: "version unknown" if r.version == "unknown" else r.version for r in ran}
-    rows = ['<table class="matrix">', "<caption>each cell: the op's status for that run, "
-            "under it the worst error ÷ tolerance (≤ 1 passes) and what the backend does not "
-            "implement besides (<i>forward only</i>: no gradient; <i>+N skip</i>: N checks)"
-            "</caption>", "<thead>",
+    rows = ['<table class="matrix">', "<thead>",
             '<tr><th rowspan="2">op</th>' + "".join(
                 f'<th class="run" colspan="{n}">{_h(b)}<br><small>{_h(version[b])}</small></th>'
                 for b, n in groups) + "</tr>",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from conformance.diagnosis import Named
     from conformance.narrowing import Narrowing
 
-__all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "Check", "Report", "Result", "Status"]
+__all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "Check", "Report", "Result", "Status", "failed_on"]
 
 Status = Literal["pass", "fail", "skip", "timeout", "xfail", "xpass"]
 """A check's outcome: "timeout" is a call that outlived its time limit (or a check not run
@@ -54,6 +55,27 @@ the backend is right, those under which it stays wrong, and the smallest failing
 anatomy), where no well-known mistake explains the failure)."""
 
 
+_DTYPE_REASON = re.compile(r"^\w+: dtype \w+")
+_NOT_FINITE = re.compile(r"^\w+: \d+ (nan|inf)(?: and \d+ (inf))? where finite values are "
+                         r"expected")
+
+
+def failed_on(reason: str, warnings: Iterable[str], error_ratio: float | None) -> str:
+    """What a failing check failed on where its error cannot show it: with values within
+    tolerance (error ratio ≤ 1) "dtype" (an array of another dtype), "warned" (the call emitted
+    numeric warnings) or both; with no ratio, "nan", "inf" or "nan, inf" (where finite values are
+    expected); else "" (its values are what is wrong, or it raised, or returned another
+    shape)."""
+    if error_ratio is None:
+        found = _NOT_FINITE.match(reason)
+        return ", ".join(k for k in found.groups() if k) if found else ""
+    if error_ratio > 1:
+        return ""
+    kinds = (["dtype"] if _DTYPE_REASON.match(reason) else []) + (
+        ["warned"] if list(warnings) else [])
+    return ", ".join(kinds)
+
+
 @dataclass(frozen=True)
 class Result:
     """The outcome of one check (forward or gradient) of one case, passing or not.
@@ -63,10 +85,11 @@ class Result:
     the derivative of its own forward and which of the two is wrong, and ``anatomy`` describes
     where and how each failing array is wrong (conformance.diagnosis); ``reproducer`` is a
     self-contained Python script that repeats a property-mode failure; ``examples`` is how many
-    cases the check covers (property mode: drawn cases); ``skipped_examples`` how many
-    drawn cases were skipped (NotImplementedError) besides. ``declared`` holds the conventions
-    (name, variant) the backend declares that changed what this check expects (it was judged
-    under them, conformance.conventions); ``expected_failure`` the reason the run's
+    cases the check covers (property mode: drawn cases); ``max_rel_error`` is None where the
+    relative error is undefined (every error sits where 0 is expected); ``skipped_examples``
+    how many drawn cases were skipped (NotImplementedError) besides. ``declared`` holds the
+    conventions (name, variant) the backend declares that changed what this check expects (it
+    was judged under them, conformance.conventions); ``expected_failure`` the reason the run's
     expected-failures list gives for it (status "xfail" or "xpass").
     """
 
@@ -93,6 +116,12 @@ class Result:
     skipped_examples: int = 0
     declared: tuple[tuple[str, str], ...] = ()
     expected_failure: str | None = None
+
+    def __post_init__(self) -> None:
+        # a relative error of 0 beside an absolute one that is not: every error sits where 0 is
+        # expected, where the relative error is undefined (the reason says so): None, not 0
+        if self.max_rel_error == 0.0 and self.max_abs_error:
+            object.__setattr__(self, "max_rel_error", None)
 
     @property
     def id(self) -> str:
@@ -234,6 +263,11 @@ class Report:
     def failures(self) -> list[Result]:
         return [r for r in self.results if r.status == "fail"]
 
+    def listed_not_run(self) -> list[Result]:
+        """The skipped checks the expected-failures list names (an op the backend lacks): listed
+        but not run, so neither an expected failure nor a stale entry."""
+        return [r for r in self.results if r.status == "skip" and r.expected_failure]
+
     def problems(self) -> list[Result]:
         """The failures, the timeouts and the unexpected passes, in the order they ran."""
         return [r for r in self.results if r.status in ("fail", "timeout", "xpass")]
@@ -250,33 +284,59 @@ class Report:
         if self.interrupted:
             verdict = "INTERRUPTED"
         declared = sum(r.status == "pass" and bool(r.declared) for r in self.results)
-        under = f" ({declared} under declared conventions)" if declared else ""
+        notes = [f"{declared} under declared conventions"] if declared else []
+        drawn = [r for r in self.results if r.case.source == "property"]
+        if passing := [r for r in drawn if r.status == "pass"]:  # one op and direction each
+            notes.append(f"{len(passing)} of them property checks, "
+                         f"{sum(r.examples for r in passing):,} drawn cases")
+        under = f" ({'; '.join(notes)})" if notes else ""
+        failing = sum(r.status == "fail" for r in drawn)
+        of_failed = f" ({failing} of them property checks)" if failing else ""
         extra = "".join(f", {n} {what}" for n, what in (
             (self.timed_out, "timed out"),
             (self.xfailed, f"expected failure{'s' * (self.xfailed != 1)} (--xfail)"),
             (self.xpassed, "passed unexpectedly (listed in --xfail)"),
             (len(self.stale), f"stale --xfail entr{'ies' if len(self.stale) != 1 else 'y'} "
-                              f"(matching no check)")) if n)
+                              f"(matching no check)"),
+            (len(self.listed_not_run()), "listed in --xfail but not run")) if n)
         return (f"{verdict}: {self.backend} {version}{device}, {self.dtype}: "
-                f"{self.passed} passed{under}, {self.failed} failed{extra}, {self.skipped} "
-                f"skipped (not implemented) in {self.seconds:.1f} s")
+                f"{self.passed} passed{under}, {self.failed} failed{of_failed}{extra}, "
+                f"{self.skipped} skipped (not implemented) in {self.seconds:.1f} s")
 
     def columns(self) -> list[str]:
         present = {r.column for r in self.results}
         return ["forward", "gradient", "slides"] + (["property"] if "property" in present
                                                     else [])
 
+    def not_implemented(self) -> list[str]:
+        """The ops every check of which was skipped: the backend does not implement them."""
+        return [op for op in self.ops
+                if (mine := [r for r in self.results if r.case.op == op])
+                and all(r.status == "skip" for r in mine)]
+
     def table(self) -> str:
-        """The op × forward/gradient/slides table: pass/fail/skip and the largest error."""
+        """The op × forward/gradient/slides table: pass/fail/skip and the largest error. The
+        ops the backend does not implement at all are one line under it, not rows of skips; in
+        property mode a line says what the property column counts."""
         cols = self.columns()
         rows = [["op", *cols]]
+        missing = self.not_implemented()
         for op in self.ops:
-            rows.append([op, *(_cell([r for r in self.results if r.case.op == op and
-                                      r.column == col]) for col in cols)])
+            if op not in missing:
+                rows.append([op, *(_cell([r for r in self.results if r.case.op == op and
+                                          r.column == col]) for col in cols)])
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
                  for row in rows]
         lines.insert(1, "  ".join("-" * w for w in widths))
+        if "property" in cols:
+            lines.append("(property: drawn cases, forward and gradient together; a check stops "
+                         "drawing at its first failing case, which it shrinks: FAIL n/m is n "
+                         "failing cases of the m drawn)")
+        if missing:
+            skipped = sum(r.case.op in missing for r in self.results)
+            lines.append(f"not implemented by the backend ({skipped} checks skipped): "
+                         f"{', '.join(missing)}")
         return "\n".join(lines)
 
     # ------------------------------------------------------------ files
@@ -381,7 +441,8 @@ def _cell(results: Iterable[Result]) -> str:
     The counts are of checked cases (a property-mode result counts its examples; drawn cases the
     backend skipped are added as ``+N skip``). The error is the largest of the failures where
     there are any (none shown if no failure has values to compare: it raised, or returned another
-    shape or no array), else of the passes. Timeouts are ``TIMEOUT n/total``, or ``+n timeout``
+    shape or no array; ``dtype``, ``warned``, ``nan`` or ``inf`` where every failure failed so,
+    see failed_on), else of the passes. Timeouts are ``TIMEOUT n/total``, or ``+n timeout``
     after the failures; expected failures (--xfail) ``+n xfail``; passes judged under declared
     conventions add ``(n declared: ...)``.
     """
@@ -399,6 +460,9 @@ def _cell(results: Iterable[Result]) -> str:
         r for r in checked if r.status != "xfail"]
     errors = [r.max_abs_error for r in judged if r.max_abs_error is not None]
     worst = f"  {max(errors):.1e}" if errors else ""
+    on = {failed_on(r.reason, r.warnings, r.error_ratio) for r in judged} if failed else set()
+    if on and "" not in on:               # every failure's values within tolerance: say why
+        worst = f"  {', '.join(sorted(on))}"
     total = sum(r.examples for r in checked)
     skipped = len(results) - len(checked) + sum(r.skipped_examples for r in checked)
     tail = (f" +{xfailed} xfail" if xfailed else "") + (f" +{skipped} skip" if skipped else "")

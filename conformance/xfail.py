@@ -15,7 +15,9 @@ apply to runs of that dtype only. A listed check that fails (or times out) is an
 failure ("xfail") and does not fail the run; one that passes is "xpass" and does, so a fixed
 deviation cannot stay listed; so does an entry that matches no check of a run it applies to (its
 dtype, and its op among the run's ops), so a renamed or removed case cannot leave the list
-stale. A skipped check stays a skip.
+stale. A skipped check (an op the backend does not implement) stays a skip that keeps the
+entry's reason: the run lists it as listed but not run, without failing (the deviation may be
+real; it is just not checked here), and the entry is not stale.
 """
 
 from __future__ import annotations
@@ -79,10 +81,13 @@ class ExpectedFailures:
 
     def apply(self, result: Result, dtype: str) -> Result:
         """``result`` judged against the list: a listed failure or timeout becomes "xfail", a
-        listed pass "xpass" (a failure of the run); anything else is left as it is."""
+        listed pass "xpass" (a failure of the run), a listed skip keeps the listed reason
+        (``expected_failure``); anything else is left as it is."""
         entry = self.entry_for(result.id, dtype)
-        if entry is None or result.status in ("skip", "xfail", "xpass"):
+        if entry is None or result.status in ("xfail", "xpass"):
             return result
+        if result.status == "skip":           # listed but not run: the reason is kept
+            return replace(result, expected_failure=entry.reason)
         if result.status == "pass":
             return replace(result, status="xpass", expected_failure=entry.reason, reason=(
                 f"passed, but {entry.where} lists it as an expected failure ({entry.reason}): "

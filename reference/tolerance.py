@@ -126,10 +126,10 @@ class Comparison:
             return self.reason
         where = ""
         if self.worst_index is not None:
-            where = (
-                f" at index {self.worst_index} (got {self.actual_at_worst:.17g},"
-                f" expected {self.expected_at_worst:.17g})"
-            )
+            # (+ 0.0: a −0.0, as dy·0 gives where dy < 0, prints as the 0 it equals)
+            got, want = (float(v or 0.0) + 0.0 for v in (self.actual_at_worst,
+                                                         self.expected_at_worst))
+            where = f" at index {self.worst_index} (got {got:.17g}, expected {want:.17g})"
         verdict = "within" if self.ok else "exceeds"
         # relative errors are measured where 0 is not expected: if every error sits on an
         # expected 0, there is none to show

@@ -476,9 +476,11 @@ def test_progress_shows_on_a_terminal_and_is_cleared() -> None:
     assert text[:table].endswith("\r\x1b[K\n")              # cleared before the table
 
 
-def test_no_progress_when_not_a_terminal_or_quiet() -> None:
+def test_no_progress_when_not_a_terminal_or_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
     code, text = nnspec("run", "--ops", "relu")
     assert code == 0 and "\r" not in text and "checks done" not in text
+    monkeypatch.setenv("NO_COLOR", "1")      # (a terminal's colour and wrapping:
+    monkeypatch.setenv("COLUMNS", "300")     # test_conformance_user_review)
     out = _Terminal()
     assert main(["run", "--ops", "relu", "-q"], out=out) == 0
     assert "\r" not in out.getvalue() and out.getvalue().startswith("PASSED: ")
@@ -524,7 +526,9 @@ def test_the_cli_works_in_the_light_install(tmp_path: Path) -> None:
     blocked = nnspec_light("run", "--backend", "torch")
     assert blocked.returncode == 2 and blocked.stderr == (
         "nnspec: error: backend 'torch' needs torch, which is not installed here (No module "
-        "named 'torch'): pip install torch\n")
+        "named 'torch'): pip install torch==2.13.0 (pinned: an unpinned torch pulls a multi-GB "
+        "CUDA build; where that version is no CPU build, add --index-url "
+        "https://download.pytorch.org/whl/cpu, as README.md's set-up says)\n")
     run_ = nnspec_light("run", "--backend", "mynn", "--ops", "relu,conv2d", "--property",
                         "--examples", "3", "--reproducers", "repro", "--json", "r.json",
                         "--junit", "r.xml", "--isolate")

@@ -36,11 +36,13 @@ def test_the_table_has_an_op_per_row_and_a_cell_per_column(report: Report) -> No
     lines = report.table().splitlines()
     assert lines[0].split() == ["op", "forward", "gradient", "slides"]
     assert set(lines[1]) <= {"-", " "}
-    rows = {line.split()[0]: line for line in lines[2:]}
-    assert list(rows) == ["step", "tanh", "conv2d"]
+    rows = {line.split()[0]: line for line in lines[2:-1]}
+    assert list(rows) == ["step", "tanh"]
     assert rows["step"].split()[1:3] == ["pass", "4"] and "skip" in rows["step"]
     assert "FAIL 2/5" in rows["tanh"]
-    assert rows["conv2d"].split()[1:] == ["skip", "skip", "skip"]
+    # an op the backend does not implement at all: one line, not a row of skips
+    conv2d = sum(r.case.op == "conv2d" for r in report.results)
+    assert lines[-1] == f"not implemented by the backend ({conv2d} checks skipped): conv2d"
 
 
 def test_the_summary_line_counts_and_judges(report: Report) -> None:
