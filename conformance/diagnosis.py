@@ -20,7 +20,8 @@ GRU update gate                   h' = z ∘ n + (1 − z) ∘ h instead of (1 �
 GRU reset before                  the GRU's reset gate applied before the hidden product, n =
                                   tanh(… + W_hn (r ∘ h) + b_hn)
 states swapped                    the LSTM's h_n and c_n returned in each other's place
-missing sqrt                      L2 pooling returning Σ x² instead of √(Σ x²)
+missing sqrt                      L2 pooling returning Σ x² instead of √(Σ x²), or its backward
+                                  2x·dy, without the root's chain factor 1/(2y)
 tie rule                          a max-pool gradient split between tied maxima, sent to the last
                                   or to every one
 gradient assigned                 a max-pool gradient assigned (dx[argmax] = dy) where windows
@@ -435,10 +436,18 @@ def _output_map(ctx: Context, forward: Callable[[np.ndarray], np.ndarray],
 
 
 def _missing_sqrt(ctx: Context) -> Iterator[Candidate]:
+    """Σ x² without the root: the forward (its backward 2x·dy with it), or, in a gradient
+    check, the backward alone, the derivative of Σ x² without the root's chain factor."""
     values = _output_map(ctx, np.square, lambda y: 2.0 * y)
-    if values is not None:
+    if values is None:
+        return
+    if ctx.check == "forward":
         yield ("matches Σ x² without the square root: L2 pooling keeps √(Σ x²) of each "
                "window", values)
+    else:
+        yield ("matches the gradient of Σ x² without the square root, dx = 2x·dy: the root's "
+               "chain factor 1/(2y) left out (L2 pooling keeps √(Σ x²), whose dx is x·dy/y)",
+               values)
 
 
 def _convention(name: str, also: Callable[[Context], Iterator[Candidate]] | None = None
@@ -1788,6 +1797,14 @@ def _as_sizes(ctx: Context, c: float) -> list[str]:
                 of = ", ".join(f"{letter} = {sizes[letter]}" for letter in letters)
                 found.append(f", which is {sign}{shown} here "
                              f"({of}{f': {meaning}' if meaning else ''})")
+    fh, fw = sizes.get("FH"), sizes.get("FW")
+    if fh is not None and fw is not None and fh != fw:   # a window assumed square
+        for ratio, square in ((fw / fh, "FH²"), (fh / fw, "FW²")):
+            if abs(abs(c) - ratio) <= 1e-6 * ratio:
+                shown = "FW/FH" if square == "FH²" else "FH/FW"
+                found.append(f", which is {'−' if c < 0 else ''}{shown} here (FH = {fh}, "
+                             f"FW = {fw}: divided by {square} where FH·FW belongs, a square "
+                             f"window assumed)")
     return found
 
 
@@ -1840,7 +1857,7 @@ MISTAKES: tuple[Mistake, ...] = (
             _convention("gru_reset")),
     Mistake("states swapped", frozenset({"lstm"}), ("lstm.slide",), _lstm_states_swapped),
     Mistake("missing sqrt", frozenset({"lp_pool2d"}), ("pool.l2", "convention.pooling"),
-            _missing_sqrt),
+            _missing_sqrt, "either"),
     Mistake("tie rule", frozenset({"max_pool2d"}), ("pool.max", "convention.pooling"),
             _convention("max_pool_ties", _every_tied_maximum), "backward"),
     Mistake("gradient assigned", frozenset({"max_pool2d"}), ("pool.max", "graph.backprop"),

@@ -40,6 +40,9 @@ SQRT = ("matches Σ x² without the square root: L2 pooling keeps √(Σ x²) of
         "[breaks pool.l2, convention.pooling]")
 F32 = ("matches float32 arithmetic (errors the size of float32 rounding): a float64 run "
        "expects the backend to compute in float64 throughout [breaks convention.float64]")
+SQRT_GRADIENT = ("matches the gradient of Σ x² without the square root, dx = 2x·dy: the root's "
+                 "chain factor 1/(2y) left out (L2 pooling keeps √(Σ x²), whose dx is x·dy/y) "
+                 "[breaks pool.l2, convention.pooling]")
 
 
 def _avg(k: int) -> str:
@@ -82,7 +85,7 @@ def _diagnoses(backend: Any, op: str, **options: Any) -> dict[str, set[str | Non
     (mistakes.gru_keras_gate_order, "gru", {KERAS}, {KERAS}),
     (mistakes.gru_update_negated, "gru", {UPDATE}, {UPDATE}),
     (mistakes.gru_update_swapped, "gru", {UPDATE}, set()),           # forward only
-    (mistakes.l2_pool_without_sqrt, "lp_pool2d", {SQRT}, {SQRT}),
+    (mistakes.l2_pool_without_sqrt, "lp_pool2d", {SQRT}, {SQRT_GRADIENT}),
     (mistakes.avg_pool_not_divided, "avg_pool2d", {_avg(k) for k in (4, 6, 9, 15)},
      {_avg(k) for k in (4, 6, 9, 15)}),
     (mistakes.cross_entropy_summed, "cross_entropy", {CE_SUM}, {CE_SUM}),
@@ -807,3 +810,35 @@ def test_a_small_epsilon_on_a_few_elements_is_not_float32_arithmetic() -> None:
     assert str(_diagnosis(rounded, _case("lp_pool2d", {"x": np.array(
         [[[[0.3, 1.7], [2.9, 0.1]]]])}, {"kernel_size": (2, 2), "stride": (2, 2)}))).startswith(
         "matches float32 arithmetic")
+
+
+def test_an_l2_pool_backward_without_the_roots_chain_factor_is_named() -> None:
+    """Blind review #6, m36: the forward right, the backward 2x·dy (the derivative of Σ x²)."""
+    backend = mistakes._autodiff("lp_pool2d", lambda x, k, s: F.lp_pool2d(x, 2.0, k, s))
+    backend.vjp = mistakes._autodiff(
+        "lp_pool2d", lambda x, k, s: F.avg_pool2d(x * x, k, s) * (k[0] * k[1])).vjp
+    found = _diagnoses(backend, "lp_pool2d")
+    assert not found["forward"] and found["gradient"] == {SQRT_GRADIENT}
+
+
+def _avg_pool_backward_square(dy: np.ndarray, x: np.ndarray, kernel_size: Any,
+                              stride: Any) -> np.ndarray:
+    """Each window's share dy / FH² (a square window assumed), added at every offset."""
+    (fh, fw), (sh, sw) = kernel_size, stride
+    oh, ow = dy.shape[2:]
+    dx = np.zeros_like(x)
+    for p in range(fh):
+        for q in range(fw):
+            dx[:, :, p:p + sh * oh:sh, q:q + sw * ow:sw] += dy / (fh * fh)
+    return dx
+
+
+def test_a_factor_of_fw_over_fh_is_read_as_a_square_window_assumed() -> None:
+    """Blind review #6, m33: an average pool's backward divided by FH², right on square
+    windows, off by FW/FH on the others."""
+    backend = types.SimpleNamespace(avg_pool2d=mistakes.TORCH.avg_pool2d,
+                                    avg_pool2d_backward=_avg_pool_backward_square)
+    found = _diagnoses(backend, "avg_pool2d")
+    assert not found["forward"] and found["gradient"]
+    assert all("which is FW/FH here" in str(t) and "divided by FH² where FH·FW belongs" in str(t)
+               for t in found["gradient"]), found
