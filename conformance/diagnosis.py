@@ -129,7 +129,7 @@ from conformance.contract import axis_letters, op_spec
 from conformance.conventions import CONVENTIONS, alternatives, declaration
 from conformance.narrowing import Narrowing, narrow
 from conformance.report import Check, Result
-from reference.tolerance import Tolerance, compare, tolerance
+from reference.tolerance import Tolerance, compare, tolerance, within_tolerance
 
 __all__ = ["FLOAT32_ARITHMETIC", "GENERIC", "MISTAKES", "Context", "Diagnosis", "Mistake", "Named",
            "catalogue",
@@ -2257,6 +2257,11 @@ def _rows_explained(ctx: Context, values: Values, loose: Tolerance) -> str | Non
             spared.append(row)            # right, where the mistake would make it wrong
     rest = [r for r in failing if r not in explained]
     if not explained or not (rest or spared):
+        return None
+    wrong = sum(int(np.sum(~within_tolerance(part(k, ctx.got[k], row),
+                                             part(k, ctx.expected[k], row), ctx.tol)))
+                for k in values for row in explained)
+    if wrong < 2:                         # one number matches many a formula: no evidence
         return None
     text = f"the failing batch row{'s' if len(explained) > 1 else ''} {_listing(explained)} of {n}"
     if rest:

@@ -577,3 +577,4 @@ def test_a_margin_fixed_at_one_is_not_called_doubled_where_delta_is_one_half() -
         if r.check == "forward" and r.diagnosis:
             assert r.diagnosis.startswith("matches the margin fixed at the lecture's 1"), (
                 r.diagnosis)
+

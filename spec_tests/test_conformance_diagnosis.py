@@ -18,7 +18,7 @@ from conformance.cases import Case, complete
 from conformance.checks import check_case
 from conformance.diagnosis import MISTAKES, _factor, diagnose
 from conformance.runner import default_cases, run, run_case
-from reference.tolerance import tolerance
+from reference.tolerance import Tolerance, tolerance
 from spec_tests import conformance_mistakes as mistakes
 
 pytestmark = pytest.mark.infrastructure
@@ -842,3 +842,27 @@ def test_a_factor_of_fw_over_fh_is_read_as_a_square_window_assumed() -> None:
     assert not found["forward"] and found["gradient"]
     assert all("which is FW/FH here" in str(t) and "divided by FH² where FH·FW belongs" in str(t)
                for t in found["gradient"]), found
+
+
+
+def test_a_row_with_one_wrong_element_is_no_evidence_of_a_partial_mistake() -> None:
+    """One wrong number matches many a formula (blind review #6, m05: tanh(x/2)'s gradient
+    'partly' tanh(−x)'s on a saturated row with one wrong element): a reading that explains
+    failing rows holding a single wrong element between them is not offered as partial."""
+    from conformance.diagnosis import Context, _rows_explained
+
+    case = complete(_case("tanh", {"x": (2, 3)}))
+    expected = (case.expected_grads or {})["x"]
+    tol = tolerance(np.float64, terms=1, gradient=True)
+    loose = Tolerance(4 * tol.rtol, 4 * tol.atol)
+    for wrong_in_row_1, partial in ((1, False), (2, True)):
+        got = expected.copy()
+        got[0] = 2 * got[0]                        # row 0: wrong, another way
+        got[1, :wrong_in_row_1] = -got[1, :wrong_in_row_1]
+        reading = {"x": np.where(np.arange(2)[:, None] == 1, got, expected)}  # explains row 1
+        ctx = Context(case, "gradient", {"x": got}, np.dtype(np.float64), tol,
+                      load_backend("numpy"))
+        found = _rows_explained(ctx, reading, loose)
+        assert (found is not None) == partial, found
+        if partial:
+            assert found == "the failing batch row 1 of 2, not 0"
