@@ -36,6 +36,8 @@ rows:<list>         only in these batch rows (axis 0 of an array of two axes or 
                     rows are the gate blocks') nor vectors
 channels:<list>     only in these channels (axis 1 of [N, C, ...] images and sequences, and of
                     conv kernels [K, C, ...])
+offset:<F>:<list>   a convolution's dw: only at these kernel offsets along FH, FW (conv2d) or
+                    F (conv1d)
 ==================  ==========================================================================
 
 HOW tags are relations that hold within the tolerance on all wrong elements (never on fewer than
@@ -430,6 +432,7 @@ def _where(a: _Array) -> list[_Place]:
     grows = _grows(a)
     if grows is not None:
         places.append(grows)
+    places += _kernel_offsets(a)
     for axis, word, tag in ((a.layout.rows, a.layout.rows_word, "rows"),
                             (a.layout.channels, "channel", "channels")):
         if axis is None or w.ndim <= axis or w.shape[axis] < 2:
@@ -440,6 +443,28 @@ def _where(a: _Array) -> list[_Place]:
             places.append(_Place(f"{tag}:{','.join(map(str, touched))}",
                                  f"only in {_plural(len(touched), word)} {_ranges(touched)}",
                                  f"other {word}s exact"))
+    return places
+
+
+def _kernel_offsets(a: _Array) -> list[_Place]:
+    """A convolution's kernel gradient wrong only at some offsets along a kernel axis (FH, FW,
+    or F): "only at kernel offset q = 2 (the last of FW = 3)"."""
+    if a.op not in ("conv2d", "conv1d") or a.name != "w" or a.wrong.ndim < 3:
+        return []
+    letters = ("FH", "FW") if a.wrong.ndim == 4 else ("F",)
+    places = []
+    for axis, letter in zip(range(2, a.wrong.ndim), letters):
+        size = a.wrong.shape[axis]
+        touched = a.along(axis)
+        if size < 2 or len(touched) == size:
+            continue
+        index = {"FH": "p", "FW": "q", "F": "j"}[letter]
+        last = " (the last)" if touched == [size - 1] else " (the first)" if touched == [0] else ""
+        a.detail.setdefault("kernel_offsets", {})[letter] = touched
+        places.append(_Place(f"offset:{letter}:{','.join(map(str, touched))}",
+                             f"only at kernel offset{'s' if len(touched) > 1 else ''} {index} = "
+                             f"{_ranges(touched)}{last} of {letter} = {size}",
+                             "other offsets exact"))
     return places
 
 

@@ -751,3 +751,22 @@ def test_another_shape_in_the_contracts_letters() -> None:
     moved = _one("linear", "forward", "y", np.arange(4.0).reshape(4, 1),
                  np.arange(4.0).reshape(1, 4))
     assert "transpose" in moved.how                  # (a 2-D one is a transpose first)
+
+
+def test_a_kernel_gradient_wrong_at_one_offset_says_which() -> None:
+    """A conv backward whose loop over the kernel's taps stops one short (blind review #6,
+    m27): dw is 0 at the last offset only."""
+    w = _image((2, 3, 4), seed=5)                    # conv1d kernels [K, C, F]
+    got = w.copy()
+    got[:, :, 3] = 0.0
+    found = _one("conv1d", "gradient", "w", got, w)
+    assert "offset:F:3" in found.where and found.to_dict()["kernel_offsets"] == {"F": [3]}
+    assert "only at kernel offset j = 3 (the last) of F = 4; other offsets exact" in found.text
+    w2 = _image((2, 2, 3, 3), seed=6)                # conv2d [K, C, FH, FW]
+    got2 = w2.copy()
+    got2[:, :, :, 0] *= 2.0
+    found2 = _one("conv2d", "gradient", "w", got2, w2)
+    assert "offset:FW:0" in found2.where and "offset:FH" not in " ".join(found2.where)
+    assert "only at kernel offset q = 0 (the first) of FW = 3" in found2.text
+    assert not [t for t in _one("linear", "gradient", "w", got2[0, 0], w2[0, 0]).where
+                if t.startswith("offset")]           # not a kernel
