@@ -79,8 +79,8 @@ upstream ignored                  a backward that leaves out the upstream gradie
                                   1)
 one example                       parameter gradients of the batch's first (or last) example only
 input negated                     an activation of −x (σ(−x) = 1/(1 + eˣ))
-mask left out                     relu's or step's dx = dy (relu's dy ∘ relu(x)), or the hinge's
-                                  gradient where J = 0 too
+mask left out                     relu's or step's dx = dy (relu's dy ∘ relu(x) or dy ∘ [dy > 0]),
+                                  or the hinge's gradient where J = 0 too, or masked without Δ
 leaky relu                        a slope α for x < 0
 one-based ids                     an embedding read as E[ids − 1]
 clipped                           the true values clipped, capped (relu6) or floored (max(0, ·))
@@ -1645,12 +1645,18 @@ def _mask_left_out(ctx: Context) -> Iterator[Candidate]:
             y = np.maximum(np.asarray(ctx.case.inputs["x"], np.float64), 0.0)
             yield ("matches dx = dy ∘ relu(x), the output where its 0/1 mask belongs: relu'(x) is "
                    "1 where x > 0, 0 elsewhere", {"x": dy * y})
+            yield ("matches dx = dy ∘ [dy > 0], the mask taken from the upstream gradient where "
+                   "x belongs: relu'(x) is 1 where x > 0", {"x": dy * (dy > 0)})
     elif ctx.case.op == "max_margin":
         dJ = np.asarray(ctx.case.upstream["J"], np.float64)
+        s_, s_c = (np.asarray(ctx.case.inputs[k], np.float64) for k in ("s", "s_c"))
         yield ("matches the hinge's gradient without its mask (∂J/∂s = −dJ, ∂J/∂s_c = dJ "
                "everywhere): J = max(0, Δ + s_c − s) passes no gradient where Δ + s_c − s ≤ 0",
-               {"s": -dJ + 0 * np.asarray(ctx.case.inputs["s"]),
-                "s_c": dJ + 0 * np.asarray(ctx.case.inputs["s_c"])})
+               {"s": -dJ + 0 * s_, "s_c": dJ + 0 * s_c})
+        active = (s_c - s_ > 0).astype(np.float64)
+        yield ("matches the hinge's gradient masked by s_c − s > 0, Δ left out of the mask: "
+               "J = max(0, Δ + s_c − s) passes the gradient wherever Δ + s_c − s > 0",
+               {"s": -dJ * active, "s_c": dJ * active})
 
 
 def _leaky(ctx: Context) -> Iterator[Candidate]:

@@ -866,3 +866,12 @@ def test_a_row_with_one_wrong_element_is_no_evidence_of_a_partial_mistake() -> N
         assert (found is not None) == partial, found
         if partial:
             assert found == "the failing batch row 1 of 2, not 0"
+
+
+def test_a_relu_mask_taken_from_the_upstream_gradient_is_named() -> None:
+    """Blind review #6, m07: dx = dy ∘ [dy > 0] where dy ∘ [x > 0] belongs."""
+    backend = types.SimpleNamespace(relu=mistakes._relu, relu_backward=lambda dy, x: dy * (dy > 0))
+    found = _diagnoses(backend, "relu")
+    assert not found["forward"] and found["gradient"] == {
+        "matches dx = dy ∘ [dy > 0], the mask taken from the upstream gradient where x belongs: "
+        "relu'(x) is 1 where x > 0 [breaks graph.backprop, act.relu]"}

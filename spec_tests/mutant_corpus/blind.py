@@ -1,8 +1,8 @@
 """Mutants from the blind reviews: mistakes that reviewers who had not read the diagnosis wrote
 into their own backends (the unmerged branches h18-mutants … h21-mutants keep their originals),
-re-expressed here in torch and NumPy like the rest of the corpus, and kept outside the
-catalogue: no reading names them when they are added, which is what keeps the corpus honest
-about the mistakes nobody has catalogued."""
+re-expressed here in torch and NumPy like the rest of the corpus: no reading named them when
+they were added, which is what keeps the corpus honest about the mistakes nobody has catalogued.
+One a later blind review wrote again is named since (its ``named`` says which reading)."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ LOSSES = [
     mutant("margin-mask-without-delta", "max_margin", "the backward's mask s_c − s > 0: Δ left "
            "out of the active set (the forward right)", "backward-only",
            backward("max_margin", _margin_backward_without_delta), G, "backward",
-           ["ds", "ds_c"]),
+           ["ds", "ds_c"], named="mask left out"),     # (named since: blind review #6, m19)
 ]
 
 POOLING = [
