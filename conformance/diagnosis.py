@@ -44,6 +44,8 @@ softmax diagonal                  a softmax backward keeping the Jacobian's diag
                                   y(1 − y)
 softmax rows summed               a softmax backward with one Σ dy ∘ y over the batch (or axis 0),
                                   not per row
+softmax sum unweighted            a softmax backward y ∘ (dy − Σ dy), the sum without its weights
+                                  y_k
 step at zero                      step(0) = 0 instead of 1
 relu at zero                      relu'(0) = 1 or ½ instead of 0
 derivative of the wrong quantity  σ' or tanh' written with x or y where the other belongs, or
@@ -988,6 +990,17 @@ def _softmax_diagonal(ctx: Context) -> Iterator[Candidate]:
            "x_j, so dx = y ∘ (dy − Σ_k dy_k y_k)", {"x": dy * y * (1.0 - y)})
 
 
+def _softmax_sum_unweighted(ctx: Context) -> Iterator[Candidate]:
+    """dx = y ∘ (dy − Σ_k dy_k): the sum of the upstream gradient without its weights y_k."""
+    if ctx.check != "gradient":
+        return
+    y = np.asarray((ctx.case.expected or {})["y"], np.float64)
+    dy = np.asarray(ctx.case.upstream["y"], np.float64)
+    yield ("matches dx = y ∘ (dy − Σ_k dy_k), the sum without its weights y_k: ∂y_k/∂x_j = "
+           "y_k(δ_kj − y_j), so dx = y ∘ (dy − Σ_k dy_k y_k)",
+           {"x": y * (dy - dy.sum(axis=-1, keepdims=True))})
+
+
 def _softmax_rows_summed(ctx: Context) -> Iterator[Candidate]:
     """dx = y ∘ (dy − Σ dy ∘ y) with one sum over the whole array, not one per row."""
     y = np.asarray((ctx.case.expected or {})["y"], np.float64)
@@ -1890,6 +1903,8 @@ MISTAKES: tuple[Mistake, ...] = (
             "backward"),
     Mistake("softmax rows summed", frozenset({"softmax"}), ("graph.backprop",),
             _softmax_rows_summed, "backward"),
+    Mistake("softmax sum unweighted", frozenset({"softmax"}), ("graph.backprop",),
+            _softmax_sum_unweighted, "backward"),
     Mistake("step at zero", frozenset({"step"}), ("act.step", "convention.step-at-zero"),
             _convention("step_at_zero")),
     Mistake("relu at zero", frozenset({"relu"}), ("act.relu", "convention.relu-at-zero"),

@@ -875,3 +875,17 @@ def test_a_relu_mask_taken_from_the_upstream_gradient_is_named() -> None:
     assert not found["forward"] and found["gradient"] == {
         "matches dx = dy ∘ [dy > 0], the mask taken from the upstream gradient where x belongs: "
         "relu'(x) is 1 where x > 0 [breaks graph.backprop, act.relu]"}
+
+
+def test_a_softmax_backward_summing_dy_without_its_weights_is_named() -> None:
+    """Two blind reviewers wrote it (#5 m59, #6 m14): dx = y ∘ (dy − Σ dy)."""
+    def softmax_backward(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
+        y = mistakes.TORCH.softmax(x)
+        return y * (dy - dy.sum(axis=-1, keepdims=True))
+
+    backend = types.SimpleNamespace(softmax=mistakes.TORCH.softmax,
+                                    softmax_backward=softmax_backward)
+    found = _diagnoses(backend, "softmax")
+    assert not found["forward"] and found["gradient"] == {
+        "matches dx = y ∘ (dy − Σ_k dy_k), the sum without its weights y_k: ∂y_k/∂x_j = "
+        "y_k(δ_kj − y_j), so dx = y ∘ (dy − Σ_k dy_k y_k) [breaks graph.backprop]"}

@@ -21,6 +21,7 @@ from spec_tests.mutant_corpus._make import (
     mutant,
     patched,
 )
+from spec_tests.mutant_corpus.recurrent import _np_rnn_backend
 
 Tensor = torch.Tensor
 Arrays = tuple[np.ndarray, ...]
@@ -72,13 +73,34 @@ def _candidate_gradient_without_r(n_i: Tensor, h: Tensor, w_hn: Tensor, b_hn: Te
     return torch.tanh(n_i + r * n_h.detach() + (n_h - n_h.detach()))
 
 
+def _conv2d_dw_at_stride_one(grads: Arrays, inputs: Arrays, attrs: dict[str, Any],
+                             cots: Arrays) -> Arrays:
+    """dw read from the padded input at stride 1 (a line from before strides), dx and db
+    right."""
+    dx, _, db = grads
+    x, w = np.asarray(inputs[0]), np.asarray(inputs[1])
+    dy = np.asarray(cots[0])
+    (ph, pw), (oh, ow) = attrs["padding"], dy.shape[2:]
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    dw = np.zeros_like(w)
+    for p in range(w.shape[2]):
+        for q in range(w.shape[3]):
+            dw[:, :, p, q] = np.einsum("nkij,ncij->kc", dy, xp[:, :, p:p + oh, q:q + ow])
+    return dx, dw, db
+
+
 def _conv1d_db_over_channels(grads: Arrays, inputs: Arrays, attrs: dict[str, Any],
                              cots: Arrays) -> Arrays:
     dx, dw, _ = grads
     return dx, dw, np.asarray(cots[0]).sum(axis=(0, 1))      # (0, 2) belongs: [K]
 
 
+RNN_GRADS = ["dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh"]
+
 ACTIVATIONS = [
+    mutant("tanh-backward-at-dy", "tanh", "tanh' taken at the upstream gradient: dx = dy ∘ (1 − "
+           "tanh(dy)²)", "backward-only",
+           backward("tanh", lambda dy, x: dy * (1 - np.tanh(dy) ** 2)), G, "backward", ["dx"]),
     mutant("sigmoid-abs-trick", "sigmoid", "σ(x) as 1/(1 + e^−|x|): the overflow guard without "
            "its branch for x < 0", "consistent-forward",
            autodiff("sigmoid", lambda x: torch.sigmoid(torch.where(x >= 0, x, -x))), FG, "forward",
@@ -93,7 +115,12 @@ LOSSES = [
            "inside the sum left out", "backward-only",
            backward("softmax", lambda dy, x: _softmax(x) * (dy - dy.sum(axis=-1,
                                                                           keepdims=True))),
-           G, "backward", ["dx"]),
+           G, "backward", ["dx"], named="softmax sum unweighted"),   # (blind review #6, m14)
+    mutant("ce-take-without-axis", "cross_entropy", "log p picked with a flat take(log p, t) "
+           "(no axis): every row's target read from row 0", "consistent-forward",
+           autodiff("cross_entropy", lambda z, t: -torch.take(torch.log_softmax(z, dim=-1),
+                                                              t).mean()),
+           FG, "forward", ["loss", "dlogits"]),
     mutant("softmax-eps-denominator", "softmax", "e / (Σ e + 1e-8): an ε against a zero sum",
            "consistent-forward", autodiff("softmax", _softmax_eps), FG, "forward", ["y"]),
     mutant("margin-mask-without-delta", "max_margin", "the backward's mask s_c − s > 0: Δ left "
@@ -119,12 +146,21 @@ POOLING = [
 ]
 
 CONVOLUTION = [
+    mutant("conv2d-dw-at-stride-one", "conv2d", "dw read from the input at stride 1 (a line "
+           "from before strides), dx right", "backward-only",
+           patched("conv2d", _conv2d_dw_at_stride_one), G, "backward", ["dw"]),
     mutant("conv1d-db-over-channels", "conv1d", "db summed over the batch and the kernels, "
            "axes (0, 1), where (0, 2) belongs", "backward-only",
            patched("conv1d", _conv1d_db_over_channels), G, "backward", ["db"]),
 ]
 
 RECURRENT = [
+    mutant("rnn-bptt-skips-first-step", "rnn", "the BPTT loop runs t = T − 1 … 1: step 0 "
+           "skipped, and ∂L/∂s_0 returned as dh0", "backward-only",
+           _np_rnn_backend("skips-first-step"), G, "backward", RNN_GRADS),
+    mutant("rnn-dw_hh-current-state", "rnn", "dw_hh accumulates da_t s_tᵀ, the step's own state "
+           "where s_{t−1} belongs", "backward-only", _np_rnn_backend("dw_hh-current-state"), G,
+           "backward", ["dw_hh"]),
     mutant("lstm-h-from-previous-cell", "lstm", "h_t = o ∘ tanh(c_{t−1}): the output read from "
            "the cell before its update", "consistent-forward",
            autodiff("lstm", _lstm_h_from_previous_cell), FG, "forward", ["out", "h_n"]),

@@ -80,13 +80,13 @@ def _np_rnn_backward(mistake: str | None):
         dw_ih, dw_hh = np.zeros_like(w_ih), np.zeros_like(w_hh)
         db = np.zeros_like(b_ih)
         dh_next = dh_n
-        for t in reversed(range(len(x))):
+        for t in reversed(range(1 if mistake == "skips-first-step" else 0, len(x))):
             dh = dout[t] + (0 if mistake == "dh-overwritten" and t < len(x) - 1 else dh_next)
             if mistake == "dh-overwritten" and t == len(x) - 1:
                 dh = dout[t] + dh_n
             s = states[t] if mistake == "stale-state" else states[t + 1]
             da = dh * (1 - s ** 2)
-            step_dw_hh = da.T @ states[t]
+            step_dw_hh = da.T @ states[t + 1 if mistake == "dw_hh-current-state" else t]
             dw_hh = step_dw_hh if mistake == "dw-assigned" else dw_hh + step_dw_hh
             dw_ih += da.T @ x[t]
             db += da.sum(axis=0)
