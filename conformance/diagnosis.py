@@ -86,6 +86,8 @@ mask left out                     relu's or step's dx = dy (relu's dy ∘ relu(x
 leaky relu                        a slope α for x < 0
 one-based ids                     an embedding read as E[ids − 1]
 clipped                           the true values clipped, capped (relu6) or floored (max(0, ·))
+dw_hh state                       an RNN's dw_hh from the wrong state: s_t where s_(t−1) belongs,
+                                  or out[t − 1] at t = 0 (the last state, not h0)
 wrong argument                    gradients (or outputs) returned in the wrong order, or one
                                   returned for two (a GRU's db_hh equal to db_ih)
 rounded                           the true values rounded to whole numbers (//, an int dtype)
@@ -1585,6 +1587,33 @@ def _rnn_wrong_derivative(ctx: Context) -> Iterator[Candidate]:
                f"multiplies by 1 − s_t², the step's own output", grads)
 
 
+def _rnn_dw_hh_state(ctx: Context) -> Iterator[Candidate]:
+    """An RNN's dw_hh = Σ_t da_t s_{t−1}ᵀ taken with the wrong state: the step's own s_t, or
+    s_{t−1} read as out[t − 1], which at t = 0 is out[−1], the last state, where h0 belongs;
+    every other gradient right."""
+    if ctx.check != "gradient" or "w_hh" not in ctx.expected:
+        return
+    i = {k: np.asarray(v, np.float64) for k, v in ctx.case.inputs.items()}
+    out = np.asarray(ctx.reference.outputs("rnn", ctx.case.inputs, ctx.case.attrs)["out"],
+                     np.float64)
+    d_out = np.asarray(ctx.case.upstream["out"], np.float64)
+    carry = np.asarray(ctx.case.upstream["h_n"], np.float64)
+    da = np.zeros_like(out)
+    for t in reversed(range(out.shape[0])):
+        da[t] = (d_out[t] + carry) * (1 - out[t] ** 2)
+        carry = da[t] @ i["w_hh"]
+    prev = np.concatenate([i["h0"][None], out[:-1]])
+    for states, what in ((out, "the step's own state, Σ_t da_t s_tᵀ, where Σ_t da_t s_(t−1)ᵀ "
+                               "belongs"),
+                         (np.concatenate([out[-1:], out[:-1]]),
+                          "out[t − 1] as s_(t−1), which at t = 0 is out[−1], the last state, "
+                          "where h0 belongs")):
+        if np.allclose(states, prev):
+            continue
+        yield (f"matches dw_hh accumulated with {what}; every other gradient right",
+               {**ctx.expected, "w_hh": np.einsum("tnh,tnk->hk", da, states)})
+
+
 def _wrong_argument(ctx: Context) -> Iterator[Candidate]:
     names = list(ctx.expected)
     failing = [k for k in names if not _close(ctx.got[k], ctx.expected[k], ctx.tol)]
@@ -1955,6 +1984,7 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("leaky relu", frozenset({"relu"}), None, _leaky),
     Mistake("one-based ids", frozenset({"embedding"}), None, _one_based_ids),
     Mistake("clipped", None, None, _clipped),
+    Mistake("dw_hh state", frozenset({"rnn"}), ("rnn.bptt",), _rnn_dw_hh_state, "backward"),
     Mistake("wrong argument", None, None, _wrong_argument, "backward"),
     Mistake("rounded", None, None, _rounded, "either"),
     Mistake("layout", None, None, _layout, "either"),

@@ -889,3 +889,13 @@ def test_a_softmax_backward_summing_dy_without_its_weights_is_named() -> None:
     assert not found["forward"] and found["gradient"] == {
         "matches dx = y ∘ (dy − Σ_k dy_k), the sum without its weights y_k: ∂y_k/∂x_j = "
         "y_k(δ_kj − y_j), so dx = y ∘ (dy − Σ_k dy_k y_k) [breaks graph.backprop]"}
+
+
+def test_an_rnn_dw_hh_from_the_wrong_state_is_named() -> None:
+    """Blind reviews #5 (m47: s_t) and #6 (m40: out[t − 1] at t = 0, the last state)."""
+    from spec_tests.mutant_corpus.recurrent import _np_rnn_backend
+
+    found = _diagnoses(_np_rnn_backend("dw_hh-current-state"), "rnn")
+    assert not found["forward"] and found["gradient"] == {
+        "matches dw_hh accumulated with the step's own state, Σ_t da_t s_tᵀ, where Σ_t da_t "
+        "s_(t−1)ᵀ belongs; every other gradient right [breaks rnn.bptt]"}

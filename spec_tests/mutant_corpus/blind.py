@@ -160,7 +160,7 @@ RECURRENT = [
            _np_rnn_backend("skips-first-step"), G, "backward", RNN_GRADS),
     mutant("rnn-dw_hh-current-state", "rnn", "dw_hh accumulates da_t s_tᵀ, the step's own state "
            "where s_{t−1} belongs", "backward-only", _np_rnn_backend("dw_hh-current-state"), G,
-           "backward", ["dw_hh"]),
+           "backward", ["dw_hh"], named="dw_hh state"),      # (blind reviews #5 m47, #6 m40)
     mutant("lstm-h-from-previous-cell", "lstm", "h_t = o ∘ tanh(c_{t−1}): the output read from "
            "the cell before its update", "consistent-forward",
            autodiff("lstm", _lstm_h_from_previous_cell), FG, "forward", ["out", "h_n"]),
