@@ -47,15 +47,6 @@ def nnspec(*argv: str) -> tuple[int, str]:
     return code, out.getvalue()
 
 
-@pytest.fixture
-def user_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A scratch folder as the current directory, not on sys.path (as for a console script,
-    whose sys.path holds its own folder, not the current one)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
-    return tmp_path
-
-
 # ---------------------------------------------------------------- bug 1: the plugin and cwd
 def test_the_plugin_loads_a_module_and_a_package_of_the_current_directory(
         pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:

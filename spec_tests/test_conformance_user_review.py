@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 import tomllib
 import types
 from pathlib import Path
@@ -18,24 +17,11 @@ import pytest
 
 from conformance.backends import FRAMEWORKS, BackendError, load_backend
 from conformance.cli import main
+from spec_tests.test_conformance_first_hour import nnspec
 
 pytestmark = pytest.mark.infrastructure
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def nnspec(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main(list(argv), out=out)
-    return code, out.getvalue()
-
-
-@pytest.fixture
-def user_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A scratch folder as the current directory, not on sys.path (as for a console script)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
-    return tmp_path
 
 
 # ---------------------------------------------------------------- 4: what to install
