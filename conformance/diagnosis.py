@@ -20,8 +20,9 @@ GRU update gate                   h' = z ∘ n + (1 − z) ∘ h instead of (1 �
 GRU reset before                  the GRU's reset gate applied before the hidden product, n =
                                   tanh(… + W_hn (r ∘ h) + b_hn)
 states swapped                    the LSTM's h_n and c_n returned in each other's place
-missing sqrt                      L2 pooling returning Σ x² instead of √(Σ x²), or its backward
-                                  2x·dy, without the root's chain factor 1/(2y)
+missing sqrt                      L2 pooling returning Σ x² instead of √(Σ x²)
+sqrt chain left out               an L2-pool backward 2x·dy (the forward right), without the root's
+                                  chain factor 1/(2y)
 tie rule                          a max-pool gradient split between tied maxima, sent to the last
                                   or to every one
 gradient assigned                 a max-pool gradient assigned (dx[argmax] = dy) where windows
@@ -34,6 +35,8 @@ dx kernel not rotated             a convolution's dx from dy correlated with the
                                   not rotated by 180°
 average not divided               average pooling returning the window sum, or divided by FH, FW,
                                   FH², FW² or SH·SW
+average share                     an average-pool backward (the forward right) giving each window
+                                  dy, or dy divided by FH, FW, FH², FW² or SH·SW, not by FH·FW
 sum instead of mean               cross_entropy summed over the batch
 target indexing                   cross_entropy's log p indexed [:, targets] (an N×N block)
 one-hot indexing                  its backward subtracting the one-hot as g[:, targets] −= 1
@@ -440,15 +443,18 @@ def _output_map(ctx: Context, forward: Callable[[np.ndarray], np.ndarray],
 
 
 def _missing_sqrt(ctx: Context) -> Iterator[Candidate]:
-    """Σ x² without the root: the forward (its backward 2x·dy with it), or, in a gradient
-    check, the backward alone, the derivative of Σ x² without the root's chain factor."""
+    """Σ x² without the root (a forward mistake; its backward 2x·dy with it)."""
     values = _output_map(ctx, np.square, lambda y: 2.0 * y)
-    if values is None:
-        return
-    if ctx.check == "forward":
+    if values is not None:
         yield ("matches Σ x² without the square root: L2 pooling keeps √(Σ x²) of each "
                "window", values)
-    else:
+
+
+def _sqrt_chain_left_out(ctx: Context) -> Iterator[Candidate]:
+    """A backward alone (the forward right): the derivative of Σ x², 2x·dy, without the root's
+    chain factor 1/(2y)."""
+    values = _output_map(ctx, np.square, lambda y: 2.0 * y) if ctx.check == "gradient" else None
+    if values is not None:
         yield ("matches the gradient of Σ x² without the square root, dx = 2x·dy: the root's "
                "chain factor 1/(2y) left out (L2 pooling keeps √(Σ x²), whose dx is x·dy/y)",
                values)
@@ -612,8 +618,9 @@ def _constant_output(ctx: Context, k: float) -> Values | None:
     return _output_map(ctx, lambda y: k * y, lambda y: np.full_like(y, k))
 
 
-def _average_not_divided(ctx: Context) -> Iterator[Candidate]:
-    """The window sum, or the sum divided by the wrong count (FH or FW alone, SH·SW)."""
+def _average_not_divided(ctx: Context, share: bool = False) -> Iterator[Candidate]:
+    """The window sum, or the sum divided by the wrong count (FH or FW alone, SH·SW); with
+    ``share``, said of the backward's share of dy."""
     (fh, fw), (sh, sw) = ctx.case.attrs["kernel_size"], ctx.case.attrs["stride"]
     counts = [(1, "not divided by the window size"), (fh, "divided by FH only"),
               (fw, "divided by FW only"), (sh * sw, "divided by the stride's SH·SW"),
@@ -622,11 +629,26 @@ def _average_not_divided(ctx: Context) -> Iterator[Candidate]:
         if count == fh * fw or (how.startswith("divided by FW") and fw == fh):
             continue
         values = _constant_output(ctx, fh * fw / count)
-        if values is not None:
-            yield ((f"matches the window sum, {how} FH·FW = {fh * fw}" if how.startswith("not")
-                    else
-                    f"matches the window sum {how} ({count}), not by the window size FH·FW = "
-                    f"{fh * fw}") + ": average pooling keeps the mean of each window", values)
+        if values is None:
+            continue
+        if share:                         # (a backward alone: each window's share of dy)
+            yield ((f"matches each window's share dy, {how} FH·FW = {fh * fw}" if
+                    how.startswith("not") else
+                    f"matches each window's share of dy {how} ({count}), not by the window "
+                    f"size FH·FW = {fh * fw}") + ": average pooling's backward spreads "
+                   "dy / (FH·FW) over each window", values)
+            continue
+        yield ((f"matches the window sum, {how} FH·FW = {fh * fw}" if how.startswith("not")
+                else
+                f"matches the window sum {how} ({count}), not by the window size FH·FW = "
+                f"{fh * fw}") + ": average pooling keeps the mean of each window", values)
+
+
+def _average_share(ctx: Context) -> Iterator[Candidate]:
+    """A backward alone (the forward right): each window's share of dy not divided, or divided
+    by the wrong count."""
+    if ctx.check == "gradient":
+        yield from _average_not_divided(ctx, share=True)
 
 
 def _softmax_axis(ctx: Context) -> Iterator[Candidate]:
@@ -1905,7 +1927,9 @@ MISTAKES: tuple[Mistake, ...] = (
             _convention("gru_reset")),
     Mistake("states swapped", frozenset({"lstm"}), ("lstm.slide",), _lstm_states_swapped),
     Mistake("missing sqrt", frozenset({"lp_pool2d"}), ("pool.l2", "convention.pooling"),
-            _missing_sqrt, "either"),
+            _missing_sqrt),
+    Mistake("sqrt chain left out", frozenset({"lp_pool2d"}), ("pool.l2", "graph.backprop"),
+            _sqrt_chain_left_out, "backward"),
     Mistake("tie rule", frozenset({"max_pool2d"}), ("pool.max", "convention.pooling"),
             _convention("max_pool_ties", _every_tied_maximum), "backward"),
     Mistake("gradient assigned", frozenset({"max_pool2d"}), ("pool.max", "graph.backprop"),
@@ -1918,6 +1942,8 @@ MISTAKES: tuple[Mistake, ...] = (
             _dx_kernel_not_rotated, "backward"),
     Mistake("average not divided", frozenset({"avg_pool2d"}), ("pool.avg", "convention.pooling"),
             _average_not_divided),
+    Mistake("average share", frozenset({"avg_pool2d"}), ("pool.avg", "graph.backprop"),
+            _average_share, "backward"),
     Mistake("sum instead of mean", frozenset({"cross_entropy"}), ("convention.ce-mean",),
             _convention("cross_entropy_reduction")),
     Mistake("target indexing", frozenset({"cross_entropy"}), ("convention.ce-mean",),

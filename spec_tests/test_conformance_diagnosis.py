@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from conformance.backends import load_backend
 from conformance.cases import Case, complete
 from conformance.checks import check_case
-from conformance.diagnosis import MISTAKES, _factor, diagnose
+from conformance.diagnosis import MISTAKES, Context, _as_sizes, _factor, diagnose
 from conformance.runner import default_cases, run, run_case
 from reference.tolerance import Tolerance, tolerance
 from spec_tests import conformance_mistakes as mistakes
@@ -42,7 +42,7 @@ F32 = ("matches float32 arithmetic (errors the size of float32 rounding): a floa
        "expects the backend to compute in float64 throughout [breaks convention.float64]")
 SQRT_GRADIENT = ("matches the gradient of Σ x² without the square root, dx = 2x·dy: the root's "
                  "chain factor 1/(2y) left out (L2 pooling keeps √(Σ x²), whose dx is x·dy/y) "
-                 "[breaks pool.l2, convention.pooling]")
+                 "[breaks pool.l2, graph.backprop]")
 
 
 def _avg(k: int) -> str:
@@ -85,7 +85,7 @@ def _diagnoses(backend: Any, op: str, **options: Any) -> dict[str, set[str | Non
     (mistakes.gru_keras_gate_order, "gru", {KERAS}, {KERAS}),
     (mistakes.gru_update_negated, "gru", {UPDATE}, {UPDATE}),
     (mistakes.gru_update_swapped, "gru", {UPDATE}, set()),           # forward only
-    (mistakes.l2_pool_without_sqrt, "lp_pool2d", {SQRT}, {SQRT_GRADIENT}),
+    (mistakes.l2_pool_without_sqrt, "lp_pool2d", {SQRT}, {SQRT}),
     (mistakes.avg_pool_not_divided, "avg_pool2d", {_avg(k) for k in (4, 6, 9, 15)},
      {_avg(k) for k in (4, 6, 9, 15)}),
     (mistakes.cross_entropy_summed, "cross_entropy", {CE_SUM}, {CE_SUM}),
@@ -835,13 +835,21 @@ def _avg_pool_backward_square(dy: np.ndarray, x: np.ndarray, kernel_size: Any,
 
 def test_a_factor_of_fw_over_fh_is_read_as_a_square_window_assumed() -> None:
     """Blind review #6, m33: an average pool's backward divided by FH², right on square
-    windows, off by FW/FH on the others."""
+    windows, off by FW/FH on the others: named as the average's share; a factor FW/FH alone
+    reads as a window assumed square."""
     backend = types.SimpleNamespace(avg_pool2d=mistakes.TORCH.avg_pool2d,
                                     avg_pool2d_backward=_avg_pool_backward_square)
     found = _diagnoses(backend, "avg_pool2d")
-    assert not found["forward"] and found["gradient"]
-    assert all("which is FW/FH here" in str(t) and "divided by FH² where FH·FW belongs" in str(t)
+    assert not found["forward"] and found["gradient"]        # the specific reading first
+    assert all(str(t).startswith("matches each window's share of dy divided by FH² (FH·FH)")
                for t in found["gradient"]), found
+    case = complete(next(c for c in default_cases(["avg_pool2d"])
+                         if c.attrs["kernel_size"] == (2, 3)))
+    ctx = Context(case, "gradient", {}, np.dtype(np.float64),
+                  tolerance(np.float64, terms=1, gradient=True), load_backend("numpy"))
+    assert _as_sizes(ctx, 1.5) == [                   # the factor alone, as a size
+        ", which is FW/FH here (FH = 2, FW = 3: divided by FH² where FH·FW belongs, a square "
+        "window assumed)"]
 
 
 
@@ -849,7 +857,7 @@ def test_a_row_with_one_wrong_element_is_no_evidence_of_a_partial_mistake() -> N
     """One wrong number matches many a formula (blind review #6, m05: tanh(x/2)'s gradient
     'partly' tanh(−x)'s on a saturated row with one wrong element): a reading that explains
     failing rows holding a single wrong element between them is not offered as partial."""
-    from conformance.diagnosis import Context, _rows_explained
+    from conformance.diagnosis import _rows_explained
 
     case = complete(_case("tanh", {"x": (2, 3)}))
     expected = (case.expected_grads or {})["x"]
@@ -899,3 +907,18 @@ def test_an_rnn_dw_hh_from_the_wrong_state_is_named() -> None:
     assert not found["forward"] and found["gradient"] == {
         "matches dw_hh accumulated with the step's own state, Σ_t da_t s_tᵀ, where Σ_t da_t "
         "s_(t−1)ᵀ belongs; every other gradient right [breaks rnn.bptt]"}
+
+
+def test_an_average_pool_backward_dividing_by_the_stride_is_named() -> None:
+    """Blind review #7, m33: the share of dy divided by SH·SW where FH·FW belongs."""
+    def backward(dy: np.ndarray, x: np.ndarray, kernel_size: Any, stride: Any) -> np.ndarray:
+        (fh, _), (sh, sw) = kernel_size, stride
+        return _avg_pool_backward_square(dy, x, kernel_size, stride) * fh * fh / (sh * sw)
+
+    backend = types.SimpleNamespace(avg_pool2d=mistakes.TORCH.avg_pool2d,
+                                    avg_pool2d_backward=backward)
+    found = _diagnoses(backend, "avg_pool2d")
+    assert not found["forward"] and found["gradient"] and all(
+        str(t).startswith("matches each window's share of dy divided by the stride's SH·SW (")
+        or str(t).startswith("matches each window's share dy, not divided")
+        for t in found["gradient"]), found

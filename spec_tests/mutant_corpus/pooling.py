@@ -164,7 +164,7 @@ AVG_POOL = [
     mutant("avgpool-grad-not-divided", "avg_pool2d",
            "backward: each element of a window gets dy, not dy/(FH·FW)", "backward-only",
            backward("avg_pool2d", _avg_backward(divide=False)), G, "backward", ["dx"],
-           named="constant factor"),
+           named="average share"),
     mutant("avgpool-overlap-assigned", "avg_pool2d",
            "backward assigns each window's share (dx[window] = dy/(FH·FW)): overlaps lost",
            "backward-only", backward("avg_pool2d", _avg_backward(add=False)), G, "backward",
