@@ -84,6 +84,8 @@ upstream ignored                  a backward that leaves out the upstream gradie
                                   1)
 one example                       parameter gradients of the batch's first (or last) example only
 input negated                     an activation of −x (σ(−x) = 1/(1 + eˣ))
+input scaled                      σ or tanh of a·x, a = 2, 1/2, 3, 1/3, 4, 1/4, −2 or −1/2
+                                  (tanh(x/2) = 2σ(x) − 1)
 mask left out                     relu's or step's dx = dy (relu's dy ∘ relu(x) or dy ∘ [dy > 0]),
                                   or the hinge's gradient where J = 0 too, or masked without Δ
 leaky relu                        a slope α for x < 0
@@ -1793,6 +1795,33 @@ def _input_negated(ctx: Context) -> Iterator[Candidate]:
                f"matches {ctx.case.op}(−x), the input negated", values)
 
 
+SCALES = (2.0, 0.5, 3.0, 1 / 3, 4.0, 0.25, -2.0, -0.5)
+"""The factors an activation's argument is read as scaled by (σ(2x), tanh(x/2), ...)."""
+
+
+def _input_scaled(ctx: Context) -> Iterator[Candidate]:
+    """σ or tanh of a·x, a the first of SCALES that explains the numbers; its gradient
+    a·f'(a·x) by the chain rule. tanh(x/2) is 2σ(x) − 1, a misremembered identity."""
+    x = np.asarray(ctx.case.inputs["x"], np.float64)
+    for a in SCALES:
+        values = _gradient_of_permuted(ctx, {"x": a * x}, partial(_times, a))
+        if values is None:
+            continue
+        shown = _factor(a)
+        k = round(1 / abs(a)) if abs(a) < 1 else round(abs(a))
+        argument = (f"{'−' if a < 0 else ''}x/{k}" if abs(a) < 1 else
+                    f"{'−' if a < 0 else ''}{k}x")
+        text = f"matches {ctx.case.op}({argument}), the input scaled by {shown}"
+        if ctx.case.op == "tanh" and a == 0.5:
+            text += " (2σ(x) − 1 is tanh(x/2): the identity is tanh(x) = 2σ(2x) − 1)"
+        yield text, values
+
+
+def _times(a: float, name: str, gradient: np.ndarray) -> np.ndarray:
+    """A gradient through x ↦ a·x: a times the gradient at a·x (the chain rule)."""
+    return a * gradient
+
+
 def _all_zeros(ctx: Context) -> Iterator[Candidate]:
     """Arrays that are entirely 0 where the true values are not: a function not written yet,
     an output array allocated and never filled, or a computation that gives 0 on this case
@@ -2005,6 +2034,7 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("one example", None, None, _one_batch_row, "backward"),
     Mistake("input negated", frozenset({"sigmoid", "tanh", "relu", "step"}), None,
             _input_negated),
+    Mistake("input scaled", frozenset({"sigmoid", "tanh"}), None, _input_scaled),
     Mistake("mask left out", frozenset({"relu", "step", "max_margin"}), None, _mask_left_out,
             "backward"),
     Mistake("leaky relu", frozenset({"relu"}), None, _leaky),

@@ -922,3 +922,16 @@ def test_an_average_pool_backward_dividing_by_the_stride_is_named() -> None:
         str(t).startswith("matches each window's share of dy divided by the stride's SH·SW (")
         or str(t).startswith("matches each window's share dy, not divided")
         for t in found["gradient"]), found
+
+
+def test_an_activation_of_a_scaled_input_is_named() -> None:
+    """tanh as 2σ(x) − 1, which is tanh(x/2) (the corpus, and blind reviews #5 m06 and #6
+    m05); σ(2x)."""
+    tanh_half = mistakes._autodiff("tanh", lambda x: 2 * torch.sigmoid(x) - 1)
+    found = _diagnoses(tanh_half, "tanh")
+    assert found["forward"] == {
+        "matches tanh(x/2), the input scaled by 1/2 (2σ(x) − 1 is tanh(x/2): the identity is "
+        "tanh(x) = 2σ(2x) − 1) [breaks act.tanh]"}
+    sigmoid_double = mistakes._autodiff("sigmoid", lambda x: torch.sigmoid(2 * x))
+    assert all(str(t).startswith("matches sigmoid(2x), the input scaled by 2")
+               for t in _diagnoses(sigmoid_double, "sigmoid")["forward"])

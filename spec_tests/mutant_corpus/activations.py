@@ -140,7 +140,7 @@ TANH = [
            named="constant factor", how=["factor:-1", "sign"]),
     mutant("tanh-from-sigmoid", "tanh", "tanh(x) = 2σ(x) − 1 (that is tanh(x/2))",
            "consistent-forward", autodiff("tanh", lambda x: 2 * torch.sigmoid(x) - 1), FG,
-           "forward", ["y", "dx"]),
+           "forward", ["y", "dx"], named="input scaled"),
     mutant("tanh-exp-formula", "tanh", "(e^x − e^−x)/(e^x + e^−x): inf/inf = nan at large |x|",
            "edge-only", autodiff("tanh", lambda x: (torch.exp(x) - torch.exp(-x)) / (
                torch.exp(x) + torch.exp(-x))), FG, "forward", ["y", "dx"], named="unstable",

@@ -107,7 +107,12 @@ ACTIVATIONS = [
            ["y", "dx"]),
     mutant("tanh-via-sigmoid", "tanh", "tanh(x) as 2σ(x) − 1, which is tanh(x/2) (the identity "
            "is 2σ(2x) − 1)", "consistent-forward",
-           autodiff("tanh", lambda x: 2 * torch.sigmoid(x) - 1), FG, "forward", ["y", "dx"]),
+           autodiff("tanh", lambda x: 2 * torch.sigmoid(x) - 1), FG, "forward", ["y", "dx"],
+           named="input scaled"),                        # (blind reviews #5 m06, #6 m05)
+    mutant("sigmoid-backward-without-one-minus", "sigmoid", "σ' taken as σ: dx = dy ∘ σ(x), "
+           "the (1 − σ) forgotten", "backward-only",
+           backward("sigmoid", lambda dy, x: dy * torch.sigmoid(torch.as_tensor(x)).numpy()), G,
+           "backward", ["dx"]),
 ]
 
 LOSSES = [
@@ -116,6 +121,10 @@ LOSSES = [
            backward("softmax", lambda dy, x: _softmax(x) * (dy - dy.sum(axis=-1,
                                                                           keepdims=True))),
            G, "backward", ["dx"], named="softmax sum unweighted"),   # (blind review #6, m14)
+    mutant("ce-logits-as-log-probabilities", "cross_entropy", "the loss −mean z[n, t_n]: the "
+           "logits used as log-probabilities, the log-softmax forgotten", "consistent-forward",
+           autodiff("cross_entropy", lambda z, t: -z[torch.arange(len(t)), t].mean()), FG,
+           "forward", ["loss", "dlogits"]),
     mutant("ce-take-without-axis", "cross_entropy", "log p picked with a flat take(log p, t) "
            "(no axis): every row's target read from row 0", "consistent-forward",
            autodiff("cross_entropy", lambda z, t: -torch.take(torch.log_softmax(z, dim=-1),
@@ -158,6 +167,9 @@ RECURRENT = [
     mutant("rnn-bptt-skips-first-step", "rnn", "the BPTT loop runs t = T − 1 … 1: step 0 "
            "skipped, and ∂L/∂s_0 returned as dh0", "backward-only",
            _np_rnn_backend("skips-first-step"), G, "backward", RNN_GRADS),
+    mutant("rnn-dh0-before-w_hh", "rnn", "dh0 returned as step 0's da, before its last "
+           "product with w_hh", "backward-only", _np_rnn_backend("dh0-before-w_hh"), G,
+           "backward", ["dh0"]),
     mutant("rnn-dw_hh-current-state", "rnn", "dw_hh accumulates da_t s_tᵀ, the step's own state "
            "where s_{t−1} belongs", "backward-only", _np_rnn_backend("dw_hh-current-state"), G,
            "backward", ["dw_hh"], named="dw_hh state"),      # (blind reviews #5 m47, #6 m40)

@@ -92,7 +92,8 @@ def _np_rnn_backward(mistake: str | None):
             db += da.sum(axis=0)
             dx[len(x) - 1 - t if mistake == "dx-reversed" else t] = da @ w_ih
             dh_next = da @ w_hh
-        return dx, dh_next, dw_ih, dw_hh, db, db.copy()
+        dh0 = da if mistake == "dh0-before-w_hh" else dh_next
+        return dx, dh0, dw_ih, dw_hh, db, db.copy()
     return grad
 
 
