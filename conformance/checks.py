@@ -30,7 +30,7 @@ from conformance.backends import Bound, load_backend
 from conformance.cases import Case, complete, golden_cases
 from conformance.contract import OPS
 from conformance.conventions import under
-from conformance.isolation import DEFAULT_TIMEOUT, Isolated, Outcome, call
+from conformance.isolation import DEFAULT_TIMEOUT, UNCALLABLE, Isolated, Outcome, call
 from conformance.report import Check, Result, Status
 from conformance.slides import slide_cases_for
 from reference.tolerance import Comparison, Tolerance, compare
@@ -164,7 +164,7 @@ def _raised(result: Result, target: Target, dt: np.dtype, timeout: float | None,
     if result.check == "gradient" and (
             cached := raised_after_a_forward(case, dt, target, timeout)) is not None:
         return replace(result, diagnosis=cached)
-    if "cannot be called as the contract calls it" in result.reason:
+    if UNCALLABLE in result.reason:
         return result                     # its signature: nothing a simpler case would change
     found = narrow(target, case, result.check, dt, reference or load_backend("numpy"), timeout,
                    raised=True)

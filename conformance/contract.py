@@ -54,6 +54,7 @@ __all__ = [
     "axis_letters",
     "contract_markdown",
     "op_spec",
+    "per_axis",
 ]
 
 ArgKind = Literal["float", "index"]
@@ -200,19 +201,25 @@ def _conv(inputs: Mapping[str, np.ndarray], attrs: Mapping[str, Any]) -> Accumul
     x, w = inputs["x"], inputs["w"]
     window = math.prod(w.shape[1:])                # C·FH·FW (C·F in 1-D)
     taps = math.prod(w.shape[2:])
-    stride = _per_axis(attrs["stride"], w.ndim - 2)
-    padding = _per_axis(attrs["padding"], w.ndim - 2)
+    stride = per_axis(attrs["stride"], w.ndim - 2)
+    padding = per_axis(attrs["padding"], w.ndim - 2)
     out = [(n + 2 * p - f) // s + 1                # OH = (H + 2PH − FH)/SH + 1, per axis
            for n, f, s, p in zip(x.shape[2:], w.shape[2:], stride, padding)]
     positions = x.shape[0] * math.prod(out)        # dw, db sum over N·OH·OW
     return Accumulation(window + 1, max(w.shape[0] * taps, positions))
 
 
-def _per_axis(value: Any, axes: int) -> tuple[int, ...]:
+def per_axis(value: Any, axes: int) -> tuple[int, ...]:
     """An attribute given per axis (a pair) or once for all ``axes`` (an int)."""
     if isinstance(value, (int, np.integer)):
         return (int(value),) * axes
     return tuple(int(v) for v in value)
+
+
+def as_attribute(original: Any, values: tuple[int, ...]) -> Any:
+    """Per-axis values in the form of the attribute ``original``: an int (conv1d's stride and
+    padding) or a tuple."""
+    return values[0] if np.ndim(original) == 0 else tuple(values)
 
 
 def _pool(window_sum: bool) -> AccumulationRule:

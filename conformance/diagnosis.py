@@ -134,7 +134,7 @@ from conformance.anatomy import Anatomy, _case_sizes, _factor, _nice, anatomies
 from conformance.backends import Bound, load_backend
 from conformance.cases import Case, complete, f32
 from conformance.consistency import Consistency, Target, self_consistency
-from conformance.contract import axis_letters, op_spec
+from conformance.contract import as_attribute, axis_letters, op_spec
 from conformance.conventions import CONVENTIONS, alternatives, declaration
 from conformance.narrowing import Narrowing, narrow
 from conformance.report import Check, Result
@@ -246,11 +246,6 @@ def _spatial(ctx: Context) -> tuple[int, ...]:
 
 def _pairs(ctx: Context, name: str) -> tuple[int, ...]:
     return tuple(int(v) for v in np.atleast_1d(ctx.case.attrs[name]))
-
-
-def _like(original: Any, values: tuple[int, ...]) -> Any:
-    """Attribute values in the original's form: an int (conv1d) or a tuple."""
-    return values[0] if np.ndim(original) == 0 else tuple(values)
 
 
 # ---------------------------------------------------------------- the mistakes
@@ -821,8 +816,9 @@ def _one_sided_padding(ctx: Context) -> Iterator[Candidate]:
                 "before": f"padding on one side only ({times}·P zeros before the start of "
                           f"each axis, none after)",
                 "none": "no padding at all (the padding is ignored)"}[side]
-        yield (f"matches {what}: nnspec pads P = {_like(ctx.case.attrs['padding'], padding)} "
-               f"zeros on both sides of each axis", values)
+        pads = as_attribute(ctx.case.attrs["padding"], padding)
+        yield (f"matches {what}: nnspec pads P = {pads} zeros on both sides of each axis",
+               values)
 
 
 def _dx_stride_ignored(ctx: Context) -> Iterator[Candidate]:
@@ -831,7 +827,7 @@ def _dx_stride_ignored(ctx: Context) -> Iterator[Candidate]:
     stride = _pairs(ctx, "stride")
     if ctx.check != "gradient" or all(s == 1 for s in stride):
         return
-    ones = _like(ctx.case.attrs["stride"], (1,) * len(stride))
+    ones = as_attribute(ctx.case.attrs["stride"], (1,) * len(stride))
     full = ctx.forward(attrs={**ctx.attrs, "stride": ones})
     if full is None:  # pragma: no cover - stride 1 fits wherever a larger stride does
         return
@@ -840,8 +836,9 @@ def _dx_stride_ignored(ctx: Context) -> Iterator[Candidate]:
        ] = ctx.case.upstream["y"]
     values = ctx.evaluate(attrs={**ctx.attrs, "stride": ones}, upstream={"y": dy})
     if values is not None:
+        shown = as_attribute(ctx.case.attrs["stride"], stride)
         yield (f"matches dx with each window's gradient added at i instead of S·i (the stride "
-               f"{_like(ctx.case.attrs['stride'], stride)} ignored in dx only): window i reads "
+               f"{shown} ignored in dx only): window i reads "
                f"x from S·i on, so its gradient goes back there", {**ctx.expected,
                                                                     "x": values["x"]})
 
@@ -855,7 +852,7 @@ def _dx_padding_kept(ctx: Context) -> Iterator[Candidate]:
     x = np.asarray(ctx.case.inputs["x"], np.float64)
     pads = [(0, 0), (0, 0), *((p, p) for p in padding)]
     values = ctx.evaluate(inputs={**ctx.inputs, "x": np.pad(x, pads)},
-                          attrs={**ctx.attrs, "padding": _like(ctx.case.attrs["padding"],
+                          attrs={**ctx.attrs, "padding": as_attribute(ctx.case.attrs["padding"],
                                                                (0,) * len(padding))})
     if values is None:  # pragma: no cover - the padded input fits as the padding did
         return
@@ -883,7 +880,7 @@ def _self_padded(ctx: Context, pads: list[tuple[int, int]], kernel: Sequence[int
     if any(n < f for n, f in zip(padded.shape[2:], kernel)):
         return None
     window = _fitting(padded.shape, kernel, stride)
-    zero = _like(ctx.case.attrs.get("padding", (0,) * len(kernel)), (0,) * len(kernel))
+    zero = as_attribute(ctx.case.attrs.get("padding", (0,) * len(kernel)), (0,) * len(kernel))
     return _padded_values(ctx, padded[window], zero, padded.shape, window, pads, attrs)
 
 
@@ -961,12 +958,12 @@ def _one_stride_for_both(ctx: Context, stride: tuple[int, ...]) -> Iterator[Cand
 
 def _stride_one(ctx: Context, stride: tuple[int, ...]) -> Iterator[Candidate]:
     """Stride 1 instead of S: the whole stride-1 output, or its top-left corner."""
-    ones = _like(ctx.case.attrs["stride"], (1,) * len(stride))
+    ones = as_attribute(ctx.case.attrs["stride"], (1,) * len(stride))
     shape = np.shape((ctx.case.expected or {})["y"])
     full = ctx.forward(attrs={**ctx.attrs, "stride": ones})
     if full is None:  # pragma: no cover - stride 1 fits wherever a larger stride does
         return
-    text = (f"matches stride 1 (the stride {_like(ctx.case.attrs['stride'], stride)} is "
+    text = (f"matches stride 1 (the stride {as_attribute(ctx.case.attrs['stride'], stride)} is "
             f"ignored): each window must move S elements along each axis")
     corner = (slice(None), slice(None), *(slice(0, n) for n in shape[2:]))
     cropped = " (the output cropped to the right size)"
@@ -1006,12 +1003,17 @@ def _lstm_states_swapped(ctx: Context) -> Iterator[Candidate]:
                "other way round): the contract's order is (x, h0, c0, ...)", values)
 
 
+def _softmax_y_dy(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    """A softmax gradient case's true output y and upstream dy (float64)."""
+    return (np.asarray((ctx.case.expected or {})["y"], np.float64),
+            np.asarray(ctx.case.upstream["y"], np.float64))
+
+
 def _softmax_diagonal(ctx: Context) -> Iterator[Candidate]:
     """dx = dy ∘ y ∘ (1 − y): the softmax Jacobian's diagonal only."""
     if ctx.check != "gradient":
         return
-    y = np.asarray((ctx.case.expected or {})["y"], np.float64)
-    dy = np.asarray(ctx.case.upstream["y"], np.float64)
+    y, dy = _softmax_y_dy(ctx)
     yield ("matches the Jacobian's diagonal only, dx = dy ∘ y(1 − y): each y_k depends on every "
            "x_j, so dx = y ∘ (dy − Σ_k dy_k y_k)", {"x": dy * y * (1.0 - y)})
 
@@ -1020,8 +1022,7 @@ def _softmax_sum_unweighted(ctx: Context) -> Iterator[Candidate]:
     """dx = y ∘ (dy − Σ_k dy_k): the sum of the upstream gradient without its weights y_k."""
     if ctx.check != "gradient":
         return
-    y = np.asarray((ctx.case.expected or {})["y"], np.float64)
-    dy = np.asarray(ctx.case.upstream["y"], np.float64)
+    y, dy = _softmax_y_dy(ctx)
     yield ("matches dx = y ∘ (dy − Σ_k dy_k), the sum without its weights y_k: ∂y_k/∂x_j = "
            "y_k(δ_kj − y_j), so dx = y ∘ (dy − Σ_k dy_k y_k)",
            {"x": y * (dy - dy.sum(axis=-1, keepdims=True))})
@@ -1029,10 +1030,11 @@ def _softmax_sum_unweighted(ctx: Context) -> Iterator[Candidate]:
 
 def _softmax_rows_summed(ctx: Context) -> Iterator[Candidate]:
     """dx = y ∘ (dy − Σ dy ∘ y) with one sum over the whole array, not one per row."""
-    y = np.asarray((ctx.case.expected or {})["y"], np.float64)
-    if ctx.check != "gradient" or y.ndim < 2:
+    if ctx.check != "gradient":
         return
-    dy = np.asarray(ctx.case.upstream["y"], np.float64)
+    y, dy = _softmax_y_dy(ctx)
+    if y.ndim < 2:
+        return
     yield ("matches Σ dy ∘ y summed over the whole array, dx = y ∘ (dy − Σ_all dy ∘ y), not "
            "over each row's own k: dx = y ∘ (dy − Σ_k dy_k y_k), one sum per row",
            {"x": y * (dy - np.sum(dy * y))})
@@ -2511,12 +2513,10 @@ def _right_after_a_forward(case: Case, dtype: np.dtype, tol: Tolerance, target: 
                            timeout: float | None) -> bool:
     """Whether the backend's gradient, wrong (or raising) on its own, is right when its forward
     has just been called with the same inputs (a backward that keeps state from the forward)."""
-    from conformance.isolation import call
+    from conformance.checks import _invoke
 
-    inputs = case.inputs_in(dtype)
-    upstream = {k: np.asarray(v, dtype) for k, v in case.upstream.items()}
-    first = call(target, case.op, "forward", inputs, case.attrs, {}, timeout)
-    again = call(target, case.op, "gradient", inputs, case.attrs, upstream, timeout)
+    first = _invoke(target, case, "forward", dtype, timeout)
+    again = _invoke(target, case, "gradient", dtype, timeout)
     if first.values is None or again.values is None:
         return False
     expected = case.expected_grads or {}

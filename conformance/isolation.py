@@ -152,6 +152,11 @@ def function_name(op: str, check: Check, style: str | None) -> str:
     return "vjp" if style == "vjp" else op_spec(op).backward_name
 
 
+UNCALLABLE = "cannot be called as the contract calls it"
+"""What a call's reason says where the backend's function takes other arguments than the
+contract passes (its own code never ran)."""
+
+
 def _signature_problem(exc: TypeError, op: str, check: Check, fn: str) -> str | None:
     """The reason for a TypeError raised by the call itself (the function's own code never ran:
     it takes other arguments than the contract passes), or None for one raised inside it."""
@@ -163,7 +168,7 @@ def _signature_problem(exc: TypeError, op: str, check: Check, fn: str) -> str | 
     spec = op_spec(op)
     expected = (spec.signature() if check == "forward" else "vjp(op, inputs, attrs, "
                 "cotangents)" if fn == "vjp" else spec.backward_signature())
-    return (f"{fn} cannot be called as the contract calls it ({_one_line(exc)}): nnspec "
+    return (f"{fn} {UNCALLABLE} ({_one_line(exc)}): nnspec "
             f"calls {expected}, arguments by position (nnspec explain {op})")
 
 

@@ -46,7 +46,7 @@ from conformance.anatomy import Anatomy, anatomies
 from conformance.backends import Bound
 from conformance.cases import Case, complete, f32
 from conformance.consistency import Target
-from conformance.contract import Check, axis_letters, op_spec
+from conformance.contract import Check, as_attribute, axis_letters, op_spec, per_axis
 from reference.tolerance import compare
 
 __all__ = ["Narrowing", "narrow"]
@@ -138,7 +138,8 @@ def _judge(target: Target, case: Case, check: Check, dt: np.dtype, reference: Bo
            timeout: float | None,
            raised: bool = False) -> tuple[Case, dict[str, np.ndarray], bool] | None:
     """The simpler case completed by the reference, what the backend returns for it and whether
-    that is right; None where the reference refuses the case or the backend's call gives no
+    that is right; None where the reference refuses the case (a geometry that does not fit
+    exactly: reference.conv's rule, the one place of it) or the backend's call gives no
     values (it timed out, or it raised where ``raised`` is False)."""
     from conformance.checks import _invoke
 
@@ -244,49 +245,27 @@ def _upstream_zeroed(case: Case, names: list[str]) -> Case | None:
     return _fresh(case, case.inputs, upstream=upstream)
 
 
-def _pair(value: Any, axes: int) -> tuple[int, ...]:
-    return tuple(int(v) for v in np.broadcast_to(np.asarray(value), (axes,)))
-
-
-def _as_given(value: Any, like: Any) -> Any:
-    """``value`` (a tuple) in the form of the attribute ``like``: an int stays an int."""
-    return value[0] if np.ndim(like) == 0 else tuple(value)
-
-
 def _with_attr(case: Case, name: str, value: int) -> Case | None:
     """``case`` with the attribute ``name`` set to ``value`` on every axis; None where it
-    already is, or where the geometry would not fit exactly."""
+    already is (a geometry that no longer fits exactly is refused by the reference: see
+    ``_judge``)."""
     if name not in case.attrs:
         return None
     axes = len(np.shape(case.inputs["x"])) - 2
-    old = _pair(case.attrs[name], axes)
+    old = per_axis(case.attrs[name], axes)
     if all(v == value for v in old):
         return None
-    attrs = {**case.attrs, name: _as_given((value,) * axes, case.attrs[name])}
-    return _fresh(case, case.inputs, attrs=attrs) if _fits(case.op, case.inputs, attrs) else None
+    attrs = {**case.attrs, name: as_attribute(case.attrs[name], (value,) * axes)}
+    return _fresh(case, case.inputs, attrs=attrs)
 
 
 def _windows_apart(case: Case) -> Case | None:
-    """A pooling case with its stride set to its window; None where they are equal or the
-    geometry would not fit."""
-    window, stride = _pair(case.attrs["kernel_size"], 2), _pair(case.attrs["stride"], 2)
+    """A pooling case with its stride set to its window; None where they are equal."""
+    window, stride = per_axis(case.attrs["kernel_size"], 2), per_axis(case.attrs["stride"], 2)
     if window == stride:
         return None
-    attrs = {**case.attrs, "stride": _as_given(window, case.attrs["stride"])}
-    return _fresh(case, case.inputs, attrs=attrs) if _fits(case.op, case.inputs, attrs) else None
-
-
-def _fits(op: str, inputs: Mapping[str, Any], attrs: Mapping[str, Any]) -> bool:
-    """Whether every spatial axis of the case fits its windows exactly ((n + 2P − F)/S whole
-    and ≥ 0), as the contract demands of every case."""
-    x = np.shape(inputs["x"])
-    axes = len(x) - 2
-    sizes = (np.shape(inputs["w"])[2:] if "w" in inputs
-             else _pair(attrs["kernel_size"], axes))
-    stride = _pair(attrs["stride"], axes)
-    padding = _pair(attrs.get("padding", 0), axes)
-    return all(n + 2 * p >= f and (n + 2 * p - f) % s == 0
-               for n, f, s, p in zip(x[2:], sizes, stride, padding))
+    attrs = {**case.attrs, "stride": as_attribute(case.attrs["stride"], window)}
+    return _fresh(case, case.inputs, attrs=attrs)
 
 
 def _fresh(case: Case, inputs: Mapping[str, Any], *, upstream: Mapping[str, Any] | None = None,
