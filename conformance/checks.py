@@ -269,15 +269,14 @@ def run_case(bound: Target, case: Case, dtype: Any = np.float64, *, required: bo
     if case.has_gradient and case.expected_grads is not None:
         checks.append("gradient")
     limits = limits or CallLimits(timeout, called={(case.op, c) for c in checks})
-    # The gradient is checked first, right after a forward of other values of the same shapes
-    # (a decoy), never after a forward of its own inputs: a backward that reads what a forward
-    # left (a cache, the last one's or the first of these shapes') instead of the inputs it is
-    # given fails. The results keep the order forward, gradient.
+    # The gradient is checked first, right after a forward and a backward of other values of
+    # the same shapes (a decoy), never after a forward of its own inputs: a backward that reads
+    # what a forward left (a cache, the last one's or the first of these shapes') instead of
+    # the inputs it is given fails, and so does one adding into a buffer it keeps between calls.
+    # The results keep the order forward, gradient.
     done: dict[Check, Result] = {}
     if "gradient" in checks:
-        hung = _decoy(bound, case, dtype, limits, before)
-        if hung is not None:              # the forward of these shapes timed out: its check's
-            done["forward"] = hung
+        done.update(_decoy(bound, case, dtype, limits, before))   # (a timeout: its check's)
     for check in checks[::-1]:
         done.setdefault(check, limited_check(
             bound, case, check, dtype, limits, required=required, reference=reference,
@@ -286,22 +285,27 @@ def run_case(bound: Target, case: Case, dtype: Any = np.float64, *, required: bo
 
 
 def _decoy(target: Target, case: Case, dtype: Any, limits: CallLimits,
-           before: Callable[[Case, Check], None] | None) -> Result | None:
-    """A forward call of the case's op on other values of the same shapes (−x/2 + 1/8; index
-    inputs unchanged): what a backward that keeps state from its forward would find. Its values
-    are ignored; where it times out, that is the case's forward check's outcome (the op's other
+           before: Callable[[Case, Check], None] | None) -> dict[Check, Result]:
+    """A forward call and a gradient call of the case's op on other values of the same shapes
+    (−x/2 + 1/8; index inputs unchanged; the case's upstream gradients): what a backward that
+    keeps state from its forward, or from its own last call, would find. Their values are
+    ignored; where one times out, that is its check's outcome on this case (the op's other
     checks are then not run), returned as its Result."""
-    if target.forward_fn(case.op) is None or limits.timed_out.get(case.op) is not None:
-        return None
-    if before is not None:
-        before(case, "forward")           # (a crash is the forward's, on these shapes)
-    limit = limits.limit(case.op, "forward")
-    outcome = call(target, case.op, "forward", decoy_inputs(case, dtype), case.attrs, {}, limit)
-    if outcome.status != "timeout":
-        return None
-    return limits.record(Result(case, "forward", "timeout", outcome.reason,
-                                case.tolerance_for("forward", np.dtype(dtype)),
-                                seconds=outcome.seconds), limit)
+    inputs = decoy_inputs(case, dtype)
+    upstream = {k: np.array(v, dtype=dtype) for k, v in case.upstream.items()}
+    for check in ("forward", "gradient"):
+        if not _calls(target, case.op, check) or limits.timed_out.get(case.op) is not None:
+            continue
+        if before is not None:
+            before(case, check)           # (a crash is this check's, on these shapes)
+        limit = limits.limit(case.op, check)
+        outcome = call(target, case.op, check, inputs, case.attrs,
+                       upstream if check == "gradient" else {}, limit)
+        if outcome.status == "timeout":
+            return {check: limits.record(Result(
+                case, check, "timeout", outcome.reason,
+                case.tolerance_for(check, np.dtype(dtype)), seconds=outcome.seconds), limit)}
+    return {}
 
 
 def decoy_inputs(case: Case, dtype: Any) -> dict[str, np.ndarray]:

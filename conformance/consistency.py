@@ -467,18 +467,19 @@ class _Probing:
             slopes = self._slopes(moving)
         except _NoForward as exc:
             return Probe(label, None, (mine,), theirs, None, true, str(exc))
-        if slopes is None:
-            return Probe(label, None, (mine,), theirs, None, true,
-                         "it has a kink at the case's inputs along the direction tried")
         finite = all(bool(np.all(np.isfinite(self.got[k][self.directions[k] != 0])))
                      for k in moving)
         consistent = finite and abs(mine - slopes) <= self.rtol * (terms + abs(slopes)) + (
             self.noise + 1e-12)
         return Probe(label, (slopes,), (mine,), theirs, consistent, true)
 
-    def _slopes(self, moving: list[str]) -> float | None:
-        """The central difference along the directions, or None where the slopes before and
-        after differ at every step tried (a kink of the backend's forward)."""
+    def _slopes(self, moving: list[str]) -> float:
+        """The central difference along the directions at the first step where the slopes
+        before and after agree. Where they differ at every step tried, _NoForward says why: the
+        forward gives other values for the same inputs (state kept between calls), or it curves
+        too sharply for these steps (the jump between the slopes shrinks with the step, as a
+        smooth function's does), or it rounds more coarsely than the probe's dtype (the jump
+        grows as 1/step), or it has a kink (the jump stays)."""
         def total(out: Mapping[str, np.ndarray]) -> tuple[float, float]:
             terms = [np.where(u == 0, 0.0, u.astype(np.float64) * out[n])
                      for n, u in self.upstream.items()]
@@ -501,14 +502,27 @@ class _Probing:
             return seen[t]
 
         eps = float(np.finfo(self.probe).eps)
-        for h in (self.step, self.step / 16):
+        jumps = []
+        for h in (self.step, self.step / 16, self.step / 256):
             central = directional_derivative(cached, h=h)
             after, before = (cached(h) - cached(0.0)) / h, (cached(0.0) - cached(-h)) / h
             self.noise = 8 * eps * (abs(cached(h)) + abs(cached(-h)) + self.scale) / h
             if abs(after - before) <= 100 * self.rtol * (abs(after) + abs(before)) + (
                     2 * self.noise + 1e-9):
                 return central
-        return None
+            jumps.append(abs(after - before))
+        again = loss(0.0)                 # a fresh call at the case's own inputs
+        if abs(again - seen[0.0]) > 8 * eps * (abs(again) + self.scale) + 1e-12:
+            raise _NoForward("it returns other values for the same inputs on another call "
+                             "(state kept between calls)")
+        if jumps[-1] <= jumps[0] / 16:    # a smooth function's jump shrinks with the step
+            raise _NoForward("its slope along the direction tried changes too fast for the "
+                             "steps tried (a smooth but sharply curved forward)")
+        if jumps[-1] >= 16 * jumps[0]:    # rounding's grows as 1/step
+            raise _NoForward(f"its values move in steps coarser than {self.dtype} "
+                             f"rounding (it computes in a lower precision inside, such as "
+                             f"float32)")
+        raise _NoForward("it has a kink at the case's inputs along the direction tried")
 
 
 _OTHER_SHAPE = "your forward returns another shape than the contract's"

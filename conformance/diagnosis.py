@@ -22,7 +22,8 @@ GRU reset before                  the GRU's reset gate applied before the hidden
 states swapped                    the LSTM's h_n and c_n returned in each other's place
 missing sqrt                      L2 pooling returning Σ x² instead of √(Σ x²)
 sqrt chain left out               an L2-pool backward 2x·dy (the forward right), without the root's
-                                  chain factor 1/(2y)
+                                  chain factor 1/(2y); or x·dy/(2y) or 2x·dy/y (a factor 2 of the
+                                  chain rule left out)
 tie rule                          a max-pool gradient split between tied maxima, sent to the last
                                   or to every one
 gradient assigned                 a max-pool gradient assigned (dx[argmax] = dy) where windows
@@ -39,9 +40,13 @@ average share                     an average-pool backward (the forward right) g
                                   dy, or dy divided by FH, FW, FH², FW² or SH·SW, not by FH·FW
 sum instead of mean               cross_entropy summed over the batch
 target indexing                   cross_entropy's log p indexed [:, targets] (an N×N block)
-one-hot indexing                  its backward subtracting the one-hot as g[:, targets] −= 1
+one-hot indexing                  its backward subtracting the one-hot as g[:, targets] −= 1, or
+                                  not at all
 one-based targets                 cross_entropy's targets read as 1-based class ids (t − 1)
 log epsilon                       cross_entropy as −log(p_t + ε), or with p clipped to [ε, 1 − ε]
+log-softmax left out              cross_entropy of the logits as log-probabilities (−z_t) or of p_t
+                                  without the log; a backward −onehot/N, or ∂L/∂p = −onehot/(N·p_t)
+                                  (the softmax's Jacobian left out)
 softmax axis                      softmax over another axis than the last
 softmax diagonal                  a softmax backward keeping the Jacobian's diagonal only, dy ∘
                                   y(1 − y)
@@ -51,16 +56,24 @@ softmax sum unweighted            a softmax backward y ∘ (dy − Σ dy), the s
                                   y_k
 step at zero                      step(0) = 0 instead of 1
 relu at zero                      relu'(0) = 1 or ½ instead of 0
-derivative of the wrong quantity  σ' or tanh' written with x or y where the other belongs, or
-                                  tanh' as (1 − y)² or 1 − y
+derivative of the wrong quantity  σ' or tanh' written with x or y where the other belongs; σ'
+                                  as y or 1 − y (a factor of y(1 − y) left out); tanh' as (1 −
+                                  y)² or 1 − y
 margin kink                       the max margin's slope at its kink (½ or 1 instead of 0)
 margin                            the max margin's Δ dropped, fixed at 1 or doubled
 arguments swapped                 the max margin's s and s_c exchanged
 unstable                          an unshifted softmax, cross-entropy, σ or tanh, a softmax
                                   shifted by the whole array's maximum, or inf/nan at large inputs
 bias ignored                      the bias left out (b never added, its gradient 0)
+bias twice                        a bias added twice (2b), or b_ih added in b_hh's place (or the
+                                  reverse)
+running sum                       an accumulator not reset between the batch's rows (linear) or a
+                                  row's windows (conv): each output the running sum of the ones up
+                                  to it
 embedding overwrite               ∂L/∂E assigned row by row, so a repeated id keeps one share only
 repeated ids averaged             ∂L/∂E of a repeated id divided by its count
+ids order                         ∂L/∂E with the ids flattened in another order than dy (ids.T,
+                                  column-major)
 final state ignored               an RNN/LSTM/GRU backward that drops ∂L/∂h_n (or ∂L/∂c_n)
 no backprop through time          a recurrent backward that stops at each step (h, or c, not
                                   carried back)
@@ -71,8 +84,8 @@ gate nonlinearity                 an LSTM/GRU gate's σ and tanh exchanged, or h
                                   without the tanh
 cell variant                      h_n of the first step; an RNN without tanh; an LSTM's forget
                                   gate +1; a GRU's b_hn outside the reset gate
-state handling                    h0 (or c0) ignored; the sequence run backwards; every step from
-                                  h0; out one step behind
+state handling                    h0 (or c0) ignored; the sequence run backwards; the last (or the
+                                  first) step skipped; every step from h0; out one step behind
 axes swapped                      a per-axis stride, padding or window read as (W, H), not (H, W)
 one-sided padding                 zeros on one side only (P or 2P), or no padding at all
 stride ignored                    stride 1 instead of S, one axis's stride for both, or pooling
@@ -84,6 +97,8 @@ upstream ignored                  a backward that leaves out the upstream gradie
                                   1)
 one example                       parameter gradients of the batch's first (or last) example only
 input negated                     an activation of −x (σ(−x) = 1/(1 + eˣ))
+absolute input                    σ, tanh or relu of |x| (a stable formula's branch for x < 0 left
+                                  out; relu as |x|)
 input scaled                      σ or tanh of a·x, a = 2, 1/2, 3, 1/3, 4, 1/4, −2 or −1/2
                                   (tanh(x/2) = 2σ(x) − 1)
 mask left out                     relu's or step's dx = dy (relu's dy ∘ relu(x) or dy ∘ [dy > 0]),
@@ -449,12 +464,20 @@ def _missing_sqrt(ctx: Context) -> Iterator[Candidate]:
 
 def _sqrt_chain_left_out(ctx: Context) -> Iterator[Candidate]:
     """A backward alone (the forward right): the derivative of Σ x², 2x·dy, without the root's
-    chain factor 1/(2y)."""
-    values = _output_map(ctx, np.square, lambda y: 2.0 * y) if ctx.check == "gradient" else None
+    chain factor 1/(2y); or the chain rule through √u and u = Σ x² with one of its two factors
+    of 2 left out (x·dy/(2y) or 2x·dy/y, half or twice the true x·dy/y)."""
+    if ctx.check != "gradient":
+        return
+    values = _output_map(ctx, np.square, lambda y: 2.0 * y)
     if values is not None:
         yield ("matches the gradient of Σ x² without the square root, dx = 2x·dy: the root's "
                "chain factor 1/(2y) left out (L2 pooling keeps √(Σ x²), whose dx is x·dy/y)",
                values)
+    true = ctx.expected["x"]
+    yield ("matches dx = x·dy/(2y): the root's 1/(2y) without the 2 of d(x²) = 2x dx (L2 "
+           "pooling's dx is 1/(2y) · 2x · dy = x·dy/y)", {"x": true / 2})
+    yield ("matches dx = 2x·dy/y: d(x²) = 2x dx without the ½ of the root's d√u = du/(2√u) "
+           "(L2 pooling's dx is 1/(2y) · 2x · dy = x·dy/y)", {"x": 2 * true})
 
 
 def _convention(name: str, also: Callable[[Context], Iterator[Candidate]] | None = None
@@ -686,6 +709,20 @@ def _embedding_averaged(ctx: Context) -> Iterator[Candidate]:
     yield ("matches the gradients of a repeated id averaged (divided by its count): a row read k "
            "times gets the sum of its k upstream gradients",
            {"E": summed / np.maximum(counts, 1)[:, None]})
+
+
+def _embedding_ids_order(ctx: Context) -> Iterator[Candidate]:
+    """∂L/∂E with the ids and dy flattened in different orders (ids.T, or column-major, against
+    dy's rows in row-major order), so each upstream row is added at another position's id."""
+    ids = np.asarray(ctx.case.inputs["ids"])
+    if ctx.check != "gradient" or ids.ndim < 2:
+        return
+    values = ctx.evaluate(inputs={**ctx.inputs, "ids": ids.T.reshape(ids.shape)})
+    if values is not None:
+        yield ("matches the ids flattened in another order than dy (ids.T, or order='F', "
+               "against dy's rows in C order): each upstream row is added at another "
+               "position's id; dE[ids[n, t]] += dy[n, t] pairs each position with its own row",
+               values)
 
 
 def _final_state_ignored(ctx: Context) -> Iterator[Candidate]:
@@ -1045,8 +1082,8 @@ def _softmax_rows_summed(ctx: Context) -> Iterator[Candidate]:
 
 def _wrong_quantity(ctx: Context) -> Iterator[Candidate]:
     """σ'(x) = σ(x)(1 − σ(x)) and tanh'(x) = 1 − tanh²(x) written with the wrong quantity in
-    place of σ(x) or tanh(x): the input x, or the output fed through σ (tanh) once more; or
-    tanh' as (1 − y)² (a misplaced bracket)."""
+    place of σ(x) or tanh(x): the input x, or the output fed through σ (tanh) once more; σ' with
+    one of its two factors only; or tanh' as (1 − y)² (a misplaced bracket) or 1 − y."""
     if ctx.case.op == "rnn":
         yield from _rnn_wrong_derivative(ctx)
         return
@@ -1058,7 +1095,9 @@ def _wrong_quantity(ctx: Context) -> Iterator[Candidate]:
     if ctx.case.op == "sigmoid":
         s = 1.0 / (1.0 + np.exp(-np.clip(y, -500, 500)))
         options = {"x(1 − x), the input where σ(x) belongs": x * (1 - x),
-                   "σ(y)(1 − σ(y)), σ applied to the output once more": s * (1 - s)}
+                   "σ(y)(1 − σ(y)), σ applied to the output once more": s * (1 - s),
+                   "y alone, the factor 1 − y left out": y,
+                   "1 − y alone, the factor y left out": 1 - y}
         right = "σ'(x) = y(1 − y) with y = σ(x)"
     else:
         options = {"1 − x², the input where tanh(x) belongs": 1 - x * x,
@@ -1273,7 +1312,8 @@ def _ce_one_based(ctx: Context) -> Iterator[Candidate]:
 
 
 def _ce_onehot_columns(ctx: Context) -> Iterator[Candidate]:
-    """A cross-entropy backward that subtracts the one-hot as g[:, targets] −= 1."""
+    """A cross-entropy backward that subtracts the one-hot as g[:, targets] −= 1, or not at
+    all."""
     if ctx.check != "gradient":
         return
     p, _, t, dloss = _ce_parts(ctx)
@@ -1281,6 +1321,36 @@ def _ce_onehot_columns(ctx: Context) -> Iterator[Candidate]:
     yield ("matches the one-hot subtracted as g[:, targets] −= 1 (every row gets −1 in every "
            "target's column) instead of g[arange(N), targets] −= 1 (each row at its own target)",
            {"logits": dloss * (p - columns) / len(t)})
+    yield ("matches dlogits = p/N, the one-hot never subtracted: the gradient of −log p_t is "
+           "(p − onehot)/N", {"logits": dloss * p / len(t)})
+
+
+def _ce_log_softmax_left_out(ctx: Context) -> Iterator[Candidate]:
+    """Cross-entropy with part of log-softmax left out: the logits taken as log-probabilities
+    (−z_t; its gradient −onehot/N, p's part of p − onehot left out), p_t without the log, or a
+    backward giving ∂L/∂p (−onehot/(N·p_t)) where ∂L/∂z belongs (the softmax's Jacobian left
+    out)."""
+    p, _, t, dloss = _ce_parts(ctx)
+    z = np.asarray(ctx.case.inputs["logits"], np.float64)
+    n, rows = len(t), np.arange(len(t))
+    onehot = np.eye(p.shape[1])[t]
+    pt = p[rows, t][:, None]
+    forward = ctx.check == "forward"
+    yield ("matches the logits taken as log-probabilities, L = −mean z_t (log-softmax left out; "
+           "its gradient −onehot/N, without p): cross-entropy is −mean log p_t with p = "
+           "softmax(z), whose gradient is (p − onehot)/N",
+           {"loss": np.asarray(-np.mean(z[rows, t]))} if forward else
+           {"logits": -dloss * onehot / n})
+    yield ("matches L = −mean p_t, the probability without its log: cross-entropy is −mean "
+           "log p_t",
+           {"loss": np.asarray(-np.mean(pt))} if forward else
+           {"logits": -dloss * pt * (onehot - p) / n})
+    if not forward:
+        with np.errstate(divide="ignore", invalid="ignore"):   # −∞ where p_t underflows
+            d_p = np.where(onehot == 1, -dloss / (n * pt), 0.0)
+        yield ("matches ∂L/∂p = −onehot/(N·p_t), the gradient with respect to the "
+               "probabilities: the softmax's Jacobian left out (∂L/∂z = (p − onehot)/N)",
+               {"logits": d_p}, ("graph.backprop",))
 
 
 def _ce_log_epsilon(ctx: Context) -> Iterator[Candidate]:
@@ -1315,6 +1385,73 @@ def _bias_ignored(ctx: Context) -> Iterator[Candidate]:
             values = {**values, **{k: np.zeros_like(values[k]) for k in left}}
         yield (f"matches the bias left out ({', '.join(left)} never added, its gradient 0)",
                values)
+
+
+def _bias_twice(ctx: Context) -> Iterator[Candidate]:
+    """A bias added twice: b as 2b (db = 2 Σ dy); of a recurrent op's two, one added in the
+    other's place (b_ih twice and b_hh never: db_ih = db_ih + db_hh, db_hh = 0)."""
+    inputs = ctx.case.inputs
+    biases = [k for k in ("b", "b_ih", "b_hh") if k in inputs]
+    if biases == ["b"]:
+        values = ctx.evaluate(inputs={**ctx.inputs, "b": 2 * np.asarray(inputs["b"])})
+        if values is not None:
+            if ctx.check == "gradient":
+                values = {**values, "b": 2 * values["b"]}
+            yield "matches the bias added twice (b as 2b, db = 2 Σ dy)", values
+        return
+    for twice, never in (("b_ih", "b_hh"), ("b_hh", "b_ih")):
+        values = ctx.evaluate(inputs={**ctx.inputs, never: inputs[twice]})
+        if values is None:  # pragma: no cover - the other bias has the same shape
+            continue
+        if ctx.check == "gradient":
+            values = {**values, twice: values[twice] + values[never],
+                      never: np.zeros_like(values[never])}
+        yield (f"matches {twice} added twice and {never} never ({twice} where {never} belongs; "
+               f"d{twice} the sum of both biases' gradients, d{never} 0)", values)
+
+
+def _running_sum(ctx: Context) -> Iterator[Candidate]:
+    """An accumulator set to zero (or to b) once, before the loop over the batch's rows
+    (linear) or over a row's windows (conv1d, conv2d in row-major order), and never reset:
+    each output the running sum of its own and the earlier ones' products, b once (or b added
+    at every step); the gradient of the first by the chain rule (each dy reaches every earlier
+    product: a reversed running sum of dy; db unchanged)."""
+    inputs = ctx.case.inputs
+    b = np.asarray(inputs["b"], np.float64)
+    y = ctx.forward()
+    if y is None:  # pragma: no cover - the case's own inputs
+        return
+    op = ctx.case.op
+    where = "the batch's rows" if op == "linear" else "the windows of each row"
+    if (y.shape[0] if op == "linear" else int(np.prod(y.shape[2:]))) < 2:
+        return                              # a loop of one step: nothing carried over
+
+    def run(a: np.ndarray) -> np.ndarray:       # the running sum along the loop, in y's shape
+        if op == "linear":
+            return np.cumsum(a, axis=0)
+        n, k = a.shape[:2]
+        return np.cumsum(a.reshape(n, k, -1), axis=-1).reshape(a.shape)
+
+    bias = b if op == "linear" else b.reshape(-1, *([1] * (y.ndim - 2)))
+    text = (f"matches an accumulator not reset between {where} (set once before the loop): "
+            f"each output the running sum of its own and the earlier ones")
+    if ctx.check == "forward":
+        name = next(iter(ctx.expected))
+        yield f"{text}, b once", {name: run(y - bias) + bias}
+        yield f"{text}, b added at every step", {name: run(y)}
+        return
+    (name, dy), = ((k, np.asarray(v, np.float64)) for k, v in ctx.case.upstream.items())
+    back = run(dy[::-1] if op == "linear" else _reversed_windows(dy))
+    back = back[::-1] if op == "linear" else _reversed_windows(back)
+    values = ctx.evaluate(upstream={name: back})
+    if values is not None:
+        yield f"{text}, b once", {**values, "b": ctx.expected["b"]}
+
+
+def _reversed_windows(a: np.ndarray) -> np.ndarray:
+    """``a`` [N, K, ...] with each row's windows (its trailing axes, row-major) in reverse."""
+    n, k = a.shape[:2]
+    return a.reshape(n, k, -1)[:, :, ::-1].reshape(a.shape)
 
 
 def _output_size(ctx: Context) -> Iterator[Candidate]:
@@ -1550,8 +1687,9 @@ def _cell_variants(ctx: Context) -> Iterator[Candidate]:
 
 def _state_handling(ctx: Context) -> Iterator[Candidate]:
     """A recurrence that handles its state or time another way (forward; its gradient follows
-    it): the initial state h0 (or c0) replaced by zeros; the sequence run backwards; every
-    step started from the initial state; out holding the state before each step."""
+    it): the initial state h0 (or c0) replaced by zeros; the sequence run backwards; the loop
+    over time one step short at its end or its start; every step started from the initial
+    state; out holding the state before each step."""
     if ctx.check == "gradient":
         return
     i = {k: np.asarray(v, np.float64) for k, v in ctx.case.inputs.items()}
@@ -1569,6 +1707,20 @@ def _state_handling(ctx: Context) -> Iterator[Candidate]:
         yield ("matches the sequence run backwards (from x_(T−1) to x_0; out reversed back, out[t] "
                "the state after x_(T−1) … x_t): the recurrence reads x_0 first",
                {**backwards, "out": backwards["out"][::-1]})
+    zero = np.zeros((1, *i["h0"].shape))
+    # T − 1 steps: with T = 1 none, the final states the initial ones
+    short = (ctx.forward_all({**i, "x": i["x"][:-1]}) if len(i["x"]) > 1 else
+             {"out": zero[:0], "h_n": i["h0"], **({"c_n": i["c0"]} if "c0" in i else {})})
+    if short is not None:
+        yield ("matches the loop over time one step short (range(T − 1)): the last step never "
+               "computed (out[T − 1] left 0, the final state the one after T − 1 steps); the "
+               "recurrence runs t = 0 … T − 1",
+               {**short, "out": np.concatenate([short["out"], zero])})
+    late = ctx.forward_all({**i, "x": i["x"][1:]}) if len(i["x"]) > 1 else None
+    if late is not None:
+        yield ("matches the loop over time from t = 1 (range(1, T)): x_0 never read (out[0] "
+               "left 0, the recurrence starting from the initial state at x_1); the recurrence "
+               "runs t = 0 … T − 1", {**late, "out": np.concatenate([zero, late["out"]])})
     steps = [ctx.forward_all({**i, "x": i["x"][t:t + 1]}) for t in range(len(i["x"]))]
     if len(steps) > 1 and all(v is not None for v in steps):
         every = {name: (np.concatenate([cast(Values, v)[name] for v in steps]) if name == "out"
@@ -1797,6 +1949,29 @@ def _input_negated(ctx: Context) -> Iterator[Candidate]:
                f"matches {ctx.case.op}(−x), the input negated", values)
 
 
+def _input_absolute(ctx: Context) -> Iterator[Candidate]:
+    """An elementwise function of |x|: a stable formula's branch for x < 0 left out (σ(|x|)
+    from 1/(1 + e^−|x|), tanh(|x|) from (1 − e^−2|x|)/(1 + e^−2|x|) without the sign back), or
+    relu written as |x|; its gradient f'(|x|)·sign(x) by the chain rule."""
+    x = np.asarray(ctx.case.inputs["x"], np.float64)
+    if ctx.check == "gradient":           # where σ' or tanh' is negligible, so is the reading:
+        slope = np.abs(ctx.expected["x"])     # a negative x with a slope that tells
+        telling = (x < 0) & (slope > 1e-6 * max(float(np.max(slope, initial=0.0)), 1e-300))
+        if ctx.case.op != "relu" and not np.any(telling):
+            return
+    if not np.any(x < 0):
+        return
+    values = _gradient_of_permuted(ctx, {"x": np.abs(x)}, lambda k, v: v * np.sign(x))
+    if values is None:  # pragma: no cover - any x is accepted
+        return
+    what = {"sigmoid": "1/(1 + e^−|x|), the stable formula without its branch for x < 0 "
+                       "(there σ(x) = eˣ/(1 + eˣ))",
+            "tanh": "the stable formula on |x| without the sign put back (tanh is odd: "
+                    "tanh(x) = sign(x)·tanh(|x|))",
+            "relu": "relu written as |x| (relu is max(0, x): 0 where x < 0)"}[ctx.case.op]
+    yield f"matches {ctx.case.op}(|x|), {what}", values
+
+
 SCALES = (2.0, 0.5, 3.0, 1 / 3, 4.0, 0.25, -2.0, -0.5)
 """The factors an activation's argument is read as scaled by (σ(2x), tanh(x/2), ...)."""
 
@@ -1984,6 +2159,8 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("one-based targets", frozenset({"cross_entropy"}), None, _ce_one_based),
     Mistake("log epsilon", frozenset({"cross_entropy"}), ("convention.stable",),
             _ce_log_epsilon),
+    Mistake("log-softmax left out", frozenset({"cross_entropy"}), (),
+            _ce_log_softmax_left_out, "either"),
     Mistake("softmax axis", frozenset({"softmax"}), None, _softmax_axis),
     Mistake("softmax diagonal", frozenset({"softmax"}), ("graph.backprop",), _softmax_diagonal,
             "backward"),
@@ -2007,10 +2184,15 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("unstable", None, ("convention.stable",), _unstable, "either"),
     Mistake("bias ignored", frozenset({"linear", "conv2d", "conv1d", "rnn", "lstm", "gru"}),
             ("{op}",), _bias_ignored),
+    Mistake("bias twice", frozenset({"linear", "conv2d", "conv1d", "rnn", "lstm", "gru"}),
+            ("{op}",), _bias_twice),
+    Mistake("running sum", frozenset({"linear", "conv2d", "conv1d"}), ("{op}",),
+            _running_sum),
     Mistake("embedding overwrite", frozenset({"embedding"}), None, _embedding_overwrite,
             "backward"),
     Mistake("repeated ids averaged", frozenset({"embedding"}), None, _embedding_averaged,
             "backward"),
+    Mistake("ids order", frozenset({"embedding"}), None, _embedding_ids_order, "backward"),
     Mistake("final state ignored", frozenset({"rnn", "lstm", "gru"}), None,
             _final_state_ignored, "backward"),
     Mistake("no backprop through time", frozenset({"rnn", "lstm", "gru"}), ("rnn.bptt",),
@@ -2036,6 +2218,7 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("one example", None, None, _one_batch_row, "backward"),
     Mistake("input negated", frozenset({"sigmoid", "tanh", "relu", "step"}), None,
             _input_negated),
+    Mistake("absolute input", frozenset({"sigmoid", "tanh", "relu"}), None, _input_absolute),
     Mistake("input scaled", frozenset({"sigmoid", "tanh"}), None, _input_scaled),
     Mistake("mask left out", frozenset({"relu", "step", "max_margin"}), None, _mask_left_out,
             "backward"),
@@ -2358,8 +2541,11 @@ def _rows_explained(ctx: Context, values: Values, loose: Tolerance) -> str | Non
         if any(not _close(part(k, ctx.got[k], row), part(k, ctx.expected[k], row), ctx.tol)
                for k in values):
             failing.append(row)
+            # (a mistake right on a row explains nothing of that row's failure)
             if all(_close(part(k, ctx.got[k], row), part(k, v, row), loose)
-                   for k, v in values.items()):
+                   for k, v in values.items()) and any(
+                    not _close(part(k, v, row), part(k, ctx.expected[k], row), ctx.tol)
+                    for k, v in values.items()):
                 explained.append(row)
         elif any(not _close(part(k, v, row), part(k, ctx.expected[k], row), ctx.tol)
                  for k, v in values.items()):
@@ -2436,6 +2622,9 @@ def _diagnose(case: Case, check: Check, got: Mapping[str, np.ndarray], dtype: An
         consistency = self_consistency(target, probed, ctx.dtype, timeout)
     verdict = None if consistency is None else consistency.verdict
     parts = anatomies(case.op, check, ctx.got, ctx.expected, tol, case.inputs, case.attrs)
+    stateful = None if target is None else _state_between_calls(ctx, target, timeout)
+    if stateful is not None:
+        return Diagnosis(stateful, (), consistency, tuple(parts))
     if check == "gradient" and target is not None and _right_after_a_forward(
             case, ctx.dtype, tol, target, timeout):
         # (the consistency probes, each a forward then a backward, cannot see it: left out)
@@ -2507,6 +2696,39 @@ def _first_explaining_most(named: Named, held: list[tuple[str, set[str]]]) -> Na
     if not missed(best):                  # the others are refuted by the other cases
         rest = [o for o in rest if not missed(o)]
     return Named((replace(best, shown=True), *rest), unexplained=missed(best))
+
+
+def _state_between_calls(ctx: Context, target: Target, timeout: float | None) -> str | None:
+    """Whether two calls in a row with the case's own inputs give different values (beyond the
+    check's tolerance): a function that keeps state between calls (a hidden state carried over,
+    a buffer never reset) or draws random numbers. What the second call adds to the first is
+    named where it is the true value (a buffer that each call adds into)."""
+    from conformance.checks import _invoke
+
+    first, second = (_invoke(target, ctx.case, ctx.check, ctx.dtype, timeout) for _ in "12")
+    if first.values is None or second.values is None:
+        return None
+    names = [k for k in ctx.expected if k in first.values and k in second.values]
+    changed = [k for k in names if not _close(second.values[k],
+                                              np.asarray(first.values[k], np.float64), ctx.tol)]
+    if not changed:
+        return None
+    part = "backward" if ctx.check == "gradient" else "forward"
+    listed = ", ".join(ctx.prefix(k) for k in changed)
+    text = (f"your {part} returns different values for the same inputs on two calls in a row "
+            f"({listed} changed): it keeps state between calls")
+    loose = Tolerance(4 * ctx.tol.rtol, 4 * ctx.tol.atol)
+    added = all(_close(np.asarray(second.values[k], np.float64)
+                       - np.asarray(first.values[k], np.float64), ctx.expected[k], loose)
+                for k in changed)
+    if added:
+        text += (" — each call adds its result into an array kept from the calls before (made "
+                 "once, never reset to 0)")
+    else:
+        text += (" (a state, buffer or cache kept in self or a module-level variable and not "
+                 "reset) or draws random numbers")
+    return text + "; each call must depend on its arguments only [breaks graph.backprop]" if (
+        part == "backward") else text + "; each call must depend on its arguments only"
 
 
 def _right_after_a_forward(case: Case, dtype: np.dtype, tol: Tolerance, target: Target,

@@ -223,6 +223,8 @@ def invoke(bound: Bound, op: str, check: Check, inputs: Arrays, attrs: Mapping[s
                                       f"convention.no-mutation)", seconds=took())
     numeric = dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught
                             if issubclass(w.category, RuntimeWarning))
+    # the values as returned: a backend may hand back a buffer it changes on its next call
+    values = {k: np.array(v, copy=True) for k, v in values.items()}
     return Outcome("ok", values=values, seconds=took(), warnings=tuple(numeric))
 
 

@@ -578,3 +578,79 @@ def test_a_margin_fixed_at_one_is_not_called_doubled_where_delta_is_one_half() -
             assert r.diagnosis.startswith("matches the margin fixed at the lecture's 1"), (
                 r.diagnosis)
 
+
+
+def _linear_counting_its_calls() -> types.SimpleNamespace:
+    """y = x wᵀ + b + 0.01·(calls so far): a forward keeping state between calls, its backward
+    right."""
+    calls = [0]
+
+    def linear(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+        calls[0] += 1
+        return x @ w.T + b + 0.01 * calls[0]
+
+    return types.SimpleNamespace(linear=linear, linear_backward=_linear_backward)
+
+
+def test_a_forward_keeping_state_between_calls_is_never_said_to_have_a_kink() -> None:
+    """Blind review #8, m25 (a hidden state kept in a module-level variable): its slopes before
+    and after differ at every step, as a kink's do; a fresh call at the same inputs tells them
+    apart."""
+    failures = _failures(_linear_counting_its_calls(), "linear")
+    probed = [r.consistency for r in failures if r.consistency is not None
+              and r.consistency.verdict not in ("agree",)]
+    assert probed
+    for consistency in probed:
+        assert "kink" not in consistency.text, consistency.text
+    assert any("it returns other values for the same inputs on another call (state kept "
+               "between calls)" in c.text for c in probed), [c.text for c in probed]
+
+
+def test_a_smooth_forward_curving_sharply_at_a_case_is_differentiated_not_called_kinked() -> None:
+    """Blind review #8, m28 (LSTM gates read as i, f, o, g, the backward its derivative): on the
+    saturated golden case the slopes before and after differ at the first two steps, and the
+    jump shrinks with the step, as a smooth function's does; a smaller step measures it."""
+    ifog = _autodiff("lstm", lambda x, h0, c0, w_ih, w_hh, b_ih, b_hh: _lstm_ifog(
+        x, h0, c0, w_ih, w_hh, b_ih, b_hh))
+    failures = _failures(ifog, "lstm")
+    assert {r.consistency.verdict for r in failures if r.consistency is not None} == {
+        "forward"}
+    assert all("kink" not in r.consistency.text for r in failures if r.consistency is not None)
+
+
+def _lstm_ifog(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, w_ih: torch.Tensor,
+               w_hh: torch.Tensor, b_ih: torch.Tensor, b_hh: torch.Tensor
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    outs = []
+    for x_t in x:
+        ai, af, ao, ag = torch.chunk(x_t @ w_ih.T + b_ih + h @ w_hh.T + b_hh, 4, dim=1)
+        c = torch.sigmoid(af) * c + torch.sigmoid(ai) * torch.tanh(ag)
+        h = torch.sigmoid(ao) * torch.tanh(c)
+        outs.append(h)
+    return torch.stack(outs), h, c
+
+
+def test_a_forward_computing_in_float32_inside_a_float64_run_is_never_said_to_have_a_kink() -> None:
+    """Keras's LSTM on JAX computes in float32 whatever it is given (the scoreboard's xfail):
+    its difference quotients are rounding, whose jump between the slopes grows as the step
+    shrinks; a kink's stays."""
+    def rnn(x: np.ndarray, h0: np.ndarray, *weights: np.ndarray) -> tuple[np.ndarray, ...]:
+        args = [torch.as_tensor(a, dtype=torch.float32) for a in (x, h0, *weights)]
+        out, h_n = _rnn_in_torch(*args)
+        return out.double().numpy(), h_n.double().numpy()
+
+    backend = types.SimpleNamespace(rnn=rnn, vjp=_autodiff("rnn", _rnn_in_torch).vjp)
+    texts = [r.consistency.text for r in _failures(backend, "rnn") if r.consistency is not None]
+    assert texts and all("kink" not in t for t in texts), texts
+    assert any("your forward could not be differentiated for" in t and "its values move in "
+               "steps coarser than float64 rounding (it computes in a lower precision inside, "
+               "such as float32)" in t for t in texts), texts
+
+
+def _rnn_in_torch(x: torch.Tensor, h: torch.Tensor, w_ih: torch.Tensor, w_hh: torch.Tensor,
+                  b_ih: torch.Tensor, b_hh: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    outs = []
+    for x_t in x:
+        h = torch.tanh(x_t @ w_ih.T + b_ih + h @ w_hh.T + b_hh)
+        outs.append(h)
+    return torch.stack(outs), h

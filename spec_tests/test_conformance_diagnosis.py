@@ -381,7 +381,8 @@ def test_an_unknown_mistake_says_so_plainly() -> None:
     found = _diagnoses(mistakes.unknown_mistake, "relu")          # (forward only: no gradient)
     assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried float32"
                                 " rounding, relu at zero, unstable, upstream ignored, one "
-                                "example, input negated, mask left out, leaky relu, clipped, "
+                                "example, input negated, absolute input, mask left out, leaky "
+                                "relu, clipped, "
                                 "wrong argument, rounded, layout, all zeros, constant factor: "
                                 "nnspec mistakes relu says what each is); see the anatomy line"}
 
@@ -394,7 +395,8 @@ def test_an_unknown_mistake_of_shape_points_at_the_shapes() -> None:
     found = _diagnoses(cut, "relu")
     assert found["forward"] == {"unknown: no well-known mistake explains all of it (tried float32"
                                 " rounding, relu at zero, unstable, upstream ignored, one "
-                                "example, input negated, mask left out, leaky relu, clipped, "
+                                "example, input negated, absolute input, mask left out, leaky "
+                                "relu, clipped, "
                                 "wrong argument, rounded, layout, all zeros, constant factor, "
                                 "shape: nnspec mistakes relu says what each is); see the shapes "
                                 "above"}
@@ -935,3 +937,208 @@ def test_an_activation_of_a_scaled_input_is_named() -> None:
     sigmoid_double = mistakes._autodiff("sigmoid", lambda x: torch.sigmoid(2 * x))
     assert all(str(t).startswith("matches sigmoid(2x), the input scaled by 2")
                for t in _diagnoses(sigmoid_double, "sigmoid")["forward"])
+
+
+def test_a_sigmoid_derivative_with_one_of_its_factors_is_named() -> None:
+    """Blind review #7, m02: σ'(x) written as σ(x), the factor 1 − σ(x) forgotten (read as ×2
+    on the slide case, where σ = ½, and unknown elsewhere)."""
+    for slope, text in ((lambda y: y, "y alone, the factor 1 − y left out"),
+                        (lambda y: 1 - y, "1 − y alone, the factor y left out")):
+        backend = types.SimpleNamespace(
+            sigmoid=mistakes.TORCH.sigmoid,
+            sigmoid_backward=lambda dy, x, slope=slope: dy * slope(mistakes.TORCH.sigmoid(x)))
+        found = _diagnoses(backend, "sigmoid")
+        assert not found["forward"] and found["gradient"] == {
+            f"matches the derivative written as {text}: σ'(x) = y(1 − y) with y = σ(x) [breaks "
+            f"graph.backprop]"}
+
+
+def test_an_l2_pool_chain_rule_with_a_factor_2_left_out_is_named() -> None:
+    """Blind review #7, m35: dx = x·dy/(2y), the 2 of d(x²) dropped (named as a bare ×1/2
+    before); and 2x·dy/y, the ½ of the root dropped."""
+    for factor, begins in ((0.5, "matches dx = x·dy/(2y): the root's 1/(2y) without the 2 of "
+                                 "d(x²)"),
+                           (2.0, "matches dx = 2x·dy/y: d(x²) = 2x dx without the ½ of the "
+                                 "root's")):
+        backend = mistakes._autodiff(
+            "lp_pool2d", lambda x, k, s, a=factor: F.lp_pool2d(x, 2.0, k, s))
+        torch_vjp = backend.vjp
+        backend.vjp = lambda *args, a=factor, v=torch_vjp: tuple(a * g for g in v(*args))
+        found = _diagnoses(backend, "lp_pool2d")
+        assert not found["forward"] and found["gradient"] and all(
+            str(t).startswith(begins) for t in found["gradient"]), found
+
+
+def _ce_of(fn: Any) -> types.SimpleNamespace:
+    """A cross-entropy backend computing ``fn(logits, targets)`` for each example, its mean over
+    the batch the loss (torch autodiff for the gradient)."""
+    return mistakes._autodiff("cross_entropy", lambda z, t: fn(z, t.long()).mean())
+
+
+def test_a_cross_entropy_with_its_log_softmax_left_out_is_named() -> None:
+    """Blind review #7, m16: the logits taken as log-probabilities, −mean z_t (and its own
+    gradient −onehot/N); −mean p_t; and a backward giving ∂L/∂p, the softmax's Jacobian left
+    out."""
+    logits_as_log_p = _ce_of(lambda z, t: -z.gather(1, t[:, None])[:, 0])
+    found = _diagnoses(logits_as_log_p, "cross_entropy")
+    text = ("matches the logits taken as log-probabilities, L = −mean z_t (log-softmax left "
+            "out; its gradient −onehot/N, without p): cross-entropy is −mean log p_t with p = "
+            "softmax(z), whose gradient is (p − onehot)/N")
+    assert found == {"forward": {text}, "gradient": {text}}
+    without_log = _ce_of(lambda z, t: -torch.softmax(z, 1).gather(1, t[:, None])[:, 0])
+    assert _diagnoses(without_log, "cross_entropy")["forward"] == {
+        "matches L = −mean p_t, the probability without its log: cross-entropy is −mean log p_t"}
+
+    def backward(dloss: np.ndarray, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        p = torch.softmax(torch.as_tensor(logits), 1).numpy()
+        n = len(targets)
+        g = np.zeros_like(p)
+        g[np.arange(n), targets] = -1.0 / (n * p[np.arange(n), targets])
+        return dloss * g
+
+    d_probabilities = types.SimpleNamespace(cross_entropy=mistakes.TORCH.cross_entropy,
+                                            cross_entropy_backward=backward)
+    found = _diagnoses(d_probabilities, "cross_entropy")
+    assert not found["forward"] and found["gradient"] == {
+        "matches ∂L/∂p = −onehot/(N·p_t), the gradient with respect to the probabilities: the "
+        "softmax's Jacobian left out (∂L/∂z = (p − onehot)/N) [breaks graph.backprop]"}
+
+
+def _rnn_b_ih_twice(x: torch.Tensor, h: torch.Tensor, w_ih: torch.Tensor, w_hh: torch.Tensor,
+                    b_ih: torch.Tensor, b_hh: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    outs = []
+    for x_t in x:
+        h = torch.tanh(x_t @ w_ih.T + b_ih + h @ w_hh.T + b_ih)     # b_ih where b_hh belongs
+        outs.append(h)
+    return torch.stack(outs), h
+
+
+def test_a_bias_added_twice_is_named() -> None:
+    """Blind review #7, m37: an RNN adding b_ih twice and b_hh never (named only by the narrowed
+    line 'right once b_ih = b_hh = 0' before); a linear layer adding b twice."""
+    found = _diagnoses(mistakes._autodiff("rnn", _rnn_b_ih_twice), "rnn")
+    text = ("matches b_ih added twice and b_hh never (b_ih where b_hh belongs; db_ih the sum of "
+            "both biases' gradients, db_hh 0) [breaks rnn.cell]")
+    assert found == {"forward": {text}, "gradient": {text}}
+    linear = mistakes._autodiff("linear", lambda x, w, b: x @ w.T + 2 * b)
+    found = _diagnoses(linear, "linear")
+    text = "matches the bias added twice (b as 2b, db = 2 Σ dy) [breaks ff.layers]"
+    assert found == {"forward": {text}, "gradient": {text}}
+
+
+def test_an_embedding_gradient_pairing_ids_and_dy_in_other_orders_is_named() -> None:
+    """Blind review #7, m51: np.add.at(dE, ids.T.reshape(-1), dy.reshape(-1, D)), the ids
+    flattened column-major against dy's rows in C order."""
+    def backward(dy: np.ndarray, ids: np.ndarray, E: np.ndarray) -> np.ndarray:
+        dE = np.zeros_like(E)
+        np.add.at(dE, ids.T.reshape(-1), dy.reshape(-1, E.shape[1]))
+        return dE
+
+    backend = types.SimpleNamespace(embedding=mistakes.TORCH.embedding,
+                                    embedding_backward=backward)
+    found = _diagnoses(backend, "embedding")
+    assert not found["forward"] and found["gradient"] == {
+        "matches the ids flattened in another order than dy (ids.T, or order='F', against dy's "
+        "rows in C order): each upstream row is added at another position's id; dE[ids[n, t]] "
+        "+= dy[n, t] pairs each position with its own row [breaks graph.backprop, embedding]"}
+
+
+def _embedding_backward_into_one_buffer() -> types.SimpleNamespace:
+    """Blind review #8, m40: dE allocated once per shape and never zeroed, each call adding
+    into it and returning it (the same array each time)."""
+    kept: dict[tuple[int, ...], np.ndarray] = {}
+
+    def embedding_backward(dy: np.ndarray, ids: np.ndarray, E: np.ndarray) -> np.ndarray:
+        dE = kept.setdefault(E.shape, np.zeros_like(E))
+        np.add.at(dE, ids.reshape(-1), dy.reshape(-1, E.shape[1]))
+        return dE
+
+    return types.SimpleNamespace(embedding=mistakes.TORCH.embedding,
+                                 embedding_backward=embedding_backward)
+
+
+def test_a_backward_adding_into_a_buffer_kept_between_calls_is_caught_and_named() -> None:
+    """Each case has its own shapes, so only the run's decoy backward (other values of the same
+    shapes, called before each gradient check) shows it; the check sees the values as returned
+    (the buffer, changed by later calls, is copied), twice the true gradient here (the decoy's
+    dE is the case's: an embedding's gradient does not depend on E)."""
+    failures = run(_embedding_backward_into_one_buffer(), ops=["embedding"]).failures()
+    assert failures and all(r.check == "gradient" for r in failures)
+    for r in failures:
+        expected = (r.case.expected_grads or {})["E"]
+        assert r.max_abs_error == pytest.approx(float(np.max(np.abs(expected))))
+    assert {r.diagnosis for r in failures} == {
+        "your backward returns different values for the same inputs on two calls in a row (dE "
+        "changed): it keeps state between calls — each call adds its result into an array kept "
+        "from the calls before (made once, never reset to 0); each call must depend on its "
+        "arguments only [breaks graph.backprop]"}
+
+
+def test_a_forward_keeping_state_between_calls_is_named() -> None:
+    """Blind review #8, m25: an RNN carrying its last state over into the next call."""
+    kept: list[np.ndarray] = []
+
+    def rnn(x: np.ndarray, h0: np.ndarray, *weights: np.ndarray) -> tuple[np.ndarray, ...]:
+        start = kept[-1] if kept and kept[-1].shape == h0.shape else h0
+        out, h_n = mistakes.TORCH.rnn(x, start, *weights)
+        kept.append(np.asarray(h_n))
+        return out, h_n
+
+    backend = types.SimpleNamespace(rnn=rnn, vjp=mistakes.TORCH.vjp)
+    found = _diagnoses(backend, "rnn")
+    assert found["forward"] and all(str(t).startswith(
+        "your forward returns different values for the same inputs on two calls in a row (out")
+        and str(t).endswith(
+        "changed): it keeps state between calls (a state, buffer or cache kept in self or a "
+        "module-level variable and not reset) or draws random numbers; each call must depend on "
+        "its arguments only") for t in found["forward"]), found
+
+
+def _rnn_steps_short(x: torch.Tensor, h: torch.Tensor, w_ih: torch.Tensor, w_hh: torch.Tensor,
+                     b_ih: torch.Tensor, b_hh: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """range(T − 1): the last step never computed, out[T − 1] left 0 (blind review #8, m21)."""
+    out = torch.zeros(x.shape[0], *h.shape, dtype=x.dtype) + 0 * x.sum()   # (in the graph)
+    for t in range(x.shape[0] - 1):
+        h = torch.tanh(x[t] @ w_ih.T + b_ih + h @ w_hh.T + b_hh)
+        out = out.index_put((torch.tensor([t]),), h[None])
+    return out, h
+
+
+def test_a_recurrence_one_step_short_is_named() -> None:
+    found = _diagnoses(mistakes._autodiff("rnn", _rnn_steps_short), "rnn")
+    text = ("matches the loop over time one step short (range(T − 1)): the last step never "
+            "computed (out[T − 1] left 0, the final state the one after T − 1 steps); the "
+            "recurrence runs t = 0 … T − 1 [breaks rnn.cell]")
+    assert found["forward"] == {text}
+    assert all(str(t).startswith("follows from the forward (your backward is its derivative), "
+                                 "which matches the loop over time one step short")
+               for t in found["gradient"]), found
+
+
+def test_an_accumulator_not_reset_between_rows_or_windows_is_named() -> None:
+    """Blind review #8, m49 (linear: one accumulator for the whole batch) and m10 (conv1d: one
+    for all of a row's windows), forward and the backward that is its derivative."""
+    linear = mistakes._autodiff("linear", lambda x, w, b: torch.cumsum(x @ w.T, dim=0) + b)
+    text = ("matches an accumulator not reset between the batch's rows (set once before the "
+            "loop): each output the running sum of its own and the earlier ones, b once [breaks "
+            "ff.layers]")
+    assert _diagnoses(linear, "linear") == {"forward": {text}, "gradient": {text}}
+    conv1d = mistakes._autodiff("conv1d", lambda x, w, b, s, p: torch.cumsum(
+        F.conv1d(x, w, None, s, p), dim=-1) + b[:, None])
+    found = _diagnoses(conv1d, "conv1d")
+    assert found["forward"] and all(str(t).startswith(
+        "matches an accumulator not reset between the windows of each row") for t in
+        found["forward"] | found["gradient"]), found
+
+
+def test_a_cross_entropy_backward_without_the_one_hot_is_named() -> None:
+    """Blind review #8, m43: dlogits = p/N."""
+    def backward(dloss: np.ndarray, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        return dloss * torch.softmax(torch.as_tensor(logits), 1).numpy() / len(targets)
+
+    backend = types.SimpleNamespace(cross_entropy=mistakes.TORCH.cross_entropy,
+                                    cross_entropy_backward=backward)
+    found = _diagnoses(backend, "cross_entropy")
+    assert not found["forward"] and found["gradient"] == {
+        "matches dlogits = p/N, the one-hot never subtracted: the gradient of −log p_t is "
+        "(p − onehot)/N [breaks graph.backprop, convention.ce-mean]"}

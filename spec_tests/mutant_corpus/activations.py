@@ -91,7 +91,7 @@ SIGMOID = [
            named="derivative of the wrong quantity"),
     mutant("sigmoid-grad-one-factor", "sigmoid", "dx = dy ∘ σ(x): the (1 − σ) factor forgotten",
            "backward-only", backward("sigmoid", lambda dy, x: dy * _sigma(x)), G, "backward",
-           ["dx"]),
+           ["dx"], named="derivative of the wrong quantity"),
     mutant("sigmoid-grad-ignores-dy", "sigmoid", "dx = σ(x)(1 − σ(x)): the upstream dy ignored",
            "backward-only", backward("sigmoid", lambda dy, x: _sigma(x) * (1 - _sigma(x))), G,
            "backward", ["dx"], named="upstream ignored"),

@@ -1,5 +1,5 @@
 """Mutants from the blind reviews: mistakes that reviewers who had not read the diagnosis wrote
-into their own backends (the unmerged branches h18-mutants … h21-mutants keep their originals),
+into their own backends (the unmerged branches h18-mutants … h23-mutants keep their originals),
 re-expressed here in torch and NumPy like the rest of the corpus: no reading named them when
 they were added, which is what keeps the corpus honest about the mistakes nobody has catalogued.
 One a later blind review wrote again is named since (its ``named`` says which reading)."""
@@ -20,8 +20,9 @@ from spec_tests.mutant_corpus._make import (
     gru_steps,
     mutant,
     patched,
+    tensor,
 )
-from spec_tests.mutant_corpus.recurrent import _np_rnn_backend
+from spec_tests.mutant_corpus.recurrent import LSTM_GRADS, _np_rnn_backend
 
 Tensor = torch.Tensor
 Arrays = tuple[np.ndarray, ...]
@@ -95,6 +96,89 @@ def _conv1d_db_over_channels(grads: Arrays, inputs: Arrays, attrs: dict[str, Any
     return dx, dw, np.asarray(cots[0]).sum(axis=(0, 1))      # (0, 2) belongs: [K]
 
 
+def _lstm_do_from_previous_cell(x: Tensor, h: Tensor, c: Tensor, w_ih: Tensor, w_hh: Tensor,
+                                b_ih: Tensor, b_hh: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """The right LSTM, but the output gate's gradient taken as dh ∘ tanh(c_{t−1}) where
+    dh ∘ tanh(c_t) belongs (blind reviews #6 m45, #7 m44)."""
+    outs = []
+    for x_t in x:
+        ai, af, ag, ao = torch.chunk(x_t @ w_ih.T + b_ih + h @ w_hh.T + b_hh, 4, dim=1)
+        o, previous = torch.sigmoid(ao), c
+        c = torch.sigmoid(af) * c + torch.sigmoid(ai) * torch.tanh(ag)
+        h = o.detach() * torch.tanh(c) + (o - o.detach()) * torch.tanh(previous).detach()
+        outs.append(h)
+    return torch.stack(outs), h, c
+
+
+def _reset_gradient_from_n(n_i: Tensor, h: Tensor, w_hn: Tensor, b_hn: Tensor,
+                           r: Tensor) -> Tensor:
+    """The right n = tanh(n_i + r ∘ n_h), but ∂L/∂r taken as ∂L/∂a_n ∘ n where ∂L/∂a_n ∘ n_h
+    belongs (blind review #6 m51)."""
+    n_h = h @ w_hn.T + b_hn
+    n = torch.tanh(n_i + r * n_h).detach()
+    return torch.tanh(n_i + r.detach() * n_h + (r - r.detach()) * n)
+
+
+def _update_gradient_negated(z: Tensor, n: Tensor, h: Tensor) -> Tensor:
+    """h' = (1 − z) ∘ n + z ∘ h, its ∂L/∂z negated: dh ∘ (n − h) where dh ∘ (h − n) belongs
+    (blind review #7 m49)."""
+    z = 2 * z.detach() - z                                   # the value z, the slope −1
+    return (1 - z) * n + z * h
+
+
+def _conv2d_dx_crop_pads_swapped(grads: Arrays, inputs: Arrays, attrs: dict[str, Any],
+                                 cots: Arrays) -> Arrays:
+    """dx cut from the padded input's gradient as [PW:PW + H, PH:PH + W] (blind review #6
+    m24); dw and db right."""
+    _, dw, db = grads
+    x, w = tensor(inputs[0]), tensor(inputs[1])
+    (ph, pw), (h, wd) = attrs["padding"], inputs[0].shape[2:]
+    xp = tF.pad(x, (pw, pw, ph, ph)).requires_grad_(True)
+    y = tF.conv2d(xp, w, stride=tuple(attrs["stride"]))
+    (dxp,) = torch.autograd.grad(y, xp, tensor(cots[0]))
+    return dxp[:, :, pw:pw + h, ph:ph + wd].numpy(), dw, db
+
+
+def _conv1d_backward_without_last_tap(grads: Arrays, inputs: Arrays, attrs: dict[str, Any],
+                                      cots: Arrays) -> Arrays:
+    """The backward's loop over the kernel's taps as range(F − 1): the last tap's dw stays 0
+    and dx misses its part (blind review #6 m27); db right."""
+    x = tensor(inputs[0], grad=True)
+    w = tensor(inputs[1]).clone()
+    w[:, :, -1] = 0.0
+    y = tF.conv1d(x, w, stride=int(attrs["stride"]), padding=int(attrs["padding"]))
+    (dx,) = torch.autograd.grad(y, x, tensor(cots[0]))
+    dw = grads[1].copy()
+    dw[:, :, -1] = 0.0
+    return dx.numpy(), dw, grads[2]
+
+
+def _embedding_backward_dy_reshaped(dy: np.ndarray, ids: np.ndarray, E: np.ndarray
+                                    ) -> np.ndarray:
+    """dy flattened as dy.reshape(D, −1).T, a reshape where dy.reshape(−1, D) belongs (blind
+    review #6 m56)."""
+    dE = np.zeros_like(E)
+    np.add.at(dE, ids.reshape(-1), dy.reshape(E.shape[1], -1).T)
+    return dE
+
+
+def _reset_gradient_without_b_hn(n_i: Tensor, h: Tensor, w_hn: Tensor, b_hn: Tensor,
+                                  r: Tensor) -> Tensor:
+    """The right n = tanh(n_i + r ∘ n_h), but ∂L/∂r taken against W_hn h without b_hn (blind
+    review #8 m36)."""
+    n_h = h @ w_hn.T + b_hn
+    return torch.tanh(n_i + r.detach() * n_h + (r - r.detach()) * (h @ w_hn.T).detach())
+
+
+def _l2_pool_without_last_column(x: Tensor, k: Any, s: Any) -> Tensor:
+    """Each window's last column left out of Σ x² (a loop over range(FW − 1); blind review #8
+    m20)."""
+    (fh, fw), (sh, sw) = k, s
+    trimmed = tF.avg_pool2d(x * x, (fh, fw - 1), (sh, sw)) * (fh * (fw - 1))
+    out_w = (x.shape[3] - fw) // sw + 1
+    return torch.sqrt(trimmed[..., :out_w])
+
+
 RNN_GRADS = ["dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh"]
 
 ACTIVATIONS = [
@@ -104,7 +188,7 @@ ACTIVATIONS = [
     mutant("sigmoid-abs-trick", "sigmoid", "σ(x) as 1/(1 + e^−|x|): the overflow guard without "
            "its branch for x < 0", "consistent-forward",
            autodiff("sigmoid", lambda x: torch.sigmoid(torch.where(x >= 0, x, -x))), FG, "forward",
-           ["y", "dx"]),
+           ["y", "dx"], named="absolute input"),
     mutant("tanh-via-sigmoid", "tanh", "tanh(x) as 2σ(x) − 1, which is tanh(x/2) (the identity "
            "is 2σ(2x) − 1)", "consistent-forward",
            autodiff("tanh", lambda x: 2 * torch.sigmoid(x) - 1), FG, "forward", ["y", "dx"],
@@ -112,7 +196,7 @@ ACTIVATIONS = [
     mutant("sigmoid-backward-without-one-minus", "sigmoid", "σ' taken as σ: dx = dy ∘ σ(x), "
            "the (1 − σ) forgotten", "backward-only",
            backward("sigmoid", lambda dy, x: dy * torch.sigmoid(torch.as_tensor(x)).numpy()), G,
-           "backward", ["dx"]),
+           "backward", ["dx"], named="derivative of the wrong quantity"),   # (#7 m02)
 ]
 
 LOSSES = [
@@ -124,7 +208,7 @@ LOSSES = [
     mutant("ce-logits-as-log-probabilities", "cross_entropy", "the loss −mean z[n, t_n]: the "
            "logits used as log-probabilities, the log-softmax forgotten", "consistent-forward",
            autodiff("cross_entropy", lambda z, t: -z[torch.arange(len(t)), t].mean()), FG,
-           "forward", ["loss", "dlogits"]),
+           "forward", ["loss", "dlogits"], named="log-softmax left out"),   # (#7 m16)
     mutant("ce-take-without-axis", "cross_entropy", "log p picked with a flat take(log p, t) "
            "(no axis): every row's target read from row 0", "consistent-forward",
            autodiff("cross_entropy", lambda z, t: -torch.take(torch.log_softmax(z, dim=-1),
@@ -152,6 +236,13 @@ POOLING = [
            patched("lp_pool2d", lambda grads, inputs, attrs, cots: (
                grads[0] * np.sign(inputs[0]),)), G, "backward", ["dx"], where=["x<0"],
            how=["factor:-1"]),
+    mutant("lppool-eps-inside-sqrt", "lp_pool2d", "y = √(Σ x² + 1e-6), an ε inside the root "
+           "'for stability' (#6 m37)", "consistent-forward",
+           autodiff("lp_pool2d", lambda x, k, s: torch.sqrt(
+               tF.avg_pool2d(x * x, k, s) * (k[0] * k[1]) + 1e-6)), FG, "forward", ["y", "dx"]),
+    mutant("lppool-window-without-last-column", "lp_pool2d", "each window's last column left "
+           "out (range(FW − 1)), forward and backward (#8 m20)", "consistent-forward",
+           autodiff("lp_pool2d", _l2_pool_without_last_column), FG, "forward", ["y", "dx"]),
 ]
 
 CONVOLUTION = [
@@ -161,6 +252,17 @@ CONVOLUTION = [
     mutant("conv1d-db-over-channels", "conv1d", "db summed over the batch and the kernels, "
            "axes (0, 1), where (0, 2) belongs", "backward-only",
            patched("conv1d", _conv1d_db_over_channels), G, "backward", ["db"]),
+    mutant("conv2d-dx-crop-pads-swapped", "conv2d", "dx cut from the padded input's gradient "
+           "with the pads swapped, [PW:PW + H, PH:PH + W] (#6 m24)", "backward-only",
+           patched("conv2d", _conv2d_dx_crop_pads_swapped), G, "backward", ["dx"]),
+    mutant("conv1d-backward-without-last-tap", "conv1d", "the backward loops over range(F − 1) "
+           "taps: the last tap's dw 0, dx without it (#6 m27)", "backward-only",
+           patched("conv1d", _conv1d_backward_without_last_tap), G, "backward", ["dx", "dw"]),
+    mutant("conv2d-edge-padding", "conv2d", "the border padded with copies of the edge "
+           "(np.pad mode='edge') where zeros belong (#8 m08)", "consistent-forward",
+           autodiff("conv2d", lambda x, w, b, s, p: tF.conv2d(tF.pad(
+               x, (p[1], p[1], p[0], p[0]), mode="replicate"), w, b, tuple(s))), FG, "forward",
+           ["y", "dx"]),
 ]
 
 RECURRENT = [
@@ -181,6 +283,30 @@ RECURRENT = [
            autodiff("gru", lambda x, h0, *w: gru_steps(
                x, h0, *w, candidate=_candidate_gradient_without_r)), G, "backward",
            ["dh0", "dw_hh", "db_hh"]),
+    mutant("lstm-do-from-previous-cell", "lstm", "the backward's do = dh ∘ tanh(c_{t−1}), where "
+           "tanh(c_t) belongs (#6 m45, #7 m44)", "backward-only",
+           autodiff("lstm", _lstm_do_from_previous_cell), G, "backward", LSTM_GRADS),
+    mutant("gru-reset-gradient-from-n", "gru", "the backward's dr = da_n ∘ n, where da_n ∘ "
+           "(W_hn h + b_hn) belongs (#6 m51)", "backward-only",
+           autodiff("gru", lambda x, h0, *w: gru_steps(x, h0, *w,
+                                                       candidate=_reset_gradient_from_n)),
+           G, "backward", RNN_GRADS),
+    mutant("gru-update-gradient-negated", "gru", "the backward's dz = dh ∘ (n − h), the sign of "
+           "h − n flipped (#7 m49)", "backward-only",
+           autodiff("gru", lambda x, h0, *w: gru_steps(x, h0, *w,
+                                                       update=_update_gradient_negated)),
+           G, "backward", RNN_GRADS),
+    mutant("gru-reset-gradient-without-b_hn", "gru", "the backward's dr = da_n ∘ (W_hn h), "
+           "b_hn left out of the product the reset gate scales (#8 m36)", "backward-only",
+           autodiff("gru", lambda x, h0, *w: gru_steps(
+               x, h0, *w, candidate=_reset_gradient_without_b_hn)), G, "backward",
+           ["dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh"]),
 ]
 
-MUTANTS = [*ACTIVATIONS, *LOSSES, *POOLING, *CONVOLUTION, *RECURRENT]
+EMBEDDING = [
+    mutant("embedding-dy-reshaped", "embedding", "dy flattened as dy.reshape(D, −1).T where "
+           "dy.reshape(−1, D) belongs (#6 m56)", "backward-only",
+           backward("embedding", _embedding_backward_dy_reshaped), G, "backward", ["dE"]),
+]
+
+MUTANTS = [*ACTIVATIONS, *LOSSES, *POOLING, *CONVOLUTION, *RECURRENT, *EMBEDDING]

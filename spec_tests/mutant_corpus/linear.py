@@ -34,7 +34,7 @@ MUTANTS = [
            "forward", ["y"], named="transposed weight"),
     mutant("linear-bias-twice", "linear", "the bias added twice (once in the layer, once after)",
            "consistent-forward", autodiff("linear", lambda x, w, b: tF.linear(x, w, b) + b), FG,
-           "forward", ["y", "db"], how=()),
+           "forward", ["y", "db"], how=(), named="bias twice"),
     mutant("linear-bias-ignored", "linear", "y = x wᵀ: the bias left out", "consistent-forward",
            autodiff("linear", lambda x, w, b: x @ w.T + 0 * b), FG, "forward", ["y", "db"],
            named="bias ignored"),

@@ -143,7 +143,8 @@ CROSS_ENTROPY = [
            "backward", ["dlogits"], named="upstream ignored"),
     mutant("ce-grad-no-onehot", "cross_entropy", "dlogits = softmax/N: the −onehot forgotten",
            "backward-only", backward("cross_entropy", lambda d, z, t: _ce_grad(
-               d, z, t, onehot=False)), G, "backward", ["dlogits"]),
+               d, z, t, onehot=False)), G, "backward", ["dlogits"],
+           named="one-hot indexing"),                    # (blind review #8, m43)
     mutant("ce-grad-minus-one-everywhere", "cross_entropy",
            "dlogits = (softmax − 1)/N: 1 subtracted from every class, not the target's",
            "backward-only", backward("cross_entropy", lambda d, z, t: d * (

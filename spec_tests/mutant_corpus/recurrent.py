@@ -155,7 +155,8 @@ RNN = [
            named="bias ignored"),
     mutant("rnn-b_ih-twice", "rnn", "b_ih added twice, b_hh not at all", "consistent-forward",
            autodiff("rnn", lambda x, h0, wi, wh, bi, bh: rnn_steps(
-               x, h0, wi, wh, bi, bi + 0 * bh)), FG, "forward", RNN_ALL),
+               x, h0, wi, wh, bi, bi + 0 * bh)), FG, "forward", RNN_ALL,
+           named="bias twice"),                          # (blind review #7 m37)
     mutant("rnn-h_n-is-first", "rnn", "h_n = out[0], not out[T − 1]", "consistent-forward",
            autodiff("rnn", partial(rnn_steps, last=0)), FG, "forward",
            ["h_n", *RNN_ALL[2:]], named="cell variant"),
