@@ -168,7 +168,7 @@ def _raised(result: Result, target: Target, dt: np.dtype, timeout: float | None,
         return result                     # its signature: nothing a simpler case would change
     found = narrow(target, case, result.check, dt, reference or load_backend("numpy"), timeout,
                    raised=True)
-    return replace(result, narrowing=found) if found is not None and found.right else result
+    return replace(result, narrowing=found) if found is not None and found.tells else result
 
 
 STABLE = "convention.stable"

@@ -82,17 +82,22 @@ cell path dropped                 an LSTM backward without the cell path (∂L/�
 direct path dropped               a GRU backward without the direct term z ∘ ∂L/∂h_t to h_(t−1)
 gate nonlinearity                 an LSTM/GRU gate's σ and tanh exchanged, or h_t = o ∘ c_t
                                   without the tanh
-cell variant                      h_n of the first step; an RNN without tanh; an LSTM's forget
-                                  gate +1; a GRU's b_hn outside the reset gate
+cell variant                      h_n of the first step or the state entering the last; an RNN
+                                  without tanh; an LSTM's forget gate +1; a GRU's b_hn outside the
+                                  reset gate
 state handling                    h0 (or c0) ignored; the sequence run backwards; the last (or the
                                   first) step skipped; every step from h0; out one step behind
 axes swapped                      a per-axis stride, padding or window read as (W, H), not (H, W)
 one-sided padding                 zeros on one side only (P or 2P), or no padding at all
+padding mode                      the border padded with copies of the edge or a reflection, not
+                                  zeros
 stride ignored                    stride 1 instead of S, one axis's stride for both, or pooling
                                   with stride = window
 dx stride ignored                 a convolution's dx with window i's gradient at i instead of S·i
 dx padding kept                   dx cut from the padded input's gradient at offset 0 or 2P, not P
 output size                       an output one element too long or too short along an axis
+last window skipped               the last output position along an axis never computed (left 0):
+                                  a loop over the windows one short
 upstream ignored                  a backward that leaves out the upstream gradient (as if it were
                                   1)
 one example                       parameter gradients of the batch's first (or last) example only
@@ -858,6 +863,48 @@ def _one_sided_padding(ctx: Context) -> Iterator[Candidate]:
                values)
 
 
+def _padding_mode(ctx: Context) -> Iterator[Candidate]:
+    """The border padded with copies of the edge (np.pad's mode='edge', torch's 'replicate')
+    or with a reflection (mode='reflect') where zeros belong; the gradient by the chain rule
+    (a padded element's gradient added back to the element it copies)."""
+    padding = _pairs(ctx, "padding")
+    x = np.asarray(ctx.case.inputs["x"], np.float64)
+    if not any(padding):
+        return
+    pads = [(0, 0), (0, 0)] + [(p, p) for p in padding]
+    zero = as_attribute(ctx.case.attrs["padding"], (0,) * len(padding))
+    modes: tuple[tuple[Literal["edge", "reflect"], str], ...] = (
+        ("edge", "copies of the edge (np.pad mode='edge', 'replicate')"),
+        ("reflect", "a reflection of the input (np.pad mode='reflect')"))
+    for mode, what in modes:
+        if mode == "reflect" and any(p >= n for p, n in zip(padding, x.shape[2:])):
+            continue
+        values = ctx.evaluate({**ctx.inputs, "x": np.pad(x, pads, mode=mode)},
+                              {**ctx.attrs, "padding": zero})
+        if values is None:  # pragma: no cover - the padded input fits as the case's did
+            continue
+        if ctx.check == "gradient":
+            values = {**values, "x": _unpadded_gradient(values["x"], padding, mode)}
+        yield (f"matches the border padded with {what} where zeros belong: nnspec pads P = "
+               f"{as_attribute(ctx.case.attrs['padding'], padding)} zeros on both sides of each "
+               f"axis", values)
+
+
+def _unpadded_gradient(g: np.ndarray, padding: Sequence[int], mode: str) -> np.ndarray:
+    """The gradient of a padded input taken back through np.pad's ``mode``: each padded
+    element's gradient added to the element of x it copies, axis by axis."""
+    for axis, p in enumerate(padding, start=2):
+        n = g.shape[axis] - 2 * p
+        i = np.arange(-p, n + p)
+        source = (np.clip(i, 0, n - 1) if mode == "edge" else
+                  np.where(i < 0, -i, np.where(i >= n, 2 * (n - 1) - i, i)))
+        moved = np.moveaxis(g, axis, 0)
+        out = np.zeros((n, *moved.shape[1:]))
+        np.add.at(out, source, moved)
+        g = np.moveaxis(out, 0, axis)
+    return g
+
+
 def _dx_stride_ignored(ctx: Context) -> Iterator[Candidate]:
     """A convolution's dx with each window's gradient placed at i instead of S·i (the stride
     ignored in dx only): the stride-1 convolution's dx, dy in the corner of its output."""
@@ -1410,6 +1457,31 @@ def _bias_twice(ctx: Context) -> Iterator[Candidate]:
                f"d{twice} the sum of both biases' gradients, d{never} 0)", values)
 
 
+def _last_window_skipped(ctx: Context) -> Iterator[Candidate]:
+    """The loop over an output axis one short (range(OH − 1)): the last output position along
+    that axis (or along every axis) never computed, left 0; the gradient of it by the chain rule
+    (the upstream gradient there unused)."""
+    y = np.asarray((ctx.case.expected or {})["y"], np.float64)
+    axes = list(range(2, y.ndim))
+    letters = axis_letters(ctx.case.op, "y")
+    for chosen in [axes] + ([[a] for a in axes] if len(axes) > 1 else []):
+        last = np.zeros(y.shape, dtype=bool)   # (of one position: the whole axis, range(0))
+        for a in chosen:
+            index: list[Any] = [slice(None)] * y.ndim
+            index[a] = -1
+            last[tuple(index)] = True
+        if ctx.check == "forward":
+            values: Values | None = {"y": np.where(last, 0.0, y)}
+        else:
+            dy = np.asarray(ctx.case.upstream["y"], np.float64)
+            values = ctx.evaluate(upstream={"y": np.where(last, 0.0, dy)})
+        if values is not None:
+            where = " and ".join(letters[a] for a in chosen)
+            loops = ", ".join(f"range({letters[a]} − 1)" for a in chosen)
+            yield (f"matches the loop over the output's {where} one short ({loops}): the last "
+                   f"output position along {where} never computed, left 0", values)
+
+
 def _running_sum(ctx: Context) -> Iterator[Candidate]:
     """An accumulator set to zero (or to b) once, before the loop over the batch's rows
     (linear) or over a row's windows (conv1d, conv2d in row-major order), and never reset:
@@ -1643,7 +1715,8 @@ def _cell_variants(ctx: Context) -> Iterator[Candidate]:
     """Recurrent cells written another way (forward only, as _gate_nonlinearity): the RNN's
     tanh replaced (relu, σ, none), the LSTM's forget gate with +1 in its pre-activation (Keras's
     unit_forget_bias is an initial bias, not a term of the step), the GRU's b_hn outside the
-    reset gate; and h_n taken from the first step instead of the last."""
+    reset gate; and h_n taken from the first step, or the state entering the last step, instead
+    of the state the last step leaves."""
     if ctx.check == "gradient":
         return
     op, h = ctx.case.op, ctx.case.inputs["h0"].shape[1]
@@ -1652,6 +1725,11 @@ def _cell_variants(ctx: Context) -> Iterator[Candidate]:
     yield ("matches h_n taken from the first step (out[0]) instead of the last (out[T − 1]): "
            "h_n is the state after the whole sequence",
            {**expected, "h_n": expected["out"][0]})
+    before_last = (expected["out"][-2] if len(expected["out"]) > 1 else
+                   np.asarray(ctx.case.inputs["h0"], np.float64))
+    yield ("matches h_n taken from the state entering the last step (out[T − 2], h0 when T = 1) "
+           "instead of the one it leaves (out[T − 1]): h_n is the state after the whole sequence",
+           {**expected, "h_n": before_last})
     if op == "rnn":
         for name, act in (("relu", lambda a: np.maximum(a, 0.0)), ("σ", _sigmoid),
                           ("no nonlinearity", lambda a: a)):
@@ -2206,6 +2284,7 @@ MISTAKES: tuple[Mistake, ...] = (
             ("convention.nchw",), _axes_swapped),
     Mistake("one-sided padding", frozenset({"conv2d", "conv1d"}), ("conv.padding",),
             _one_sided_padding),
+    Mistake("padding mode", frozenset({"conv2d", "conv1d"}), ("conv.padding",), _padding_mode),
     Mistake("stride ignored", frozenset({"conv2d", "conv1d", "max_pool2d", "avg_pool2d",
                                          "lp_pool2d"}), ("conv.stride",), _stride_ignored),
     Mistake("dx stride ignored", frozenset({"conv2d", "conv1d"}), ("conv.stride",),
@@ -2214,6 +2293,9 @@ MISTAKES: tuple[Mistake, ...] = (
             _dx_padding_kept, "backward"),
     Mistake("output size", frozenset({"conv2d", "conv1d", "max_pool2d", "avg_pool2d",
                                       "lp_pool2d"}), ("conv.grid-size",), _output_size),
+    Mistake("last window skipped", frozenset({"conv2d", "conv1d", "max_pool2d", "avg_pool2d",
+                                              "lp_pool2d"}), ("conv.grid-size",),
+            _last_window_skipped),
     Mistake("upstream ignored", None, None, _upstream_ignored, "backward"),
     Mistake("one example", None, None, _one_batch_row, "backward"),
     Mistake("input negated", frozenset({"sigmoid", "tanh", "relu", "step"}), None,

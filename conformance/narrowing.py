@@ -13,9 +13,10 @@ T = 1               the recurrent ops: the first step alone
 C = 1, K = 1        convolution and pooling: the first channel; the first kernel
 h0 = 0              the recurrent ops: the initial states (h0, and c0) zero
 b = 0               the biases zero (linear, convolution, the recurrent ops)
+M = D               linear: a square weight (the longer of M and D cut to the shorter)
 stride 1            convolution and pooling: stride 1 on every axis
-padding 0           convolution: no padding (where the geometry still fits exactly)
-stride = window     pooling: windows that do not overlap (where the geometry fits)
+padding 0           convolution: no padding
+stride = window     pooling: windows that do not overlap
 only dout           the recurrent ops' gradient: one upstream gradient at a time, the others 0
 ==================  ==========================================================================
 
@@ -27,10 +28,14 @@ says where the mistake sits there (an LSTM's "only in gate block o" at T = 1, sa
 full sequence spreads it over every block). A simpler case whose call raises or times out says
 nothing and is skipped, unless the failing check itself raised: then a simpler case that
 raises too is still wrong, and one that is right says what the crash needs ("right once
-stride 1" for a forward that slices one axis with the other's stride).
+stride 1" for a forward that slices one axis with the other's stride); one that does not raise
+but is wrong is kept as still wrong, with "(where it no longer raises)": the crash needs what it
+took away ("M = D" for a backward indexing w[d, m] where w[m, d] belongs).
 
-Every simpler case is judged exactly as a check is: the reference's values for it, the tolerance
-policy's tolerance for its accumulation, in the run's dtype.
+Where a new stride, padding or window no longer fits the input exactly, the input is cut at the
+end of each axis to the largest size it fits. Every simpler case is judged exactly as a check is:
+the reference's values for it, the tolerance policy's tolerance for its accumulation, in the
+run's dtype.
 """
 
 from __future__ import annotations
@@ -60,6 +65,11 @@ _ELEMENTWISE = frozenset({"step", "sigmoid", "tanh", "relu", "max_margin"})
 where): nothing to narrow."""
 
 
+NO_LONGER_RAISES = " (where it no longer raises)"
+"""Said of a simplification of a case whose call raised, under which the call returns values
+(wrong ones): the crash needs what it took away."""
+
+
 @dataclass(frozen=True)
 class Narrowing:
     """What narrowing a failing case found: the simplifications under which the backend is
@@ -86,6 +96,12 @@ class Narrowing:
                     if rest else "")
             parts.append(still)
         return "; ".join(parts)
+
+    @property
+    def tells(self) -> bool:
+        """Whether it says what a crash needs: a simplification under which the call is right,
+        or no longer raises."""
+        return bool(self.right) or any(w.endswith(NO_LONGER_RAISES) for w in self.wrong)
 
     @property
     def shown(self) -> tuple[Anatomy, ...]:
@@ -121,6 +137,8 @@ def narrow(target: Target, case: Case, check: Check, dtype: Any, reference: Boun
         if ok:
             right.append(phrase)
         else:
+            if raised and got:            # the crash needs what this took away
+                phrase, raised = f"{phrase}{NO_LONGER_RAISES}", False
             wrong.append(phrase)
             current, smallest = candidate, (candidate, got)
     if not right and not wrong:
@@ -181,6 +199,8 @@ def _simplifications(case: Case, check: Check) -> Iterator[tuple[str, Simplify]]
     biases = [a.name for a in op_spec(op).inputs if a.name in _BIASES]
     if biases:
         yield f"{' = '.join(biases)} = 0", lambda c: _zeroed(c, biases)
+    if op == "linear":
+        yield "M = D", _square
     if op in _CONV | _POOLS:
         yield "stride 1", lambda c: _with_attr(c, "stride", 1)
     if op in _CONV:
@@ -256,7 +276,7 @@ def _with_attr(case: Case, name: str, value: int) -> Case | None:
     if all(v == value for v in old):
         return None
     attrs = {**case.attrs, name: as_attribute(case.attrs[name], (value,) * axes)}
-    return _fresh(case, case.inputs, attrs=attrs)
+    return _fresh(case, _fitted(case.op, case.inputs, attrs), attrs=attrs)
 
 
 def _windows_apart(case: Case) -> Case | None:
@@ -265,7 +285,36 @@ def _windows_apart(case: Case) -> Case | None:
     if window == stride:
         return None
     attrs = {**case.attrs, "stride": as_attribute(case.attrs["stride"], window)}
-    return _fresh(case, case.inputs, attrs=attrs)
+    return _fresh(case, _fitted(case.op, case.inputs, attrs), attrs=attrs)
+
+
+def _fitted(op: str, inputs: Mapping[str, Any], attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """``inputs`` with x cut at the end of each spatial axis to the largest size that the
+    window, stride and padding fit exactly ((L + 2P − F) a multiple of S); x unchanged where
+    it fits, or where the window is larger than the padded input (the reference refuses it)."""
+    x = np.asarray(inputs["x"])
+    axes = x.ndim - 2
+    window = (np.shape(inputs["w"])[2:] if op in _CONV else
+              per_axis(attrs["kernel_size"], axes))
+    stride = per_axis(attrs["stride"], axes)
+    padding = per_axis(attrs.get("padding", 0), axes)
+    sizes = [n - (n + 2 * p - f) % s if n + 2 * p >= f else n
+             for n, f, s, p in zip(x.shape[2:], window, stride, padding)]
+    return {**inputs, "x": x[(slice(None), slice(None), *(slice(0, n) for n in sizes))]}
+
+
+def _square(case: Case) -> Case | None:
+    """A linear case with a square weight: M and D both cut to the smaller; None where w is
+    square already."""
+    w = np.asarray(case.inputs["w"])
+    m, d = w.shape
+    if m == d:
+        return None
+    k = min(m, d)
+    inputs = {**case.inputs, "x": np.asarray(case.inputs["x"])[:, :k], "w": w[:k, :k],
+              "b": np.asarray(case.inputs["b"])[:k]}
+    upstream = {k_: np.asarray(v)[..., :k] for k_, v in case.upstream.items()}
+    return _fresh(case, inputs, upstream=upstream)
 
 
 def _fresh(case: Case, inputs: Mapping[str, Any], *, upstream: Mapping[str, Any] | None = None,

@@ -1142,3 +1142,43 @@ def test_a_cross_entropy_backward_without_the_one_hot_is_named() -> None:
     assert not found["forward"] and found["gradient"] == {
         "matches dlogits = p/N, the one-hot never subtracted: the gradient of −log p_t is "
         "(p − onehot)/N [breaks graph.backprop, convention.ce-mean]"}
+
+
+@pytest.mark.parametrize(("mode", "what"), [
+    ("replicate", "copies of the edge (np.pad mode='edge', 'replicate')"),
+    ("reflect", "a reflection of the input (np.pad mode='reflect')")])
+def test_a_border_padded_with_the_edge_or_a_reflection_is_named(mode: str, what: str) -> None:
+    """Blind review #8, m08 (np.pad's mode='edge'), forward and the backward its derivative."""
+    backend = mistakes._autodiff("conv2d", lambda x, w, b, s, p: F.conv2d(F.pad(
+        x, (p[1], p[1], p[0], p[0]), mode=mode), w, b, tuple(s)))
+    found = _diagnoses(backend, "conv2d")
+    texts = found["forward"] | found["gradient"]
+    assert found["forward"] and found["gradient"] and all(
+        str(t).startswith(f"matches the border padded with {what} where zeros belong")
+        for t in texts), found
+
+
+def test_the_last_output_position_never_computed_is_named() -> None:
+    """Blind review #8, m09: conv1d's loop over the windows to OL − 1, the last output left 0
+    (and at OL = 1 the whole output)."""
+    def conv1d(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, s: int, p: int) -> torch.Tensor:
+        y = F.conv1d(x, w, b, s, p)
+        return torch.cat([y[..., :-1], 0 * y[..., -1:]], dim=-1)
+
+    found = _diagnoses(mistakes._autodiff("conv1d", conv1d), "conv1d")
+    text = ("matches the loop over the output's OL one short (range(OL − 1)): the last output "
+            "position along OL never computed, left 0 [breaks conv.grid-size]")
+    assert found == {"forward": {text}, "gradient": {text}}
+
+
+def test_h_n_from_the_state_entering_the_last_step_is_named() -> None:
+    """Blind review #8, m38: a GRU returning the last step's h_{t−1} as h_n."""
+    def gru(x: np.ndarray, h0: np.ndarray, *weights: np.ndarray) -> tuple[np.ndarray, ...]:
+        out, _ = mistakes.TORCH.gru(x, h0, *weights)
+        return out, (out[-2] if len(out) > 1 else h0)
+
+    found = _diagnoses(types.SimpleNamespace(gru=gru, vjp=mistakes.TORCH.vjp), "gru")
+    assert found["forward"] == {
+        "matches h_n taken from the state entering the last step (out[T − 2], h0 when T = 1) "
+        "instead of the one it leaves (out[T − 1]): h_n is the state after the whole sequence "
+        "[breaks gru]"}

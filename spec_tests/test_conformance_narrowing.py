@@ -185,3 +185,46 @@ def test_a_call_that_raises_is_narrowed_to_what_the_crash_needs() -> None:
                           and r.narrowing.anatomy == () for r in raised)
     assert all(f"narrowed: {r.narrowing.text}" in r.findings() for r in raised)
     assert all("test_conformance_narrowing.py, line" in r.reason for r in raised)  # its line
+
+
+def _max_pool_stepping_by_the_window(x: np.ndarray, kernel_size: Any, stride: Any
+                                     ) -> np.ndarray:
+    """Windows stepped by their size (i·FH + p) where the stride belongs, over the stride's
+    output grid (blind review #8, m16): raises where the stride is smaller than the window."""
+    (fh, fw), (sh, sw) = kernel_size, stride
+    oh, ow = (x.shape[2] - fh) // sh + 1, (x.shape[3] - fw) // sw + 1
+    y = np.empty((*x.shape[:2], oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            rows, cols = np.arange(i * fh, i * fh + fh), np.arange(j * fw, j * fw + fw)
+            y[:, :, i, j] = x[:, :, rows][:, :, :, cols].max(axis=(2, 3))   # IndexError past
+    return y                                                                 # the end
+
+
+def test_a_new_stride_or_window_that_does_not_fit_cuts_the_input_to_fit() -> None:
+    """The golden cases whose windows overlap do not fit a stride equal to the window (5 rows,
+    window 3): the input is cut to 3 rows, and the crash is said to need overlapping windows."""
+    backend = types.SimpleNamespace(max_pool2d=_max_pool_stepping_by_the_window)
+    report = run(backend, ops=["max_pool2d"])
+    raised = [r for r in report.failures() if "raised IndexError" in r.reason]
+    assert raised and all(r.narrowing is not None and "stride = window" in r.narrowing.right
+                          for r in raised), [r.narrowing for r in raised]
+    assert any((r.case.inputs["x"].shape[2] - r.case.attrs["kernel_size"][0])
+               % r.case.attrs["kernel_size"][0] for r in raised)        # (one needed cutting)
+
+
+def test_a_crash_that_a_square_weight_avoids_is_said_to_need_m_and_d_apart() -> None:
+    """dx[n, d] += dy[n, m] · w[d, m] (blind review #8, m52): an IndexError wherever M ≠ D, and
+    on a square w wrong values (dy wᵀ where dy w belongs), but no crash."""
+    def linear_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray,
+                        b: np.ndarray) -> tuple[np.ndarray, ...]:
+        d = np.arange(x.shape[1])
+        dx = dy @ w[d[:, None], np.arange(w.shape[0])].T          # w[d, m]: IndexError if M < D
+        return dx, dy.T @ x, dy.sum(axis=0)
+
+    backend = types.SimpleNamespace(linear=mistakes.TORCH.linear, linear_backward=linear_backward)
+    raised = [r for r in run(backend, ops=["linear"]).failures() if "raised" in r.reason]
+    assert raised and all(r.narrowing is not None for r in raised)
+    assert all("M = D (where it no longer raises)" in r.narrowing.wrong
+               or r.narrowing.right == ("M = D",) for r in raised), [r.narrowing for r in raised]
+    assert any("M = D (where it no longer raises)" in r.narrowing.wrong for r in raised)

@@ -14,9 +14,11 @@ import torch.nn.functional as tF
 
 from spec_tests.mutant_corpus._make import (
     FG,
+    F,
     G,
     autodiff,
     backward,
+    forward_only,
     gru_steps,
     mutant,
     patched,
@@ -179,6 +181,30 @@ def _l2_pool_without_last_column(x: Tensor, k: Any, s: Any) -> Tensor:
     return torch.sqrt(trimmed[..., :out_w])
 
 
+def _avg_pool_window_sizes_swapped(x: Tensor, k: Any, s: Any) -> Tensor:
+    """Each window's mean over x[i·SH : i·SH + FW, j·SW : j·SW + FH], the window's sizes
+    exchanged in the slice (clipped at the edge, as NumPy slices are; blind review #8 m62)."""
+    (fh, fw), (sh, sw) = k, s
+    oh, ow = (x.shape[2] - fh) // sh + 1, (x.shape[3] - fw) // sw + 1
+    rows = [torch.stack([x[:, :, i * sh:i * sh + fw, j * sw:j * sw + fh].mean(dim=(2, 3))
+                         for j in range(ow)], dim=-1) for i in range(oh)]
+    return torch.stack(rows, dim=-2)
+
+
+def _conv2d_offset_times_stride(x: Tensor, w: Tensor, b: Tensor, s: Any, p: Any) -> Tensor:
+    """Window (i, j) reading x at (i + p·SH, j + q·SW) where (i·SH + p, j·SW + q) belongs: the
+    stride multiplying the kernel's offset (blind review #8 m01). Reads past the end raise, as
+    NumPy's indexing does."""
+    (sh, sw), (ph, pw) = s, p
+    xp = tF.pad(x, (pw, pw, ph, ph))
+    fh, fw = w.shape[2:]
+    oh, ow = (xp.shape[2] - fh) // sh + 1, (xp.shape[3] - fw) // sw + 1
+    if oh + (fh - 1) * sh > xp.shape[2] or ow + (fw - 1) * sw > xp.shape[3]:
+        raise IndexError("index out of bounds for the padded input")
+    y = tF.conv2d(xp, w, b, stride=1, dilation=(sh, sw))
+    return y[:, :, :oh, :ow]
+
+
 RNN_GRADS = ["dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh"]
 
 ACTIVATIONS = [
@@ -243,6 +269,10 @@ POOLING = [
     mutant("lppool-window-without-last-column", "lp_pool2d", "each window's last column left "
            "out (range(FW − 1)), forward and backward (#8 m20)", "consistent-forward",
            autodiff("lp_pool2d", _l2_pool_without_last_column), FG, "forward", ["y", "dx"]),
+    mutant("avgpool-window-sizes-swapped-in-slice", "avg_pool2d", "each window's mean over "
+           "x[i·SH : i·SH + FW, j·SW : j·SW + FH] (#8 m62)", "forward-only",
+           forward_only("avg_pool2d", _avg_pool_window_sizes_swapped), F, "forward-only",
+           ["y"]),
 ]
 
 CONVOLUTION = [
@@ -258,11 +288,9 @@ CONVOLUTION = [
     mutant("conv1d-backward-without-last-tap", "conv1d", "the backward loops over range(F − 1) "
            "taps: the last tap's dw 0, dx without it (#6 m27)", "backward-only",
            patched("conv1d", _conv1d_backward_without_last_tap), G, "backward", ["dx", "dw"]),
-    mutant("conv2d-edge-padding", "conv2d", "the border padded with copies of the edge "
-           "(np.pad mode='edge') where zeros belong (#8 m08)", "consistent-forward",
-           autodiff("conv2d", lambda x, w, b, s, p: tF.conv2d(tF.pad(
-               x, (p[1], p[1], p[0], p[0]), mode="replicate"), w, b, tuple(s))), FG, "forward",
-           ["y", "dx"]),
+    mutant("conv2d-offset-times-stride", "conv2d", "window (i, j) reads x at (i + p·SH, j + q·SW), "
+           "the stride multiplying the kernel's offset (#8 m01)", "forward-only",
+           forward_only("conv2d", _conv2d_offset_times_stride), F, "forward-only", ["y"]),
 ]
 
 RECURRENT = [

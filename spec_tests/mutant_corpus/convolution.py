@@ -109,7 +109,8 @@ CONV2D = [
                x, w, b, s, p)[:, :, :-1, :-1]), FG, "forward", ["y"],
            named="output size", how=["shape"]),
     mutant("conv2d-replicate-padding", "conv2d", "the border replicated instead of zero padding",
-           "geometry", autodiff("conv2d", _replicate_pad), FG, "forward", ["y", "dx", "dw"]),
+           "geometry", autodiff("conv2d", _replicate_pad), FG, "forward", ["y", "dx", "dw"],
+           named="padding mode"),                        # (named since: blind review #8, m08)
     mutant("conv2d-subsample-then-correlate", "conv2d",
            "the padded input subsampled by S first, then correlated with stride 1", "geometry",
            autodiff("conv2d", _subsample_first), FG, "forward", ["y"]),
