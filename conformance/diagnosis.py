@@ -45,8 +45,9 @@ one-hot indexing                  its backward subtracting the one-hot as g[:, t
 one-based targets                 cross_entropy's targets read as 1-based class ids (t − 1)
 log epsilon                       cross_entropy as −log(p_t + ε), or with p clipped to [ε, 1 − ε]
 log-softmax left out              cross_entropy of the logits as log-probabilities (−z_t) or of p_t
-                                  without the log; a backward −onehot/N, or ∂L/∂p = −onehot/(N·p_t)
-                                  (the softmax's Jacobian left out)
+                                  without the log, or log-sum-exp's max not added back; a backward
+                                  −onehot/N, or ∂L/∂p = −onehot/(N·p_t) (the softmax's Jacobian
+                                  left out)
 softmax axis                      softmax over another axis than the last
 softmax diagonal                  a softmax backward keeping the Jacobian's diagonal only, dy ∘
                                   y(1 − y)
@@ -70,6 +71,8 @@ bias twice                        a bias added twice (2b), or b_ih added in b_hh
 running sum                       an accumulator not reset between the batch's rows (linear) or a
                                   row's windows (conv): each output the running sum of the ones up
                                   to it
+window one short                  a loop over a window's or kernel's offsets one short
+                                  (range(F − 1)): its last row, column or tap left out
 embedding overwrite               ∂L/∂E assigned row by row, so a repeated id keeps one share only
 repeated ids averaged             ∂L/∂E of a repeated id divided by its count
 ids order                         ∂L/∂E with the ids flattened in another order than dy (ids.T,
@@ -93,7 +96,9 @@ padding mode                      the border padded with copies of the edge or a
                                   zeros
 stride ignored                    stride 1 instead of S, one axis's stride for both, or pooling
                                   with stride = window
+offset times stride               a convolution's window i reading x[i + S·p], not x[S·i + p]
 dx stride ignored                 a convolution's dx with window i's gradient at i instead of S·i
+dw stride ignored                 a convolution's dw with window i read at i instead of S·i
 dx padding kept                   dx cut from the padded input's gradient at offset 0 or 2P, not P
 output size                       an output one element too long or too short along an axis
 last window skipped               the last output position along an axis never computed (left 0):
@@ -905,26 +910,76 @@ def _unpadded_gradient(g: np.ndarray, padding: Sequence[int], mode: str) -> np.n
     return g
 
 
-def _dx_stride_ignored(ctx: Context) -> Iterator[Candidate]:
-    """A convolution's dx with each window's gradient placed at i instead of S·i (the stride
-    ignored in dx only): the stride-1 convolution's dx, dy in the corner of its output."""
+def _stride_one_gradients(ctx: Context) -> Values | None:
+    """The gradients of the stride-1 convolution for dy placed in the corner of its output:
+    window i's gradient at i instead of S·i (None where the case's stride is 1)."""
     stride = _pairs(ctx, "stride")
     if ctx.check != "gradient" or all(s == 1 for s in stride):
-        return
+        return None
     ones = as_attribute(ctx.case.attrs["stride"], (1,) * len(stride))
     full = ctx.forward(attrs={**ctx.attrs, "stride": ones})
     if full is None:  # pragma: no cover - stride 1 fits wherever a larger stride does
-        return
+        return None
     dy = np.zeros(full.shape)
     dy[(slice(None), slice(None), *(slice(0, n) for n in np.shape(ctx.case.upstream["y"])[2:]))
        ] = ctx.case.upstream["y"]
-    values = ctx.evaluate(attrs={**ctx.attrs, "stride": ones}, upstream={"y": dy})
+    return ctx.evaluate(attrs={**ctx.attrs, "stride": ones}, upstream={"y": dy})
+
+
+def _dx_stride_ignored(ctx: Context) -> Iterator[Candidate]:
+    """A convolution's dx with each window's gradient placed at i instead of S·i (the stride
+    ignored in dx only): the stride-1 convolution's dx, dy in the corner of its output."""
+    values = _stride_one_gradients(ctx)
     if values is not None:
-        shown = as_attribute(ctx.case.attrs["stride"], stride)
+        shown = as_attribute(ctx.case.attrs["stride"], _pairs(ctx, "stride"))
         yield (f"matches dx with each window's gradient added at i instead of S·i (the stride "
                f"{shown} ignored in dx only): window i reads "
                f"x from S·i on, so its gradient goes back there", {**ctx.expected,
                                                                     "x": values["x"]})
+
+
+def _offset_times_stride(ctx: Context) -> Iterator[Candidate]:
+    """A convolution whose window i reads x[i + S·p] where x[S·i + p] belongs (the stride
+    multiplying the kernel's offset instead of the window's index): the kernel spread S apart
+    (a dilation), the windows 1 apart; the gradient of it by the chain rule."""
+    stride = _pairs(ctx, "stride")
+    if all(s == 1 for s in stride):
+        return
+    w = np.asarray(ctx.case.inputs["w"], np.float64)
+    spread = np.zeros((*w.shape[:2], *((f - 1) * s + 1 for f, s in zip(w.shape[2:], stride))))
+    taps = (slice(None), slice(None), *(slice(None, None, s) for s in stride))
+    spread[taps] = w
+    ones = as_attribute(ctx.case.attrs["stride"], (1,) * len(stride))
+    attrs = {**ctx.attrs, "stride": ones}
+    inputs = {**ctx.inputs, "w": spread}
+    full = ctx.forward(inputs, attrs)
+    y = np.asarray((ctx.case.expected or {})["y"], np.float64)
+    if full is None or full.shape[2:] < y.shape[2:]:
+        return                            # (the backend's reads run past the end: it raises)
+    grid = (slice(None), slice(None), *(slice(0, n) for n in y.shape[2:]))
+    if ctx.check == "forward":
+        values: Values | None = {"y": full[grid]}
+    else:
+        dy = np.zeros(full.shape)
+        dy[grid] = ctx.case.upstream["y"]
+        values = ctx.evaluate(inputs, attrs, upstream={"y": dy})
+        if values is not None:
+            values = {**values, "w": values["w"][taps]}
+    if values is not None:
+        shown = as_attribute(ctx.case.attrs["stride"], stride)
+        yield (f"matches window i reading x[i + S·p] where x[S·i + p] belongs (the stride "
+               f"{shown} multiplying the kernel's offset p, not the window's index i)", values)
+
+
+def _dw_stride_ignored(ctx: Context) -> Iterator[Candidate]:
+    """A convolution's dw read from the input at stride 1 (window i at i instead of S·i; dx
+    and db right): the stride-1 convolution's dw, dy in the corner of its output."""
+    values = _stride_one_gradients(ctx)
+    if values is not None:
+        shown = as_attribute(ctx.case.attrs["stride"], _pairs(ctx, "stride"))
+        yield (f"matches dw read from the input at stride 1, window i at i instead of S·i (the "
+               f"stride {shown} ignored in dw only): dw[p] = Σ_i dy_i x[S·i + p]",
+               {**ctx.expected, "w": values["w"]})
 
 
 def _dx_padding_kept(ctx: Context) -> Iterator[Candidate]:
@@ -1374,10 +1429,11 @@ def _ce_onehot_columns(ctx: Context) -> Iterator[Candidate]:
 
 def _ce_log_softmax_left_out(ctx: Context) -> Iterator[Candidate]:
     """Cross-entropy with part of log-softmax left out: the logits taken as log-probabilities
-    (−z_t; its gradient −onehot/N, p's part of p − onehot left out), p_t without the log, or a
-    backward giving ∂L/∂p (−onehot/(N·p_t)) where ∂L/∂z belongs (the softmax's Jacobian left
-    out)."""
-    p, _, t, dloss = _ce_parts(ctx)
+    (−z_t; its gradient −onehot/N, p's part of p − onehot left out), p_t without the log, the
+    max shift taken out of the exponent but not added back (log p off by m, and a backward's
+    p = e^(log p) off by e^m), or a backward giving ∂L/∂p (−onehot/(N·p_t)) where ∂L/∂z
+    belongs (the softmax's Jacobian left out)."""
+    p, log_p, t, dloss = _ce_parts(ctx)
     z = np.asarray(ctx.case.inputs["logits"], np.float64)
     n, rows = len(t), np.arange(len(t))
     onehot = np.eye(p.shape[1])[t]
@@ -1392,6 +1448,12 @@ def _ce_log_softmax_left_out(ctx: Context) -> Iterator[Candidate]:
            "log p_t",
            {"loss": np.asarray(-np.mean(pt))} if forward else
            {"logits": -dloss * pt * (onehot - p) / n})
+    m = z.max(axis=1, keepdims=True)
+    yield ("matches log p = z − log Σ_j e^(z_j − m), the max m taken out of the sum's exponent "
+           "but not added back (log p = z − m − log Σ_j e^(z_j − m)): every log p off by m"
+           + ("" if forward else ", and p = e^(log p) off by the factor e^m"),
+           {"loss": np.asarray(-np.mean(log_p[rows, t] + m[:, 0]))} if forward else
+           {"logits": dloss * (np.exp(log_p + m) - onehot) / n})
     if not forward:
         with np.errstate(divide="ignore", invalid="ignore"):   # −∞ where p_t underflows
             d_p = np.where(onehot == 1, -dloss / (n * pt), 0.0)
@@ -1460,7 +1522,7 @@ def _bias_twice(ctx: Context) -> Iterator[Candidate]:
 def _last_window_skipped(ctx: Context) -> Iterator[Candidate]:
     """The loop over an output axis one short (range(OH − 1)): the last output position along
     that axis (or along every axis) never computed, left 0; the gradient of it by the chain rule
-    (the upstream gradient there unused)."""
+    (the upstream gradient there unused), which a backward looping one short gives alone."""
     y = np.asarray((ctx.case.expected or {})["y"], np.float64)
     axes = list(range(2, y.ndim))
     letters = axis_letters(ctx.case.op, "y")
@@ -1480,6 +1542,67 @@ def _last_window_skipped(ctx: Context) -> Iterator[Candidate]:
             loops = ", ".join(f"range({letters[a]} − 1)" for a in chosen)
             yield (f"matches the loop over the output's {where} one short ({loops}): the last "
                    f"output position along {where} never computed, left 0", values)
+
+
+def _window_one_short(ctx: Context) -> Iterator[Candidate]:
+    """The loop over a window's (or a kernel's) offsets one short along an axis (range(F − 1)):
+    its last row or column left out. A kernel's last tap is then never used (its gradient 0); a
+    pool reduces the smaller window (an average divided by its own size, or by FH·FW); the
+    gradient of either by the chain rule."""
+    op = ctx.case.op
+    x = np.asarray(ctx.case.inputs["x"], np.float64)
+    axes = list(range(2, x.ndim))
+    letters = axis_letters(op, "w" if op in ("conv2d", "conv1d") else "x")
+    for axis in axes:
+        if op in ("conv2d", "conv1d"):
+            w = np.asarray(ctx.case.inputs["w"], np.float64)
+            mask = np.ones(w.shape)          # (of one tap: the kernel never used, y = b)
+            mask[(slice(None),) * axis + (-1,)] = 0.0
+            values = ctx.evaluate(inputs={**ctx.inputs, "w": w * mask})
+            if values is not None and ctx.check == "gradient":
+                values = {**values, "w": values["w"] * mask}
+            what = f"the kernel's last tap along {letters[axis]} never used"
+        else:
+            values = _smaller_window(ctx, axis - 2)
+            what = f"each window's last {'row' if axis == 2 else 'column'} left out"
+        if values is not None:
+            f = letters[axis] if op in ("conv2d", "conv1d") else ("FH", "FW")[axis - 2]
+            yield (f"matches the loop over the window's offsets one short along {f} "
+                   f"(range({f} − 1)): {what}", values)
+
+
+def _smaller_window(ctx: Context, axis: int) -> Values | None:
+    """A pooling case computed with its window one shorter along ``axis`` (0: FH, 1: FW), the
+    stride unchanged, on the input cut to what those windows fit, the output cut back to the
+    case's grid (the gradient: dy in that grid's corner, dx back in x's shape)."""
+    kernel = list(_pairs(ctx, "kernel_size"))
+    if kernel[axis] == 1:                # an empty window: 0 out (a sum of nothing), 0 back
+        if ctx.case.op == "max_pool2d":  # (the maximum of nothing is no number)
+            return None
+        return {k: np.zeros(v.shape) for k, v in ctx.expected.items()}
+    kernel[axis] -= 1
+    stride = _pairs(ctx, "stride")
+    x = np.asarray(ctx.case.inputs["x"], np.float64)
+    window = _fitting(x.shape, kernel, stride)
+    attrs = {**ctx.attrs, "kernel_size": as_attribute(ctx.case.attrs["kernel_size"],
+                                                      tuple(kernel))}
+    inputs = {**ctx.inputs, "x": x[window]}
+    y = np.asarray((ctx.case.expected or {})["y"], np.float64)
+    grid = (slice(None), slice(None), *(slice(0, n) for n in y.shape[2:]))
+    if ctx.check == "forward":
+        small = ctx.forward(inputs, attrs)
+        return None if small is None or small.shape[2:] < y.shape[2:] else {"y": small[grid]}
+    out = ctx.forward(inputs, attrs)
+    if out is None or out.shape[2:] < y.shape[2:]:
+        return None
+    dy = np.zeros(out.shape)
+    dy[grid] = ctx.case.upstream["y"]
+    values = ctx.evaluate(inputs, attrs, upstream={"y": dy})
+    if values is None:  # pragma: no cover - the forward above succeeded
+        return None
+    dx = np.zeros(x.shape)
+    dx[window] = values["x"]
+    return {"x": dx}
 
 
 def _running_sum(ctx: Context) -> Iterator[Candidate]:
@@ -2266,6 +2389,9 @@ MISTAKES: tuple[Mistake, ...] = (
             ("{op}",), _bias_twice),
     Mistake("running sum", frozenset({"linear", "conv2d", "conv1d"}), ("{op}",),
             _running_sum),
+    Mistake("window one short", frozenset({"conv2d", "conv1d", "max_pool2d", "avg_pool2d",
+                                           "lp_pool2d"}), ("{op}",), _window_one_short,
+            "either"),
     Mistake("embedding overwrite", frozenset({"embedding"}), None, _embedding_overwrite,
             "backward"),
     Mistake("repeated ids averaged", frozenset({"embedding"}), None, _embedding_averaged,
@@ -2287,15 +2413,19 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("padding mode", frozenset({"conv2d", "conv1d"}), ("conv.padding",), _padding_mode),
     Mistake("stride ignored", frozenset({"conv2d", "conv1d", "max_pool2d", "avg_pool2d",
                                          "lp_pool2d"}), ("conv.stride",), _stride_ignored),
+    Mistake("offset times stride", frozenset({"conv2d", "conv1d"}), ("conv.stride",),
+            _offset_times_stride),
     Mistake("dx stride ignored", frozenset({"conv2d", "conv1d"}), ("conv.stride",),
             _dx_stride_ignored, "backward"),
+    Mistake("dw stride ignored", frozenset({"conv2d", "conv1d"}), ("conv.stride",),
+            _dw_stride_ignored, "backward"),
     Mistake("dx padding kept", frozenset({"conv2d", "conv1d"}), ("conv.padding",),
             _dx_padding_kept, "backward"),
     Mistake("output size", frozenset({"conv2d", "conv1d", "max_pool2d", "avg_pool2d",
                                       "lp_pool2d"}), ("conv.grid-size",), _output_size),
     Mistake("last window skipped", frozenset({"conv2d", "conv1d", "max_pool2d", "avg_pool2d",
                                               "lp_pool2d"}), ("conv.grid-size",),
-            _last_window_skipped),
+            _last_window_skipped, "either"),
     Mistake("upstream ignored", None, None, _upstream_ignored, "backward"),
     Mistake("one example", None, None, _one_batch_row, "backward"),
     Mistake("input negated", frozenset({"sigmoid", "tanh", "relu", "step"}), None,

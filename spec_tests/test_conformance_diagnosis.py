@@ -1182,3 +1182,27 @@ def test_h_n_from_the_state_entering_the_last_step_is_named() -> None:
         "matches h_n taken from the state entering the last step (out[T − 2], h0 when T = 1) "
         "instead of the one it leaves (out[T − 1]): h_n is the state after the whole sequence "
         "[breaks gru]"}
+
+
+def test_log_sum_exp_with_its_max_not_added_back_is_named() -> None:
+    """Blind review #6, m16: log p = z − log Σ e^(z − m) (a stale `logits` where the shifted z
+    was meant), and a backward p = e^(log p), off by e^m."""
+    def log_p(z: torch.Tensor) -> torch.Tensor:
+        m = z.max(dim=1, keepdim=True).values
+        return z - torch.log(torch.exp(z - m).sum(dim=1, keepdim=True))
+
+    def cross_entropy(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        lp = log_p(torch.as_tensor(logits))
+        return -lp[torch.arange(len(targets)), torch.as_tensor(targets)].mean().numpy()
+
+    def backward(dloss: np.ndarray, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        p = torch.exp(log_p(torch.as_tensor(logits))).numpy()
+        p[np.arange(len(targets)), targets] -= 1.0
+        return dloss * p / len(targets)
+
+    backend = types.SimpleNamespace(cross_entropy=cross_entropy, cross_entropy_backward=backward)
+    found = _diagnoses(backend, "cross_entropy")
+    text = ("matches log p = z − log Σ_j e^(z_j − m), the max m taken out of the sum's exponent "
+            "but not added back (log p = z − m − log Σ_j e^(z_j − m)): every log p off by m")
+    assert found["forward"] == {text}
+    assert found["gradient"] == {f"{text}, and p = e^(log p) off by the factor e^m"}, found

@@ -2,7 +2,7 @@
 into their own backends (the unmerged branches h18-mutants … h23-mutants keep their originals),
 re-expressed here in torch and NumPy like the rest of the corpus: no reading named them when
 they were added, which is what keeps the corpus honest about the mistakes nobody has catalogued.
-One a later blind review wrote again is named since (its ``named`` says which reading)."""
+Those a reading names since say which (``named``)."""
 
 from __future__ import annotations
 
@@ -205,6 +205,37 @@ def _conv2d_offset_times_stride(x: Tensor, w: Tensor, b: Tensor, s: Any, p: Any)
     return y[:, :, :oh, :ow]
 
 
+def _relu_into_a_reshape(x: np.ndarray) -> np.ndarray:
+    """Writes through y.reshape(-1), a copy where y (made like x) is not C-contiguous: y
+    stays 0 for a transposed x (blind review #8 m58)."""
+    y = np.zeros_like(x)
+    flat = y.reshape(-1)
+    flat[:] = np.maximum(x.reshape(-1), 0.0)
+    return y
+
+
+def _softmax_backward_sum_over_axis_1(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Σ dy ∘ y taken over axis 1, not the last axis: right for 2-D x (blind review #6 m13)."""
+    y = _softmax(x)
+    return y * (dy - (dy * y).sum(axis=1, keepdims=True))
+
+
+def _conv2d_columns_at_the_row_stride(x: np.ndarray, w: np.ndarray, b: np.ndarray,
+                                      stride: Any, padding: Any) -> np.ndarray:
+    """A convolution by kernel offsets whose column slice steps by the row stride (blind
+    review #6 m22): wrong where SH ≠ SW, or raises where the columns run out."""
+    (sh, sw), (ph, pw) = stride, padding
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    k, _, fh, fw = w.shape
+    oh, ow = (xp.shape[2] - fh) // sh + 1, (xp.shape[3] - fw) // sw + 1
+    y = np.zeros((x.shape[0], k, oh, ow)) + b[None, :, None, None]
+    for p in range(fh):
+        for q in range(fw):
+            patch = xp[:, :, p:p + sh * oh:sh, q:q + sw * ow:sh]
+            y = y + np.einsum("nchw,kc->nkhw", patch, w[:, :, p, q])
+    return y
+
+
 RNN_GRADS = ["dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh"]
 
 ACTIVATIONS = [
@@ -223,6 +254,10 @@ ACTIVATIONS = [
            "the (1 − σ) forgotten", "backward-only",
            backward("sigmoid", lambda dy, x: dy * torch.sigmoid(torch.as_tensor(x)).numpy()), G,
            "backward", ["dx"], named="derivative of the wrong quantity"),   # (#7 m02)
+    mutant("relu-into-a-reshape-copy", "relu", "y = zeros_like(x) filled through y.reshape(-1): "
+           "a copy where x is not C-contiguous, so y stays 0 (#8 m58)", "forward-only",
+           forward_only("relu", lambda x: torch.as_tensor(_relu_into_a_reshape(x.numpy()))),
+           F, "forward-only", ["y"]),
 ]
 
 LOSSES = [
@@ -231,6 +266,9 @@ LOSSES = [
            backward("softmax", lambda dy, x: _softmax(x) * (dy - dy.sum(axis=-1,
                                                                           keepdims=True))),
            G, "backward", ["dx"], named="softmax sum unweighted"),   # (blind review #6, m14)
+    mutant("softmax-backward-sum-over-axis-1", "softmax", "Σ dy ∘ y over axis 1, not the last "
+           "axis: right for 2-D x only (#6 m13)", "backward-only",
+           backward("softmax", _softmax_backward_sum_over_axis_1), G, "backward", ["dx"]),
     mutant("ce-logits-as-log-probabilities", "cross_entropy", "the loss −mean z[n, t_n]: the "
            "logits used as log-probabilities, the log-softmax forgotten", "consistent-forward",
            autodiff("cross_entropy", lambda z, t: -z[torch.arange(len(t)), t].mean()), FG,
@@ -268,17 +306,20 @@ POOLING = [
                tF.avg_pool2d(x * x, k, s) * (k[0] * k[1]) + 1e-6)), FG, "forward", ["y", "dx"]),
     mutant("lppool-window-without-last-column", "lp_pool2d", "each window's last column left "
            "out (range(FW − 1)), forward and backward (#8 m20)", "consistent-forward",
-           autodiff("lp_pool2d", _l2_pool_without_last_column), FG, "forward", ["y", "dx"]),
+           autodiff("lp_pool2d", _l2_pool_without_last_column), FG, "forward", ["y", "dx"],
+           named="window one short"),
     mutant("avgpool-window-sizes-swapped-in-slice", "avg_pool2d", "each window's mean over "
            "x[i·SH : i·SH + FW, j·SW : j·SW + FH] (#8 m62)", "forward-only",
            forward_only("avg_pool2d", _avg_pool_window_sizes_swapped), F, "forward-only",
            ["y"]),
+
 ]
 
 CONVOLUTION = [
     mutant("conv2d-dw-at-stride-one", "conv2d", "dw read from the input at stride 1 (a line "
            "from before strides), dx right", "backward-only",
-           patched("conv2d", _conv2d_dw_at_stride_one), G, "backward", ["dw"]),
+           patched("conv2d", _conv2d_dw_at_stride_one), G, "backward", ["dw"],
+           named="dw stride ignored"),                   # (named since: #6 m25, #8 m12)
     mutant("conv1d-db-over-channels", "conv1d", "db summed over the batch and the kernels, "
            "axes (0, 1), where (0, 2) belongs", "backward-only",
            patched("conv1d", _conv1d_db_over_channels), G, "backward", ["db"]),
@@ -287,10 +328,17 @@ CONVOLUTION = [
            patched("conv2d", _conv2d_dx_crop_pads_swapped), G, "backward", ["dx"]),
     mutant("conv1d-backward-without-last-tap", "conv1d", "the backward loops over range(F − 1) "
            "taps: the last tap's dw 0, dx without it (#6 m27)", "backward-only",
-           patched("conv1d", _conv1d_backward_without_last_tap), G, "backward", ["dx", "dw"]),
+           patched("conv1d", _conv1d_backward_without_last_tap), G, "backward", ["dx", "dw"],
+           named="window one short"),
     mutant("conv2d-offset-times-stride", "conv2d", "window (i, j) reads x at (i + p·SH, j + q·SW), "
            "the stride multiplying the kernel's offset (#8 m01)", "forward-only",
-           forward_only("conv2d", _conv2d_offset_times_stride), F, "forward-only", ["y"]),
+           forward_only("conv2d", _conv2d_offset_times_stride), F, "forward-only", ["y"],
+           named="offset times stride"),
+    mutant("conv2d-columns-at-the-row-stride", "conv2d", "the column slice steps by SH where SW "
+           "belongs (#6 m22)", "forward-only",
+           forward_only("conv2d", lambda x, w, b, s, p: torch.as_tensor(
+               _conv2d_columns_at_the_row_stride(x.numpy(), w.numpy(), b.numpy(), s, p))),
+           F, "forward-only", []),                       # (it raises on every failing case)
 ]
 
 RECURRENT = [
@@ -329,6 +377,7 @@ RECURRENT = [
            autodiff("gru", lambda x, h0, *w: gru_steps(
                x, h0, *w, candidate=_reset_gradient_without_b_hn)), G, "backward",
            ["dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh"]),
+
 ]
 
 EMBEDDING = [

@@ -139,7 +139,8 @@ CONV2D = [
     mutant("conv2d-backward-loop-one-short", "conv2d",
            "backward loops over range(OH − 1) × range(OW − 1): the last output row and column "
            "send no gradient", "backward-only", gradient_of(
-               "conv2d", _last_output_row_col_dropped), G, "backward", ["dx", "dw", "db"]),
+               "conv2d", _last_output_row_col_dropped), G, "backward", ["dx", "dw", "db"],
+           named="last window skipped"),
     mutant("conv2d-squeezed", "conv2d", "y.squeeze(): one image or one kernel loses its axis",
            "edge-only", autodiff("conv2d", lambda x, w, b, s, p: tF.conv2d(
                x, w, b, s, p).squeeze()), FG, "forward", ["y"],

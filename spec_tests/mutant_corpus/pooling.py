@@ -87,6 +87,16 @@ def _drop_last_window(pool: Any):
     return lambda x, k, s: pool(x, k, s)[:, :, :-1, :-1]
 
 
+def _avg_pool_backward_to_the_corner(dy: np.ndarray, x: np.ndarray, kernel_size: Any,
+                                     stride: Any) -> np.ndarray:
+    """Each window's share dy/(FH·FW) sent to its top-left element only."""
+    (fh, fw), (sh, sw) = kernel_size, stride
+    oh, ow = dy.shape[2:]
+    dx = np.zeros_like(x)
+    dx[:, :, :sh * oh:sh, :sw * ow:sw] += dy / (fh * fw)
+    return dx
+
+
 MAX_POOL = [
     mutant("maxpool-largest-magnitude", "max_pool2d",
            "each window's value of largest magnitude (max |x|, its sign kept), not its maximum",
@@ -172,6 +182,9 @@ AVG_POOL = [
     mutant("avgpool-rms", "avg_pool2d", "√(mean x²) of each window (RMS) in place of the mean",
            "consistent-forward", autodiff("avg_pool2d", lambda x, k, s: tF.avg_pool2d(
                x * x, k, s).sqrt()), FG, "forward", ["y", "dx"]),
+    mutant("avgpool-backward-to-the-corner", "avg_pool2d", "each window's share dy/(FH·FW) sent "
+           "to its top-left element only", "backward-only",
+           backward("avg_pool2d", _avg_pool_backward_to_the_corner), G, "backward", ["dx"]),
 ]
 
 LP_POOL = [

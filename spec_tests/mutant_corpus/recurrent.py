@@ -191,6 +191,36 @@ def _lstm_f_block_transposed(x: Tensor, h0: Tensor, c0: Tensor, wi: Tensor, wh: 
     return lstm_steps(x, h0, c0, wi, wh, bi, bh)
 
 
+def _lstm_cell_gradient_without_tanh_slope(x: Tensor, h: Tensor, c: Tensor, w_ih: Tensor,
+                                          w_hh: Tensor, b_ih: Tensor, b_hh: Tensor
+                                          ) -> tuple[Tensor, Tensor, Tensor]:
+    """The right LSTM, but ∂L/∂c_t taken from h_t as dh ∘ o, without tanh'(c_t)."""
+    outs = []
+    for x_t in x:
+        ai, af, ag, ao = torch.chunk(x_t @ w_ih.T + b_ih + h @ w_hh.T + b_hh, 4, dim=1)
+        o = torch.sigmoid(ao)
+        c = torch.sigmoid(af) * c + torch.sigmoid(ai) * torch.tanh(ag)
+        h = o * (torch.tanh(c).detach() + c - c.detach())      # value tanh(c), slope 1
+        outs.append(h)
+    return torch.stack(outs), h, c
+
+
+def _lstm_forget_gradient_from_the_new_cell(x: Tensor, h: Tensor, c: Tensor, w_ih: Tensor,
+                                            w_hh: Tensor, b_ih: Tensor, b_hh: Tensor
+                                            ) -> tuple[Tensor, Tensor, Tensor]:
+    """The right LSTM, but the forget gate's gradient taken as dc ∘ c_t where dc ∘ c_{t−1}
+    belongs (a stale variable)."""
+    outs = []
+    for x_t in x:
+        ai, af, ag, ao = torch.chunk(x_t @ w_ih.T + b_ih + h @ w_hh.T + b_hh, 4, dim=1)
+        f, ig = torch.sigmoid(af), torch.sigmoid(ai) * torch.tanh(ag)
+        new = (f * c + ig).detach()
+        c = f.detach() * c + (f - f.detach()) * new + ig
+        h = torch.sigmoid(ao) * torch.tanh(c)
+        outs.append(h)
+    return torch.stack(outs), h, c
+
+
 LSTM_GRADS = ["dx", "dh0", "dc0", "dw_ih", "dw_hh", "db_ih", "db_hh"]
 LSTM_ALL = ["out", "h_n", "c_n", *LSTM_GRADS]
 
@@ -256,6 +286,13 @@ LSTM = [
            named="float32 rounding"),
     mutant("lstm-tf32", "lstm", "a float32 run with TF32 matmuls", "float32-only",
            autodiff("lstm", on_tf32(lstm_steps)), FG, "both", LSTM_ALL, dtype="float32"),
+    mutant("lstm-cell-gradient-without-tanh-slope", "lstm", "∂L/∂c_t from h_t taken as dh ∘ o, "
+           "without tanh'(c_t) (the forward right)", "backward-only",
+           autodiff("lstm", _lstm_cell_gradient_without_tanh_slope), G, "backward", LSTM_GRADS),
+    mutant("lstm-forget-gradient-from-the-new-cell", "lstm", "the forget gate's gradient dc ∘ "
+           "c_t, where dc ∘ c_{t−1} belongs (the forward right)", "backward-only",
+           autodiff("lstm", _lstm_forget_gradient_from_the_new_cell), G, "backward",
+           LSTM_GRADS),
 ]
 
 
