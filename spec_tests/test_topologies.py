@@ -285,3 +285,18 @@ def test_readout_gradients_match_finite_differences(T: int, S: int, seed: int) -
     x, y = rng.normal(size=(T, 2, 3)), rng.integers(0, 3, (S, 2))
     _, grads = TOP.readout_loss_and_grads(params, x, y)
     check_gradients(lambda **p: TOP.readout_loss_and_grads(p, x, y)[0], params, 1.0, grads)
+
+
+@pytest.mark.claim("rnn.delayed")
+@pytest.mark.behaviour
+def test_the_reversers_accuracies_count_only_the_held_out_sequences() -> None:
+    """Of the 4^2 = 16 sequences of 2 symbols, 15 train (20 Adam steps, H = 8) and ONE is held
+    out, so the accuracies count that one sequence's 2 outputs alone: the symbol accuracy is
+    0, ½ or 1, and the sequence accuracy is 1 exactly when both symbols are right (a sequence
+    is right only if all its outputs are), else 0. Seeds 0-3 (measured 0.5, 1, 0.5, 1). Counted
+    over the training sequences instead, the symbol accuracy would be a multiple of 1/30."""
+    for seed in range(4):
+        r = TOP.train_reverser(seed=seed, n_train=15, length=2, symbols=4, H=8, steps=20,
+                               lr=0.05)
+        assert r.accuracy in (0.0, 0.5, 1.0), (seed, r.accuracy)
+        assert r.sequence_accuracy == float(r.accuracy == 1.0), (seed, r)
