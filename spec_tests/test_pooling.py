@@ -371,6 +371,20 @@ def test_one_pixel_shifts_change_pooled_bar_images_about_half_as_much_as_the_ima
         assert window >= 1.4 * small, f"{pool}: window shift {window:.3f} vs one pixel {small:.3f}"
 
 
+@pytest.mark.claim("pool.l2")
+@pytest.mark.property
+@pytest.mark.parametrize("upstream", [1.0, 1e10, -1e300])
+def test_l2_pool_gradient_is_zero_on_an_all_zero_window_whatever_comes_from_above(
+        upstream: float) -> None:
+    """l2_pool2d_backward's "0 where y = 0", by hand: a 2×4 image, 2×2 windows. The left window
+    is all zeros (y = 0): its pixels get 0, for any upstream gradient, never nan or inf. The
+    right window [[3, 4], [0, 0]] has y = 5 and gets 2·x/y = [[1.2, 1.6], [0, 0]]."""
+    x = np.array([[[[0.0, 0.0, 3.0, 4.0], [0.0, 0.0, 0.0, 0.0]]]])
+    dx = P.l2_pool2d_backward(np.array([[[[upstream, 2.0]]]]), x, 2)
+    expected = np.array([[[[0.0, 0.0, 1.2, 1.6], [0.0, 0.0, 0.0, 0.0]]]])
+    assert_close(dx, expected, Tolerance(rtol=1e-15, atol=0), what="∂L/∂x")
+
+
 @pytest.mark.claim("pool.shift")
 @pytest.mark.property
 @given(st.integers(-3, 3), st.integers(-3, 3), st.integers(0, 2**32 - 1))
