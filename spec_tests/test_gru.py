@@ -115,6 +115,9 @@ def test_reset_before_is_a_different_cell_from_torch_nn_gru() -> None:
     out_after, _, _ = gru_forward(**inputs)
     torch_out = _torch_gru(**{k: torch.tensor(v) for k, v in inputs.items()})[0].detach().numpy()
     assert_close(out_after, torch_out, tolerance(np.float64, terms=7, depth=4), what="after")
+    step = gru_step(inputs["x"][0], inputs["h0"], inputs["W_ih"], inputs["W_hh"], inputs["b_ih"],
+                    inputs["b_hh"])                 # gru_step's default is torch's cell too
+    assert_close(step, torch_out[0], tolerance(np.float64, terms=7), what="gru_step's default")
     assert np.max(np.abs(out_before - torch_out)) > 1e-2, "reset before should differ from torch"
 
 
