@@ -54,6 +54,7 @@ def test_the_centre_is_the_mean_of_the_bars_pixels(seed: int, size: int) -> None
     V, labels, centre = LZ.located_bars(20, size, noise=1e-12, rng=seed)
     bar = np.round(V[:, 0]).astype(bool)
     assert np.all(bar.sum(axis=(1, 2)) == (size + 1) // 2)
+    assert np.allclose(V[:, 0], bar, rtol=0, atol=1e-9)      # bar pixels 1, as bars_dataset's
     rows, cols = np.nonzero(bar.reshape(20, size, size).transpose(0, 1, 2))[1:]
     np.testing.assert_allclose(centre[:, 0], rows.reshape(20, -1).mean(axis=1), atol=1e-12)
     np.testing.assert_allclose(centre[:, 1], cols.reshape(20, -1).mean(axis=1), atol=1e-12)
