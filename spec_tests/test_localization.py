@@ -105,3 +105,19 @@ def test_two_headed_gradients_match_finite_differences(seed: int) -> None:
     _, grads = LZ.localization_loss_and_grads(params, V, labels, centre)
     check_gradients(lambda **p: LZ.localization_loss_and_grads(p, V, labels, centre)[0], params,
                     1.0, grads)
+
+
+@pytest.mark.claim("app.localization")
+@pytest.mark.behaviour
+def test_the_baseline_answers_the_training_images_mean_centre() -> None:
+    """baseline_rmse is the error of always answering the TRAINING images' mean centre, so
+    baseline² = (spread of the test centres) + ‖training mean − test mean‖². On 8×8 images
+    (bars 4 long) each centre coordinate has variance (2 + 5.25)/2 = 3.625 about 3.5 (along a
+    bar: start + 1.5 with start uniform in 0..4, variance 2; across: a line uniform in 0..7,
+    variance 63/12 = 5.25), so the spread is 7.25. With ONE training image its centre is the
+    training mean, on average 7.25 away (squared) from 3.5: seeds 0-5, 4000 test images, one
+    step, measured baseline² 9.6, 8.4, 13.5, 23.6, 24.1, 17.5, mean 16.1. Threshold: mean ≥ 10.
+    A baseline from the test images' own mean would give 7.25 ± 0.2 on every seed."""
+    squares = [LZ.train_localizer(seed=s, n_train=1, n_test=4000, steps=1).baseline_rmse ** 2
+               for s in range(6)]
+    assert np.mean(squares) >= 10.0, squares
