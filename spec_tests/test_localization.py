@@ -88,6 +88,10 @@ def test_localisation_refuses_bad_input_by_name() -> None:
     three = init_conv_stack((1, 6, 6), (2,), 3, 3, pool=1, rng=0)
     with pytest.raises(ValueError, match=r"^localization_loss_and_grads: the network must have 4"):
         LZ.localization_loss_and_grads(three, V, labels, centre)
+    five = init_conv_stack((1, 6, 6), (2,), 3, 5, pool=1, rng=0)
+    with pytest.raises(ValueError, match=r"^localization_loss_and_grads: the network must have 4 "
+                                         r"outputs \(2 scores, row, column\), got 5"):
+        LZ.localization_loss_and_grads(five, V, labels, centre)
     with pytest.raises(ValueError, match=r"^located_bars: size must be at least 3, got 2"):
         LZ.located_bars(2, 2, rng=0)
     with pytest.raises(ValueError, match=r"^train_localizer: kernels must be at least 1"):
@@ -121,3 +125,14 @@ def test_the_baseline_answers_the_training_images_mean_centre() -> None:
     squares = [LZ.train_localizer(seed=s, n_train=1, n_test=4000, steps=1).baseline_rmse ** 2
                for s in range(6)]
     assert np.mean(squares) >= 10.0, squares
+
+
+@pytest.mark.claim("app.localization")
+@pytest.mark.generator
+def test_located_bars_are_drawn_from_the_given_rng() -> None:
+    """The same seed, as an int or a Generator, gives the same images, labels and centres;
+    other seeds give other ones (CONVENTIONS: every random thing takes its seed)."""
+    V, labels, centre = LZ.located_bars(20, rng=5)
+    again = LZ.located_bars(20, rng=np.random.default_rng(5))
+    assert all(np.array_equal(a, b) for a, b in zip((V, labels, centre), again))
+    assert not any(np.array_equal(centre, LZ.located_bars(20, rng=s)[2]) for s in (6, 7))
