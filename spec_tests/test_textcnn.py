@@ -150,6 +150,11 @@ def test_init_text_cnn_scales_kernels_by_he_over_the_whole_window() -> None:
         std = float(p[name].std())
         assert abs(std / expected - 1) < 0.05, (name, std, expected)
     assert not np.any(p["b"]) and not np.any(p["b_fc"])
+    # drawn from the given rng (CONVENTIONS): the same seed as a Generator, the same values;
+    # another seed, other values
+    again = X.init_text_cnn(50, 8, 500, 3, 400, rng=np.random.default_rng(3))
+    assert all(np.array_equal(p[k], again[k]) for k in p)
+    assert not np.array_equal(p["K"], X.init_text_cnn(50, 8, 500, 3, 400, rng=4)["K"])
 
 
 @pytest.mark.claim("cnn.text-classifier")
