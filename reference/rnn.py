@@ -212,7 +212,8 @@ def rnn_forward(
     """The recurrence over a sequence: s_t = f(U x_t + W s_{t−1} + b) for t = 0 .. T−1.
 
     Shapes: x [T, N, D] (time-major), s0 [N, H], U [H, D], W [H, H], b [H] →
-    (states [T, N, H], cache). The final state (PyTorch's h_T) is states[-1].
+    (states [T, N, H], cache). The final state (PyTorch's h_T) is states[-1]. The states are
+    the caller's own array, not a view into the cache (as lstm_forward's and gru_forward's).
 
     Raises
     ------

@@ -105,7 +105,8 @@ class Tagger:
 def train_tagger(ids: Any, tags: Any, *, n_words: int = len(WORDS), n_tags: int = len(TAGS),
                  d: int = 8, H: int = 16, steps: int = 150, lr: float = 0.1,
                  rng: Any = 0) -> Tagger:
-    """Fit a synced many-to-many RNN tagger with full-batch Adagrad on Σ_t cross-entropy.
+    """Fit a synced many-to-many RNN tagger with full-batch Adagrad on Σ_t cross-entropy, from
+    init_token_rnn(n_words, n_tags, d, H, rng) (small random weights, zero biases).
 
     Shapes: ids [T, N] in [0, n_words), tags [T, N] in [0, n_tags).
     """

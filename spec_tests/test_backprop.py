@@ -233,6 +233,8 @@ BAD_CALLS = [
      r"^punchline_gradients: y must have the output's shape \(4, 2\) \(N, K\), got \(4, 1\)"),
     (lambda: B.punchline_gradients(_X, np.full((4, 2), 2.0), _W1, _W2, _W3), ValueError,
      r"^punchline_gradients: y must lie in \[0, 1\] for binary cross-entropy"),
+    (lambda: B.punchline_loss(_X, np.full((4, 2), -0.5), _W1, _W2, _W3), ValueError,
+     r"^punchline_loss: y must lie in \[0, 1\] for binary cross-entropy, got values from -0.5"),
     (lambda: B.punchline_gradients(_X, np.full((4, 2), np.nan), _W1, _W2, _W3), ValueError,
      r"^punchline_gradients: y must be finite"),
     (lambda: B.punchline_gradients(_X, _y, _W1, _W2, _W3.T), ValueError,

@@ -223,3 +223,16 @@ def test_bad_text_chunks_and_parameters_get_clear_errors(call: Callable[[], Any]
                                                          message: str) -> None:
     with pytest.raises(kind, match=message):
         call()
+
+
+@pytest.mark.claim("charrnn")
+@pytest.mark.generator
+def test_init_char_rnn_is_min_char_rnns_small_normal_weights_and_zero_biases() -> None:
+    """min-char-rnn's initialisation (the docstring): weights N(0, 0.01²), biases 0. K = 80,
+    H = 120, seed 2: the std of U [120, 80], W [120, 120], V [80, 120] is within 5 % of 0.01
+    (standard error ≈ σ/√(2n) < 0.8 % of σ for n ≥ 9600 draws); b and c are 0."""
+    p = C.init_char_rnn(80, 120, 2)
+    assert p["U"].shape == (120, 80) and p["W"].shape == (120, 120) and p["V"].shape == (80, 120)
+    for k in ("U", "W", "V"):
+        assert abs(float(p[k].std()) / 0.01 - 1) < 0.05, (k, float(p[k].std()))
+    assert not np.any(p["b"]) and not np.any(p["c"])

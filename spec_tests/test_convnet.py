@@ -406,6 +406,19 @@ def test_the_relu_stack_learns_bright_or_dark_bars_that_no_linear_stack_can() ->
     assert min(relu_nets) >= 0.9, f"the ReLU stack got {relu_nets}"
 
 
+@pytest.mark.claim("convnet.relu-nonlinear")
+@pytest.mark.behaviour
+def test_the_signed_bars_held_out_set_is_each_image_and_its_negative() -> None:
+    """train_signed_bars holds out n_test images TOGETHER WITH THEIR NEGATIVES. With n_test = 1
+    that is one image V and −V, of one label: the accuracy is 0, ½ or 1, and for an affine
+    stack (f = identity), whose logit difference on −V is 2β − (its value on V), ½ unless its
+    offset β alone decides both. Seeds 0-2, 20 steps: measured ½, ½, ½. A held-out set of the
+    image twice (not mirrored) could only give 0 or 1."""
+    found = [N.train_signed_bars(f="identity", seed=s, n_test=1, steps=20).test_accuracy
+             for s in (0, 1, 2)]
+    assert set(found) <= {0.0, 0.5, 1.0} and 0.5 in found, found
+
+
 @pytest.mark.claim("convnet.depth", "convention.errors")
 @pytest.mark.errors
 def test_conv_stack_refuses_bad_input_by_name() -> None:

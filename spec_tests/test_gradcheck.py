@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reference.gradcheck import check_gradients, numerical_gradient, numerical_vjp
+from reference.gradcheck import (
+    check_gradients,
+    directional_derivative,
+    numerical_gradient,
+    numerical_vjp,
+)
 
 pytestmark = pytest.mark.infrastructure
 
@@ -16,6 +21,26 @@ def test_numerical_gradient_of_a_quadratic_is_exact_enough_and_leaves_x_alone() 
     g = numerical_gradient(lambda v: float(np.sum(v ** 2)), x)
     np.testing.assert_allclose(g, 2 * x, rtol=1e-8)
     assert np.array_equal(x, before)
+
+
+def test_each_probe_is_a_private_copy_even_for_an_f_that_writes_into_its_argument() -> None:
+    """The docstring: "each probe perturbs a private copy". An f that clobbers the array it is
+    given must still get, at every call, x with one entry moved by ±h: the gradient of Σ v²
+    is 2x."""
+    x = np.array([[1.0, -2.0], [0.5, 3.0]])
+
+    def clobbering(v: np.ndarray) -> float:
+        value = float(np.sum(v ** 2))
+        v[...] = 0.0                                  # a careless f
+        return value
+
+    np.testing.assert_allclose(numerical_gradient(clobbering, x), 2 * x, rtol=1e-8)
+
+
+def test_directional_derivative_is_the_central_difference() -> None:
+    """(f(h) − f(−h))/2h is exact for a quadratic: f(t) = 3t + 5t² gives 3 (to rounding)."""
+    assert abs(directional_derivative(lambda t: 3.0 * t + 5.0 * t * t) - 3.0) < 1e-8
+    assert abs(directional_derivative(lambda t: 3.0 * t + 5.0 * t * t, h=0.5) - 3.0) < 1e-12
 
 
 def test_numerical_vjp_weights_the_outputs_by_the_upstream_gradient() -> None:

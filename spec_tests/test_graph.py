@@ -335,6 +335,7 @@ BAD_CALLS = [
      r"^Node.__matmul__: operands must be 1-D or 2-D"),
     (lambda: _u ** "2", TypeError, r"^Node.__pow__: the exponent must be a real number, got str"),
     (lambda: Node([0.0, 1.0]) ** -1, ValueError, r"^Node.__pow__: 0 \*\* -1.0 has no derivative"),
+    (lambda: Node([0.0, 1.0]) ** 0.5, ValueError, r"^Node.__pow__: 0 \*\* 0.5 has no derivative"),
     (lambda: Node([-1.0, 1.0]) ** 0.5, ValueError, r"^Node.__pow__: a negative value \*\* 0.5"),
     (lambda: Node([0.0, 1.0]).log(), ValueError, r"^Node.log: log needs values > 0, got minimum"),
     (lambda: _u.sum(2), ValueError, r"^Node.sum: axis 2 is out of range for shape \(2, 3\)"),

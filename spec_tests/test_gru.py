@@ -115,6 +115,9 @@ def test_reset_before_is_a_different_cell_from_torch_nn_gru() -> None:
     out_after, _, _ = gru_forward(**inputs)
     torch_out = _torch_gru(**{k: torch.tensor(v) for k, v in inputs.items()})[0].detach().numpy()
     assert_close(out_after, torch_out, tolerance(np.float64, terms=7, depth=4), what="after")
+    step = gru_step(inputs["x"][0], inputs["h0"], inputs["W_ih"], inputs["W_hh"], inputs["b_ih"],
+                    inputs["b_hh"])                 # gru_step's default is torch's cell too
+    assert_close(step, torch_out[0], tolerance(np.float64, terms=7), what="gru_step's default")
     assert np.max(np.abs(out_before - torch_out)) > 1e-2, "reset before should differ from torch"
 
 
@@ -180,7 +183,7 @@ def test_gru_step_is_one_step_of_gru_forward_and_nothing_is_modified(
         case: RecurrentCase, reset_after: bool) -> None:
     inputs = (case.x, case.h0, case.W_ih, case.W_hh, case.b_ih, case.b_hh)
     before = [a.copy() for a in inputs]
-    out, _, gru_cache = gru_forward(*inputs, reset_after=reset_after)
+    out, h_T, gru_cache = gru_forward(*inputs, reset_after=reset_after)
     h = case.h0
     for t in range(case.sizes["T"]):
         h = gru_step(case.x[t], h, *inputs[2:], reset_after=reset_after)
@@ -188,7 +191,8 @@ def test_gru_step_is_one_step_of_gru_forward_and_nothing_is_modified(
                      what=f"gru_step vs gru_forward at t = {t}")
     saved = [a.copy() for a in gru_cache[:-1]]
     first = gru_backward(case.d_out, gru_cache)
-    out[...] = 0.0                          # the caller owns its outputs: not views of the cache
+    for owned in (out, h_T):                # the caller owns its outputs: not views of the cache
+        owned[...] = 0.0
     second = gru_backward(case.d_out, gru_cache)
     for a, b in zip([*inputs, *gru_cache[:-1], *first], [*before, *saved, *second]):
         assert np.array_equal(a, b), "an input or the cache was modified"

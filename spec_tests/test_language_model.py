@@ -216,6 +216,21 @@ def test_training_on_sentences_of_several_lengths_descends_the_mean_over_all_sen
         assert_close(model.params[k], params[k], tol, what=f"{k} after 2 Adagrad steps")
 
 
+@pytest.mark.claim("lm.probability")
+@pytest.mark.generator
+def test_init_token_rnn_draws_normal_weights_of_its_scale_and_zero_biases() -> None:
+    """The docstring's "N(0, scale²) weights, zero biases": K_in = 200, K_out = 150, d = 40,
+    H = 60, scale 0.3, seed 4. Every weight array's std is within 5 % of 0.3 (its standard error
+    is ≈ σ/√(2n), under 1.2 % for the smallest, W with n = 3600 draws); b and c are 0."""
+    p = LM.init_token_rnn(200, 150, 40, 60, 4, scale=0.3)
+    shapes = {"E": (200, 40), "U": (60, 40), "W": (60, 60), "b": (60,), "V": (150, 60),
+              "c": (150,)}
+    assert {k: v.shape for k, v in p.items()} == shapes
+    for k in "EUWV":
+        assert abs(float(p[k].std()) / 0.3 - 1) < 0.05, (k, float(p[k].std()))
+    assert not np.any(p["b"]) and not np.any(p["c"])
+
+
 # ---------------------------------------------------------------- bad input
 VOCAB = LM.Vocabulary(("a", "b", "c"))
 P3 = LM.init_token_rnn(4, 3, 2, 3, 0)
@@ -251,6 +266,9 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("E rows", lambda: LM.sentence_log_prob(P_BAD_E, [0, 1]), ValueError,
      r"^sentence_log_prob: a language model's E needs K \+ 1 = 4 rows \(the words and <s>\), "
      r"got 3"),
+    ("E rows, too many", lambda: LM.next_word_probs({**P3, "E": np.zeros((5, 2))}, [0, 1]),
+     ValueError, r"^next_word_probs: a language model's E needs K \+ 1 = 4 rows \(the words "
+                 r"and <s>\), got 5"),
     ("hidden sizes", lambda: LM.sentence_log_prob(P_BAD_U, [0, 1]), ValueError,
      r"^sentence_log_prob: params\['U'\] must have shape \(3, 2\)"),
     ("missing param", lambda: LM.token_rnn_forward({"E": P3["E"]}, [[0]]), ValueError,

@@ -54,6 +54,7 @@ def test_the_centre_is_the_mean_of_the_bars_pixels(seed: int, size: int) -> None
     V, labels, centre = LZ.located_bars(20, size, noise=1e-12, rng=seed)
     bar = np.round(V[:, 0]).astype(bool)
     assert np.all(bar.sum(axis=(1, 2)) == (size + 1) // 2)
+    assert np.allclose(V[:, 0], bar, rtol=0, atol=1e-9)      # bar pixels 1, as bars_dataset's
     rows, cols = np.nonzero(bar.reshape(20, size, size).transpose(0, 1, 2))[1:]
     np.testing.assert_allclose(centre[:, 0], rows.reshape(20, -1).mean(axis=1), atol=1e-12)
     np.testing.assert_allclose(centre[:, 1], cols.reshape(20, -1).mean(axis=1), atol=1e-12)
@@ -87,6 +88,10 @@ def test_localisation_refuses_bad_input_by_name() -> None:
     three = init_conv_stack((1, 6, 6), (2,), 3, 3, pool=1, rng=0)
     with pytest.raises(ValueError, match=r"^localization_loss_and_grads: the network must have 4"):
         LZ.localization_loss_and_grads(three, V, labels, centre)
+    five = init_conv_stack((1, 6, 6), (2,), 3, 5, pool=1, rng=0)
+    with pytest.raises(ValueError, match=r"^localization_loss_and_grads: the network must have 4 "
+                                         r"outputs \(2 scores, row, column\), got 5"):
+        LZ.localization_loss_and_grads(five, V, labels, centre)
     with pytest.raises(ValueError, match=r"^located_bars: size must be at least 3, got 2"):
         LZ.located_bars(2, 2, rng=0)
     with pytest.raises(ValueError, match=r"^train_localizer: kernels must be at least 1"):
@@ -104,3 +109,30 @@ def test_two_headed_gradients_match_finite_differences(seed: int) -> None:
     _, grads = LZ.localization_loss_and_grads(params, V, labels, centre)
     check_gradients(lambda **p: LZ.localization_loss_and_grads(p, V, labels, centre)[0], params,
                     1.0, grads)
+
+
+@pytest.mark.claim("app.localization")
+@pytest.mark.behaviour
+def test_the_baseline_answers_the_training_images_mean_centre() -> None:
+    """baseline_rmse is the error of always answering the TRAINING images' mean centre, so
+    baseline² = (spread of the test centres) + ‖training mean − test mean‖². On 8×8 images
+    (bars 4 long) each centre coordinate has variance (2 + 5.25)/2 = 3.625 about 3.5 (along a
+    bar: start + 1.5 with start uniform in 0..4, variance 2; across: a line uniform in 0..7,
+    variance 63/12 = 5.25), so the spread is 7.25. With ONE training image its centre is the
+    training mean, on average 7.25 away (squared) from 3.5: seeds 0-5, 4000 test images, one
+    step, measured baseline² 9.6, 8.4, 13.5, 23.6, 24.1, 17.5, mean 16.1. Threshold: mean ≥ 10.
+    A baseline from the test images' own mean would give 7.25 ± 0.2 on every seed."""
+    squares = [LZ.train_localizer(seed=s, n_train=1, n_test=4000, steps=1).baseline_rmse ** 2
+               for s in range(6)]
+    assert np.mean(squares) >= 10.0, squares
+
+
+@pytest.mark.claim("app.localization")
+@pytest.mark.generator
+def test_located_bars_are_drawn_from_the_given_rng() -> None:
+    """The same seed, as an int or a Generator, gives the same images, labels and centres;
+    other seeds give other ones (CONVENTIONS: every random thing takes its seed)."""
+    V, labels, centre = LZ.located_bars(20, rng=5)
+    again = LZ.located_bars(20, rng=np.random.default_rng(5))
+    assert all(np.array_equal(a, b) for a, b in zip((V, labels, centre), again))
+    assert not any(np.array_equal(centre, LZ.located_bars(20, rng=s)[2]) for s in (6, 7))

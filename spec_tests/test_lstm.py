@@ -341,7 +341,8 @@ def test_lstm_leaves_its_inputs_and_cache_alone(case: RecurrentCase) -> None:
     assert out.dtype == h_T.dtype == c_T.dtype == np.float64
     saved = [a.copy() for a in lstm_cache[:-2]]
     first = lstm_backward(case.d_out, lstm_cache, dh_T=case.h0, dc_T=case.c0)
-    out[...] = 0.0                          # the caller owns its outputs: not views of the cache
+    for owned in (out, h_T, c_T):           # the caller owns its outputs: not views of the cache
+        owned[...] = 0.0
     second = lstm_backward(case.d_out, lstm_cache, dh_T=case.h0, dc_T=case.c0)
     for a, b in zip(inputs, before):
         assert np.array_equal(a, b)
@@ -545,6 +546,26 @@ def test_lstm_steps_refuse_mismatched_sizes_and_incomplete_gate_sets() -> None:
         lstm_step(x_t, h[:, :3], c, a["W_ih"], a["W_hh"], a["b_ih"], a["b_hh"])
     with pytest.raises(ValueError, match=r"^lstm_step: W_ih must have shape \(20, 4\)"):
         lstm_step(x_t, h, c, a["W_ih"][:, :3], a["W_hh"], a["b_ih"], a["b_hh"])
+
+
+@pytest.mark.claim("lstm.forget-subject")
+@pytest.mark.generator
+def test_train_subject_lstm_starts_from_torchs_uniform_weights_with_forget_bias_one() -> None:
+    """The docstring's initialisation, "PyTorch's U(−1/√H, 1/√H), forget bias +1", seen after a
+    single Adam step (which moves each entry by at most lr = 0.05, lr·g/(|g| + ε) at step 1):
+    with H = 16, 1/√H = 0.25, so the forget block b[H:2H] lies in [0.75 − lr, 1.25 + lr] and
+    every other entry of b, and all of W_ih, W_hh, V, c, in [−0.25 − lr, 0.25 + lr]. Without
+    the +1 the forget block would start around 0, the gate half shut."""
+    lr, H, k = 0.05, 16, 0.25
+    P = train_subject_lstm(seed=0, H=H, steps=1, lr=lr, n_train=32, n_test=8).descent.params
+    forget = np.zeros(4 * H, dtype=bool)
+    forget[H:2 * H] = True
+    assert np.all(np.abs(P["b"][forget] - 1.0) <= k + lr), P["b"][forget]
+    assert np.all(np.abs(P["b"][~forget]) <= k + lr)
+    for name in ("W_ih", "W_hh", "V", "c"):
+        assert np.all(np.abs(P[name]) <= k + lr), name
+    for name in ("W_ih", "W_hh"):               # 640 and 1024 draws reach close to ±1/√H
+        assert np.abs(P[name]).max() > k - lr, f"{name}: not spread over U(−1/√H, 1/√H)"
 
 
 # ---------------------------------------------------------------- "forget gender of old subject"

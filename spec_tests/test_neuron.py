@@ -115,6 +115,19 @@ def test_neuron_gradients_match_finite_differences(case: Any, s: str) -> None:
 
 @pytest.mark.claim("basics.neuron")
 @pytest.mark.property
+@given(neuron_cases())
+def test_neuron_backward_with_its_default_s_is_the_gradient_of_neuron_with_its_default(
+        case: Any) -> None:
+    """Called without ``s``, the pair still agrees: neuron_backward's default activation is
+    neuron's (a forward and a backward with different defaults would pass every test that
+    names s)."""
+    dx, dw, db = N.neuron_backward(case.do, case.x, case.w, case.b)
+    check_gradients(lambda **kw: N.neuron(**kw), {"x": case.x, "w": case.w, "b": case.b},
+                    case.do, {"x": dx, "w": dw, "b": db})
+
+
+@pytest.mark.claim("basics.neuron")
+@pytest.mark.property
 @given(neuron_cases(), st.sampled_from(sorted(ACTIVATIONS)))
 def test_neuron_is_s_of_the_weighted_sum_row_by_row(case: Any, s: str) -> None:
     o = N.neuron(case.x, case.w, case.b, s)

@@ -212,6 +212,9 @@ def test_sgd_step_refuses_mismatched_gradients_and_bad_rates() -> None:
     with pytest.raises(ValueError, match=r"^sgd_step: grads must have the same names as params: "
                                          r"params \['W', 'b'\], grads \['W'\]"):
         O.sgd_step(p, {"W": np.ones((2, 3))}, 0.1)
+    with pytest.raises(ValueError, match=r"^sgd_step: grads must have the same names as params: "
+                                         r"params \['W', 'b'\], grads \['W', 'b', 'c'\]"):
+        O.sgd_step(p, {**p, "c": np.ones(1)}, 0.1)          # an extra gradient is refused too
     with pytest.raises(ValueError, match=r"^sgd_step: grads\['b'\] has shape \(3,\) but "
                                          r"params\['b'\] has \(2,\)"):
         O.sgd_step(p, {"W": np.ones((2, 3)), "b": np.ones(3)}, 0.1)

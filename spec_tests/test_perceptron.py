@@ -137,6 +137,8 @@ def test_rosenblatt_rule_converges_within_novikoffs_mistake_bound(case: Labelled
     assert result.converged, f"no convergence in {result.epochs} epochs"
     assert sum(result.mistakes) <= bound, f"{sum(result.mistakes)} mistakes > bound {bound}"
     assert np.array_equal(P.perceptron(case.X, result.w, result.b), case.y)
+    # it stops after the first epoch without a mistake: that epoch is the last one run
+    assert 0 not in result.mistakes[:-1] and result.epochs == len(result.mistakes), result
 
 
 @pytest.mark.claim("perceptron.learning")

@@ -371,6 +371,52 @@ def test_one_pixel_shifts_change_pooled_bar_images_about_half_as_much_as_the_ima
         assert window >= 1.4 * small, f"{pool}: window shift {window:.3f} vs one pixel {small:.3f}"
 
 
+@pytest.mark.claim("pool.l2")
+@pytest.mark.property
+@pytest.mark.parametrize("upstream", [1.0, 1e10, -1e300])
+def test_l2_pool_gradient_is_zero_on_an_all_zero_window_whatever_comes_from_above(
+        upstream: float) -> None:
+    """l2_pool2d_backward's "0 where y = 0", by hand: a 2×4 image, 2×2 windows. The left window
+    is all zeros (y = 0): its pixels get 0, for any upstream gradient, never nan or inf. The
+    right window [[3, 4], [0, 0]] has y = 5 and gets 2·x/y = [[1.2, 1.6], [0, 0]]."""
+    x = np.array([[[[0.0, 0.0, 3.0, 4.0], [0.0, 0.0, 0.0, 0.0]]]])
+    dx = P.l2_pool2d_backward(np.array([[[[upstream, 2.0]]]]), x, 2)
+    expected = np.array([[[[0.0, 0.0, 1.2, 1.6], [0.0, 0.0, 0.0, 0.0]]]])
+    assert_close(dx, expected, Tolerance(rtol=1e-15, atol=0), what="∂L/∂x")
+
+
+@pytest.mark.claim("pool.shift")
+@pytest.mark.property
+@given(st.integers(-3, 3), st.integers(-3, 3), st.integers(0, 2**32 - 1))
+def test_shift_images_moves_every_pixel_down_by_the_first_and_right_by_the_second(
+        down: int, right: int, seed: int) -> None:
+    """shift_images(x, (down, right)): pixel (i, j) lands at (i + down, j + right); zeros move
+    in, what moves out is lost. Checked pixel by pixel on 5×6 images (not square, so the two
+    axes cannot stand in for each other)."""
+    x = np.random.default_rng(seed).normal(size=(2, 3, 5, 6))
+    expected = np.zeros_like(x)
+    for i in range(5):
+        for j in range(6):
+            if 0 <= i - down < 5 and 0 <= j - right < 6:
+                expected[..., i, j] = x[..., i - down, j - right]
+    assert np.array_equal(P.shift_images(x, (down, right)), expected)
+
+
+@pytest.mark.claim("pool.shift")
+@pytest.mark.property
+def test_shift_sensitivity_is_the_mean_relative_change_by_hand() -> None:
+    """Two 4×4 images, shifted one pixel right, 2×2 max pooling. Image 1 holds 3 at (0, 0): it
+    moves to (0, 1), ‖Sx − x‖ = √(9 + 9) = 3√2, relative √2; its window keeps its maximum, so
+    the pooled change is 0. Image 2 holds 1 at (1, 1): it moves to (1, 2), relative change √2,
+    and into the next window: pooled [[1, 0], [0, 0]] → [[0, 1], [0, 0]], relative √2. The
+    means over the batch: (√2, √2/2). Relative, so the 3 of image 1 cancels."""
+    x = np.zeros((2, 1, 4, 4))
+    x[0, 0, 0, 0], x[1, 0, 1, 1] = 3.0, 1.0
+    image, pooled = P.shift_sensitivity(x, (0, 1), "max")
+    assert_close([image, pooled], [np.sqrt(2), np.sqrt(2) / 2], Tolerance(rtol=1e-15, atol=0),
+                 what="(image change, pooled change)")
+
+
 @pytest.mark.claim("pool.shift", "convention.errors")
 @pytest.mark.errors
 def test_shift_helpers_refuse_bad_input_by_name() -> None:

@@ -366,6 +366,24 @@ def test_outputs_are_distributions_and_no_input_is_modified(case: RecurrentCase,
         assert np.array_equal(a, b), "an input was modified in place"
 
 
+@pytest.mark.claim("rnn.bptt", "convention.no-mutation")
+@pytest.mark.property
+@given(recurrent_cases(max_t=4))
+def test_the_caller_owns_the_states_writing_into_them_leaves_bptt_alone(
+        case: RecurrentCase) -> None:
+    """rnn_forward's states are the caller's array, not a view into the cache: zeroing them
+    after the forward pass changes neither the cache nor rnn_backward's gradients."""
+    s, cache = R.rnn_forward(case.x, case.h0, case.W_ih, case.W_hh, _b(case))
+    saved = [np.copy(a) for a in cache[:-1]]
+    first = R.rnn_backward(case.d_out, cache)
+    s[...] = 0.0
+    second = R.rnn_backward(case.d_out, cache)
+    for a, b in zip(cache[:-1], saved):
+        assert np.array_equal(a, b), "writing into the states changed the cache"
+    for a, b in zip(first, second):
+        assert np.array_equal(a, b), "writing into the states changed the gradients"
+
+
 @pytest.mark.claim("convention.time-major")
 @pytest.mark.property
 @given(recurrent_cases(max_t=6, max_n=3), st.data())

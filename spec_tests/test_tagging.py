@@ -102,6 +102,8 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("accuracy shapes", lambda: G.accuracy(TAGS[:2], TAGS), ValueError,
      r"^accuracy: predicted and tags must be non-empty and of one shape, got \(2, 4\) and "
      r"\(6, 4\)"),
+    ("accuracy of nothing", lambda: G.accuracy(TAGS[:0], TAGS[:0]), ValueError,
+     r"^accuracy: predicted and tags must be non-empty and of one shape, got \(0, 4\)"),
     ("word id", lambda: G.train_tagger(IDS + len(G.WORDS), TAGS), ValueError,
      r"^train_tagger: ids holds id \d+, outside \[0, 15\)"),
     ("tag id", lambda: G.train_tagger(IDS, TAGS + 4), ValueError,
@@ -125,3 +127,37 @@ def test_bad_words_tags_and_sizes_get_clear_errors(call: Callable[[], Any],
                                                    kind: type[Exception], message: str) -> None:
     with pytest.raises(kind, match=message):
         call()
+
+
+@pytest.mark.claim("seq.labelling")
+@pytest.mark.generator
+def test_the_data_mix_both_templates_so_no_position_tells_the_tag() -> None:
+    """toy_tagging_data: each sentence picks one of the two templates (with equal odds: 400
+    sentences give each 40-60 %), then each word among the words of its tag. With both, the
+    word at position 2 is a noun in one template and a verb in the other, so neither the word
+    (fish, watch, park, train are both) nor its position tells its tag: only the words before."""
+    ids, tags = G.toy_tagging_data(400, rng=7)
+    templates = [tuple(t) for t in G.TEMPLATES]
+    kinds = [templates.index(tuple(col)) for col in tags.T]     # each sentence is a template
+    assert 0.4 <= np.mean(kinds) <= 0.6, f"template 1 in {np.mean(kinds):.2f} of the sentences"
+    tag_words = {
+        "DET": {"the", "a"}, "ADJ": {"big", "small", "old"},
+        "NOUN": {"dog", "cat", "bird", "fish", "watch", "park", "train"},
+        "VERB": {"sees", "likes", "chases", "fish", "watch", "park", "train"},
+    }
+    words, names = np.asarray(G.WORDS)[ids], np.asarray(G.TAGS)[tags]
+    assert all(w in tag_words[t] for w, t in zip(words.ravel(), names.ravel()))
+    assert set(names[2]) == {"NOUN", "VERB"}                    # position 2 does not tell
+
+
+@pytest.mark.claim("seq.labelling")
+@pytest.mark.behaviour
+def test_train_tagger_takes_adagrad_steps() -> None:
+    """The docstring's "full-batch Adagrad": Adagrad's first step moves every entry by
+    lr·g/√(g² + ε), i.e. by lr against the sign of its gradient wherever |g| ≫ √ε = 1e-4. The
+    biases start at 0 (init_token_rnn), so after one step at lr 0.1 every entry of the output
+    bias c is ±0.1 to 1e-6 (every tag has a non-zero gradient on a mixed batch). Plain gradient
+    descent would move it by lr·|g| instead."""
+    ids, tags = G.toy_tagging_data(40, rng=2)
+    c = G.train_tagger(ids, tags, steps=1, lr=0.1, rng=0).params["c"]
+    assert np.allclose(np.abs(c), 0.1, rtol=0, atol=1e-6), c

@@ -133,3 +133,38 @@ def test_text_cnn_refuses_bad_input_by_name(call: Callable[[], Any], kind: type[
                                             message: str) -> None:
     with pytest.raises(kind, match=message):
         call()
+
+
+@pytest.mark.claim("cnn.text-classifier")
+@pytest.mark.generator
+def test_init_text_cnn_scales_kernels_by_he_over_the_whole_window() -> None:
+    """vocab 50, d = 8, 500 kernels over F = 3 words, 400 classes, seed 3 (the docstring: "E ~
+    N(0, 1), He-scaled kernels and classifier, zero biases"): a kernel reads d·F = 24 numbers,
+    so K [500, 8, 3] has std within 5 % of √(2/24); W [400, 500] of √(2/J) = √(2/500); E of 1;
+    the biases are 0. The standard error of a std from n normal draws is ≈ σ/√(2n), under 1 %
+    for every array here (n ≥ 400), so 5 % is safe; leaving d out of the kernels' fan-in would
+    make their std √8 times too large."""
+    p = X.init_text_cnn(50, 8, 500, 3, 400, rng=3)
+    assert p["K"].shape == (500, 8, 3) and p["W"].shape == (400, 500)
+    for name, expected in (("K", np.sqrt(2.0 / 24)), ("W", np.sqrt(2.0 / 500)), ("E", 1.0)):
+        std = float(p[name].std())
+        assert abs(std / expected - 1) < 0.05, (name, std, expected)
+    assert not np.any(p["b"]) and not np.any(p["b_fc"])
+    # drawn from the given rng (CONVENTIONS): the same seed as a Generator, the same values;
+    # another seed, other values
+    again = X.init_text_cnn(50, 8, 500, 3, 400, rng=np.random.default_rng(3))
+    assert all(np.array_equal(p[k], again[k]) for k in p)
+    assert not np.array_equal(p["K"], X.init_text_cnn(50, 8, 500, 3, 400, rng=4)["K"])
+
+
+@pytest.mark.claim("cnn.text-classifier")
+@pytest.mark.behaviour
+def test_train_text_cnn_takes_adam_steps() -> None:
+    """The docstring's "full-batch Adam": Adam's first step moves every parameter entry by
+    lr·m̂/(√v̂ + ε) = lr·g/(|g| + ε), i.e. by lr against the sign of its gradient wherever
+    |g| ≫ ε. The biases start at 0 (init_text_cnn), so after one step at lr 0.05 every entry
+    of b_fc (each class has a non-zero gradient on a mixed batch) is ±0.05 to 1e-6. Plain
+    gradient descent would move it by lr·|g|, a few thousandths here."""
+    one = X.train_text_cnn(seed=0, steps=1, lr=0.05, n_train=64, n_test=10)
+    b_fc = one.descent.params["b_fc"]
+    assert np.allclose(np.abs(b_fc), 0.05, rtol=0, atol=1e-6), b_fc

@@ -150,6 +150,9 @@ def test_within_tolerance_is_compares_rule_element_by_element() -> None:
     assert compare(actual[0], expected[0], tol).ok is False
     assert within_tolerance([0.1], [0.0], tol).tolist() == [False]      # scale 1 on its own
     assert within_tolerance([0.1], [0.0], tol, scale=10.0).tolist() == [True]
+    # scale = max(1, max|expected|): 1 for expected values below 1, never their own size
+    assert within_tolerance([0.5 + 8e-7], [0.5], Tolerance(rtol=0.0, atol=1e-6)).tolist() == [True]
+    assert compare([0.5 + 8e-7], [0.5], Tolerance(rtol=0.0, atol=1e-6)).ok
     assert within_tolerance([-np.inf, 1.0], [np.inf, 1.0], tol).tolist() == [False, True]
     assert within_tolerance(np.zeros((0, 2)), np.zeros((0, 2)), EXACT).shape == (0, 2)
     with pytest.raises(ValueError, match=r"actual has shape \(2,\), expected has shape \(3,\)"):

@@ -109,6 +109,8 @@ BAD_INPUT: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
      ValueError, r"^one_to_many: steps must be at least 1, got 0"),
     ("one_to_many steps type", lambda: TOP.one_to_many(X[0], S0, U_, W_, B_, *OUT, steps=2.0),  # type: ignore[arg-type]
      TypeError, r"^one_to_many: steps must be an integer, got 2.0"),
+    ("delayed steps bool", lambda: TOP.many_to_many_delayed(X, S0, U_, W_, B_, *OUT, steps=True),
+     TypeError, r"^many_to_many_delayed: steps must be an integer, got True"),
     ("one_to_many rank", lambda: TOP.one_to_many(X, S0, U_, W_, B_, *OUT, steps=2), ValueError,
      r"^one_to_many: x must be 2-D, got 3-D"),
     ("delayed empty", lambda: TOP.many_to_many_delayed(X[:0], S0, U_, W_, B_, *OUT, steps=2),
@@ -285,3 +287,30 @@ def test_readout_gradients_match_finite_differences(T: int, S: int, seed: int) -
     x, y = rng.normal(size=(T, 2, 3)), rng.integers(0, 3, (S, 2))
     _, grads = TOP.readout_loss_and_grads(params, x, y)
     check_gradients(lambda **p: TOP.readout_loss_and_grads(p, x, y)[0], params, 1.0, grads)
+
+
+@pytest.mark.claim("rnn.delayed")
+@pytest.mark.behaviour
+def test_the_reversers_accuracies_count_only_the_held_out_sequences() -> None:
+    """Of the 4^2 = 16 sequences of 2 symbols, 15 train (20 Adam steps, H = 8) and ONE is held
+    out, so the accuracies count that one sequence's 2 outputs alone: the symbol accuracy is
+    0, ½ or 1, and the sequence accuracy is 1 exactly when both symbols are right (a sequence
+    is right only if all its outputs are), else 0. Seeds 0-3 (measured 0.5, 1, 0.5, 1). Counted
+    over the training sequences instead, the symbol accuracy would be a multiple of 1/30."""
+    for seed in range(4):
+        r = TOP.train_reverser(seed=seed, n_train=15, length=2, symbols=4, H=8, steps=20,
+                               lr=0.05)
+        assert r.accuracy in (0.0, 0.5, 1.0), (seed, r.accuracy)
+        assert r.sequence_accuracy == float(r.accuracy == 1.0), (seed, r)
+
+
+@pytest.mark.claim("rnn.many-to-one")
+@pytest.mark.generator
+def test_sentiment_sentences_are_drawn_from_the_given_rng() -> None:
+    """Every random thing takes its seed or Generator (CONVENTIONS): the same seed, as an int or
+    a Generator, gives the same sentences; other seeds give other ones."""
+    ids, labels = TOP.sentiment_sentences(30, rng=5)
+    again = TOP.sentiment_sentences(30, rng=np.random.default_rng(5))
+    assert np.array_equal(ids, again[0]) and np.array_equal(labels, again[1])
+    others = [TOP.sentiment_sentences(30, rng=seed)[0] for seed in (6, 7)]
+    assert not any(np.array_equal(ids, o) for o in others)

@@ -126,3 +126,39 @@ def test_layer_gradient_norms_and_sigmoid_vs_relu_refuse_bad_arguments() -> None
         V.sigmoid_vs_relu(3, 4, 0, n=2.0)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"^sigmoid_vs_relu: rng must be a numpy.random.Generator"):
         V.sigmoid_vs_relu(3, 4, "0")
+
+
+@pytest.mark.claim("vanishing.sigmoid")
+@pytest.mark.behaviour
+def test_sigmoid_vs_relu_measures_one_network_with_a_linear_output_unit() -> None:
+    """The docstring's setup, replayed by hand: the function's draws repeated (He-scaled
+    weights from init_mlp, then x ~ N(0, 1) [n, width], then y ~ N(0, 1) [n, 1]); ``depth``
+    hidden layers of f, then a LINEAR output unit; J = ½‖a_L − y‖²/n; the gradient written
+    out in NumPy here (δ_L = (a_L − y)/n, ∂J/∂W_l = δ_lᵀ a_{l−1}, δ_{l−1} = δ_l W_l ∘ f'(z_{l−1}))
+    and its Frobenius norm per layer, for f = sigmoid and f = ReLU on the same weights."""
+    from reference.feedforward import init_mlp
+
+    depth, width, n, seed = 3, 5, 16, 4
+    gen = np.random.default_rng(seed)
+    net = init_mlp([width] * (depth + 1) + [1], "identity", gen, gain=float(np.sqrt(2.0)))
+    x, y = gen.normal(size=(n, width)), gen.normal(size=(n, 1))
+    got = V.sigmoid_vs_relu(depth, width, seed, n=n)
+
+    def sig(z: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-z))
+
+    hidden = {"sigmoid": (sig, lambda z: sig(z) * (1.0 - sig(z))),
+              "relu": (lambda z: np.maximum(z, 0.0), lambda z: (z > 0).astype(float))}
+    for name, (f, df) in hidden.items():
+        a, zs = [x], []
+        for l, (W, b) in enumerate(zip(net.Ws, net.bs)):
+            zs.append(a[-1] @ W.T + b)
+            a.append(zs[-1] if l == depth else f(zs[-1]))    # the output unit is linear
+        delta, norms = (a[-1] - y) / n, []
+        for l in range(depth, -1, -1):
+            norms.append(np.linalg.norm(delta.T @ a[l]))
+            if l:
+                delta = (delta @ net.Ws[l]) * df(zs[l - 1])
+        assert_close(getattr(got, name), norms[::-1],
+                     tolerance(np.float64, terms=width, depth=depth + 1, gradient=True),
+                     what=f"‖∂J/∂W_l‖ with {name}")

@@ -362,6 +362,20 @@ def test_toy_corpus_windows_are_centred_on_every_word_and_split_by_the_centre() 
     assert one.true.shape[1] == 3 and len(one.true) + len(one.corrupt) >= 3
 
 
+@pytest.mark.claim("window.training")
+@pytest.mark.generator
+def test_train_window_scorer_draws_its_initial_values_and_pairs_from_its_rng() -> None:
+    """The docstring's "random initial values from rng" (and the corrupt windows drawn at each
+    step): the same seed, as an int or a Generator, gives the same scorer and losses; other
+    seeds give other word vectors."""
+    data = Wd.toy_window_corpus(10, 0)
+    a = Wd.train_window_scorer(data, 5, steps=2)
+    b = Wd.train_window_scorer(data, np.random.default_rng(5), steps=2)
+    assert all(np.array_equal(x, y) for x, y in zip(a[:4], b[:4])) and a.losses == b.losses
+    assert not any(np.array_equal(a.E, Wd.train_window_scorer(data, s, steps=2).E)
+                   for s in (6, 7))
+
+
 # ---------------------------------------------------------------- bad input
 _x, _W, _b, _U = np.zeros(20), np.zeros((8, 20)), np.zeros(8), np.zeros(8)
 BAD_CALLS = [
