@@ -287,7 +287,8 @@ class _Probing:
         grads = call(target, case.op, "gradient", inputs, case.attrs, upstream, timeout)
         if grads.values is None and own_shape:
             shapes = ", ".join(f"{k} {list(values[k].shape)} where {list(u.shape)} belongs"
-                               for k, u in case.upstream.items())
+                               for k, u in case.upstream.items()
+                               if np.shape(values[k]) != np.shape(u))
             return (f"{_OTHER_SHAPE} ({shapes}); given an upstream gradient of that shape, your "
                     f"backward raised ({grads.reason}): whether it is the forward's derivative "
                     f"cannot be told until the forward returns the contract's shape")
@@ -475,11 +476,11 @@ class _Probing:
 
     def _slopes(self, moving: list[str]) -> float:
         """The central difference along the directions at the first step where the slopes
-        before and after agree. Where they differ at every step tried, _NoForward says why: the
-        forward gives other values for the same inputs (state kept between calls), or it curves
-        too sharply for these steps (the jump between the slopes shrinks with the step, as a
-        smooth function's does), or it rounds more coarsely than the probe's dtype (the jump
-        grows as 1/step), or it has a kink (the jump stays)."""
+        before and after agree, or at the smallest step where the jump between them shrinks
+        with the step, as a smooth but sharply curved function's does (a slope near 0 next to a
+        large second derivative). Otherwise _NoForward says why: the forward gives other values
+        for the same inputs (state kept between calls), or it rounds more coarsely than the
+        probe's dtype (the jump grows as 1/step), or it has a kink (the jump stays)."""
         def total(out: Mapping[str, np.ndarray]) -> tuple[float, float]:
             terms = [np.where(u == 0, 0.0, u.astype(np.float64) * out[n])
                      for n, u in self.upstream.items()]
@@ -515,9 +516,8 @@ class _Probing:
         if abs(again - seen[0.0]) > 8 * eps * (abs(again) + self.scale) + 1e-12:
             raise _NoForward("it returns other values for the same inputs on another call "
                              "(state kept between calls)")
-        if jumps[-1] <= jumps[0] / 16:    # a smooth function's jump shrinks with the step
-            raise _NoForward("its slope along the direction tried changes too fast for the "
-                             "steps tried (a smooth but sharply curved forward)")
+        if jumps[-1] <= jumps[0] / 16:    # a smooth function's jump shrinks with the step:
+            return central                # its slope changes fast, the smallest step sees it
         if jumps[-1] >= 16 * jumps[0]:    # rounding's grows as 1/step
             raise _NoForward(f"its values move in steps coarser than {self.dtype} "
                              f"rounding (it computes in a lower precision inside, such as "
