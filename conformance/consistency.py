@@ -480,7 +480,8 @@ class _Probing:
         with the step, as a smooth but sharply curved function's does (a slope near 0 next to a
         large second derivative). Otherwise _NoForward says why: the forward gives other values
         for the same inputs (state kept between calls), or it rounds more coarsely than the
-        probe's dtype (the jump grows as 1/step), or it has a kink (the jump stays)."""
+        probe's dtype (jumps of float32 rounding's size, or growing as 1/step), or it has a
+        kink (the jump stays)."""
         def total(out: Mapping[str, np.ndarray]) -> tuple[float, float]:
             terms = [np.where(u == 0, 0.0, u.astype(np.float64) * out[n])
                      for n, u in self.upstream.items()]
@@ -503,22 +504,24 @@ class _Probing:
             return seen[t]
 
         eps = float(np.finfo(self.probe).eps)
-        jumps = []
+        jumps, coarse = [], True
         for h in (self.step, self.step / 16, self.step / 256):
             central = directional_derivative(cached, h=h)
             after, before = (cached(h) - cached(0.0)) / h, (cached(0.0) - cached(-h)) / h
-            self.noise = 8 * eps * (abs(cached(h)) + abs(cached(-h)) + self.scale) / h
+            size = (abs(cached(h)) + abs(cached(-h)) + self.scale) / h
+            self.noise = 8 * eps * size
             if abs(after - before) <= 100 * self.rtol * (abs(after) + abs(before)) + (
                     2 * self.noise + 1e-9):
                 return central
             jumps.append(abs(after - before))
+            coarse &= jumps[-1] <= 16 * float(np.finfo(np.float32).eps) * size
         again = loss(0.0)                 # a fresh call at the case's own inputs
         if abs(again - seen[0.0]) > 8 * eps * (abs(again) + self.scale) + 1e-12:
             raise _NoForward("it returns other values for the same inputs on another call "
                              "(state kept between calls)")
         if jumps[-1] <= jumps[0] / 16:    # a smooth function's jump shrinks with the step:
             return central                # its slope changes fast, the smallest step sees it
-        if jumps[-1] >= 16 * jumps[0]:    # rounding's grows as 1/step
+        if coarse or jumps[-1] >= 16 * jumps[0]:   # float32 rounding's size, growing as 1/step
             raise _NoForward(f"its values move in steps coarser than {self.dtype} "
                              f"rounding (it computes in a lower precision inside, such as "
                              f"float32)")
