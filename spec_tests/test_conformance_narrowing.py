@@ -21,6 +21,7 @@ from conformance.report import Report
 from conformance.runner import run, run_case
 from conformance.schema import validate
 from spec_tests import conformance_mistakes as mistakes
+from spec_tests.mutant_corpus.blind import _conv2d_columns_at_the_row_stride
 
 pytestmark = pytest.mark.infrastructure
 
@@ -162,22 +163,6 @@ def test_a_named_mistake_is_not_narrowed() -> None:
     assert named and all(r.narrowing is None for r in named)
 
 
-def _conv2d_columns_at_the_row_stride(x: np.ndarray, w: np.ndarray, b: np.ndarray,
-                                      stride: Any, padding: Any) -> np.ndarray:
-    """A convolution by kernel offsets whose column slice steps by the row stride (blind
-    review #6, m22): it raises, or goes wrong, wherever SH ≠ SW."""
-    (sh, sw), (ph, pw) = stride, padding
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    k, _, fh, fw = w.shape
-    oh, ow = (xp.shape[2] - fh) // sh + 1, (xp.shape[3] - fw) // sw + 1
-    y = np.zeros((x.shape[0], k, oh, ow)) + b[None, :, None, None]
-    for p in range(fh):
-        for q in range(fw):
-            patch = xp[:, :, p:p + sh * oh:sh, q:q + sw * ow:sh]
-            y = y + np.einsum("nchw,kc->nkhw", patch, w[:, :, p, q])
-    return y
-
-
 def test_a_call_that_raises_is_narrowed_to_what_the_crash_needs() -> None:
     backend = types.SimpleNamespace(conv2d=_conv2d_columns_at_the_row_stride)
     report = run(backend, ops=["conv2d"])
@@ -185,7 +170,7 @@ def test_a_call_that_raises_is_narrowed_to_what_the_crash_needs() -> None:
     assert raised and all(r.narrowing is not None and r.narrowing.right == ("stride 1",)
                           and r.narrowing.anatomy == () for r in raised)
     assert all(f"narrowed: {r.narrowing.text}" in r.findings() for r in raised)
-    assert all("test_conformance_narrowing.py, line" in r.reason for r in raised)  # its line
+    assert all("mutant_corpus/blind.py, line" in r.reason for r in raised)        # its line
 
 
 def _max_pool_stepping_by_the_window(x: np.ndarray, kernel_size: Any, stride: Any
