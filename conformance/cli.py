@@ -152,8 +152,8 @@ class _Status:
 
     def show(self, what: str) -> None:
         """Say ``what`` runs now; every check shown before it is done, but a gradient's own
-        forward: the forward of other values of its shapes runs just before a gradient check
-        (conformance.checks.run_case), and its forward check after it."""
+        forward: a forward and a backward of other values of its shapes run just before a
+        gradient check (conformance.checks.run_case), and its forward check after it."""
         twin = what.replace("[gradient-", "[forward-", 1)
         done = len(self.seen - {what, twin})
         self.out.write(f"\r\033[K{done} checks done; running {what}")
