@@ -479,9 +479,9 @@ class _Probing:
         before and after agree, or at the smallest step where the jump between them shrinks
         with the step, as a smooth but sharply curved function's does (a slope near 0 next to a
         large second derivative). Otherwise _NoForward says why: the forward gives other values
-        for the same inputs (state kept between calls), or it rounds more coarsely than the
-        probe's dtype (jumps of float32 rounding's size, or growing as 1/step), or it has a
-        kink (the jump stays)."""
+        for the same inputs (state kept between calls), or it has a kink (the same jump at
+        every step), or it rounds more coarsely than the probe's dtype (irregular jumps of
+        float32 rounding's size, or growing as 1/step)."""
         def total(out: Mapping[str, np.ndarray]) -> tuple[float, float]:
             terms = [np.where(u == 0, 0.0, u.astype(np.float64) * out[n])
                      for n, u in self.upstream.items()]
@@ -521,11 +521,14 @@ class _Probing:
                              "(state kept between calls)")
         if jumps[-1] <= jumps[0] / 16:    # a smooth function's jump shrinks with the step:
             return central                # its slope changes fast, the smallest step sees it
+        if max(jumps) <= 2 * min(jumps):  # a kink's jump is the same at every step
+            raise _NoForward("it has a kink at the case's inputs along the direction tried")
         if coarse or jumps[-1] >= 16 * jumps[0]:   # float32 rounding's size, growing as 1/step
             raise _NoForward(f"its values move in steps coarser than {self.dtype} "
                              f"rounding (it computes in a lower precision inside, such as "
                              f"float32)")
-        raise _NoForward("it has a kink at the case's inputs along the direction tried")
+        raise _NoForward(f"its slopes before and after differ at every step tried, by "
+                         f"irregular amounts (a kink, or rounding coarser than {self.dtype})")
 
 
 _OTHER_SHAPE = "your forward returns another shape than the contract's"

@@ -14,6 +14,8 @@ C = 1, K = 1        convolution and pooling: the first channel; the first kernel
 h0 = 0              the recurrent ops: the initial states (h0, and c0) zero
 b = 0               the biases zero (linear, convolution, the recurrent ops)
 M = D               linear: a square weight (the longer of M and D cut to the shorter)
+D = H               the recurrent ops: the input's size D and the state's H, the larger cut to
+                    the smaller (each gate block where H is cut)
 stride 1            convolution and pooling: stride 1 on every axis
 padding 0           convolution: no padding
 stride = window     pooling: windows that do not overlap
@@ -201,6 +203,8 @@ def _simplifications(case: Case, check: Check) -> Iterator[tuple[str, Simplify]]
         yield f"{' = '.join(biases)} = 0", lambda c: _zeroed(c, biases)
     if op == "linear":
         yield "M = D", _square
+    if op in _RECURRENT:
+        yield "D = H", _input_size_of_the_state
     if op in _CONV | _POOLS:
         yield "stride 1", lambda c: _with_attr(c, "stride", 1)
     if op in _CONV:
@@ -301,6 +305,25 @@ def _fitted(op: str, inputs: Mapping[str, Any], attrs: Mapping[str, Any]) -> dic
     sizes = [n - (n + 2 * p - f) % s if n + 2 * p >= f else n
              for n, f, s, p in zip(x.shape[2:], window, stride, padding)]
     return {**inputs, "x": x[(slice(None), slice(None), *(slice(0, n) for n in sizes))]}
+
+
+def _input_size_of_the_state(case: Case) -> Case | None:
+    """A recurrent case with D = H: the input's size D cut to the state's H (x's last axis,
+    w_ih's columns), or the state's H cut to D (each gate block of the weights and biases, the
+    initial states and the upstream gradients); None where D = H already."""
+    i = {k: np.asarray(v) for k, v in case.inputs.items()}
+    d, h = i["x"].shape[-1], i["h0"].shape[-1]
+    if d == h:
+        return None
+    if d > h:
+        return _fresh(case, {**i, "x": i["x"][..., :h], "w_ih": i["w_ih"][:, :h]})
+    gates = i["w_ih"].shape[0] // h
+    rows = np.concatenate([np.arange(g * h, g * h + d) for g in range(gates)])
+    states: dict[str, np.ndarray] = {k: i[k][..., :d] for k in ("h0", "c0") if k in i}
+    cut = {**i, "w_ih": i["w_ih"][rows], "w_hh": i["w_hh"][rows][:, :d],
+           "b_ih": i["b_ih"][rows], "b_hh": i["b_hh"][rows], **states}
+    upstream = {k: np.asarray(v)[..., :d] for k, v in case.upstream.items()}
+    return _fresh(case, cut, upstream=upstream)
 
 
 def _square(case: Case) -> Case | None:

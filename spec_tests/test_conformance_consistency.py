@@ -654,3 +654,27 @@ def _rnn_in_torch(x: torch.Tensor, h: torch.Tensor, w_ih: torch.Tensor, w_hh: to
         h = torch.tanh(x_t @ w_ih.T + b_ih + h @ w_hh.T + b_hh)
         outs.append(h)
     return torch.stack(outs), h
+
+
+def test_a_kink_of_the_backends_forward_is_told_from_rounding_by_its_constant_jump() -> None:
+    """Blind review #9, m14 (a max pool whose windows hold a tie): the slopes before and after
+    a kink differ by the same amount at every step, where rounding's differ by irregular
+    amounts; it was read as float32 arithmetic. Here y = x wᵀ + b + Σ_d |x_d − round(x_d)|,
+    right on integer inputs, which sit on its kinks, next to a backward with db doubled."""
+    def linear(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return x @ w.T + b + np.abs(x - np.round(x)).sum(axis=1, keepdims=True)
+
+    def backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, b: np.ndarray
+                 ) -> tuple[np.ndarray, ...]:
+        dx, dw, db = _linear_backward(dy, x, w, b)
+        return dx, dw, 2 * db
+
+    failures = _failures(types.SimpleNamespace(linear=linear, linear_backward=backward),
+                         "linear")
+    on_integers = [r for r in failures if r.check == "gradient" and r.consistency is not None
+                   and np.array_equal(r.case.inputs["x"], np.round(r.case.inputs["x"]))]
+    assert on_integers and all("it has a kink at the case's inputs along the direction tried"
+                               in r.consistency.text for r in on_integers), [
+        r.consistency.text for r in on_integers]
+    assert all("lower precision" not in r.consistency.text for r in failures
+               if r.consistency is not None)

@@ -141,7 +141,8 @@ both wrong can be right in its backward on one case (the gradient check passes t
 
 NOT_NAMED = {
     "rnn-w_ih-transposed": "fails by an exception (x_t @ w_ih with w_ih of the other shape): "
-                           "no values to diagnose; the reason names the shapes",
+                           "no values to diagnose; the reason names the shapes, the narrowed "
+                           "line that the crash needs D ≠ H",
 }
 """Catalogue mutants the diagnosis does not name without reserve, with why (a listed mutant that
 gets named fails its test: the list cannot rot)."""

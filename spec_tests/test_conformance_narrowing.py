@@ -89,10 +89,10 @@ def test_an_lstm_gate_read_one_step_early_sits_in_gate_block_o_at_t_1() -> None:
 def test_a_state_taken_from_the_first_row_needs_a_batch_and_a_state() -> None:
     found = _narrowed(rnn_first_row, _golden("rnn", "01"), "forward")
     assert found.right == ("N = 1", "h0 = 0")
-    assert found.wrong == ("b_ih = b_hh = 0",)
+    assert found.wrong == ("b_ih = b_hh = 0", "D = H")
     assert all(a.where == ("rows:1",) for a in found.anatomy)  # only batch row 1, of 2
     assert found.text == ("right once N = 1; right once h0 = 0; still wrong with b_ih = b_hh = "
-                          f"0; there {found.anatomy[0].text} | {found.anatomy[1].text}")
+                          f"0, D = H; there {found.anatomy[0].text} | {found.anatomy[1].text}")
 
 
 def test_a_kernel_read_in_another_layout_needs_several_channels() -> None:
@@ -214,3 +214,38 @@ def test_a_crash_that_a_square_weight_avoids_is_said_to_need_m_and_d_apart() -> 
     assert all("M = D (where it no longer raises)" in r.narrowing.wrong
                or r.narrowing.right == ("M = D",) for r in raised), [r.narrowing for r in raised]
     assert any("M = D (where it no longer raises)" in r.narrowing.wrong for r in raised)
+
+
+def test_a_recurrent_crash_on_d_and_h_apart_is_said_to_need_them_apart() -> None:
+    """x_t w_ih where w_ih x_t belongs (the corpus's rnn-w_ih-transposed) raises wherever
+    D ≠ H: with D = H the call runs (and is right where H = D = 1, a 1×1 weight)."""
+    from spec_tests.mutant_corpus import by_id
+
+    report = run(by_id("rnn-w_ih-transposed").backend, ops=["rnn"])
+    raised = [r for r in report.failures() if "raised" in r.reason]
+    assert raised and all(
+        r.narrowing is not None and ("D = H" in r.narrowing.right
+                                     or "D = H (where it no longer raises)" in r.narrowing.wrong)
+        for r in raised), [r.narrowing for r in raised]
+
+
+@pytest.mark.parametrize("op", ["rnn", "lstm", "gru"])
+def test_d_equals_h_cuts_each_gate_block_and_the_reference_takes_the_case(op: str) -> None:
+    from conformance.narrowing import _input_size_of_the_state
+
+    for case in (c for c in default_cases([op]) if c.has_gradient):
+        d, h = case.inputs["x"].shape[-1], case.inputs["h0"].shape[-1]
+        cut = _input_size_of_the_state(complete(case, REF))
+        if d == h:
+            assert cut is None
+            continue
+        assert cut is not None
+        small = complete(cut, REF)                  # the reference accepts it
+        k = min(d, h)
+        assert small.inputs["x"].shape[-1] == small.inputs["h0"].shape[-1] == k
+        gates = case.inputs["w_ih"].shape[0] // h
+        assert small.inputs["w_hh"].shape == (gates * k, k)
+        if d < h:                                   # the first rows of each gate block
+            block = case.inputs["w_ih"].reshape(gates, h, d)[:, :k].reshape(gates * k, d)
+            assert np.array_equal(small.inputs["w_ih"], block)
+            assert all(np.shape(v)[-1] == k for v in small.upstream.values())
