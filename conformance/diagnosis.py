@@ -683,7 +683,8 @@ def _average_share(ctx: Context) -> Iterator[Candidate]:
 
 def _softmax_axis(ctx: Context) -> Iterator[Candidate]:
     """softmax over another axis than the last: the reference on the input with that axis and
-    the last swapped (the upstream gradient too), the results swapped back."""
+    the last swapped (the upstream gradient too), the results swapped back; or (forward) the
+    max shift per row but the sum over another axis."""
     x = ctx.case.inputs["x"]
     for axis in range(x.ndim - 1):                     # (a 1-D input has no other axis)
         values = ctx.evaluate({"x": x.swapaxes(axis, -1)}, upstream={
@@ -695,6 +696,11 @@ def _softmax_axis(ctx: Context) -> Iterator[Candidate]:
         yield (f"matches softmax over {which}: nnspec, like torch's softmax(dim=-1), "
                f"normalises over the last axis (each row a distribution)",
                {k: v.swapaxes(axis, -1) for k, v in values.items()})
+        if ctx.check == "forward":        # the shift per row, the sum over the other axis
+            e = np.exp(np.asarray(x, np.float64) - np.max(x, axis=-1, keepdims=True))
+            yield (f"matches e = exp(x − each row's max) divided by its sum over {which}: the "
+                   f"shift and the sum over different axes (nnspec normalises over the last "
+                   f"axis, where the shift cancels)", {"y": e / e.sum(axis=axis, keepdims=True)})
 
 
 def _embedding_overwrite(ctx: Context) -> Iterator[Candidate]:

@@ -1206,3 +1206,17 @@ def test_log_sum_exp_with_its_max_not_added_back_is_named() -> None:
             "but not added back (log p = z − m − log Σ_j e^(z_j − m)): every log p off by m")
     assert found["forward"] == {text}
     assert found["gradient"] == {f"{text}, and p = e^(log p) off by the factor e^m"}, found
+
+
+def test_a_softmax_shifted_per_row_but_normalised_per_column_is_named() -> None:
+    """Blind review #9, m46: e = exp(x − max over the last axis), divided by e.sum(axis=0)."""
+    def softmax(x: np.ndarray) -> np.ndarray:
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=0, keepdims=True)
+
+    backend = types.SimpleNamespace(softmax=softmax, vjp=mistakes.TORCH.vjp)
+    found = _diagnoses(backend, "softmax")["forward"]
+    assert found and all(str(t).startswith(
+        "matches e = exp(x − each row's max) divided by its sum over the first axis") or
+        str(t).startswith("matches softmax over the first axis") for t in found), found
+    assert any("the shift and the sum over different axes" in str(t) for t in found), found
