@@ -127,8 +127,8 @@ all zeros                         zeros where the true values are not (a stub, a
 constant factor                   the true values times a nonzero constant (−1, 2, 1/N, 1/√(FH·FW),
                                   ...)
 shape                             the right values in another shape (a squeeze(), a flatten, the
-                                  vjp's cotangents tuple used as dy), or a dx cut [P:−P], empty
-                                  where P = 0
+                                  vjp's cotangents tuple used as dy), a dx cut [P:−P], empty
+                                  where P = 0, or db summed over the wrong axes of dy
 ================================  ================================================================
 
 ``shape`` is read from the anatomy of arrays of another shape, after the others, which compare
@@ -2692,6 +2692,9 @@ def _shape_readings(ctx: Context, parts: Sequence[Anatomy],
         elif len(added) == len(shaped):
             readings.append(f"returns the right values with axes of size 1 added ({names}): a "
                             f"keepdims=True or an [None] too many; keep the contract's shape")
+    summed = _bias_summed_elsewhere(ctx, shaped)
+    if summed is not None:
+        readings.append(summed)
     padding = ctx.case.attrs.get("padding")
     if ctx.check == "gradient" and padding is not None and all(
             a.array == "dx" and "empty" in a.how for a in shaped):
@@ -2703,6 +2706,34 @@ def _shape_readings(ctx: Context, parts: Sequence[Anatomy],
                             "gradient cut with [P:−P], which is [0:0] when P = 0 (−0 is 0); cut "
                             "it with [P:P + H] [breaks conv.padding]")
     return readings
+
+
+def _bias_summed_elsewhere(ctx: Context, shaped: Sequence[Anatomy]) -> str | None:
+    """A bias gradient of another shape that is dy summed over other axes than the batch's and
+    the positions' (db = dy.sum(axis=1) for a linear layer's dy [N, M]); None otherwise."""
+    if ctx.check != "gradient" or [a.array for a in shaped] != ["db"] or (
+            ctx.case.op not in ("linear", "conv1d", "conv2d")):
+        return None
+    dy = np.asarray(ctx.case.upstream["y"], np.float64)
+    got = np.asarray(ctx.got["b"], np.float64)
+    right = tuple(a for a in range(dy.ndim) if a != 1)      # every axis but K's (M's)
+    loose = Tolerance(4 * ctx.tol.rtol, 4 * ctx.tol.atol)
+    for n in range(1, dy.ndim):
+        for axes in itertools.combinations(range(dy.ndim), n):
+            total = dy.sum(axis=axes)
+            if axes != right and total.shape == got.shape and _close(got, total, loose):
+                return (f"db is dy summed over {_axes_named(ctx, axes)} where "
+                        f"{_axes_named(ctx, right)} belongs: a bias gradient sums dy over every "
+                        f"axis but its own [breaks graph.backprop]")
+    return None
+
+
+def _axes_named(ctx: Context, axes: Sequence[int]) -> str:
+    """Axes of dy by the contract's letters: "M (axis 1)", "N, OH, OW (axes 0, 2, 3)"."""
+    letters = axis_letters(ctx.case.op, "y")
+    which = "axis" if len(axes) == 1 else "axes"
+    return (f"{', '.join(letters[a] for a in axes)} ({which} "
+            f"{', '.join(str(a) for a in axes)})")
 
 
 def _option_kind(mistake: Mistake, text: str) -> str:

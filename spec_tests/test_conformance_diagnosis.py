@@ -1220,3 +1220,13 @@ def test_a_softmax_shifted_per_row_but_normalised_per_column_is_named() -> None:
         "matches e = exp(x − each row's max) divided by its sum over the first axis") or
         str(t).startswith("matches softmax over the first axis") for t in found), found
     assert any("the shift and the sum over different axes" in str(t) for t in found), found
+
+
+def test_a_bias_gradient_summed_over_the_wrong_axes_is_named() -> None:
+    """Blind review #9, m41: a linear layer's db = dy.sum(axis=1), of shape [N]."""
+    backend = types.SimpleNamespace(linear=mistakes.TORCH.linear, linear_backward=lambda dy, x, w,
+                                    b: (dy @ w, dy.T @ x, dy.sum(axis=1)))
+    found = _diagnoses(backend, "linear")
+    assert not found["forward"] and "db is dy summed over M (axis 1) where N (axis 0) belongs: a "\
+        "bias gradient sums dy over every axis but its own [breaks graph.backprop]" in found[
+            "gradient"], found

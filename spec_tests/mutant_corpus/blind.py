@@ -1,5 +1,5 @@
 """Mutants from the blind reviews: mistakes that reviewers who had not read the diagnosis wrote
-into their own backends (the unmerged branches h18-mutants … h23-mutants keep their originals),
+into their own backends (the unmerged branches h18-mutants … h25-mutants keep their originals),
 re-expressed here in torch and NumPy like the rest of the corpus: no reading named them when
 they were added, which is what keeps the corpus honest about the mistakes nobody has catalogued.
 Those a reading names since say which (``named``)."""
@@ -236,6 +236,20 @@ def _conv2d_columns_at_the_row_stride(x: np.ndarray, w: np.ndarray, b: np.ndarra
     return y
 
 
+def _conv1d_channel_index_split(x: Tensor, w: Tensor, b: Tensor, s: int, p: int) -> Tensor:
+    """einsum 'ncif,kdf->nki': the kernel's channel index renamed, so the windows and the kernel
+    are summed over their channels apart, a product of sums (blind review #9 m09)."""
+    windows = tF.pad(x, (p, p)).unfold(-1, w.shape[2], s)          # [N, C, OL, F]
+    return torch.einsum("ncif,kdf->nki", windows, w) + b[None, :, None]
+
+
+def _l2_pool_of_row_norms(x: Tensor, k: Any, s: Any) -> Tensor:
+    """Σ_p √(Σ_q x²): the root taken of each window row, then summed (blind review #9 m22)."""
+    (fh, fw), (sh, sw) = k, s
+    windows = x.unfold(2, fh, sh).unfold(3, fw, sw)                # [N, C, OH, OW, FH, FW]
+    return torch.sqrt((windows ** 2).sum(dim=-1)).sum(dim=-1)
+
+
 RNN_GRADS = ["dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh"]
 
 ACTIVATIONS = [
@@ -308,6 +322,9 @@ POOLING = [
            "out (range(FW − 1)), forward and backward (#8 m20)", "consistent-forward",
            autodiff("lp_pool2d", _l2_pool_without_last_column), FG, "forward", ["y", "dx"],
            named="window one short"),
+    mutant("lppool-of-row-norms", "lp_pool2d", "Σ_p √(Σ_q x²): the root of each window row, "
+           "then summed, forward and backward (#9 m22)", "consistent-forward",
+           autodiff("lp_pool2d", _l2_pool_of_row_norms), FG, "forward", ["y", "dx"]),
     mutant("avgpool-window-sizes-swapped-in-slice", "avg_pool2d", "each window's mean over "
            "x[i·SH : i·SH + FW, j·SW : j·SW + FH] (#8 m62)", "forward-only",
            forward_only("avg_pool2d", _avg_pool_window_sizes_swapped), F, "forward-only",
@@ -334,6 +351,9 @@ CONVOLUTION = [
            "the stride multiplying the kernel's offset (#8 m01)", "forward-only",
            forward_only("conv2d", _conv2d_offset_times_stride), F, "forward-only", ["y"],
            named="offset times stride"),
+    mutant("conv1d-channel-index-split", "conv1d", "einsum 'ncif,kdf->nki': the channels of x "
+           "and w summed apart, a product of sums (#9 m09)", "forward-only",
+           forward_only("conv1d", _conv1d_channel_index_split), F, "forward-only", ["y"]),
     mutant("conv2d-columns-at-the-row-stride", "conv2d", "the column slice steps by SH where SW "
            "belongs (#6 m22)", "forward-only",
            forward_only("conv2d", lambda x, w, b, s, p: torch.as_tensor(

@@ -52,7 +52,8 @@ MUTANTS = [
            named="constant factor"),
     mutant("linear-db-wrong-axis", "linear", "db = dy.sum(axis=1): summed over the outputs",
            "backward-only", backward("linear", lambda dy, x, w, b: (
-               dy @ w, dy.T @ x, dy.sum(axis=1))), G, "backward", ["db"], how=["shape"]),
+               dy @ w, dy.T @ x, dy.sum(axis=1))), G, "backward", ["db"], how=["shape"],
+           named="shape"),                               # (named since: blind review #9 m41)
     mutant("linear-db-first-example", "linear", "db = dy[0]: the sum over the batch forgotten",
            "backward-only", backward("linear", lambda dy, x, w, b: (dy @ w, dy.T @ x, dy[0])),
            G, "backward", ["db"], named="one example"),
