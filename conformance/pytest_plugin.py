@@ -265,16 +265,22 @@ class NnspecSession:
 
     def check(self, case: Case, check: Check) -> list[Result]:
         """One check, timed as in ``nnspec run`` (a generous first call per op; after a timeout
-        the op's other items fail at once, not run)."""
+        the op's other items fail at once, not run); a gradient, as there, right after a forward
+        and a backward of other values of the case's shapes (checks.run_case's decoy)."""
         from conformance.cases import complete
-        from conformance.checks import CallLimits, limited_check
+        from conformance.checks import CallLimits, _decoy, limited_check
         from conformance.conventions import under
 
         if self._limits is None:
             self._limits = CallLimits(self.timeout())
         case, declared = under(case, self.reference)
+        case = complete(case, self.reference)
+        if check == "gradient" and case.has_gradient:
+            hung = _decoy(self.target, case, self.dtype, self._limits, None)
+            if check in hung:             # the decoy's gradient timed out: this check's outcome
+                return [self.judged(hung[check])]
         return [self.judged(limited_check(
-            self.target, complete(case, self.reference), check, self.dtype, self._limits,
+            self.target, case, check, self.dtype, self._limits,
             required=case.op in self.required(), reference=self.reference,
             declared=declared.get(check, ())))]
 

@@ -312,3 +312,39 @@ def test_declared_conventions_and_expected_failures_work_in_the_plugin_too(
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
     assert any(line.startswith("ERROR: --nnspec-convention: convention max_pool_ties has no "
                                "variant 'middle'") for line in bad.errlines), bad.errlines
+
+
+BUFFER = '''
+import numpy as np
+import torch
+
+_dE = {}
+
+
+def embedding(ids, E):
+    return E[ids]
+
+
+def embedding_backward(dy, ids, E):
+    dE = _dE.setdefault(E.shape, np.zeros_like(E))      # kept between calls, never zeroed
+    np.add.at(dE, ids.reshape(-1), dy.reshape(-1, E.shape[1]))
+    return dE
+'''
+
+
+def test_a_gradient_item_runs_after_the_decoy_as_nnspec_run_does(
+        pytester: pytest.Pytester) -> None:
+    """Each gradient item is checked right after a forward and a backward of other values of
+    its shapes, as in ``nnspec run``: a backward adding into a buffer kept between calls, and
+    one reading what the last forward left, fail here too (each passed every item before)."""
+    pytester.makepyfile(buffered=BUFFER)
+    result = pytester.runpytest_inprocess("--nnspec-backend", "buffered", "--nnspec-ops",
+                                          "embedding", "-q", "-p", "no:cacheprovider")
+    gradients = sum(c.has_gradient for c in default_cases(["embedding"]))
+    result.assert_outcomes(failed=gradients, passed=_checks(["embedding"]) - gradients)
+    assert "keeps state between calls" in result.stdout.str()
+    cached = pytester.runpytest_inprocess(
+        "--nnspec-backend", "spec_tests.conformance_mistakes:sigmoid_layer_with_cache",
+        "--nnspec-ops", "sigmoid", "-q", "-p", "no:cacheprovider")
+    assert cached.ret == pytest.ExitCode.TESTS_FAILED
+    assert "it reads what a forward call left" in cached.stdout.str()
