@@ -11,8 +11,8 @@ Mistakes, in the order they are tried (``MISTAKES``):
 ================================  ================================================================
 float32 rounding                  a float64 run computed in float32 (errors of float32's size,
                                   both ways)
-flipped kernel                    a true convolution, not cross-correlation, or a kernel mirrored
-                                  along one axis
+flipped kernel                    a true convolution, not cross-correlation, a kernel mirrored
+                                  along one axis, or a kernel transposed
 transposed weight                 w (or a gate's w_hh block) used transposed or reshaped where a
                                   transpose belongs; dw returned transposed
 gate order                        LSTM/GRU gate blocks read in another order (all permutations)
@@ -339,6 +339,14 @@ def _flipped_kernel(ctx: Context) -> Iterator[Candidate]:
             yield (f"matches the kernel mirrored {what} only (a true convolution flips it both "
                    f"ways): nnspec's {ctx.case.op} is cross-correlation, {slide}, the kernel "
                    f"as given", values)
+    w = np.asarray(ctx.case.inputs["w"])
+    if len(axes) == 2 and w.shape[2] > 1 < w.shape[3]:  # (FH × FW windows read as FW × FH)
+        values = _gradient_of_permuted(ctx, {"w": w.swapaxes(2, 3)},
+                                       lambda k, v: v.swapaxes(2, 3) if k == "w" else v)
+        if values is not None:
+            yield ("matches the kernel transposed, its rows and columns swapped (w[k, c, q, p] "
+                   "where w[k, c, p, q] belongs: an einsum's 'kcqp' for 'kcpq'): the kernel's "
+                   "first axis runs down the image", values)
 
 
 def _flip_back(axes: tuple[int, ...], name: str, value: np.ndarray) -> np.ndarray:

@@ -1230,3 +1230,14 @@ def test_a_bias_gradient_summed_over_the_wrong_axes_is_named() -> None:
     assert not found["forward"] and "db is dy summed over M (axis 1) where N (axis 0) belongs: a "\
         "bias gradient sums dy over every axis but its own [breaks graph.backprop]" in found[
             "gradient"], found
+
+
+def test_a_transposed_kernel_is_named() -> None:
+    """Blind review #9, m01: einsum 'kcqp' for the kernel, its rows and columns swapped (read
+    as "×−2 on this case only" before), forward and the backward its derivative."""
+    backend = mistakes._autodiff("conv2d", lambda x, w, b, s, p: F.conv2d(
+        x, w.transpose(2, 3), b, tuple(s), tuple(p)))
+    square = [r for r in run(backend, ops=["conv2d"]).failures()
+              if r.case.inputs["w"].shape[2] == r.case.inputs["w"].shape[3]]
+    assert square and all("matches the kernel transposed, its rows and columns swapped" in
+                          str(r.diagnosis) for r in square), [r.diagnosis for r in square]
