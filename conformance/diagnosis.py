@@ -924,6 +924,24 @@ def _unpadded_gradient(g: np.ndarray, padding: Sequence[int], mode: str) -> np.n
     return g
 
 
+def _on_the_cases_grid(ctx: Context, inputs: Mapping[str, np.ndarray],
+                       attrs: Mapping[str, Any]) -> Values | None:
+    """The reference on changed inputs or attributes whose output has at least the case's
+    positions: the forward cut to the case's grid (its top-left corner), the gradients for the
+    case's dy placed there (0 elsewhere); None where the output is smaller along an axis or the
+    reference refuses the geometry."""
+    full = ctx.forward(inputs, attrs)
+    y = np.shape((ctx.case.expected or {})["y"])
+    if full is None or any(n < m for n, m in zip(full.shape[2:], y[2:])):
+        return None
+    grid = (slice(None), slice(None), *(slice(0, n) for n in y[2:]))
+    if ctx.check == "forward":
+        return {"y": full[grid]}
+    dy = np.zeros(full.shape)
+    dy[grid] = ctx.case.upstream["y"]
+    return ctx.evaluate(inputs, attrs, upstream={"y": dy})
+
+
 def _stride_one_gradients(ctx: Context) -> Values | None:
     """The gradients of the stride-1 convolution for dy placed in the corner of its output:
     window i's gradient at i instead of S·i (None where the case's stride is 1)."""
@@ -931,13 +949,7 @@ def _stride_one_gradients(ctx: Context) -> Values | None:
     if ctx.check != "gradient" or all(s == 1 for s in stride):
         return None
     ones = as_attribute(ctx.case.attrs["stride"], (1,) * len(stride))
-    full = ctx.forward(attrs={**ctx.attrs, "stride": ones})
-    if full is None:  # pragma: no cover - stride 1 fits wherever a larger stride does
-        return None
-    dy = np.zeros(full.shape)
-    dy[(slice(None), slice(None), *(slice(0, n) for n in np.shape(ctx.case.upstream["y"])[2:]))
-       ] = ctx.case.upstream["y"]
-    return ctx.evaluate(attrs={**ctx.attrs, "stride": ones}, upstream={"y": dy})
+    return _on_the_cases_grid(ctx, ctx.inputs, {**ctx.attrs, "stride": ones})
 
 
 def _dx_stride_ignored(ctx: Context) -> Iterator[Candidate]:
@@ -964,21 +976,9 @@ def _offset_times_stride(ctx: Context) -> Iterator[Candidate]:
     taps = (slice(None), slice(None), *(slice(None, None, s) for s in stride))
     spread[taps] = w
     ones = as_attribute(ctx.case.attrs["stride"], (1,) * len(stride))
-    attrs = {**ctx.attrs, "stride": ones}
-    inputs = {**ctx.inputs, "w": spread}
-    full = ctx.forward(inputs, attrs)
-    y = np.asarray((ctx.case.expected or {})["y"], np.float64)
-    if full is None or full.shape[2:] < y.shape[2:]:
-        return                            # (the backend's reads run past the end: it raises)
-    grid = (slice(None), slice(None), *(slice(0, n) for n in y.shape[2:]))
-    if ctx.check == "forward":
-        values: Values | None = {"y": full[grid]}
-    else:
-        dy = np.zeros(full.shape)
-        dy[grid] = ctx.case.upstream["y"]
-        values = ctx.evaluate(inputs, attrs, upstream={"y": dy})
-        if values is not None:
-            values = {**values, "w": values["w"][taps]}
+    values = _on_the_cases_grid(ctx, {**ctx.inputs, "w": spread}, {**ctx.attrs, "stride": ones})
+    if values is not None and ctx.check == "gradient":  # (None: the backend reads past the
+        values = {**values, "w": values["w"][taps]}     # end, and raises)
     if values is not None:
         shown = as_attribute(ctx.case.attrs["stride"], stride)
         yield (f"matches window i reading x[i + S·p] where x[S·i + p] belongs (the stride "
@@ -1600,20 +1600,9 @@ def _smaller_window(ctx: Context, axis: int) -> Values | None:
     window = _fitting(x.shape, kernel, stride)
     attrs = {**ctx.attrs, "kernel_size": as_attribute(ctx.case.attrs["kernel_size"],
                                                       tuple(kernel))}
-    inputs = {**ctx.inputs, "x": x[window]}
-    y = np.asarray((ctx.case.expected or {})["y"], np.float64)
-    grid = (slice(None), slice(None), *(slice(0, n) for n in y.shape[2:]))
-    if ctx.check == "forward":
-        small = ctx.forward(inputs, attrs)
-        return None if small is None or small.shape[2:] < y.shape[2:] else {"y": small[grid]}
-    out = ctx.forward(inputs, attrs)
-    if out is None or out.shape[2:] < y.shape[2:]:
-        return None
-    dy = np.zeros(out.shape)
-    dy[grid] = ctx.case.upstream["y"]
-    values = ctx.evaluate(inputs, attrs, upstream={"y": dy})
-    if values is None:  # pragma: no cover - the forward above succeeded
-        return None
+    values = _on_the_cases_grid(ctx, {**ctx.inputs, "x": x[window]}, attrs)
+    if values is None or ctx.check == "forward":
+        return values
     dx = np.zeros(x.shape)
     dx[window] = values["x"]
     return {"x": dx}
@@ -1650,9 +1639,8 @@ def _running_sum(ctx: Context) -> Iterator[Candidate]:
         yield f"{text}, b added at every step", {name: run(y)}
         return
     (name, dy), = ((k, np.asarray(v, np.float64)) for k, v in ctx.case.upstream.items())
-    back = run(dy[::-1] if op == "linear" else _reversed_windows(dy))
-    back = back[::-1] if op == "linear" else _reversed_windows(back)
-    values = ctx.evaluate(upstream={name: back})
+    flip = (lambda a: a[::-1]) if op == "linear" else _reversed_windows
+    values = ctx.evaluate(upstream={name: flip(run(flip(dy)))})   # (a reversed running sum)
     if values is not None:
         yield f"{text}, b once", {**values, "b": ctx.expected["b"]}
 
@@ -2984,8 +2972,8 @@ def _state_between_calls(ctx: Context, target: Target, timeout: float | None) ->
     else:
         text += (" (a state, buffer or cache kept in self or a module-level variable and not "
                  "reset) or draws random numbers")
-    return text + "; each call must depend on its arguments only [breaks graph.backprop]" if (
-        part == "backward") else text + "; each call must depend on its arguments only"
+    claims = " [breaks graph.backprop]" if part == "backward" else ""
+    return f"{text}; each call must depend on its arguments only{claims}"
 
 
 def _right_after_a_forward(case: Case, dtype: np.dtype, tol: Tolerance, target: Target,
